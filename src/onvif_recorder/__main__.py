@@ -1,0 +1,3 @@
+from onvif_recorder.cli import main
+
+raise SystemExit(main())

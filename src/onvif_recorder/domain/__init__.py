@@ -1,0 +1,1 @@
+"""Typed domain model: dataclasses, enums and errors. No I/O, no framework imports."""

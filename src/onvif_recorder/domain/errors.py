@@ -1,0 +1,189 @@
+"""Domain errors, each carrying the SOAP 1.2 fault it maps to.
+
+Every ONVIF fault is a code (``env:Sender`` or ``env:Receiver``) followed by a
+chain of ``ter:`` subcodes (ONVIF Core, "Error handling"). The service layer
+raises these; ``soap/faults.py`` is the only place that turns them into XML.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class FaultCode(Enum):
+    SENDER = "Sender"
+    RECEIVER = "Receiver"
+
+
+class OnvifError(Exception):
+    """Base of every error that becomes a SOAP fault."""
+
+    code: FaultCode = FaultCode.SENDER
+    subcodes: tuple[str, ...] = ("InvalidArgVal",)
+    http_status: int = 400
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+class SenderFault(OnvifError):
+    """A fault caused by the request: ``env:Sender``, HTTP 400."""
+
+    code = FaultCode.SENDER
+    http_status = 400
+
+
+class ReceiverFault(OnvifError):
+    """A fault on the device side: ``env:Receiver``, HTTP 500."""
+
+    code = FaultCode.RECEIVER
+    http_status = 500
+
+
+# Generic faults (ONVIF Core, "Generic faults").
+
+
+class WellFormed(SenderFault):
+    subcodes = ("WellFormed",)
+
+
+class TagMismatch(SenderFault):
+    subcodes = ("TagMismatch",)
+
+
+class InvalidArgs(SenderFault):
+    subcodes = ("InvalidArgs",)
+
+
+class InvalidArgVal(SenderFault):
+    subcodes = ("InvalidArgVal",)
+
+
+class UnknownAction(SenderFault):
+    subcodes = ("UnknownAction",)
+
+
+class NotAuthorized(SenderFault):
+    subcodes = ("NotAuthorized",)
+
+
+class ActionNotSupported(ReceiverFault):
+    subcodes = ("ActionNotSupported",)
+
+
+class NotImplementedFault(ReceiverFault):
+    subcodes = ("ActionNotSupported", "NotImplemented")
+
+
+class OutOfMemory(ReceiverFault):
+    subcodes = ("OutofMemory",)
+
+
+class CriticalError(ReceiverFault):
+    subcodes = ("CriticalError",)
+
+# Recording Control (RC §5.4-5.24).
+
+
+class NoRecording(SenderFault):
+    subcodes = ("InvalidArgVal", "NoRecording")
+
+
+class NoTrack(SenderFault):
+    subcodes = ("InvalidArgVal", "NoTrack")
+
+
+class NoRecordingJob(SenderFault):
+    subcodes = ("InvalidArgVal", "NoRecordingJob")
+
+
+class BadConfiguration(SenderFault):
+    subcodes = ("InvalidArgVal", "BadConfiguration")
+
+
+class AmbiguousConfiguration(SenderFault):
+    subcodes = ("InvalidArgVal", "AmbiguousConfiguration")
+
+
+class BadMode(SenderFault):
+    subcodes = ("InvalidArgVal", "BadMode")
+
+
+class BadDuration(SenderFault):
+    subcodes = ("InvalidArgVal", "BadDuration")
+
+
+class MaxRecordings(ReceiverFault):
+    subcodes = ("Action", "MaxRecordings")
+
+
+class MaxTracks(ReceiverFault):
+    subcodes = ("Action", "MaxTracks")
+
+
+class MaxRecordingJobs(ReceiverFault):
+    subcodes = ("Action", "MaxRecordingJobs")
+
+
+class CannotDelete(ReceiverFault):
+    subcodes = ("Action", "CannotDelete")
+
+# Receiver service.
+
+
+class UnknownToken(SenderFault):
+    subcodes = ("InvalidArgVal", "UnknownToken")
+
+
+class MaxReceivers(ReceiverFault):
+    subcodes = ("Action", "MaxReceivers")
+
+
+class CannotDeleteReceiver(ReceiverFault):
+    subcodes = ("Action", "CannotDeleteReceiver")
+
+# Device service (Core: user handling, storage configuration).
+
+
+class UsernameClash(SenderFault):
+    subcodes = ("OperationProhibited", "UsernameClash")
+
+
+class PasswordTooLong(SenderFault):
+    subcodes = ("OperationProhibited", "PasswordTooLong")
+
+
+class UsernameTooLong(SenderFault):
+    subcodes = ("OperationProhibited", "UsernameTooLong")
+
+
+class PasswordTooWeak(SenderFault):
+    subcodes = ("OperationProhibited", "PasswordTooWeak")
+
+
+class TooManyUsers(ReceiverFault):
+    subcodes = ("Action", "TooManyUsers")
+
+
+class AnonymousNotAllowed(SenderFault):
+    subcodes = ("OperationProhibited", "AnonymousNotAllowed")
+
+
+class UsernameTooShort(SenderFault):
+    subcodes = ("OperationProhibited", "UsernameTooShort")
+
+
+class UsernameMissing(SenderFault):
+    subcodes = ("InvalidArgVal", "UsernameMissing")
+
+
+class FixedUser(SenderFault):
+    subcodes = ("InvalidArgVal", "FixedUser")
+
+
+class MaxStorageConfigurations(ReceiverFault):
+    subcodes = ("OperationProhibited", "MaxStorageConfigurations")
+
+
+class NoConfig(SenderFault):
+    subcodes = ("InvalidArgVal", "NoConfig")

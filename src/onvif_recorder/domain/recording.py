@@ -1,0 +1,101 @@
+"""Recordings, tracks and their configurations (ONVIF RC §5.3.1, §5.3.2, Annex B)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from onvif_recorder.domain.duration import XsDuration
+
+
+class TrackType(Enum):
+    VIDEO = "Video"
+    AUDIO = "Audio"
+    METADATA = "Metadata"
+    EXTENDED = "Extended"
+
+
+# RC §5.4 Table 2: the tracks CreateRecording makes.
+DEFAULT_TRACKS: tuple[tuple[str, TrackType], ...] = (
+    ("VIDEO001", TrackType.VIDEO),
+    ("AUDIO001", TrackType.AUDIO),
+    ("META001", TrackType.METADATA),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingSource:
+    """tt:RecordingSourceInformation: stored and returned, never interpreted (RC §5.3.1)."""
+
+    source_id: str
+    name: str
+    location: str
+    description: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class AsymmetricEncryption:
+    certificate_ids: tuple[str, ...]
+    key_rotation_duration: XsDuration | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingEncryption:
+    """tt:RecordingEncryption: one encryption entry of a target (Annex B.8)."""
+
+    mode: str
+    kid: str | None = None
+    key: str | None = None  # hexBinary as written by the client
+    tracks: tuple[str, ...] = ()
+    asymmetric: AsymmetricEncryption | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentDurationOverride:
+    duration: XsDuration
+    expiration: XsDuration
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingTarget:
+    """tt:RecordingTargetConfiguration (RC §5.3.1, Annex B)."""
+
+    storage: str
+    format: str
+    segment_duration: XsDuration
+    prefix: str | None = None
+    postfix: str | None = None
+    span_duration: XsDuration | None = None
+    encryption: tuple[RecordingEncryption, ...] = ()
+    segment_duration_override: SegmentDurationOverride | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingConfiguration:
+    source: RecordingSource
+    content: str
+    maximum_retention_time: XsDuration
+    target: RecordingTarget | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackConfiguration:
+    track_type: TrackType
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    token: str
+    configuration: TrackConfiguration
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    token: str
+    configuration: RecordingConfiguration
+    tracks: tuple[Track, ...] = field(default=())
+
+    def track(self, token: str) -> Track | None:
+        return next((t for t in self.tracks if t.token == token), None)

@@ -1,0 +1,92 @@
+"""Composition root: builds the store, services, SOAP endpoints and the aiohttp app."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiohttp import web
+
+from onvif_recorder.clock import utc_now
+from onvif_recorder.persistence.sqlite_store import SqliteStore
+from onvif_recorder.service.capabilities import receiver_capabilities, recording_capabilities
+from onvif_recorder.service.device import DeviceService
+from onvif_recorder.service.jobs import JobService
+from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
+from onvif_recorder.service.receivers import ReceiverService
+from onvif_recorder.service.recordings import RecordingService
+from onvif_recorder.service.state import StateHolder
+from onvif_recorder.service.storage import StorageService
+from onvif_recorder.service.users import UserService
+from onvif_recorder.settings import RecorderSettings
+from onvif_recorder.soap.authentication import Authenticator
+from onvif_recorder.soap.dispatch import ServiceEndpoint
+from onvif_recorder.soap.http import SoapHandler, add_endpoint
+from onvif_recorder.soap.operations.device import DeviceHandlers, device_endpoint
+from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
+from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.security.http_digest import DigestAuthenticator
+from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
+
+REALM = "onvif-recorder"
+
+
+@dataclass
+class Services:
+    holder: StateHolder
+    recordings: RecordingService
+    jobs: JobService
+    receivers: ReceiverService
+    users: UserService
+    storage: StorageService
+    device: DeviceService
+
+
+def build_services(settings: RecorderSettings, media: MediaFlow | None = None) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    holder = StateHolder(SqliteStore(settings.database_path))
+    media = media or NoMediaFlow()
+    return Services(
+        holder=holder,
+        recordings=RecordingService(holder, settings.limits),
+        jobs=JobService(holder, settings.limits, media),
+        receivers=ReceiverService(holder, settings.limits, media),
+        users=UserService(holder, settings.limits),
+        storage=StorageService(holder, settings.limits),
+        device=DeviceService(settings),
+    )
+
+
+def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:
+    recording = recording_endpoint(RecordingHandlers(
+        services.recordings, services.jobs, recording_capabilities(settings)
+    ))
+    receiver = receiver_endpoint(ReceiverHandlers(
+        services.receivers, receiver_capabilities(settings)
+    ))
+    device = device_endpoint(DeviceHandlers(settings, services.device, services.users,
+                                            services.storage))
+    return [device, recording, receiver]
+
+
+def build_app(
+    settings: RecorderSettings,
+    services: Services,
+    clock: Callable[[], datetime] = utc_now,
+) -> web.Application:
+    authenticator = Authenticator(
+        DigestAuthenticator(REALM, services.users.lookup, secrets.token_bytes(32)),
+        UsernameTokenVerifier(services.users.lookup,
+                              allow_password_text=settings.allow_password_text),
+    )
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    for endpoint in build_endpoints(settings, services):
+        add_endpoint(app, SoapHandler(endpoint, authenticator, clock))
+
+    async def close_store(_: web.Application) -> None:
+        services.holder.store.close()
+
+    app.on_cleanup.append(close_store)
+    return app

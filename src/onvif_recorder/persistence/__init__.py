@@ -1,0 +1,1 @@
+"""Persistence adapter: SQLite (WAL, explicit transactions, versioned schema)."""

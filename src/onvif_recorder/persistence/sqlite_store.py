@@ -1,0 +1,112 @@
+"""SQLite persistence of the recorder state (RC §5.2: objects survive a power cycle).
+
+WAL journal with ``synchronous=FULL``: a committed transaction survives
+``kill -9`` and power loss; each ``commit`` is one explicit transaction, so a
+failure leaves the previous state intact.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from onvif_recorder.domain.job import RecordingJob
+from onvif_recorder.domain.receiver import Receiver
+from onvif_recorder.domain.recording import Recording
+from onvif_recorder.domain.storage import StorageConfiguration
+from onvif_recorder.domain.users import User
+from onvif_recorder.persistence.codec import from_json, to_json
+from onvif_recorder.persistence.schema import MIGRATIONS, SCHEMA_VERSION
+from onvif_recorder.service.state import Changes, RecorderState
+
+T = TypeVar("T")
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer version of the recorder."""
+
+
+class SqliteStore:
+    def __init__(self, path: Path | str) -> None:
+        # One event loop uses the store, but it may be built on another thread (tests).
+        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=FULL")
+        self.connection.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(f"database schema {version} is newer than {SCHEMA_VERSION}")
+        for step in range(version, SCHEMA_VERSION):
+            with self._transaction():
+                self._run_migration(step)
+
+    def _run_migration(self, step: int) -> None:
+        for statement in MIGRATIONS[step].split(";"):
+            if statement.strip():
+                self.connection.execute(statement)
+        self.connection.execute(f"PRAGMA user_version={step + 1}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.connection)
+
+    def load(self) -> RecorderState:
+        return RecorderState(
+            recordings=self._load("recordings", Recording, lambda r: r.token),
+            jobs=self._load("jobs", RecordingJob, lambda j: j.token),
+            receivers=self._load("receivers", Receiver, lambda r: r.token),
+            users=self._load("users", User, lambda u: u.username),
+            storage=self._load("storage", StorageConfiguration, lambda s: s.token),
+            counters=dict(self.connection.execute("SELECT name, value FROM counters").fetchall()),
+        )
+
+    def _load(self, table: str, kind: type[T], key: Callable[[T], str]) -> dict[str, T]:
+        rows = self.connection.execute(f"SELECT doc FROM {table} ORDER BY seq").fetchall()
+        items = [from_json(kind, json.loads(doc)) for (doc,) in rows]
+        return {key(item): item for item in items}
+
+    def commit(self, changes: Changes) -> None:
+        with self._transaction():
+            self._write("recordings", changes.recordings, changes.deleted_recordings, "token")
+            self._write("jobs", changes.jobs, changes.deleted_jobs, "token")
+            self._write("receivers", changes.receivers, changes.deleted_receivers, "token")
+            self._write("users", changes.users, changes.deleted_users, "username")
+            self._write("storage", changes.storage, changes.deleted_storage, "token")
+            self.connection.executemany(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                list(changes.counters.items()),
+            )
+
+    def _write(self, table: str, puts: list[Any], deletes: list[str], key: str) -> None:
+        for token in deletes:
+            self.connection.execute(f"DELETE FROM {table} WHERE token = ?", (token,))
+        for item in puts:
+            doc = json.dumps(to_json(item), separators=(",", ":"))
+            # Upsert keeps ``seq`` (creation order) of an existing object.
+            self.connection.execute(
+                f"INSERT INTO {table} (token, doc) VALUES (?, ?) "
+                "ON CONFLICT(token) DO UPDATE SET doc = excluded.doc",
+                (getattr(item, key), doc),
+            )
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __enter__(self) -> None:
+        self.connection.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")

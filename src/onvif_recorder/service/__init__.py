@@ -1,0 +1,1 @@
+"""Service semantics: ONVIF operations, arbitration and state; framework-free."""

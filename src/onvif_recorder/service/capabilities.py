@@ -1,0 +1,61 @@
+"""Service capabilities, built once from settings and shared by GetServiceCapabilities
+and GetServices(IncludeCapability) so the two always agree (RECORDING-1-1-3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from onvif_recorder.settings import RecorderSettings
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingCapabilities:
+    """trc:Capabilities (RC §5.25): only what this release really does."""
+
+    dynamic_recordings: bool
+    dynamic_tracks: bool
+    encodings: tuple[str, ...]
+    max_rate: int
+    max_total_rate: int
+    max_recordings: int
+    max_recording_jobs: int
+    options: bool
+    metadata_recording: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverCapabilities:
+    """trv:Capabilities (Receiver spec)."""
+
+    rtp_multicast: bool
+    rtp_tcp: bool
+    rtp_rtsp_tcp: bool
+    supported_receivers: int
+    maximum_rtsp_uri_length: int
+
+
+def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
+    limits = settings.limits
+    return RecordingCapabilities(
+        dynamic_recordings=True,
+        dynamic_tracks=True,
+        encodings=settings.encodings,
+        max_rate=limits.max_rate_kbit,
+        max_total_rate=limits.max_total_rate_kbit,
+        max_recordings=limits.max_recordings,
+        max_recording_jobs=limits.max_recording_jobs,
+        options=True,
+        metadata_recording=True,
+    )
+
+
+def receiver_capabilities(settings: RecorderSettings) -> ReceiverCapabilities:
+    # Transports are advertised as the ingest engine implements them: RTP over
+    # UDP and RTP over RTSP/TCP (interleaved); multicast is not offered.
+    return ReceiverCapabilities(
+        rtp_multicast=False,
+        rtp_tcp=False,
+        rtp_rtsp_tcp=True,
+        supported_receivers=settings.limits.max_receivers,
+        maximum_rtsp_uri_length=settings.limits.max_receiver_uri_length,
+    )

@@ -1,0 +1,92 @@
+"""The recorder's configuration state and the unit of change applied to it.
+
+Every mutating operation builds a ``Changes`` value first, has the ``Store``
+persist it in one transaction, and only then applies it to the in-memory
+``RecorderState``. A failed write therefore changes nothing (RC §5.2: all
+objects and their configuration are persistent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from onvif_recorder.domain.job import RecordingJob
+from onvif_recorder.domain.receiver import Receiver
+from onvif_recorder.domain.recording import Recording
+from onvif_recorder.domain.storage import StorageConfiguration
+from onvif_recorder.domain.users import User
+
+
+@dataclass
+class Changes:
+    recordings: list[Recording] = field(default_factory=list)
+    deleted_recordings: list[str] = field(default_factory=list)
+    jobs: list[RecordingJob] = field(default_factory=list)
+    deleted_jobs: list[str] = field(default_factory=list)
+    receivers: list[Receiver] = field(default_factory=list)
+    deleted_receivers: list[str] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    deleted_users: list[str] = field(default_factory=list)
+    storage: list[StorageConfiguration] = field(default_factory=list)
+    deleted_storage: list[str] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RecorderState:
+    """Insertion-ordered maps: Get* operations list objects in creation order."""
+
+    recordings: dict[str, Recording] = field(default_factory=dict)
+    jobs: dict[str, RecordingJob] = field(default_factory=dict)
+    receivers: dict[str, Receiver] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    storage: dict[str, StorageConfiguration] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def apply(self, changes: Changes) -> None:
+        _apply(self.recordings, changes.recordings, changes.deleted_recordings, lambda r: r.token)
+        _apply(self.jobs, changes.jobs, changes.deleted_jobs, lambda j: j.token)
+        _apply(self.receivers, changes.receivers, changes.deleted_receivers, lambda r: r.token)
+        _apply(self.users, changes.users, changes.deleted_users, lambda u: u.username)
+        _apply(self.storage, changes.storage, changes.deleted_storage, lambda s: s.token)
+        self.counters.update(changes.counters)
+
+
+T = TypeVar("T")
+
+
+def _apply(target: dict[str, T], puts: list[T], deletes: list[str], key: Callable[[T], str]) -> None:
+    for token in deletes:
+        target.pop(token, None)
+    for item in puts:
+        target[key(item)] = item
+
+
+class Store(Protocol):
+    """Persistence port: implemented by ``persistence.sqlite_store.SqliteStore``."""
+
+    def load(self) -> RecorderState: ...
+
+    def commit(self, changes: Changes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class StateHolder:
+    """Owns the state and its store; the single path through which state changes."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.state = store.load()
+
+    def commit(self, changes: Changes) -> None:
+        self.store.commit(changes)
+        self.state.apply(changes)
+
+    def next_token(self, kind: str, changes: Changes, prefix: str) -> str:
+        """A new token never used before for ``kind``; the counter persists with ``changes``."""
+        value = changes.counters.get(kind, self.state.counters.get(kind, 0)) + 1
+        changes.counters[kind] = value
+        return f"{prefix}{value}"

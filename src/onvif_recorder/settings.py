@@ -1,0 +1,43 @@
+"""Recorder settings: one object holding every limit and default the services use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Device limits advertised in capabilities and enforced by the services."""
+
+    max_recordings: int = 64
+    max_tracks_per_type: int = 4  # per recording, for each of Video, Audio, Metadata
+    max_recording_jobs: int = 128
+    max_receivers: int = 128
+    max_rate_kbit: int = 32_000  # per recording (RC §5.25 MaxRate)
+    max_total_rate_kbit: int = 512_000  # all recordings (MaxTotalRate)
+    max_users: int = 32
+    max_username_length: int = 32
+    max_password_length: int = 64
+    max_storage_configurations: int = 16
+    descriptive_max_length: int = 1024  # Location, Description, Content (RC §5.3.1 truncation)
+    max_receiver_uri_length: int = 1024  # Receiver MaximumRTSPURILength
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderSettings:
+    data_dir: Path = Path("data")
+    listen_host: str = "0.0.0.0"
+    listen_port: int = 8080
+    limits: Limits = field(default_factory=Limits)
+    # Encodings the ingest and recording engine handle (RC §5.25 Encoding).
+    encodings: tuple[str, ...] = ("H264", "H265", "G711", "AAC")
+    allow_password_text: bool = False
+    manufacturer: str = "onvif-recorder project"
+    model: str = "onvif-recorder"
+    serial_number: str = "0"
+    hardware_id: str = "python"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "recorder.sqlite3"

@@ -1,0 +1,1 @@
+"""SOAP 1.2 adapter: the only package that knows XML."""

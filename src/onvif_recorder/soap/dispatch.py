@@ -1,0 +1,73 @@
+"""One table per service endpoint: operation QName → handler and access class.
+
+A handler maps the request element to domain values, calls the service and
+maps the result back; it is all an operation's wire behaviour, in one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml import etree
+
+from onvif_recorder.domain.errors import ActionNotSupported, OnvifError, UnknownAction
+from onvif_recorder.domain.users import User
+from onvif_recorder.soap.namespaces import qname
+from onvif_recorder.soap.security.access import AccessClass
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """What a handler may know about the call besides its body."""
+
+    user: User | None
+    now: datetime
+    base_url: str  # scheme://host[:port] as the client addressed us, for XAddrs
+
+
+HandlerResult = etree._Element | Awaitable[etree._Element]
+Handler = Callable[[CallContext, etree._Element], HandlerResult]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    access: AccessClass
+    handler: Handler
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEndpoint:
+    """One SOAP endpoint: its path, namespace and the operations it answers.
+
+    ``declared`` lists every operation of the service's WSDL: those without a
+    handler answer ``env:Receiver/ter:ActionNotSupported`` (Core "Services");
+    anything else is ``env:Sender/ter:UnknownAction``.
+    """
+
+    path: str
+    namespace: str
+    operations: dict[str, Operation]
+    declared: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def build(
+        cls, path: str, namespace: str, operations: Iterable[Operation], declared: Iterable[str]
+    ) -> ServiceEndpoint:
+        table = {qname(namespace, op.name): op for op in operations}
+        return cls(path, namespace, table, frozenset(declared) | {op.name for op in operations})
+
+    def lookup(self, tag: str) -> Operation:
+        operation = self.operations.get(tag)
+        if operation is not None:
+            return operation
+        local = etree.QName(tag).localname
+        if tag == qname(self.namespace, local) and local in self.declared:
+            raise _not_supported(local)
+        raise UnknownAction(f"{tag} is not an operation of this service")
+
+
+def _not_supported(name: str) -> OnvifError:
+    return ActionNotSupported(f"{name} is not supported by this device")

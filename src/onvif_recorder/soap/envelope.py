@@ -1,0 +1,82 @@
+"""SOAP 1.2 envelopes: split a request into header blocks and the operation element,
+and wrap response payloads (SOAP 1.2 Part 1 §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from onvif_recorder.domain.errors import SenderFault
+from onvif_recorder.soap.namespaces import ENV, SOAP11_ENV, WSA, WSSE, qname
+
+# Header blocks this endpoint processes; any other block marked mustUnderstand
+# gets an env:MustUnderstand fault (SOAP 1.2 Part 1 §5.2.3).
+_UNDERSTOOD_NAMESPACES = frozenset({WSSE, WSA})
+_TRUE = frozenset({"true", "1"})
+
+
+class VersionMismatch(SenderFault):
+    """SOAP 1.2 Part 1 §5.4.7: the envelope is not in the SOAP 1.2 namespace."""
+
+    subcodes = ()
+
+
+class MustUnderstand(SenderFault):
+    subcodes = ()
+
+
+class MalformedEnvelope(SenderFault):
+    subcodes = ("WellFormed",)
+
+
+@dataclass(frozen=True, slots=True)
+class SoapRequest:
+    operation: etree._Element
+    security: etree._Element | None
+
+    @property
+    def operation_name(self) -> str:
+        return str(self.operation.tag)
+
+
+def _children(element: etree._Element) -> list[etree._Element]:
+    return [child for child in element if isinstance(child.tag, str)]
+
+
+def _check_headers(header: etree._Element) -> etree._Element | None:
+    security = None
+    for block in _children(header):
+        namespace = etree.QName(block).namespace
+        if block.tag == qname(WSSE, "Security"):
+            security = block
+        elif block.get(qname(ENV, "mustUnderstand"), "").strip() in _TRUE and (
+            namespace not in _UNDERSTOOD_NAMESPACES
+        ):
+            raise MustUnderstand(f"header block {block.tag} is not understood")
+    return security
+
+
+def parse_envelope(root: etree._Element) -> SoapRequest:
+    """Validate the envelope structure and return the operation element."""
+    if root.tag == qname(SOAP11_ENV, "Envelope"):
+        raise VersionMismatch("only SOAP 1.2 envelopes are supported")
+    if root.tag != qname(ENV, "Envelope"):
+        raise MalformedEnvelope("the document element is not a SOAP 1.2 Envelope")
+    parts = _children(root)
+    header = parts[0] if parts and parts[0].tag == qname(ENV, "Header") else None
+    bodies = [p for p in parts if p.tag == qname(ENV, "Body")]
+    if len(bodies) != 1 or len(parts) != len(bodies) + (header is not None):
+        raise MalformedEnvelope("the Envelope must hold an optional Header and one Body")
+    operations = _children(bodies[0])
+    if len(operations) != 1:
+        raise MalformedEnvelope("the Body must hold exactly one operation element")
+    security = _check_headers(header) if header is not None else None
+    return SoapRequest(operations[0], security)
+
+
+def build_envelope(payload: etree._Element) -> bytes:
+    envelope = etree.Element(qname(ENV, "Envelope"), nsmap={"env": ENV})
+    body = etree.SubElement(envelope, qname(ENV, "Body"))
+    body.append(payload)
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))

@@ -1,0 +1,1 @@
+"""XML ⇄ domain mapping, one module per schema family."""

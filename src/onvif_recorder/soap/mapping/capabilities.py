@@ -1,0 +1,51 @@
+"""trc:Capabilities, trv:Capabilities and trc:RecordingOptions."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from onvif_recorder.service.capabilities import ReceiverCapabilities, RecordingCapabilities
+from onvif_recorder.service.recordings import RecordingOptions
+from onvif_recorder.soap.mapping.primitives import sub, xs_boolean
+from onvif_recorder.soap.namespaces import TRC, TRV, qname
+
+
+def write_recording_capabilities(
+    parent: etree._Element, caps: RecordingCapabilities
+) -> etree._Element:
+    element = sub(parent, qname(TRC, "Capabilities"))
+    element.set("DynamicRecordings", xs_boolean(caps.dynamic_recordings))
+    element.set("DynamicTracks", xs_boolean(caps.dynamic_tracks))
+    element.set("Encoding", " ".join(caps.encodings))
+    element.set("MaxRate", str(caps.max_rate))
+    element.set("MaxTotalRate", str(caps.max_total_rate))
+    element.set("MaxRecordings", str(caps.max_recordings))
+    element.set("MaxRecordingJobs", str(caps.max_recording_jobs))
+    element.set("Options", xs_boolean(caps.options))
+    element.set("MetadataRecording", xs_boolean(caps.metadata_recording))
+    return element
+
+
+def write_receiver_capabilities(
+    parent: etree._Element, caps: ReceiverCapabilities
+) -> etree._Element:
+    element = sub(parent, qname(TRV, "Capabilities"))
+    element.set("RTP_Multicast", xs_boolean(caps.rtp_multicast))
+    element.set("RTP_TCP", xs_boolean(caps.rtp_tcp))
+    element.set("RTP_RTSP_TCP", xs_boolean(caps.rtp_rtsp_tcp))
+    element.set("SupportedReceivers", str(caps.supported_receivers))
+    element.set("MaximumRTSPURILength", str(caps.maximum_rtsp_uri_length))
+    return element
+
+
+def write_recording_options(parent: etree._Element, options: RecordingOptions) -> None:
+    element = sub(parent, qname(TRC, "Options"))
+    job = sub(element, qname(TRC, "Job"))
+    job.set("Spare", str(options.spare_jobs))
+    if options.compatible_sources:
+        job.set("CompatibleSources", " ".join(options.compatible_sources))
+    track = sub(element, qname(TRC, "Track"))
+    track.set("SpareTotal", str(options.tracks.spare_total))
+    track.set("SpareVideo", str(options.tracks.spare_video))
+    track.set("SpareAudio", str(options.tracks.spare_audio))
+    track.set("SpareMetadata", str(options.tracks.spare_metadata))

@@ -1,0 +1,32 @@
+"""Every XML namespace the recorder reads or writes, with its conventional prefix."""
+
+from __future__ import annotations
+
+ENV = "http://www.w3.org/2003/05/soap-envelope"
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+TER = "http://www.onvif.org/ver10/error"
+TT = "http://www.onvif.org/ver10/schema"
+TDS = "http://www.onvif.org/ver10/device/wsdl"
+TRC = "http://www.onvif.org/ver10/recording/wsdl"
+TRV = "http://www.onvif.org/ver10/receiver/wsdl"
+TEV = "http://www.onvif.org/ver10/events/wsdl"
+TSE = "http://www.onvif.org/ver10/search/wsdl"
+TRP = "http://www.onvif.org/ver10/replay/wsdl"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+WSA = "http://www.w3.org/2005/08/addressing"
+XML = "http://www.w3.org/XML/1998/namespace"
+
+NSMAP: dict[str | None, str] = {
+    "env": ENV,
+    "ter": TER,
+    "tt": TT,
+    "tds": TDS,
+    "trc": TRC,
+    "trv": TRV,
+}
+
+
+def qname(namespace: str, local: str) -> str:
+    """Clark notation, as lxml uses it: ``{namespace}local``."""
+    return f"{{{namespace}}}{local}"

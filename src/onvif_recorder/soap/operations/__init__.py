@@ -1,0 +1,1 @@
+"""Dispatch tables, one module per ONVIF service."""

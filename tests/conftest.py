@@ -64,7 +64,9 @@ class _ServerThread(threading.Thread):
         self.join(timeout=10)
 
 
-def start_recorder(data_dir: Path, limits: Limits | None = None) -> tuple[RunningRecorder, _ServerThread]:
+def start_recorder(
+    data_dir: Path, limits: Limits | None = None
+) -> tuple[RunningRecorder, _ServerThread]:
     settings = RecorderSettings(data_dir=data_dir, limits=limits or Limits())
     services = build_services(settings)
     services.users.ensure_initial_administrator(ADMIN_USER, ADMIN_PASSWORD)

@@ -23,8 +23,13 @@ def envelope(body: str) -> bytes:
     return f"<env:Envelope {declarations}><env:Body>{body}</env:Body></env:Envelope>".encode()
 
 
-def post(url: str, data: bytes, user: str | None = None, password: str | None = None,
-         timeout: float = 10.0) -> requests.Response:
+def post(
+    url: str,
+    data: bytes,
+    user: str | None = None,
+    password: str | None = None,
+    timeout: float = 10.0,
+) -> requests.Response:
     auth = HTTPDigestAuth(user, password) if user is not None and password is not None else None
     headers = {"Content-Type": "application/soap+xml; charset=utf-8"}
     return requests.post(url, data=data, auth=auth, headers=headers, timeout=timeout)

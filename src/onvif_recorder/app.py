@@ -60,14 +60,15 @@ def build_services(settings: RecorderSettings, media: MediaFlow | None = None) -
 
 
 def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:
-    recording = recording_endpoint(RecordingHandlers(
-        services.recordings, services.jobs, recording_capabilities(settings)
-    ))
-    receiver = receiver_endpoint(ReceiverHandlers(
-        services.receivers, receiver_capabilities(settings)
-    ))
-    device = device_endpoint(DeviceHandlers(settings, services.device, services.users,
-                                            services.storage))
+    recording = recording_endpoint(
+        RecordingHandlers(services.recordings, services.jobs, recording_capabilities(settings))
+    )
+    receiver = receiver_endpoint(
+        ReceiverHandlers(services.receivers, receiver_capabilities(settings))
+    )
+    device = device_endpoint(
+        DeviceHandlers(settings, services.device, services.users, services.storage)
+    )
     return [device, recording, receiver]
 
 
@@ -78,8 +79,9 @@ def build_app(
 ) -> web.Application:
     authenticator = Authenticator(
         DigestAuthenticator(REALM, services.users.lookup, secrets.token_bytes(32)),
-        UsernameTokenVerifier(services.users.lookup,
-                              allow_password_text=settings.allow_password_text),
+        UsernameTokenVerifier(
+            services.users.lookup, allow_password_text=settings.allow_password_text
+        ),
     )
     app = web.Application(client_max_size=2 * 1024 * 1024)
     for endpoint in build_endpoints(settings, services):

@@ -30,17 +30,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the ONVIF recorder")
-    serve.add_argument("--data-dir", type=Path, default=Path("data"),
-                       help="database and recordings (default: ./data)")
-    serve.add_argument("--listen", type=parse_listen, default=("0.0.0.0", 8080),
-                       metavar="HOST:PORT", help="SOAP/HTTP address (default: 0.0.0.0:8080)")
-    serve.add_argument("--admin-user", default=os.environ.get("ONVIF_RECORDER_ADMIN_USER"),
-                       help="first-run administrator (env ONVIF_RECORDER_ADMIN_USER; "
-                            "default: admin)")
-    serve.add_argument("--admin-password",
-                       default=os.environ.get("ONVIF_RECORDER_ADMIN_PASSWORD"),
-                       help="first-run administrator password (env "
-                            "ONVIF_RECORDER_ADMIN_PASSWORD; generated and printed if absent)")
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data"),
+        help="database and recordings (default: ./data)",
+    )
+    serve.add_argument(
+        "--listen",
+        type=parse_listen,
+        default=("0.0.0.0", 8080),
+        metavar="HOST:PORT",
+        help="SOAP/HTTP address (default: 0.0.0.0:8080)",
+    )
+    serve.add_argument(
+        "--admin-user",
+        default=os.environ.get("ONVIF_RECORDER_ADMIN_USER"),
+        help="first-run administrator (env ONVIF_RECORDER_ADMIN_USER; default: admin)",
+    )
+    serve.add_argument(
+        "--admin-password",
+        default=os.environ.get("ONVIF_RECORDER_ADMIN_PASSWORD"),
+        help="first-run administrator password (env "
+        "ONVIF_RECORDER_ADMIN_PASSWORD; generated and printed if absent)",
+    )
     serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, …")
     return parser
 
@@ -51,19 +64,28 @@ def serve(args: argparse.Namespace) -> int:
     services = build_services(settings)
     generated = services.users.ensure_initial_administrator(args.admin_user, args.admin_password)
     if generated is not None:
-        print(f"First run: created administrator {args.admin_user or 'admin'!r} "
-              f"with password {generated!r}. It is shown only this once.", flush=True)
+        print(
+            f"First run: created administrator {args.admin_user or 'admin'!r} "
+            f"with password {generated!r}. It is shown only this once.",
+            flush=True,
+        )
     app = build_app(settings, services)
-    print(f"onvif-recorder {__version__}: device service at "
-          f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}", flush=True)
+    print(
+        f"onvif-recorder {__version__}: device service at "
+        f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",
+        flush=True,
+    )
     web.run_app(app, host=host, port=port, print=None, access_log=None)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if args.command == "serve":
         return serve(args)
     return 2

@@ -7,18 +7,35 @@ from typing import Any
 import zeep.exceptions
 
 from tests.conftest import RunningRecorder
-from tests.onvif_client import ResponseRecorder, fault_chain, onvif_service_with_recorder, validate_body
+from tests.onvif_client import (
+    ResponseRecorder,
+    fault_chain,
+    onvif_service_with_recorder,
+    validate_body,
+)
 
 RECEIVER_TYPE = "http://www.onvif.org/ver10/schema/Receiver"
 
 
-def client(recorder: RunningRecorder, name: str, *, version: str = "25.12",
-           user: str | None = None, password: str | None = None) -> tuple[Any, ResponseRecorder]:
-    path = {"recording": "recording_service", "receiver": "receiver_service",
-            "device": "device_service"}[name]
+def client(
+    recorder: RunningRecorder,
+    name: str,
+    *,
+    version: str = "25.12",
+    user: str | None = None,
+    password: str | None = None,
+) -> tuple[Any, ResponseRecorder]:
+    path = {
+        "recording": "recording_service",
+        "receiver": "receiver_service",
+        "device": "device_service",
+    }[name]
     return onvif_service_with_recorder(
-        name, f"{recorder.url}/onvif/{path}", version=version,
-        username=user or recorder.admin_user, password=password or recorder.admin_password,
+        name,
+        f"{recorder.url}/onvif/{path}",
+        version=version,
+        username=user or recorder.admin_user,
+        password=password or recorder.admin_password,
     )
 
 
@@ -38,8 +55,9 @@ def recording_configuration(**overrides: Any) -> dict[str, Any]:
     return configuration
 
 
-def expect_fault(call: Any, *args: Any, chain: list[str], rec: ResponseRecorder | None = None,
-                 **kwargs: Any) -> None:
+def expect_fault(
+    call: Any, *args: Any, chain: list[str], rec: ResponseRecorder | None = None, **kwargs: Any
+) -> None:
     """Call and assert a SOAP fault with exactly ``chain`` (Code, Subcode, Subcode…)."""
     try:
         call(*args, **kwargs)
@@ -51,14 +69,18 @@ def expect_fault(call: Any, *args: Any, chain: list[str], rec: ResponseRecorder 
     raise AssertionError(f"expected fault {chain}, got a normal response")
 
 
-def auto_receiver_job(recording_token: str, mode: str = "Idle", priority: int = 1) -> dict[str, Any]:
+def auto_receiver_job(
+    recording_token: str, mode: str = "Idle", priority: int = 1
+) -> dict[str, Any]:
     """Conformance Annex J: a job whose SourceToken has a Type but no Token."""
     return {
         "RecordingToken": recording_token,
         "Mode": mode,
         "Priority": priority,
-        "Source": [{
-            "SourceToken": {"Token": zeep.xsd.SkipValue, "Type": RECEIVER_TYPE},
-            "AutoCreateReceiver": True,
-        }],
+        "Source": [
+            {
+                "SourceToken": {"Token": zeep.xsd.SkipValue, "Type": RECEIVER_TYPE},
+                "AutoCreateReceiver": True,
+            }
+        ],
     }

@@ -12,7 +12,6 @@ import pytest
 
 from tests.conftest import RunningRecorder
 from tests.integration.helpers import (
-    RECEIVER_TYPE,
     auto_receiver_job,
     client,
     expect_fault,
@@ -57,22 +56,35 @@ def test_create_recording_makes_the_three_default_tracks(trc: tuple[Any, Respons
     validate_body(rec.last)
     [item] = [i for i in items if i.RecordingToken == token]
     # zeep reads an empty <tt:Description/> as None.
-    tracks = {t.TrackToken: (t.Configuration.TrackType, t.Configuration.Description or "")
-              for t in item.Tracks.Track}
-    assert tracks == {"VIDEO001": ("Video", ""), "AUDIO001": ("Audio", ""),
-                      "META001": ("Metadata", "")}
+    tracks = {
+        t.TrackToken: (t.Configuration.TrackType, t.Configuration.Description or "")
+        for t in item.Tracks.Track
+    }
+    assert tracks == {
+        "VIDEO001": ("Video", ""),
+        "AUDIO001": ("Audio", ""),
+        "META001": ("Metadata", ""),
+    }
 
 
 def test_configuration_reads_back_exactly(trc: tuple[Any, ResponseRecorder]) -> None:
     svc, rec = trc
     name, uri = "N" * 20, "http://example.com/" + "a" * 109  # 20 and 128 characters (4-1-11)
-    source = {"SourceId": uri, "Name": name, "Location": "Hall", "Description": "Door",
-              "Address": uri}
+    source = {
+        "SourceId": uri,
+        "Name": name,
+        "Location": "Hall",
+        "Description": "Door",
+        "Address": uri,
+    }
     token = create(trc, Source=source, Content="Entrance")
     configuration = svc.GetRecordingConfiguration(RecordingToken=token)
     validate_body(rec.last)
-    assert (configuration.Source.SourceId, configuration.Source.Name,
-            configuration.Source.Address) == (uri, name, uri)
+    assert (
+        configuration.Source.SourceId,
+        configuration.Source.Name,
+        configuration.Source.Address,
+    ) == (uri, name, uri)
     assert configuration.Source.Location == "Hall" and configuration.Content == "Entrance"
     [item] = [i for i in svc.GetRecordings() if i.RecordingToken == token]
     assert item.Configuration.Source.Name == name  # Annex A: both answers agree
@@ -81,8 +93,12 @@ def test_configuration_reads_back_exactly(trc: tuple[Any, ResponseRecorder]) -> 
 def test_set_recording_configuration_replaces_it(trc: tuple[Any, ResponseRecorder]) -> None:
     svc, rec = trc
     token = create(trc)
-    svc.SetRecordingConfiguration(RecordingToken=token, RecordingConfiguration=recording_configuration(
-        Content="changed", MaximumRetentionTime="P7D"))
+    svc.SetRecordingConfiguration(
+        RecordingToken=token,
+        RecordingConfiguration=recording_configuration(
+            Content="changed", MaximumRetentionTime="P7D"
+        ),
+    )
     validate_body(rec.last)
     configuration = svc.GetRecordingConfiguration(RecordingToken=token)
     assert configuration.Content == "changed"
@@ -100,24 +116,37 @@ def test_recording_faults(trc: tuple[Any, ResponseRecorder]) -> None:
     expect_fault(svc.GetRecordingConfiguration, RecordingToken="nope", chain=NO_RECORDING, rec=rec)
     expect_fault(svc.DeleteRecording, RecordingToken="nope", chain=NO_RECORDING, rec=rec)
     expect_fault(svc.GetRecordingOptions, RecordingToken="nope", chain=NO_RECORDING, rec=rec)
-    expect_fault(svc.SetRecordingConfiguration, RecordingToken="nope",
-                 RecordingConfiguration=recording_configuration(), chain=NO_RECORDING, rec=rec)
+    expect_fault(
+        svc.SetRecordingConfiguration,
+        RecordingToken="nope",
+        RecordingConfiguration=recording_configuration(),
+        chain=NO_RECORDING,
+        rec=rec,
+    )
     too_long = {**recording_configuration()["Source"], "Name": "x" * 65}
-    expect_fault(svc.CreateRecording, RecordingConfiguration=recording_configuration(
-        Source=too_long), chain=BAD_CONFIGURATION, rec=rec)
+    expect_fault(
+        svc.CreateRecording,
+        RecordingConfiguration=recording_configuration(Source=too_long),
+        chain=BAD_CONFIGURATION,
+        rec=rec,
+    )
 
 
 def test_max_recordings(tmp_path: Any) -> None:
-    from tests.conftest import start_recorder
     from onvif_recorder.settings import Limits
+    from tests.conftest import start_recorder
 
     running, thread = start_recorder(tmp_path / "d", Limits(max_recordings=2))
     try:
         trc = client(running, "recording")
         create(trc)
         create(trc)
-        expect_fault(trc[0].CreateRecording, RecordingConfiguration=recording_configuration(),
-                     chain=["Receiver", "Action", "MaxRecordings"], rec=trc[1])
+        expect_fault(
+            trc[0].CreateRecording,
+            RecordingConfiguration=recording_configuration(),
+            chain=["Receiver", "Action", "MaxRecordings"],
+            rec=trc[1],
+        )
     finally:
         thread.stop()
 
@@ -137,54 +166,90 @@ def test_tracks_create_configure_delete(trc: tuple[Any, ResponseRecorder]) -> No
     options = svc.GetRecordingOptions(RecordingToken=token)
     validate_body(rec.last)
     assert options.Track.SpareVideo > 0 and options.Track.SpareTotal > 0
-    track = svc.CreateTrack(RecordingToken=token,
-                            TrackConfiguration={"TrackType": "Video", "Description": "New Track"})
+    track = svc.CreateTrack(
+        RecordingToken=token, TrackConfiguration={"TrackType": "Video", "Description": "New Track"}
+    )
     validate_body(rec.last)
     assert track == "VIDEO002"
     after = svc.GetRecordingOptions(RecordingToken=token)
     assert after.Track.SpareVideo == options.Track.SpareVideo - 1
-    svc.SetTrackConfiguration(RecordingToken=token, TrackToken=track,
-                              TrackConfiguration={"TrackType": "Audio", "Description": "Renamed"})
+    svc.SetTrackConfiguration(
+        RecordingToken=token,
+        TrackToken=track,
+        TrackConfiguration={"TrackType": "Audio", "Description": "Renamed"},
+    )
     validate_body(rec.last)
     configuration = svc.GetTrackConfiguration(RecordingToken=token, TrackToken=track)
     validate_body(rec.last)
     assert (configuration.TrackType, configuration.Description) == ("Video", "Renamed")
     svc.DeleteTrack(RecordingToken=token, TrackToken=track)
     validate_body(rec.last)
-    expect_fault(svc.GetTrackConfiguration, RecordingToken=token, TrackToken=track,
-                 chain=NO_TRACK, rec=rec)
+    expect_fault(
+        svc.GetTrackConfiguration, RecordingToken=token, TrackToken=track, chain=NO_TRACK, rec=rec
+    )
 
 
 def test_track_faults(trc: tuple[Any, ResponseRecorder]) -> None:
     svc, rec = trc
     token = create(trc)
     config = {"TrackType": "Audio", "Description": ""}
-    expect_fault(svc.CreateTrack, RecordingToken="nope", TrackConfiguration=config,
-                 chain=NO_RECORDING, rec=rec)
-    expect_fault(svc.GetTrackConfiguration, RecordingToken="nope", TrackToken="VIDEO001",
-                 chain=NO_RECORDING, rec=rec)
-    expect_fault(svc.SetTrackConfiguration, RecordingToken=token, TrackToken="nope",
-                 TrackConfiguration=config, chain=NO_TRACK, rec=rec)
+    expect_fault(
+        svc.CreateTrack,
+        RecordingToken="nope",
+        TrackConfiguration=config,
+        chain=NO_RECORDING,
+        rec=rec,
+    )
+    expect_fault(
+        svc.GetTrackConfiguration,
+        RecordingToken="nope",
+        TrackToken="VIDEO001",
+        chain=NO_RECORDING,
+        rec=rec,
+    )
+    expect_fault(
+        svc.SetTrackConfiguration,
+        RecordingToken=token,
+        TrackToken="nope",
+        TrackConfiguration=config,
+        chain=NO_TRACK,
+        rec=rec,
+    )
     expect_fault(svc.DeleteTrack, RecordingToken=token, TrackToken="nope", chain=NO_TRACK, rec=rec)
     spare = svc.GetRecordingOptions(RecordingToken=token).Track.SpareAudio
     for _ in range(spare):
         svc.CreateTrack(RecordingToken=token, TrackConfiguration=config)
     assert svc.GetRecordingOptions(RecordingToken=token).Track.SpareAudio == 0
-    expect_fault(svc.CreateTrack, RecordingToken=token, TrackConfiguration=config,
-                 chain=["Receiver", "Action", "MaxTracks"], rec=rec)
+    expect_fault(
+        svc.CreateTrack,
+        RecordingToken=token,
+        TrackConfiguration=config,
+        chain=["Receiver", "Action", "MaxTracks"],
+        rec=rec,
+    )
 
 
 def test_track_used_by_a_job_cannot_be_deleted(trc: tuple[Any, ResponseRecorder]) -> None:
     svc, rec = trc
     token = create(trc)
     svc.CreateRecordingJob(JobConfiguration=auto_receiver_job(token))
-    expect_fault(svc.DeleteTrack, RecordingToken=token, TrackToken="VIDEO001",
-                 chain=["Receiver", "Action", "CannotDelete"], rec=rec)
+    expect_fault(
+        svc.DeleteTrack,
+        RecordingToken=token,
+        TrackToken="VIDEO001",
+        chain=["Receiver", "Action", "CannotDelete"],
+        rec=rec,
+    )
 
 
 def test_unbuilt_operations_answer_not_implemented(trc: tuple[Any, ResponseRecorder]) -> None:
     svc, rec = trc
     token = create(trc)
-    expect_fault(svc.OverrideSegmentDuration, TargetSegmentDuration="PT1S", Expiration="PT1M",
-                 RecordingConfiguration=token,
-                 chain=["Receiver", "ActionNotSupported", "NotImplemented"], rec=rec)
+    expect_fault(
+        svc.OverrideSegmentDuration,
+        TargetSegmentDuration="PT1S",
+        Expiration="PT1M",
+        RecordingConfiguration=token,
+        chain=["Receiver", "ActionNotSupported", "NotImplemented"],
+        rec=rec,
+    )

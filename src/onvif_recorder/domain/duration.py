@@ -18,8 +18,14 @@ _DURATION = re.compile(
 )
 # Months and years have no fixed length; for limits (retention, segment length)
 # the service uses these conventional lengths.
-_SECONDS_PER = {"y": Decimal(365 * 86400), "mo": Decimal(30 * 86400), "d": Decimal(86400),
-                "h": Decimal(3600), "mi": Decimal(60), "s": Decimal(1)}
+_SECONDS_PER = {
+    "y": Decimal(365 * 86400),
+    "mo": Decimal(30 * 86400),
+    "d": Decimal(86400),
+    "h": Decimal(3600),
+    "mi": Decimal(60),
+    "s": Decimal(1),
+}
 MAX_LEXICAL_LENGTH = 64
 
 

@@ -26,6 +26,7 @@ class OnvifError(Exception):
         super().__init__(reason)
         self.reason = reason
 
+
 class SenderFault(OnvifError):
     """A fault caused by the request: ``env:Sender``, HTTP 400."""
 
@@ -82,6 +83,7 @@ class OutOfMemory(ReceiverFault):
 class CriticalError(ReceiverFault):
     subcodes = ("CriticalError",)
 
+
 # Recording Control (RC §5.4-5.24).
 
 
@@ -128,6 +130,7 @@ class MaxRecordingJobs(ReceiverFault):
 class CannotDelete(ReceiverFault):
     subcodes = ("Action", "CannotDelete")
 
+
 # Receiver service.
 
 
@@ -141,6 +144,7 @@ class MaxReceivers(ReceiverFault):
 
 class CannotDeleteReceiver(ReceiverFault):
     subcodes = ("Action", "CannotDeleteReceiver")
+
 
 # Device service (Core: user handling, storage configuration).
 

@@ -56,4 +56,6 @@ def _decode(hint: Any, data: JsonValue) -> Any:
 def _decode_dataclass(kind: Any, data: dict[str, JsonValue]) -> Any:
     hints = typing.get_type_hints(kind)
     fields = {f.name for f in dataclasses.fields(kind)}
-    return kind(**{name: _decode(hints[name], value) for name, value in data.items() if name in fields})
+    return kind(
+        **{name: _decode(hints[name], value) for name, value in data.items() if name in fields}
+    )

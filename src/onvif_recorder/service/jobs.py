@@ -46,7 +46,9 @@ class JobService:
         if recording is None:
             raise errors.NoRecording(f"no recording {configuration.recording_token!r}")
         if len(self.holder.state.jobs) >= self.limits.max_recording_jobs:
-            raise errors.MaxRecordingJobs(f"the recorder holds {self.limits.max_recording_jobs} jobs")
+            raise errors.MaxRecordingJobs(
+                f"the recorder holds {self.limits.max_recording_jobs} jobs"
+            )
         changes = Changes()
         configuration = self._resolved(configuration, recording, changes, fill_tracks=True)
         job = RecordingJob(self.holder.next_token("job", changes, "RecordingJob_"), configuration)
@@ -74,9 +76,7 @@ class JobService:
         job = replace(old, configuration=self._resolved(configuration, recording, changes, False))
         changes.jobs.append(job)
         others = [j for t, j in self.holder.state.jobs.items() if t != token]
-        changes.deleted_receivers.extend(
-            orphaned_auto_receivers(self.holder.state, [*others, job])
-        )
+        changes.deleted_receivers.extend(orphaned_auto_receivers(self.holder.state, [*others, job]))
         self.holder.commit(changes)
         return job
 
@@ -120,8 +120,9 @@ class JobService:
                 raise errors.BadConfiguration(f"no track {track.destination!r} in the recording")
         if not tracks and fill_tracks:
             # RC §5.13: without tracks the device should assign all tracks of the recording.
-            tracks = tuple(JobTrack(t.configuration.track_type.value, t.token)
-                           for t in recording.tracks)
+            tracks = tuple(
+                JobTrack(t.configuration.track_type.value, t.token) for t in recording.tracks
+            )
         return JobSource(source_token=reference, tracks=tracks, auto_create_receiver=None)
 
     def _resolved_reference(self, source: JobSource, changes: Changes) -> SourceReference:
@@ -134,9 +135,9 @@ class JobService:
             if not source.auto_create_receiver:
                 raise errors.BadConfiguration("a Source needs a SourceToken or AutoCreateReceiver")
             return replace(reference, token=self._auto_create_receiver(changes))
-        if reference.token not in self.holder.state.receivers:
-            if reference.token not in {r.token for r in changes.receivers}:
-                raise errors.BadConfiguration(f"no receiver {reference.token!r}")
+        known = reference.token in self.holder.state.receivers
+        if not known and reference.token not in {r.token for r in changes.receivers}:
+            raise errors.BadConfiguration(f"no receiver {reference.token!r}")
         return reference
 
     def _auto_create_receiver(self, changes: Changes) -> str:

@@ -16,16 +16,23 @@ def receiver_tokens(job: RecordingJob) -> set[str]:
     }
 
 
-def orphaned_auto_receivers(state: RecorderState, remaining_jobs: Iterable[RecordingJob]) -> list[str]:
+def orphaned_auto_receivers(
+    state: RecorderState, remaining_jobs: Iterable[RecordingJob]
+) -> list[str]:
     """Auto-created receivers no job in ``remaining_jobs`` uses: they are deleted with them."""
     used: set[str] = set()
     for job in remaining_jobs:
         used |= receiver_tokens(job)
-    return [token for token, receiver in state.receivers.items()
-            if receiver.auto_created and token not in used]
+    return [
+        token
+        for token, receiver in state.receivers.items()
+        if receiver.auto_created and token not in used
+    ]
 
 
-def delete_jobs_with_receivers(state: RecorderState, job_tokens: list[str], changes: Changes) -> None:
+def delete_jobs_with_receivers(
+    state: RecorderState, job_tokens: list[str], changes: Changes
+) -> None:
     """Delete ``job_tokens`` and every auto-created receiver left unused by that."""
     doomed = set(job_tokens)
     changes.deleted_jobs.extend(job_tokens)

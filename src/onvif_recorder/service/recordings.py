@@ -22,8 +22,12 @@ from onvif_recorder.settings import Limits
 TARGET_FORMATS = ("MP4", "CMAF")  # tt:TargetFormat
 ENCRYPTION_MODES = ("CENC", "CBCS")  # tt:EncryptionMode
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
-_TRACK_PREFIX = {TrackType.VIDEO: "VIDEO", TrackType.AUDIO: "AUDIO",
-                 TrackType.METADATA: "META", TrackType.EXTENDED: "EXT"}
+_TRACK_PREFIX = {
+    TrackType.VIDEO: "VIDEO",
+    TrackType.AUDIO: "AUDIO",
+    TrackType.METADATA: "META",
+    TrackType.EXTENDED: "EXT",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,9 @@ class RecordingService:
     # RC §5.4
     def create_recording(self, configuration: RecordingConfiguration) -> Recording:
         if len(self.holder.state.recordings) >= self.limits.max_recordings:
-            raise errors.MaxRecordings(f"the recorder holds {self.limits.max_recordings} recordings")
+            raise errors.MaxRecordings(
+                f"the recorder holds {self.limits.max_recordings} recordings"
+            )
         configuration = self._validated(configuration)
         tracks = tuple(Track(token, TrackConfiguration(kind, "")) for token, kind in DEFAULT_TRACKS)
         changes = Changes()
@@ -80,8 +86,11 @@ class RecordingService:
     def delete_recording(self, token: str) -> Recording:
         recording = self.recording(token)
         changes = Changes(deleted_recordings=[token])
-        doomed = [j.token for j in self.holder.state.jobs.values()
-                  if j.configuration.recording_token == token]
+        doomed = [
+            j.token
+            for j in self.holder.state.jobs.values()
+            if j.configuration.recording_token == token
+        ]
         delete_jobs_with_receivers(self.holder.state, doomed, changes)
         self.holder.commit(changes)
         return recording
@@ -175,7 +184,8 @@ class RecordingService:
         old = self.track(recording_token, track_token)
         limit = self.limits.descriptive_max_length
         new_configuration = replace(
-            configuration, track_type=old.configuration.track_type,
+            configuration,
+            track_type=old.configuration.track_type,
             description=configuration.description[:limit],
         )
         track = replace(old, configuration=new_configuration)
@@ -187,8 +197,10 @@ class RecordingService:
     # RC §5.20
     def recording_options(self, recording_token: str) -> RecordingOptions:
         recording = self.recording(recording_token)
-        spare = {kind: self._spare_tracks(recording, kind)
-                 for kind in (TrackType.VIDEO, TrackType.AUDIO, TrackType.METADATA)}
+        spare = {
+            kind: self._spare_tracks(recording, kind)
+            for kind in (TrackType.VIDEO, TrackType.AUDIO, TrackType.METADATA)
+        }
         return RecordingOptions(
             spare_jobs=max(0, self.limits.max_recording_jobs - len(self.holder.state.jobs)),
             compatible_sources=(),

@@ -57,7 +57,9 @@ class RecorderState:
 T = TypeVar("T")
 
 
-def _apply(target: dict[str, T], puts: list[T], deletes: list[str], key: Callable[[T], str]) -> None:
+def _apply(
+    target: dict[str, T], puts: list[T], deletes: list[str], key: Callable[[T], str]
+) -> None:
     for token in deletes:
         target.pop(token, None)
     for item in puts:

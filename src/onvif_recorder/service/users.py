@@ -21,7 +21,9 @@ class UserService:
     def lookup(self, username: str) -> User | None:
         return self.holder.state.users.get(username)
 
-    def ensure_initial_administrator(self, username: str | None, password: str | None) -> str | None:
+    def ensure_initial_administrator(
+        self, username: str | None, password: str | None
+    ) -> str | None:
         """On first run create the administrator; return a generated password, if any."""
         if self.holder.state.users:
             return None
@@ -64,8 +66,12 @@ class UserService:
         if not user.username:
             raise errors.UsernameTooShort("the username is empty")
         if len(user.username) > self.limits.max_username_length:
-            raise errors.UsernameTooLong(f"usernames have at most {self.limits.max_username_length} characters")
+            raise errors.UsernameTooLong(
+                f"usernames have at most {self.limits.max_username_length} characters"
+            )
         if len(user.password) > self.limits.max_password_length:
-            raise errors.PasswordTooLong(f"passwords have at most {self.limits.max_password_length} characters")
+            raise errors.PasswordTooLong(
+                f"passwords have at most {self.limits.max_password_length} characters"
+            )
         if user.level is UserLevel.ANONYMOUS:
             raise errors.AnonymousNotAllowed("users of level Anonymous cannot be created")

@@ -44,13 +44,15 @@ class Authenticator:
         security: etree._Element | None,
         access: AccessClass,
         now: datetime,
-    ) -> User | None | Challenge:
+    ) -> User | Challenge | None:
         """The authenticated user (None: anonymous), or a Challenge to send back."""
         authorization = request.headers.get("Authorization")
         http_user: User | None = None
         if authorization is not None:
             try:
-                http_user = self.digest.verify(request.method, authorization, now)
+                http_user = self.digest.verify(
+                    request.method, authorization, now, request_uri=request.raw_path
+                )
             except DigestStale as stale:
                 return Challenge(self.digest.challenge(now, stale=True), stale)
             except NotAuthorized as error:

@@ -97,7 +97,9 @@ class SoapHandler:
 
 
 def _refusal_fault(refused: XmlRefused) -> OnvifError:
-    fault = PayloadTooLarge(str(refused)) if refused.kind == "too_large" else WellFormed(str(refused))
+    fault = (
+        PayloadTooLarge(str(refused)) if refused.kind == "too_large" else WellFormed(str(refused))
+    )
     return fault
 
 

@@ -10,7 +10,7 @@ from onvif_recorder.service.capabilities import ReceiverCapabilities
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.soap.dispatch import CallContext, Operation, ServiceEndpoint
 from onvif_recorder.soap.mapping.capabilities import write_receiver_capabilities
-from onvif_recorder.soap.mapping.primitives import Reader, sub
+from onvif_recorder.soap.mapping.primitives import Reader
 from onvif_recorder.soap.mapping.receiver import (
     read_receiver_configuration,
     write_receiver,

@@ -35,8 +35,12 @@ PATH = "/onvif/recording_service"
 # RC 25.12 recording.wsdl plus the 26.06 segment operations: declared, so that
 # unimplemented ones answer ActionNotSupported rather than UnknownAction.
 DECLARED = (
-    "ExportRecordedData", "StopExportRecordedData", "GetExportRecordedDataState",
-    "OverrideSegmentDuration", "ListRecordedSegments", "ExportRecordedSegments",
+    "ExportRecordedData",
+    "StopExportRecordedData",
+    "GetExportRecordedDataState",
+    "OverrideSegmentDuration",
+    "ListRecordedSegments",
+    "ExportRecordedSegments",
     "StopExportRecordedSegments",
 )
 
@@ -90,14 +94,18 @@ class RecordingHandlers:
             write_recording_item(response, _trc("RecordingItem"), recording)
         return response
 
-    def set_recording_configuration(self, _: CallContext, request: etree._Element) -> etree._Element:
+    def set_recording_configuration(
+        self, _: CallContext, request: etree._Element
+    ) -> etree._Element:
         token = _token(request, "RecordingToken")
         self.recordings.recording(token)  # NoRecording before BadConfiguration
         configuration = read_recording_configuration(_required(request, "RecordingConfiguration"))
         self.recordings.set_recording_configuration(token, configuration)
         return _response("SetRecordingConfigurationResponse")
 
-    def get_recording_configuration(self, _: CallContext, request: etree._Element) -> etree._Element:
+    def get_recording_configuration(
+        self, _: CallContext, request: etree._Element
+    ) -> etree._Element:
         recording = self.recordings.recording(_token(request, "RecordingToken"))
         response = _response("GetRecordingConfigurationResponse")
         write_recording_configuration(

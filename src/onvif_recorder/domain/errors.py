@@ -189,5 +189,23 @@ class MaxStorageConfigurations(ReceiverFault):
     subcodes = ("OperationProhibited", "MaxStorageConfigurations")
 
 
+class ConfigModify(SenderFault):
+    """Core SetStorageConfiguration: the configuration parameters are not possible to set."""
+
+    subcodes = ("InvalidArgVal", "ConfigModify")
+
+
+class OperationProhibited(SenderFault):
+    """Core generic fault: the requested operation is not permitted by the device."""
+
+    subcodes = ("OperationProhibited",)
+
+
+class NoSuchService(ReceiverFault):
+    """Core GetCapabilities: the requested WSDL service category is not supported."""
+
+    subcodes = ("ActionNotSupported", "NoSuchService")
+
+
 class NoConfig(SenderFault):
     subcodes = ("InvalidArgVal", "NoConfig")

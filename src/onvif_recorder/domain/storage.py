@@ -17,8 +17,11 @@ class StorageType(Enum):
 
 @dataclass(frozen=True, slots=True)
 class UserCredential:
+    """Credentials of a storage: stored for the uploader, never returned to clients."""
+
     username: str
     password: str | None = None
+    token: str | None = None  # Core: session token for temporary (STS) credentials
 
 
 @dataclass(frozen=True, slots=True)

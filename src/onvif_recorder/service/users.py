@@ -69,6 +69,10 @@ class UserService:
             raise errors.UsernameTooLong(
                 f"usernames have at most {self.limits.max_username_length} characters"
             )
+        if not user.password:
+            # Core SetUser: a device that cannot accept an empty password answers
+            # PasswordTooWeak; this one never does, on CreateUsers either.
+            raise errors.PasswordTooWeak("an empty password is not accepted")
         if len(user.password) > self.limits.max_password_length:
             raise errors.PasswordTooLong(
                 f"passwords have at most {self.limits.max_password_length} characters"

@@ -54,13 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="first-run administrator password (env "
         "ONVIF_RECORDER_ADMIN_PASSWORD; generated and printed if absent)",
     )
+    serve.add_argument(
+        "--allow-password-text",
+        action="store_true",
+        help="accept WS-UsernameToken PasswordText (clear-text passwords; off by default)",
+    )
     serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, …")
     return parser
 
 
 def serve(args: argparse.Namespace) -> int:
     host, port = args.listen
-    settings = RecorderSettings(data_dir=args.data_dir, listen_host=host, listen_port=port)
+    settings = RecorderSettings(
+        data_dir=args.data_dir,
+        listen_host=host,
+        listen_port=port,
+        allow_password_text=args.allow_password_text,
+    )
     services = build_services(settings)
     generated = services.users.ensure_initial_administrator(args.admin_user, args.admin_password)
     if generated is not None:

@@ -33,16 +33,23 @@ class SqliteStore:
     def __init__(self, path: Path | str) -> None:
         # One event loop uses the store, but it may be built on another thread (tests).
         self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        try:
+            self._check_version()
+        except SchemaTooNew:
+            self.connection.close()
+            raise
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=FULL")
-        self.connection.execute("PRAGMA foreign_keys=ON")
         self._migrate()
 
-    def _migrate(self) -> None:
+    def _check_version(self) -> int:
         version = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise SchemaTooNew(f"database schema {version} is newer than {SCHEMA_VERSION}")
-        for step in range(version, SCHEMA_VERSION):
+        return version
+
+    def _migrate(self) -> None:
+        for step in range(self._check_version(), SCHEMA_VERSION):
             with self._transaction():
                 self._run_migration(step)
 
@@ -109,4 +116,13 @@ class _Transaction:
         self.connection.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is not None:
+            self.connection.execute("ROLLBACK")
+            return
+        try:
+            self.connection.execute("COMMIT")
+        except sqlite3.Error:
+            # A failed COMMIT (e.g. SQLITE_BUSY, disk full) leaves the transaction
+            # open; roll it back so the next BEGIN works and the caller sees the error.
+            self.connection.execute("ROLLBACK")
+            raise

@@ -52,6 +52,9 @@ class RecordingService:
         self.holder = holder
         self.limits = limits
 
+    def holder_version(self) -> int:
+        return self.holder.version
+
     def recording(self, token: str) -> Recording:
         found = self.holder.state.recordings.get(token)
         if found is None:

@@ -82,10 +82,12 @@ class StateHolder:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.state = store.load()
+        self.version = 0  # bumped by every commit: lets adapters cache derived answers
 
     def commit(self, changes: Changes) -> None:
         self.store.commit(changes)
         self.state.apply(changes)
+        self.version += 1
 
     def next_token(self, kind: str, changes: Changes, prefix: str) -> str:
         """A new token never used before for ``kind``; the counter persists with ``changes``."""

@@ -33,9 +33,17 @@ Handler = Callable[[CallContext, etree._Element], HandlerResult]
 
 @dataclass(frozen=True, slots=True)
 class Operation:
+    """One row of a dispatch table.
+
+    ``cache_version``, for operations whose answer depends on the stored state only
+    (not on the request or the caller), returns the state version: the serialized
+    response is reused until it changes.
+    """
+
     name: str
     access: AccessClass
     handler: Handler
+    cache_version: Callable[[], int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

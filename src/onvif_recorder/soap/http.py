@@ -70,6 +70,7 @@ class SoapHandler:
         self.endpoint = endpoint
         self.authenticator = authenticator
         self.clock = clock
+        self._cache: dict[str, tuple[int, bytes]] = {}
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -91,9 +92,16 @@ class SoapHandler:
         if isinstance(outcome, Challenge):
             return challenge_response(outcome)
         context = CallContext(user=outcome, now=now, base_url=_base_url(request))
+        version = operation.cache_version() if operation.cache_version else None
+        cached = self._cache.get(operation.name)
+        if cached is not None and cached[0] == version:
+            return soap_response(cached[1])
         result = operation.handler(context, soap.operation)
         payload: etree._Element = await result if inspect.isawaitable(result) else result
-        return soap_response(build_envelope(payload))
+        body = build_envelope(payload)
+        if version is not None:
+            self._cache[operation.name] = (version, body)
+        return soap_response(body)
 
 
 def _refusal_fault(refused: XmlRefused) -> OnvifError:

@@ -110,8 +110,8 @@ def write_encryption(parent: etree._Element, encryption: RecordingEncryption) ->
     element.set("Mode", encryption.mode)
     if encryption.kid is not None:
         sub(element, _tt("KID"), encryption.kid)
-    if encryption.key is not None:
-        sub(element, _tt("Key"), encryption.key)
+    # onvif.xsd RecordingEncryption/Key: "The device shall not include this parameter
+    # when reading." The key is stored for the encrypting writer only.
     for track in encryption.tracks:
         sub(element, _tt("Track"), track)
     if encryption.asymmetric is not None:

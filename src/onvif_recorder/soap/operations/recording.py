@@ -206,11 +206,12 @@ class RecordingHandlers:
 
 def recording_endpoint(handlers: RecordingHandlers) -> ServiceEndpoint:
     h = handlers
+    state_version = h.recordings.holder_version
     operations = [
         Operation("GetServiceCapabilities", AccessClass.PRE_AUTH, h.get_service_capabilities),
         Operation("CreateRecording", WRITE, h.create_recording),
         Operation("DeleteRecording", WRITE, h.delete_recording),
-        Operation("GetRecordings", READ, h.get_recordings),
+        Operation("GetRecordings", READ, h.get_recordings, cache_version=state_version),
         Operation("SetRecordingConfiguration", WRITE, h.set_recording_configuration),
         Operation("GetRecordingConfiguration", READ, h.get_recording_configuration),
         Operation("GetRecordingOptions", READ, h.get_recording_options),
@@ -220,7 +221,7 @@ def recording_endpoint(handlers: RecordingHandlers) -> ServiceEndpoint:
         Operation("SetTrackConfiguration", WRITE, h.set_track_configuration),
         Operation("CreateRecordingJob", WRITE, h.create_recording_job),
         Operation("DeleteRecordingJob", WRITE, h.delete_recording_job),
-        Operation("GetRecordingJobs", READ, h.get_recording_jobs),
+        Operation("GetRecordingJobs", READ, h.get_recording_jobs, cache_version=state_version),
         Operation("SetRecordingJobConfiguration", WRITE, h.set_recording_job_configuration),
         Operation("GetRecordingJobConfiguration", READ, h.get_recording_job_configuration),
         Operation("SetRecordingJobMode", WRITE, h.set_recording_job_mode),

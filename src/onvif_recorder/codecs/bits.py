@@ -1,0 +1,121 @@
+"""MSB-first bit reading and writing, Exp-Golomb codes and emulation prevention.
+
+Exp-Golomb: ITU-T H.264 §9.1 (``ue(v)``, ``se(v)``), shared by H.265 §9.2.
+Emulation prevention: H.264 §7.4.1 / H.265 §7.4.2 (``0x000003`` escapes).
+"""
+
+from __future__ import annotations
+
+from onvif_recorder.codecs.errors import BitstreamError
+
+MAX_EXP_GOLOMB_ZEROS = 31
+
+
+class BitReader:
+    """Reads bits MSB first from ``data``; running off the end raises BitstreamError."""
+
+    __slots__ = ("_data", "_pos", "_size")
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._pos = 0
+        self._size = len(data) * 8
+
+    @property
+    def bits_left(self) -> int:
+        return self._size - self._pos
+
+    def read_bits(self, count: int) -> int:
+        """Read ``count`` bits as an unsigned integer."""
+        if count > self.bits_left:
+            raise BitstreamError(f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
+        value = 0
+        for _ in range(count):
+            byte = self._data[self._pos >> 3]
+            value = (value << 1) | ((byte >> (7 - (self._pos & 7))) & 1)
+            self._pos += 1
+        return value
+
+    def read_flag(self) -> bool:
+        return self.read_bits(1) == 1
+
+    def skip_bits(self, count: int) -> None:
+        if count > self.bits_left:
+            raise BitstreamError(f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
+        self._pos += count
+
+    def read_ue(self) -> int:
+        """Unsigned Exp-Golomb ``ue(v)`` (H.264 §9.1)."""
+        zeros = 0
+        while self.read_bits(1) == 0:
+            zeros += 1
+            if zeros > MAX_EXP_GOLOMB_ZEROS:
+                raise BitstreamError("Exp-Golomb code longer than 32 bits")
+        return (1 << zeros) - 1 + self.read_bits(zeros)
+
+    def read_se(self) -> int:
+        """Signed Exp-Golomb ``se(v)`` (H.264 §9.1.1)."""
+        code = self.read_ue()
+        return (code + 1) // 2 if code & 1 else -(code // 2)
+
+
+class BitWriter:
+    """Writes bits MSB first; used to build parameter sets and configs."""
+
+    __slots__ = ("_bits",)
+
+    def __init__(self) -> None:
+        self._bits: list[int] = []
+
+    def write_bits(self, value: int, count: int) -> None:
+        if value < 0 or value >= 1 << count:
+            raise ValueError(f"{value} does not fit in {count} bits")
+        self._bits.extend((value >> (count - 1 - i)) & 1 for i in range(count))
+
+    def write_flag(self, flag: bool) -> None:
+        self._bits.append(1 if flag else 0)
+
+    def write_ue(self, value: int) -> None:
+        code = value + 1
+        length = code.bit_length()
+        self.write_bits(0, length - 1)
+        self.write_bits(code, length)
+
+    def write_se(self, value: int) -> None:
+        self.write_ue(2 * value - 1 if value > 0 else -2 * value)
+
+    def to_bytes(self, *, rbsp_trailing: bool = False) -> bytes:
+        """The bits written so far, zero padded; with the RBSP stop bit if asked."""
+        bits = self._bits + ([1] if rbsp_trailing else [])
+        bits = bits + [0] * (-len(bits) % 8)
+        return bytes(
+            int("".join(map(str, bits[i : i + 8])), 2) for i in range(0, len(bits), 8)
+        )
+
+
+def unescape_rbsp(data: bytes) -> bytes:
+    """Remove emulation-prevention bytes: ``00 00 03`` becomes ``00 00`` (H.264 §7.4.1)."""
+    if b"\x00\x00\x03" not in data:
+        return data
+    out = bytearray()
+    zeros = 0
+    for byte in data:
+        if zeros >= 2 and byte == 3:
+            zeros = 0
+            continue
+        out.append(byte)
+        zeros = zeros + 1 if byte == 0 else 0
+    return bytes(out)
+
+
+def escape_rbsp(data: bytes) -> bytes:
+    """Insert emulation-prevention bytes so no ``00 00 0x`` (x <= 3) appears."""
+    out = bytearray()
+    zeros = 0
+    for byte in data:
+        if zeros >= 2 and byte <= 3:
+            out.append(3)
+            zeros = 0
+        out.append(byte)
+        zeros = zeros + 1 if byte == 0 else 0
+    return bytes(out)

@@ -1,0 +1,1 @@
+"""Sans-IO RTP/RTCP: packets, sequencing, timing, reports and depacketizers."""

@@ -1,0 +1,172 @@
+"""One received RTP stream: packets in, timed samples out, receiver reports back.
+
+This is the glue the asyncio shell calls for each media of a session; it is still
+pure. For each RTP packet: parse, check the SSRC, reorder by sequence number, feed the
+depacketizer, then give each access unit an unwrapped presentation/decode time and a
+UTC wall-clock time (``timing.WallClock``). RTCP sender reports re-anchor the clock;
+``receiver_report`` builds the RR the sender expects (RFC 3550 §6.4.2), which ONVIF
+servers also take as a keep-alive (ONVIF Streaming, "Timeout and keep-alive handling").
+
+Nothing a peer sends raises here: malformed packets and depacketizer errors are counted
+in ``stats`` (the last message kept in ``stats.last_error``) and dropped.
+
+Decode time equals presentation time. That is exact for streams without B-frames -
+what cameras send almost always - and a documented limit for the rest until a
+picture-order-count based DTS extractor exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from onvif_recorder.rtp.depacketize.base import AccessUnit, CodecConfig, Depacketizer
+from onvif_recorder.rtp.errors import DepacketizeError, MalformedPacket
+from onvif_recorder.rtp.packet import RtpPacket
+from onvif_recorder.rtp.report import ReceptionReport, build_receiver_report
+from onvif_recorder.rtp.rtcp import SenderReport, parse_compound
+from onvif_recorder.rtp.sequencer import DEFAULT_WINDOW, Sequencer, SequenceStats
+from onvif_recorder.rtp.timing import ClockSource, TimestampUnwrapper, WallClock
+
+SSRC_SWITCH_AFTER = 1.0  # seconds of silence from the locked SSRC before another is taken
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A timed access unit, ready for the recording engine."""
+
+    units: tuple[bytes, ...]
+    pts: int
+    """Presentation time in ``clock_rate`` ticks, unwrapped (grows past 2^32)."""
+    dts: int
+    clock_rate: int
+    sync: bool
+    utc: float
+    """Wall-clock presentation time, POSIX seconds."""
+    clock_source: ClockSource
+    config: CodecConfig | None
+    config_changed: bool
+
+    @property
+    def size(self) -> int:
+        return sum(len(unit) for unit in self.units)
+
+
+@dataclass(slots=True)
+class StreamStats:
+    packets: int = 0
+    octets: int = 0
+    malformed: int = 0
+    dropped: int = 0
+    """Packets the depacketizer refused (malformed payload, over a size cap)."""
+    foreign_ssrc: int = 0
+    wrong_payload_type: int = 0
+    rtcp_packets: int = 0
+    rtcp_malformed: int = 0
+    samples: int = 0
+    last_error: str | None = None
+    sequence: SequenceStats = field(default_factory=SequenceStats)
+
+
+class RtpStream:
+    """Receive side of one RTP stream; ``now`` is monotonic seconds, ``utc`` POSIX seconds."""
+
+    def __init__(self, depacketizer: Depacketizer, clock_rate: int, *,
+                 payload_types: frozenset[int] | None = None, ssrc: int | None = None,
+                 reorder_window: int = DEFAULT_WINDOW, own_ssrc: int = 0,
+                 cname: bytes = b"onvif-recorder") -> None:
+        self.depacketizer = depacketizer
+        self.clock_rate = clock_rate
+        self.payload_types = payload_types
+        self.ssrc = ssrc
+        self.own_ssrc = own_ssrc
+        self.cname = cname
+        self.clock = WallClock(clock_rate)
+        self._sequencer: Sequencer[RtpPacket] = Sequencer(reorder_window)
+        self.stats = StreamStats(sequence=self._sequencer.stats)
+        self._report = ReceptionReport(clock_rate)
+        self._unwrap = TimestampUnwrapper()
+        self._arrival_unwrap = TimestampUnwrapper()
+        self._last_seen = 0.0
+
+    def receive_rtp(self, data: bytes, now: float, utc: float) -> list[Sample]:
+        """Handle one RTP datagram or interleaved frame."""
+        self.stats.packets += 1
+        self.stats.octets += len(data)
+        try:
+            packet = RtpPacket.parse(data)
+        except MalformedPacket as exc:
+            return self._count_malformed(exc)
+        if not self._accept(packet, now):
+            return []
+        self._report.on_packet(self._arrival_unwrap.unwrap(packet.timestamp), now)
+        samples: list[Sample] = []
+        for released in self._sequencer.push(packet.sequence_number, packet):
+            samples += self._depacketize(released.item, utc)
+        return samples
+
+    def receive_rtcp(self, data: bytes, now: float) -> None:
+        """Handle one RTCP compound packet from the sender."""
+        self.stats.rtcp_packets += 1
+        try:
+            packets = parse_compound(data)
+        except MalformedPacket as exc:
+            self.stats.rtcp_malformed += 1
+            self.stats.last_error = str(exc)
+            return
+        for packet in packets:
+            if isinstance(packet, SenderReport) and packet.ssrc == self.ssrc:
+                self._report.on_sender_report(packet.ntp_timestamp, now)
+                rtp = self._unwrap.unwrap(packet.rtp_timestamp)
+                self.clock.on_sender_report(rtp, packet.ntp_timestamp)
+
+    def anchor_from_play(self, rtptime: int, utc: float) -> None:
+        """PLAY's ``RTP-Info: rtptime`` with ``Range: clock=`` (see ``timing``)."""
+        self.clock.anchor_from_play(self._unwrap.unwrap(rtptime), utc)
+
+    def receiver_report(self, now: float) -> bytes:
+        """RR + SDES CNAME; the report block is left out until a packet was received."""
+        blocks = []
+        if self.ssrc is not None and self.stats.sequence.highest is not None:
+            blocks.append(self._report.report_block(self.ssrc, self.stats.sequence, now))
+        return build_receiver_report(self.own_ssrc, blocks, self.cname)
+
+    def flush(self, utc: float) -> list[Sample]:
+        """Release packets still held for reordering (at teardown)."""
+        samples: list[Sample] = []
+        for released in self._sequencer.flush():
+            samples += self._depacketize(released.item, utc)
+        return samples
+
+    def _accept(self, packet: RtpPacket, now: float) -> bool:
+        if self.payload_types is not None and packet.payload_type not in self.payload_types:
+            self.stats.wrong_payload_type += 1
+            return False
+        if self.ssrc is None or (packet.ssrc != self.ssrc
+                                 and now - self._last_seen > SSRC_SWITCH_AFTER):
+            self.ssrc = packet.ssrc  # first packet, or the sender restarted with a new SSRC
+        elif packet.ssrc != self.ssrc:
+            self.stats.foreign_ssrc += 1
+            return False
+        self._last_seen = now
+        return True
+
+    def _depacketize(self, packet: RtpPacket, utc: float) -> list[Sample]:
+        try:
+            units = self.depacketizer.push(packet)
+        except DepacketizeError as exc:
+            self.stats.dropped += 1
+            self.stats.last_error = str(exc)
+            return []
+        return [self._time(unit, utc) for unit in units]
+
+    def _time(self, unit: AccessUnit, arrival_utc: float) -> Sample:
+        pts = self._unwrap.unwrap(unit.timestamp)
+        wall, source = self.clock.utc(pts, arrival_utc)
+        self.stats.samples += 1
+        return Sample(unit.units, pts, pts, self.clock_rate, unit.sync, wall, source,
+                      unit.config, unit.config_changed)
+
+    def _count_malformed(self, exc: MalformedPacket) -> list[Sample]:
+        self.stats.malformed += 1
+        self.stats.last_error = str(exc)
+        return []

@@ -13,6 +13,8 @@ from onvif_recorder.clock import utc_now
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.service.capabilities import receiver_capabilities, recording_capabilities
 from onvif_recorder.service.device import DeviceService
+from onvif_recorder.service.events import EventBus
+from onvif_recorder.service.job_states import EngineEvents, JobStates
 from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
@@ -42,12 +44,21 @@ class Services:
     users: UserService
     storage: StorageService
     device: DeviceService
+    events: EventBus
+    job_states: JobStates
+    engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
 
 
-def build_services(settings: RecorderSettings, media: MediaFlow | None = None) -> Services:
+def build_services(
+    settings: RecorderSettings,
+    media: MediaFlow | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    holder = StateHolder(SqliteStore(settings.database_path))
+    bus = EventBus(clock, settings.limits.event_queue_limit)
+    holder = StateHolder(SqliteStore(settings.database_path), bus)
     media = media or NoMediaFlow()
+    job_states = JobStates(holder, media, bus)
     return Services(
         holder=holder,
         recordings=RecordingService(holder, settings.limits),
@@ -56,6 +67,9 @@ def build_services(settings: RecorderSettings, media: MediaFlow | None = None) -
         users=UserService(holder, settings.limits),
         storage=StorageService(holder, settings.limits),
         device=DeviceService(settings),
+        events=bus,
+        job_states=job_states,
+        engine=EngineEvents(bus, job_states),
     )
 
 

@@ -22,6 +22,13 @@ class Limits:
     max_storage_configurations: int = 16
     descriptive_max_length: int = 1024  # Location, Description, Content (RC §5.3.1 truncation)
     max_receiver_uri_length: int = 1024  # Receiver MaximumRTSPURILength
+    # Event service (Core "Event handling"); README "Events" explains each.
+    max_pull_points: int = 16  # MaxPullPoints: concurrent PullPoint subscriptions
+    event_queue_limit: int = 1000  # notifications queued per subscription, oldest dropped
+    max_pull_timeout_s: int = 60  # PullMessages Timeout; Core: at least one minute
+    max_pull_messages: int = 100  # PullMessages returns at most this many messages
+    default_subscription_s: int = 60  # termination when the client gives none
+    max_subscription_s: int = 3600  # longest InitialTerminationTime or Renew accepted
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from onvif_recorder.domain.job import (
 from onvif_recorder.domain.receiver import EMPTY_RECEIVER_CONFIGURATION, Receiver
 from onvif_recorder.domain.recording import Recording
 from onvif_recorder.service.arbitration import arbitrate, job_state
+from onvif_recorder.service.events import JobConfigurationChanged
 from onvif_recorder.service.jobs_common import delete_jobs_with_receivers, orphaned_auto_receivers
 from onvif_recorder.service.media_flow import MediaFlow
 from onvif_recorder.service.state import Changes, StateHolder
@@ -75,6 +76,8 @@ class JobService:
         changes = Changes()
         job = replace(old, configuration=self._resolved(configuration, recording, changes, False))
         changes.jobs.append(job)
+        if job.configuration != old.configuration:
+            changes.events.append(JobConfigurationChanged(token, job.configuration))
         others = [j for t, j in self.holder.state.jobs.items() if t != token]
         changes.deleted_receivers.extend(orphaned_auto_receivers(self.holder.state, [*others, job]))
         self.holder.commit(changes)
@@ -82,9 +85,12 @@ class JobService:
 
     # RC §5.18: equivalent to reading the configuration and writing it back.
     def set_job_mode(self, token: str, mode: JobMode) -> RecordingJob:
-        job = self.job(token)
-        job = replace(job, configuration=replace(job.configuration, mode=mode))
-        self.holder.commit(Changes(jobs=[job]))
+        old = self.job(token)
+        job = replace(old, configuration=replace(old.configuration, mode=mode))
+        changes = Changes(jobs=[job])
+        if mode is not old.configuration.mode:
+            changes.events.append(JobConfigurationChanged(token, job.configuration))
+        self.holder.commit(changes)
         return job
 
     # RC §5.19

@@ -15,6 +15,14 @@ from onvif_recorder.domain.recording import (
     TrackConfiguration,
     TrackType,
 )
+from onvif_recorder.service.events import (
+    RecordingConfigurationChanged,
+    RecordingCreated,
+    RecordingDeleted,
+    TrackConfigurationChanged,
+    TrackCreated,
+    TrackDeleted,
+)
 from onvif_recorder.service.jobs_common import delete_jobs_with_receivers
 from onvif_recorder.service.state import Changes, StateHolder
 from onvif_recorder.settings import Limits
@@ -82,6 +90,9 @@ class RecordingService:
         token = self.holder.next_token("recording", changes, "Recording_")
         recording = Recording(token, configuration, tracks)
         changes.recordings.append(recording)
+        # RC §5.26.4; RECORDING-5-1-10 expects a CreateTrack event for every default track.
+        changes.events.append(RecordingCreated(token))
+        changes.events.extend(TrackCreated(token, track.token) for track in tracks)
         self.holder.commit(changes)
         return recording
 
@@ -95,6 +106,9 @@ class RecordingService:
             if j.configuration.recording_token == token
         ]
         delete_jobs_with_receivers(self.holder.state, doomed, changes)
+        # RECORDING-5-1-11: a DeleteTrack event for every track of the deleted recording.
+        changes.events.extend(TrackDeleted(token, track.token) for track in recording.tracks)
+        changes.events.append(RecordingDeleted(token))
         self.holder.commit(changes)
         return recording
 
@@ -102,8 +116,12 @@ class RecordingService:
     def set_recording_configuration(
         self, token: str, configuration: RecordingConfiguration
     ) -> Recording:
-        recording = replace(self.recording(token), configuration=self._validated(configuration))
-        self.holder.commit(Changes(recordings=[recording]))
+        old = self.recording(token)
+        recording = replace(old, configuration=self._validated(configuration))
+        changes = Changes(recordings=[recording])
+        if recording.configuration != old.configuration:
+            changes.events.append(RecordingConfigurationChanged(token, recording.configuration))
+        self.holder.commit(changes)
         return recording
 
     def _validated(self, configuration: RecordingConfiguration) -> RecordingConfiguration:
@@ -151,7 +169,8 @@ class RecordingService:
             raise errors.MaxTracks(f"recording {recording_token!r} has no spare track of this type")
         track = Track(self._new_track_token(recording, configuration.track_type), configuration)
         updated = replace(recording, tracks=(*recording.tracks, track))
-        self.holder.commit(Changes(recordings=[updated]))
+        changes = Changes(recordings=[updated], events=[TrackCreated(recording.token, track.token)])
+        self.holder.commit(changes)
         return track
 
     def _new_track_token(self, recording: Recording, kind: TrackType) -> str:
@@ -168,7 +187,8 @@ class RecordingService:
             raise errors.CannotDelete(f"track {track_token!r} is a destination of a recording job")
         recording = self.recording(recording_token)
         updated = replace(recording, tracks=tuple(t for t in recording.tracks if t is not track))
-        self.holder.commit(Changes(recordings=[updated]))
+        changes = Changes(recordings=[updated], events=[TrackDeleted(recording_token, track.token)])
+        self.holder.commit(changes)
         return track
 
     def _track_in_use(self, recording_token: str, track_token: str) -> bool:
@@ -194,7 +214,11 @@ class RecordingService:
         track = replace(old, configuration=new_configuration)
         recording = self.recording(recording_token)
         tracks = tuple(track if t.token == track_token else t for t in recording.tracks)
-        self.holder.commit(Changes(recordings=[replace(recording, tracks=tracks)]))
+        changes = Changes(recordings=[replace(recording, tracks=tracks)])
+        if track.configuration != old.configuration:
+            event = TrackConfigurationChanged(recording_token, track_token, track.configuration)
+            changes.events.append(event)
+        self.holder.commit(changes)
         return track
 
     # RC §5.20

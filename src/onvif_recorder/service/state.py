@@ -3,7 +3,9 @@
 Every mutating operation builds a ``Changes`` value first, has the ``Store``
 persist it in one transaction, and only then applies it to the in-memory
 ``RecorderState``. A failed write therefore changes nothing (RC §5.2: all
-objects and their configuration are persistent).
+objects and their configuration are persistent). The domain events a change
+carries are published only after it is stored, then the commit observers run
+(job states are derived from the whole state, so they are re-derived there).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from onvif_recorder.domain.receiver import Receiver
 from onvif_recorder.domain.recording import Recording
 from onvif_recorder.domain.storage import StorageConfiguration
 from onvif_recorder.domain.users import User
+from onvif_recorder.service.events import DomainEvent
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Changes:
     storage: list[StorageConfiguration] = field(default_factory=list)
     deleted_storage: list[str] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
+    events: list[DomainEvent] = field(default_factory=list)  # published once stored
 
 
 @dataclass
@@ -76,18 +80,34 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+class EventSink(Protocol):
+    """Where committed domain events go: implemented by ``service.events.EventBus``."""
+
+    def publish(self, *events: DomainEvent) -> None: ...
+
+
 class StateHolder:
     """Owns the state and its store; the single path through which state changes."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, events: EventSink | None = None) -> None:
         self.store = store
         self.state = store.load()
         self.version = 0  # bumped by every commit: lets adapters cache derived answers
+        self.events = events
+        self._observers: list[Callable[[], None]] = []
+
+    def observe(self, observer: Callable[[], None]) -> None:
+        """Call ``observer`` after every commit, once its events are published."""
+        self._observers.append(observer)
 
     def commit(self, changes: Changes) -> None:
         self.store.commit(changes)
         self.state.apply(changes)
         self.version += 1
+        if self.events is not None and changes.events:
+            self.events.publish(*changes.events)
+        for observer in self._observers:
+            observer()
 
     def next_token(self, kind: str, changes: Changes, prefix: str) -> str:
         """A new token never used before for ``kind``; the counter persists with ``changes``."""

@@ -25,6 +25,7 @@ class CallContext:
     user: User | None
     now: datetime
     base_url: str  # scheme://host[:port] as the client addressed us, for XAddrs
+    path: str = "/"  # the request's path (a PullPoint is identified by it)
 
 
 HandlerResult = etree._Element | Awaitable[etree._Element]
@@ -37,13 +38,17 @@ class Operation:
 
     ``cache_version``, for operations whose answer depends on the stored state only
     (not on the request or the caller), returns the state version: the serialized
-    response is reused until it changes.
+    response is reused until it changes. ``namespace`` is the operation element's
+    namespace when it is not the endpoint's (WS-BaseNotification operations of the event
+    service); ``action`` is the WS-Addressing Action of the response.
     """
 
     name: str
     access: AccessClass
     handler: Handler
     cache_version: Callable[[], int] | None = None
+    namespace: str | None = None
+    action: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,20 +57,29 @@ class ServiceEndpoint:
 
     ``declared`` lists every operation of the service's WSDL: those without a
     handler answer ``env:Receiver/ter:ActionNotSupported`` (Core "Services");
-    anything else is ``env:Sender/ter:UnknownAction``.
+    anything else is ``env:Sender/ter:UnknownAction``. With ``ws_addressing`` every
+    answer carries WS-Addressing headers (Core: the event service uses WS-Addressing).
     """
 
     path: str
     namespace: str
     operations: dict[str, Operation]
     declared: frozenset[str] = field(default_factory=frozenset)
+    ws_addressing: bool = False
 
     @classmethod
     def build(
-        cls, path: str, namespace: str, operations: Iterable[Operation], declared: Iterable[str]
+        cls,
+        path: str,
+        namespace: str,
+        operations: Iterable[Operation],
+        declared: Iterable[str],
+        *,
+        ws_addressing: bool = False,
     ) -> ServiceEndpoint:
-        table = {qname(namespace, op.name): op for op in operations}
-        return cls(path, namespace, table, frozenset(declared) | {op.name for op in operations})
+        table = {qname(op.namespace or namespace, op.name): op for op in operations}
+        own = {op.name for op in table.values() if op.namespace in (None, namespace)}
+        return cls(path, namespace, table, frozenset(declared) | own, ws_addressing)
 
     def lookup(self, tag: str) -> Operation:
         operation = self.operations.get(tag)

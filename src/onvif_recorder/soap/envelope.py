@@ -3,7 +3,8 @@ and wrap response payloads (SOAP 1.2 Part 1 §5)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -31,9 +32,19 @@ class MalformedEnvelope(SenderFault):
 
 
 @dataclass(frozen=True, slots=True)
+class Addressing:
+    """The request's WS-Addressing 1.0 properties (the event service answers with them)."""
+
+    action: str | None = None
+    to: str | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SoapRequest:
     operation: etree._Element
     security: etree._Element | None
+    addressing: Addressing = field(default_factory=Addressing)
 
     @property
     def operation_name(self) -> str:
@@ -44,17 +55,22 @@ def _children(element: etree._Element) -> list[etree._Element]:
     return [child for child in element if isinstance(child.tag, str)]
 
 
-def _check_headers(header: etree._Element) -> etree._Element | None:
+def _check_headers(header: etree._Element) -> tuple[etree._Element | None, Addressing]:
     security = None
+    addressing: dict[str, str] = {}
     for block in _children(header):
         namespace = etree.QName(block).namespace
         if block.tag == qname(WSSE, "Security"):
             security = block
+        elif namespace == WSA:
+            # zeep sends the WS-Addressing blocks twice for some operations: first one wins.
+            addressing.setdefault(etree.QName(block).localname, (block.text or "").strip())
         elif block.get(qname(ENV, "mustUnderstand"), "").strip() in _TRUE and (
             namespace not in _UNDERSTOOD_NAMESPACES
         ):
             raise MustUnderstand(f"header block {block.tag} is not understood")
-    return security
+    wsa = Addressing(addressing.get("Action"), addressing.get("To"), addressing.get("MessageID"))
+    return security, wsa
 
 
 def parse_envelope(root: etree._Element) -> SoapRequest:
@@ -71,12 +87,16 @@ def parse_envelope(root: etree._Element) -> SoapRequest:
     operations = _children(bodies[0])
     if len(operations) != 1:
         raise MalformedEnvelope("the Body must hold exactly one operation element")
-    security = _check_headers(header) if header is not None else None
-    return SoapRequest(operations[0], security)
+    if header is None:
+        return SoapRequest(operations[0], None)
+    security, addressing = _check_headers(header)
+    return SoapRequest(operations[0], security, addressing)
 
 
-def build_envelope(payload: etree._Element) -> bytes:
+def build_envelope(payload: etree._Element, headers: Sequence[etree._Element] = ()) -> bytes:
     envelope = etree.Element(qname(ENV, "Envelope"), nsmap={"env": ENV})
+    if headers:
+        etree.SubElement(envelope, qname(ENV, "Header")).extend(headers)
     body = etree.SubElement(envelope, qname(ENV, "Body"))
     body.append(payload)
     return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
@@ -18,10 +19,13 @@ from onvif_recorder.soap.authentication import Authenticator, Challenge
 from onvif_recorder.soap.dispatch import CallContext, ServiceEndpoint
 from onvif_recorder.soap.envelope import build_envelope, parse_envelope
 from onvif_recorder.soap.faults import fault_envelope
+from onvif_recorder.soap.namespaces import WSA, qname
 from onvif_recorder.soap.xmlparse import MAX_BODY_BYTES, XmlRefused, parse_document
 
 log = logging.getLogger(__name__)
 SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+# Core "SOAP Fault Messages": every event service fault carries this wsa:Action.
+FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"
 
 
 class PayloadTooLarge(WellFormed):
@@ -32,12 +36,14 @@ def soap_response(body: bytes, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, headers={"Content-Type": SOAP_CONTENT_TYPE})
 
 
-def fault_response(error: OnvifError) -> web.Response:
-    return soap_response(fault_envelope(error), error.http_status)
+def fault_response(error: OnvifError, headers: Sequence[etree._Element] = ()) -> web.Response:
+    return soap_response(fault_envelope(error, headers), error.http_status)
 
 
-def challenge_response(challenge: Challenge) -> web.Response:
-    response = fault_response(challenge.error)
+def challenge_response(
+    challenge: Challenge, headers: Sequence[etree._Element] = ()
+) -> web.Response:
+    response = fault_response(challenge.error, headers)
     response.set_status(401)
     for value in challenge.headers:
         response.headers.add("WWW-Authenticate", value)
@@ -58,6 +64,13 @@ async def read_body(request: web.Request) -> bytes:
     return b"".join(chunks)
 
 
+@dataclass
+class _Exchange:
+    """What is known of the request when an answer, or a fault, is written."""
+
+    message_id: str | None = None  # wsa:MessageID, echoed as wsa:RelatesTo
+
+
 class SoapHandler:
     """The aiohttp handler of one endpoint."""
 
@@ -73,32 +86,48 @@ class SoapHandler:
         self._cache: dict[str, tuple[int, bytes]] = {}
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        exchange = _Exchange()
         try:
-            return await self._handle(request)
+            return await self._handle(request, exchange)
         except OnvifError as error:
-            return fault_response(error)
+            return fault_response(error, self._addressing(exchange, FAULT_ACTION))
         except XmlRefused as refused:
-            return fault_response(_refusal_fault(refused))
+            fault = _refusal_fault(refused)
+            return fault_response(fault, self._addressing(exchange, FAULT_ACTION))
         except Exception:
             log.exception("unexpected error in %s", self.endpoint.path)
-            return fault_response(CriticalError("internal error; see the recorder log"))
+            critical = CriticalError("internal error; see the recorder log")
+            return fault_response(critical, self._addressing(exchange, FAULT_ACTION))
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    def _addressing(self, exchange: _Exchange, action: str | None) -> list[etree._Element]:
+        """WS-Addressing headers of an answer, for endpoints that use WS-Addressing."""
+        if not self.endpoint.ws_addressing or action is None:
+            return []
+        headers = [etree.Element(qname(WSA, "Action"), nsmap={"wsa": WSA})]
+        headers[0].text = action
+        if exchange.message_id:
+            relates = etree.Element(qname(WSA, "RelatesTo"), nsmap={"wsa": WSA})
+            relates.text = exchange.message_id
+            headers.append(relates)
+        return headers
+
+    async def _handle(self, request: web.Request, exchange: _Exchange) -> web.StreamResponse:
         body = await read_body(request)
         soap = parse_envelope(parse_document(body))
+        exchange.message_id = soap.addressing.message_id
         operation = self.endpoint.lookup(soap.operation_name)
         now = self.clock()
         outcome = self.authenticator.authenticate(request, soap.security, operation.access, now)
         if isinstance(outcome, Challenge):
-            return challenge_response(outcome)
-        context = CallContext(user=outcome, now=now, base_url=_base_url(request))
+            return challenge_response(outcome, self._addressing(exchange, FAULT_ACTION))
+        context = CallContext(outcome, now, _base_url(request), request.path)
         version = operation.cache_version() if operation.cache_version else None
         cached = self._cache.get(operation.name)
         if cached is not None and cached[0] == version:
             return soap_response(cached[1])
         result = operation.handler(context, soap.operation)
         payload: etree._Element = await result if inspect.isawaitable(result) else result
-        body = build_envelope(payload)
+        body = build_envelope(payload, self._addressing(exchange, operation.action))
         if version is not None:
             self._cache[operation.name] = (version, body)
         return soap_response(body)

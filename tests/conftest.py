@@ -46,7 +46,9 @@ class _ServerThread(threading.Thread):
 
     def run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        runner = web.AppRunner(self.app, access_log=None)
+        # A short lingering time: after a 413 aiohttp would otherwise hold the
+        # connection (and the fixture teardown) for 10 s.
+        runner = web.AppRunner(self.app, access_log=None, lingering_time=1.0)
         self.loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
         self.loop.run_until_complete(site.start())

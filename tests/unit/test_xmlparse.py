@@ -74,3 +74,15 @@ def test_malformed_documents_are_refused(data: bytes) -> None:
 def test_arbitrary_bytes_never_raise_anything_else(data: bytes) -> None:
     with contextlib.suppress(XmlRefused):
         parse_document(data)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_dtd_is_refused_in_utf_16(codec: str) -> None:
+    declared = "utf-16" if codec == "utf-16" else codec.upper()
+    document = f'<?xml version="1.0" encoding="{declared}"?>' + EXTERNAL_ENTITY.decode()[21:]
+    assert refusal(document.encode(codec)) == "dtd"
+
+
+def test_utf_16_document_without_dtd_parses() -> None:
+    document = '<?xml version="1.0" encoding="UTF-16"?><a>Café</a>'
+    assert parse_document(document.encode("utf-16")).text == "Café"

@@ -16,6 +16,7 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_DEPTH = 100
 
 refusals: Counter[str] = Counter()
+_NO_DTD = "document type declarations are not allowed in SOAP messages"
 
 
 class XmlRefused(ValueError):
@@ -45,17 +46,40 @@ def _new_parser() -> etree.XMLPullParser:
     )
 
 
-def _refuse(kind: str, message: str) -> XmlRefused:
+def refuse(kind: str, message: str) -> XmlRefused:
+    """Count a refusal of ``kind`` and return the error to raise."""
     refusals[kind] += 1
     return XmlRefused(kind, message)
+
+
+def _declares_dtd(data: bytes) -> bool:
+    """A cheap look for a DTD before parsing, in UTF-8 and (by BOM or NUL pattern) UTF-16."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return True
+    codec = _utf16_codec(data[:4])
+    if codec is None:
+        return False
+    text = data.decode(codec, errors="replace")
+    return "<!DOCTYPE" in text or "<!ENTITY" in text
+
+
+def _utf16_codec(head: bytes) -> str | None:
+    """XML 1.0 Appendix F: tell UTF-16 from its BOM or from where the NUL bytes are."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head[:2] == b"\x00<":
+        return "utf-16-be"
+    if head[:2] == b"<\x00":
+        return "utf-16-le"
+    return None
 
 
 def parse_document(data: bytes, limits: ParseLimits = ParseLimits()) -> etree._Element:
     """Parse ``data`` and return the root element, or raise XmlRefused."""
     if len(data) > limits.max_bytes:
-        raise _refuse("too_large", f"document exceeds {limits.max_bytes} bytes")
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise _refuse("dtd", "document type declarations are not allowed in SOAP messages")
+        raise refuse("too_large", f"document exceeds {limits.max_bytes} bytes")
+    if _declares_dtd(data):
+        raise refuse("dtd", _NO_DTD)
     parser = _new_parser()
     depth = 0
     try:
@@ -63,8 +87,11 @@ def parse_document(data: bytes, limits: ParseLimits = ParseLimits()) -> etree._E
         for event, _element in parser.read_events():
             depth += 1 if event == "start" else -1
             if depth > limits.max_depth:
-                raise _refuse("too_deep", f"document nests deeper than {limits.max_depth}")
+                raise refuse("too_deep", f"document nests deeper than {limits.max_depth}")
         root = parser.close()
     except etree.XMLSyntaxError as exc:
-        raise _refuse("malformed", f"malformed XML: {exc.msg}") from None
+        raise refuse("malformed", f"malformed XML: {exc.msg}") from None
+    # Whatever encoding slipped past the look above, the parsed tree tells the truth.
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise refuse("dtd", _NO_DTD)
     return root

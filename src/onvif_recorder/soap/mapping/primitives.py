@@ -20,6 +20,14 @@ E = TypeVar("E", bound=Enum)
 
 TOKEN_MAX_LENGTH = 64  # tt:ReferenceToken
 _TRUE = {"true": True, "1": True, "false": False, "0": False}
+# libxml2's own xs:anyURI rules, so that nothing stored can make a later response
+# schema-invalid for every client.
+_ANY_URI = etree.XMLSchema(
+    etree.XML(
+        b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        b'<xs:element name="u" type="xs:anyURI"/></xs:schema>'
+    )
+)
 
 
 def local_name(element: etree._Element) -> str:
@@ -65,6 +73,20 @@ class Reader:
     def _checked_length(self, name: str, value: str, max_length: int | None) -> str:
         if max_length is not None and len(value) > max_length:
             raise self.fail(f"{name} is longer than {max_length} characters")
+        return value
+
+    def uri(self, name: str, max_length: int | None = None) -> str:
+        return self.check_uri(name, self.text(name, max_length))
+
+    def optional_uri(self, name: str, max_length: int | None = None) -> str | None:
+        value = self.optional_text(name, max_length)
+        return None if value is None else self.check_uri(name, value)
+
+    def check_uri(self, name: str, value: str) -> str:
+        probe = etree.Element("u")
+        probe.text = value
+        if not _ANY_URI.validate(probe):
+            raise self.fail(f"{name} is not an xs:anyURI")
         return value
 
     def token(self, name: str) -> str:

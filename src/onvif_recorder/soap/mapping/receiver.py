@@ -39,7 +39,7 @@ def read_receiver_configuration(element: etree._Element) -> ReceiverConfiguratio
     setup = reader.required("StreamSetup")
     return ReceiverConfiguration(
         mode=reader.enum("Mode", ReceiverMode),
-        media_uri=reader.text("MediaUri").strip(),
+        media_uri=reader.uri("MediaUri").strip(),
         stream=setup.enum("Stream", StreamType),
         transport=read_transport(setup.required("Transport")),
     )

@@ -26,11 +26,11 @@ URI_MAX_LENGTH = 1024  # SourceId/Address: kept exactly up to this length (RC §
 
 def read_source(reader: Reader) -> RecordingSource:
     return RecordingSource(
-        source_id=reader.text("SourceId", URI_MAX_LENGTH),
+        source_id=reader.uri("SourceId", URI_MAX_LENGTH),
         name=reader.text("Name", NAME_MAX_LENGTH),
         location=reader.text("Location"),
         description=reader.text("Description"),
-        address=reader.text("Address", URI_MAX_LENGTH),
+        address=reader.uri("Address", URI_MAX_LENGTH),
     )
 
 

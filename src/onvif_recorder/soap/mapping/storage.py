@@ -37,7 +37,7 @@ def _read_user(reader: Reader) -> UserCredential:
 
 def _read_renewal(reader: Reader) -> ConfigurationRenewal:
     return ConfigurationRenewal(
-        renewal_endpoint=reader.text("RenewalEndpoint", URI_MAX_LENGTH),
+        renewal_endpoint=reader.uri("RenewalEndpoint", URI_MAX_LENGTH),
         authorization_server=reader.token("AuthorizationServer"),
         cert_path_validation_policy_id=reader.optional_text(
             "CertPathValidationPolicyID", TEXT_MAX_LENGTH
@@ -64,8 +64,8 @@ def read_storage_data(element: etree._Element, error: type[OnvifError]) -> Stora
         raise reader.fail(f"Region is longer than {TEXT_MAX_LENGTH} characters")
     return StorageConfigurationData(
         type=_required_attribute(reader, "type"),
-        local_path=reader.optional_text("LocalPath", URI_MAX_LENGTH),
-        storage_uri=reader.optional_text("StorageUri", URI_MAX_LENGTH),
+        local_path=reader.optional_uri("LocalPath", URI_MAX_LENGTH),
+        storage_uri=reader.optional_uri("StorageUri", URI_MAX_LENGTH),
         user=None if user is None else _read_user(user),
         region=region,
         cert_path_validation_policy_id=reader.optional_text(

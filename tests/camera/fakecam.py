@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""A real RTSP camera for the tests: GStreamer's RTSP server with live encoders.
+
+Runs under Debian's /usr/bin/python3 (python3-gi); the project's virtualenv cannot
+import gi. Usage:
+
+    /usr/bin/python3 fakecam.py [--port 0] [--user U --password P] [--clip FILE.mp4]
+
+Prints ``READY rtsp://127.0.0.1:PORT`` once listening and runs until SIGTERM.
+
+Mounts:
+  /h264      H.264 640x360@25, SPS/PPS in band (x264 repeats them)
+  /h264-sep  the same, SPS/PPS as separate packets with the IDR timestamp (many cameras)
+  /av        H.264 + AAC-LC 16 kHz mono (mpeg4-generic)
+  /h265      H.265 Main 640x360@25
+  /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
+  /pcmu      H.264 + G.711 µ-law 8 kHz
+  /file      the --clip file's H.264 access units looped without re-encoding (cheap)
+"""
+
+import argparse
+import random
+import struct
+import sys
+import time
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+Gst.init(None)
+
+RAW = "video/x-raw,format=I420,width=640,height=360,framerate=25/1"
+X264 = (
+    f"videotestsrc is-live=true pattern=ball ! {RAW} ! x264enc tune=zerolatency "
+    "speed-preset=ultrafast key-int-max=25 bitrate=800"
+)
+VIDEO = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=0"
+VIDEO_SEPARATE = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=-1"
+AAC = (
+    "audiotestsrc is-live=true ! audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 "
+    "! rtpmp4gpay name=pay1 pt=97"
+)
+PCMU = (
+    "audiotestsrc is-live=true ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1"
+)
+H265 = (
+    f"videotestsrc is-live=true ! {RAW} ! x265enc tune=zerolatency speed-preset=ultrafast "
+    "key-int-max=25 bitrate=800 ! rtph265pay name=pay0 pt=96 config-interval=-1"
+)
+METADATA = (
+    'appsrc name=pay1 is-live=true format=time do-timestamp=true caps="application/x-rtp,'
+    'media=application,payload=107,clock-rate=90000,encoding-name=vnd.onvif.metadata"'
+)
+CLIP = (
+    "appsrc name=clip is-live=true format=time do-timestamp=true caps=video/x-h264,"
+    "stream-format=byte-stream,alignment=au,framerate=25/1 ! h264parse "
+    "! rtph264pay name=pay0 pt=96 config-interval=-1"
+)
+
+EVENT = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<tt:MetadataStream '
+    'xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" '
+    'xmlns:tns1="http://www.onvif.org/ver10/topics"><tt:Event><wsnt:NotificationMessage>'
+    '<wsnt:Topic Dialect="http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet">'
+    'tns1:VideoSource/MotionAlarm</wsnt:Topic><wsnt:Message><tt:Message UtcTime="{utc}" '
+    'PropertyOperation="Changed"><tt:Source><tt:SimpleItem Name="Source" Value="VideoSource_1"/>'
+    '</tt:Source><tt:Data><tt:SimpleItem Name="State" Value="{state}"/></tt:Data></tt:Message>'
+    "</wsnt:Message></wsnt:NotificationMessage></tt:Event></tt:MetadataStream>"
+)
+
+
+def metadata_feeder(appsrc, period_ms=1000, mtu=1200):
+    """Write ONVIF metadata RTP packets ourselves: Debian's GStreamer has no payloader.
+    The marker bit ends each XML document (ONVIF Streaming, metadata stream)."""
+    state = {
+        "seq": random.randrange(65536),
+        "ssrc": random.getrandbits(32),
+        "count": 0,
+        "start": time.monotonic(),
+    }
+
+    def push():
+        state["count"] += 1
+        document = EVENT.format(
+            utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            state=str(state["count"] % 2 == 1).lower(),
+        ).encode()
+        timestamp = int((time.monotonic() - state["start"]) * 90000) & 0xFFFFFFFF
+        chunks = [document[i : i + mtu] for i in range(0, len(document), mtu)]
+        for index, chunk in enumerate(chunks):
+            marker = 0x80 if index == len(chunks) - 1 else 0
+            header = struct.pack(
+                "!BBHII", 0x80, marker | 107, state["seq"], timestamp, state["ssrc"]
+            )
+            state["seq"] = (state["seq"] + 1) & 0xFFFF
+            if (
+                appsrc.emit("push-buffer", Gst.Buffer.new_wrapped(header + chunk))
+                != Gst.FlowReturn.OK
+            ):
+                return False
+        return True
+
+    GLib.timeout_add(20, lambda: push() and GLib.timeout_add(period_ms, push) and False)
+
+
+def load_clip(path):
+    """Split the clip into H.264 access units once; they are pushed in a loop later."""
+    pipeline = Gst.parse_launch(
+        f"filesrc location={path} ! parsebin ! h264parse ! "
+        "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false"
+    )
+    pipeline.set_state(Gst.State.PLAYING)
+    units = []
+    sink = pipeline.get_by_name("sink")
+    while (sample := sink.emit("pull-sample")) is not None:
+        buffer = sample.get_buffer()
+        units.append(buffer.extract_dup(0, buffer.get_size()))
+    pipeline.set_state(Gst.State.NULL)
+    return units
+
+
+def clip_feeder(appsrc, units, fps=25):
+    """Push the access units due by now (wall clock), so the loop never drifts."""
+    start, sent = time.monotonic(), [0]
+
+    def tick():
+        while sent[0] <= (time.monotonic() - start) * fps:
+            unit = units[sent[0] % len(units)]
+            if appsrc.emit("push-buffer", Gst.Buffer.new_wrapped(unit)) != Gst.FlowReturn.OK:
+                return False
+            sent[0] += 1
+        return True
+
+    GLib.timeout_add(5, tick)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", default="0")
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    parser.add_argument("--clip")
+    args = parser.parse_args()
+    units = load_clip(args.clip) if args.clip else []
+
+    def on_configure(_factory, media):
+        element = media.get_element()
+        metadata = element.get_by_name("pay1")
+        if metadata is not None and metadata.get_factory().get_name() == "appsrc":
+            metadata_feeder(metadata)
+        clip = element.get_by_name("clip")
+        if clip is not None:
+            clip_feeder(clip, units)
+
+    mounts = {
+        "/h264": VIDEO,
+        "/h264-sep": VIDEO_SEPARATE,
+        "/av": f"{VIDEO} {AAC}",
+        "/h265": H265,
+        "/meta": f"{VIDEO} {METADATA}",
+        "/pcmu": f"{VIDEO} {PCMU}",
+    }
+    if units:
+        mounts["/file"] = CLIP
+    server = GstRtspServer.RTSPServer(service=args.port)
+    server.set_address("127.0.0.1")
+    permissions = None
+    if args.user:
+        auth, token = GstRtspServer.RTSPAuth(), GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "user")
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        auth.add_digest(args.user, args.password or "", token)
+        server.set_auth(auth)
+        permissions = GstRtspServer.RTSPPermissions()
+        for permission in ("media.factory.access", "media.factory.construct"):
+            permissions.add_permission_for_role("user", permission, True)
+    for path, launch in mounts.items():
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(f"( {launch} )")
+        factory.set_shared(True)
+        factory.connect("media-configure", on_configure)
+        if permissions is not None:
+            factory.set_permissions(permissions)
+        server.get_mount_points().add_factory(path, factory)
+    server.attach(None)
+    print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}", flush=True)
+    GLib.MainLoop().run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

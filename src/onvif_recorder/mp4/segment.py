@@ -1,0 +1,61 @@
+"""One segment being assembled: header, fragments, random-access index (RC Annex B.3).
+
+Box tree of a finished segment::
+
+    |ftyp| |moov|               header: init_segment.py
+    ([prft] |moof| |mdat|)+     fragments: fragment.py, one per ``add``
+    |mfra|                      trailer: mfra.py (always for MP4, optional for CMAF)
+
+The assembler keeps only byte counts and index entries, never the media: each
+fragment's bytes go straight out in a ``FragmentWritten`` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from onvif_recorder.mp4.events import TrackStats
+from onvif_recorder.mp4.fragment import ProducerReference, TrackRun, encode_fragment
+from onvif_recorder.mp4.mfra import RandomAccessEntry, encode_mfra
+
+
+class SegmentAssembler:
+    """Byte offsets, ``mfhd`` sequence numbers and ``tfra`` entries of one segment."""
+
+    def __init__(self, header: bytes, track_ids: Sequence[int]) -> None:
+        self.size = len(header)
+        self.sequence = 0
+        self.entries: dict[int, list[RandomAccessEntry]] = {tid: [] for tid in track_ids}
+        self.stats: dict[int, TrackStats] = {tid: TrackStats() for tid in track_ids}
+
+    def add(self, runs: Sequence[TrackRun], reference: ProducerReference | None) -> bytes:
+        """Encode one fragment and index its sync samples; returns its bytes."""
+        self.sequence += 1
+        fragment = encode_fragment(self.sequence, runs, reference)
+        moof_offset = self.size + fragment.moof_offset
+        for run in runs:
+            if not run.samples:
+                continue
+            self._count(run)
+            if run.samples[0].sync:
+                number = fragment.traf_numbers[run.track_id]
+                self.entries[run.track_id].append(
+                    RandomAccessEntry(run.decode_time, moof_offset, number))
+        self.size += len(fragment.data)
+        return fragment.data
+
+    def _count(self, run: TrackRun) -> None:
+        old = self.stats[run.track_id]
+        self.stats[run.track_id] = TrackStats(
+            old.samples + len(run.samples),
+            old.bytes + sum(len(s.data) for s in run.samples),
+            old.duration + sum(s.duration for s in run.samples))
+
+    def trailer(self, with_mfra: bool) -> bytes:
+        """The ``mfra`` closing the segment (B.6), or nothing."""
+        data = encode_mfra(self.entries) if with_mfra else b""
+        self.size += len(data)
+        return data
+
+    def random_access(self) -> dict[int, tuple[RandomAccessEntry, ...]]:
+        return {tid: tuple(rows) for tid, rows in self.entries.items()}

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
 
 from onvif_recorder.clock import utc_now
+from onvif_recorder.events.long_poll import expire_forever
+from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
 from onvif_recorder.persistence.sqlite_store import SqliteStore
-from onvif_recorder.service.capabilities import receiver_capabilities, recording_capabilities
+from onvif_recorder.service.capabilities import (
+    event_capabilities,
+    receiver_capabilities,
+    recording_capabilities,
+)
 from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import EngineEvents, JobStates
@@ -27,6 +35,12 @@ from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
 from onvif_recorder.soap.http import SoapHandler, add_endpoint
 from onvif_recorder.soap.operations.device import DeviceHandlers, device_endpoint
+from onvif_recorder.soap.operations.events import (
+    EventHandlers,
+    PullPointHandlers,
+    event_endpoint,
+    subscription_endpoint,
+)
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
@@ -86,6 +100,32 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
     return [device, recording, receiver]
 
 
+def build_event_endpoints(
+    settings: RecorderSettings,
+    services: Services,
+    manager: SubscriptionManager,
+    clock: Callable[[], datetime],
+) -> list[ServiceEndpoint]:
+    events = event_endpoint(EventHandlers(manager, event_capabilities(settings)))
+    pull_points = PullPointHandlers(manager, services.events, settings.limits, clock)
+    return [events, subscription_endpoint(pull_points)]
+
+
+def _expiry(
+    manager: SubscriptionManager, clock: Callable[[], datetime]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context: expires abandoned pull points while the app runs."""
+
+    async def run(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(expire_forever(manager, clock))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return run
+
+
 def build_app(
     settings: RecorderSettings,
     services: Services,
@@ -98,8 +138,14 @@ def build_app(
         ),
     )
     app = web.Application(client_max_size=2 * 1024 * 1024)
-    for endpoint in build_endpoints(settings, services):
+    manager = SubscriptionManager(services.events, PullPointLimits.from_limits(settings.limits))
+    endpoints = [
+        *build_endpoints(settings, services),
+        *build_event_endpoints(settings, services, manager, clock),
+    ]
+    for endpoint in endpoints:
         add_endpoint(app, SoapHandler(endpoint, authenticator, clock))
+    app.cleanup_ctx.append(_expiry(manager, clock))
 
     async def close_store(_: web.Application) -> None:
         services.holder.store.close()

@@ -29,6 +29,7 @@ def client(
         "recording": "recording_service",
         "receiver": "receiver_service",
         "device": "device_service",
+        "events": "event_service",
     }[name]
     return onvif_service_with_recorder(
         name,

@@ -28,6 +28,7 @@ from tests.onvif_client import (
 TDS = "http://www.onvif.org/ver10/device/wsdl"
 TRC = "http://www.onvif.org/ver10/recording/wsdl"
 TRV = "http://www.onvif.org/ver10/receiver/wsdl"
+TEV = "http://www.onvif.org/ver10/events/wsdl"
 TT = "http://www.onvif.org/ver10/schema"
 NO_CONFIG = ["Sender", "InvalidArgVal", "NoConfig"]
 NOT_AUTHORIZED = ["Sender", "NotAuthorized"]
@@ -68,8 +69,9 @@ def test_get_services_lists_each_service_once(tds: Client, recorder: RunningReco
     services = svc.GetServices(IncludeCapability=False)
     validate_body(rec.last)
     by_namespace = {s.Namespace: s for s in services}
-    assert list(by_namespace) == [TDS, TRC, TRV]
-    for namespace, path in ((TDS, "device"), (TRC, "recording"), (TRV, "receiver")):
+    assert list(by_namespace) == [TDS, TRC, TRV, TEV]
+    for namespace, path in ((TDS, "device"), (TRC, "recording"), (TRV, "receiver"),
+                            (TEV, "event")):
         entry = by_namespace[namespace]
         assert entry.XAddr == recorder.service_url(path)
         assert (entry.Version.Major, entry.Version.Minor) == (25, 12)
@@ -77,11 +79,11 @@ def test_get_services_lists_each_service_once(tds: Client, recorder: RunningReco
 
 
 @pytest.mark.parametrize(("namespace", "name"), [(TDS, "device"), (TRC, "recording"),
-                                                 (TRV, "receiver")])
+                                                 (TRV, "receiver"), (TEV, "events")])
 def test_embedded_capabilities_equal_get_service_capabilities(
     recorder: RunningRecorder, tds: Client, namespace: str, name: str
 ) -> None:
-    """RECORDING-1-1-3, RECEIVER-1-1-2: attribute by attribute, both ways."""
+    """RECORDING-1-1-3, RECEIVER-1-1-2, EVENT-5-1-2: attribute by attribute, both ways."""
     svc, rec = tds
     svc.GetServices(IncludeCapability=True)
     validate_body(rec.last)
@@ -130,7 +132,11 @@ def test_get_capabilities_all(tds: Client, recorder: RunningRecorder) -> None:
     validate_body(rec.last)
     assert caps.Device.XAddr == recorder.service_url("device")
     assert [(v.Major, v.Minor) for v in caps.Device.System.SupportedVersions] == [(25, 12)]
-    assert caps.Events is None and caps.Media is None
+    assert caps.Media is None
+    assert caps.Events.XAddr == recorder.service_url("event")
+    assert caps.Events.WSPullPointSupport is False  # the WS-BaseNotification pull point
+    assert caps.Events.WSSubscriptionPolicySupport is False
+    assert caps.Events.WSPausableSubscriptionManagerInterfaceSupport is False
     limits = Limits()
     assert legacy_extension(rec.last, "Recording") == {
         "XAddr": recorder.service_url("recording"), "ReceiverSource": "true",
@@ -177,7 +183,7 @@ def test_capability_exchange_needs_no_credentials(recorder: RunningRecorder) -> 
     """Core: GetServices, GetServiceCapabilities, GetCapabilities and GetSystemDateAndTime
     are PRE_AUTH."""
     svc, rec = onvif_service_with_recorder("device", recorder.service_url("device"))
-    assert len(svc.GetServices(IncludeCapability=True)) == 3
+    assert len(svc.GetServices(IncludeCapability=True)) == 4
     assert svc.GetServiceCapabilities().System.StorageConfiguration is True
     assert svc.GetCapabilities(Category=["Device"]).Device is not None
     before = datetime.now(UTC)

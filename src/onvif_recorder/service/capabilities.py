@@ -34,6 +34,33 @@ class ReceiverCapabilities:
     maximum_rtsp_uri_length: int
 
 
+@dataclass(frozen=True, slots=True)
+class EventCapabilities:
+    """tev:Capabilities (Core "Event handling", Capabilities).
+
+    Only the Real-time PullPoint interface is offered: no WS-BaseNotification producer
+    (MaxNotificationProducers 0 tells the test tool that Subscribe is not supported),
+    no pausable subscription manager, no persistent notification storage (no Seek),
+    no event brokers (MQTT).
+    """
+
+    ws_subscription_policy_support: bool
+    ws_pausable_subscription_manager_interface_support: bool
+    max_notification_producers: int
+    max_pull_points: int
+    persistent_notification_storage: bool
+
+
+def event_capabilities(settings: RecorderSettings) -> EventCapabilities:
+    return EventCapabilities(
+        ws_subscription_policy_support=False,
+        ws_pausable_subscription_manager_interface_support=False,
+        max_notification_producers=0,
+        max_pull_points=settings.limits.max_pull_points,
+        persistent_notification_storage=False,
+    )
+
+
 def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
     limits = settings.limits
     return RecordingCapabilities(

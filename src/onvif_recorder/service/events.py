@@ -202,7 +202,7 @@ class EventBus:
         self.clock = clock
         self.queue_limit = queue_limit
         self._lock = threading.RLock()
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: dict[Subscriber, None] = {}  # ordered set
         self._sources: list[PropertySource] = []
         self._sequence = 0
 
@@ -231,7 +231,7 @@ class EventBus:
         message per existing property (Core "Property events")."""
         with self._lock:
             subscriber = Subscriber(accepts or _accept_all, self.queue_limit, self._lock)
-            self._subscribers.append(subscriber)
+            self._subscribers[subscriber] = None
             if initialize:
                 self._initialize(subscriber)
         return subscriber
@@ -244,8 +244,7 @@ class EventBus:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         with self._lock:
-            if subscriber in self._subscribers:
-                self._subscribers.remove(subscriber)
+            self._subscribers.pop(subscriber, None)
             subscriber.closed = True
             subscriber.take(subscriber.pending)
         subscriber._wake()

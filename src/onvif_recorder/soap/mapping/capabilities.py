@@ -1,13 +1,17 @@
-"""trc:Capabilities, trv:Capabilities and trc:RecordingOptions."""
+"""trc:Capabilities, trv:Capabilities, tev:Capabilities and trc:RecordingOptions."""
 
 from __future__ import annotations
 
 from lxml import etree
 
-from onvif_recorder.service.capabilities import ReceiverCapabilities, RecordingCapabilities
+from onvif_recorder.service.capabilities import (
+    EventCapabilities,
+    ReceiverCapabilities,
+    RecordingCapabilities,
+)
 from onvif_recorder.service.recordings import RecordingOptions
 from onvif_recorder.soap.mapping.primitives import sub, xs_boolean
-from onvif_recorder.soap.namespaces import TRC, TRV, qname
+from onvif_recorder.soap.namespaces import TEV, TRC, TRV, qname
 
 
 def write_recording_capabilities(
@@ -35,6 +39,19 @@ def write_receiver_capabilities(
     element.set("RTP_RTSP_TCP", xs_boolean(caps.rtp_rtsp_tcp))
     element.set("SupportedReceivers", str(caps.supported_receivers))
     element.set("MaximumRTSPURILength", str(caps.maximum_rtsp_uri_length))
+    return element
+
+
+def write_event_capabilities(parent: etree._Element, caps: EventCapabilities) -> etree._Element:
+    element = sub(parent, qname(TEV, "Capabilities"))
+    element.set("WSSubscriptionPolicySupport", xs_boolean(caps.ws_subscription_policy_support))
+    element.set(
+        "WSPausableSubscriptionManagerInterfaceSupport",
+        xs_boolean(caps.ws_pausable_subscription_manager_interface_support),
+    )
+    element.set("MaxNotificationProducers", str(caps.max_notification_producers))
+    element.set("MaxPullPoints", str(caps.max_pull_points))
+    element.set("PersistentNotificationStorage", xs_boolean(caps.persistent_notification_storage))
     return element
 
 

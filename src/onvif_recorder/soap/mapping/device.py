@@ -8,7 +8,11 @@ from datetime import datetime
 from lxml import etree
 
 from onvif_recorder.domain.users import User, UserLevel
-from onvif_recorder.service.capabilities import ReceiverCapabilities, RecordingCapabilities
+from onvif_recorder.service.capabilities import (
+    EventCapabilities,
+    ReceiverCapabilities,
+    RecordingCapabilities,
+)
 from onvif_recorder.service.device import (
     DeviceCapabilities,
     DeviceInformation,
@@ -171,6 +175,18 @@ def write_legacy_recording(
     sub(element, _tt("DynamicRecordings"), xs_boolean(caps.dynamic_recordings))
     sub(element, _tt("DynamicTracks"), xs_boolean(caps.dynamic_tracks))
     sub(element, _tt("MaxStringLength"), str(max_string_length))
+
+
+def write_legacy_events(parent: etree._Element, xaddr: str, caps: EventCapabilities) -> None:
+    """tt:EventCapabilities. WSPullPointSupport is about the WS-BaseNotification pull point
+    (Core "Basic Notification Interface"), not the ONVIF Real-time PullPoint: false."""
+    element = sub(parent, _tt("Events"))
+    sub(element, _tt("XAddr"), xaddr)
+    policy = caps.ws_subscription_policy_support
+    pausable = caps.ws_pausable_subscription_manager_interface_support
+    sub(element, _tt("WSSubscriptionPolicySupport"), xs_boolean(policy))
+    sub(element, _tt("WSPullPointSupport"), xs_boolean(False))
+    sub(element, _tt("WSPausableSubscriptionManagerInterfaceSupport"), xs_boolean(pausable))
 
 
 def write_legacy_receiver(parent: etree._Element, xaddr: str, caps: ReceiverCapabilities) -> None:

@@ -10,13 +10,18 @@ from lxml import etree
 
 from onvif_recorder.domain import errors
 from onvif_recorder.domain.errors import InvalidArgVal
-from onvif_recorder.service.capabilities import receiver_capabilities, recording_capabilities
+from onvif_recorder.service.capabilities import (
+    event_capabilities,
+    receiver_capabilities,
+    recording_capabilities,
+)
 from onvif_recorder.service.device import ONVIF_VERSION, DeviceCapabilities, DeviceService
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.users import UserService
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.dispatch import CallContext, Operation, ServiceEndpoint
 from onvif_recorder.soap.mapping.capabilities import (
+    write_event_capabilities,
     write_receiver_capabilities,
     write_recording_capabilities,
 )
@@ -25,6 +30,7 @@ from onvif_recorder.soap.mapping.device import (
     write_device_capabilities,
     write_device_information,
     write_legacy_device,
+    write_legacy_events,
     write_legacy_receiver,
     write_legacy_recording,
     write_system_date_and_time,
@@ -37,7 +43,7 @@ from onvif_recorder.soap.mapping.storage import (
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TDS, TRC, TRV, TT, qname
+from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TT, qname
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/device_service"
@@ -175,6 +181,7 @@ class ServiceEntry:
 def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> list[ServiceEntry]:
     recording = recording_capabilities(settings)
     receiver = receiver_capabilities(settings)
+    events = event_capabilities(settings)
     string_length = settings.limits.descriptive_max_length
     return [
         ServiceEntry(
@@ -196,6 +203,12 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
             "/onvif/receiver_service",
             lambda p: write_receiver_capabilities(p, receiver),
             Legacy("Receiver", lambda p, x: write_legacy_receiver(p, x, receiver)),
+        ),
+        ServiceEntry(
+            TEV,
+            "/onvif/event_service",
+            lambda p: write_event_capabilities(p, events),
+            Legacy("Events", lambda p, x: write_legacy_events(p, x, events)),
         ),
     ]
 

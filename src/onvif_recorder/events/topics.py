@@ -1,0 +1,234 @@
+"""Every topic the recorder emits, its message description, and each domain event's message.
+
+The descriptions are the ones RC §5.26 and the Receiver spec ("Events") print, with one
+deliberate difference: the JobState ``State`` item is ``xs:string``, as the Recording
+Control test specification checks, not the spec's misspelt ``xs:String``. The Receiver
+``MediaUri`` item keeps the spec's ``tt:MediaUri`` type; its value is the URI text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from onvif_recorder.domain.job import RecordingJobConfiguration, RecordingJobStateInformation
+from onvif_recorder.domain.recording import RecordingConfiguration, TrackConfiguration
+from onvif_recorder.service.events import (
+    DomainEvent,
+    JobConfigurationChanged,
+    JobStateChanged,
+    PropertyOperation,
+    ReceiverConnectionFailed,
+    ReceiverStateChanged,
+    RecordingConfigurationChanged,
+    RecordingCreated,
+    RecordingDeleted,
+    TrackConfigurationChanged,
+    TrackCreated,
+    TrackDataDeleted,
+    TrackDeleted,
+)
+
+TOPIC_NAMESPACE = "http://www.onvif.org/ver10/topics"
+TOPIC_PREFIX = "tns1"
+
+ElementValue = (
+    RecordingConfiguration
+    | TrackConfiguration
+    | RecordingJobConfiguration
+    | RecordingJobStateInformation
+)
+
+
+DataItems = tuple[tuple[str, str | ElementValue], ...]
+"""(Name, Value) pairs; a string is a SimpleItem's Value, anything else an ElementItem's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A tt:SimpleItemDescription, or a tt:ElementItemDescription when ``element``."""
+
+    name: str
+    type: str  # a QName with the tt: or xs: prefix
+    element: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    path: tuple[str, ...]  # in the ONVIF topic namespace, root first
+    is_property: bool
+    source: tuple[Item, ...]
+    data: tuple[Item, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The topic as a ConcreteSet expression, e.g. ``tns1:RecordingConfig/JobState``."""
+        return f"{TOPIC_PREFIX}:" + "/".join(self.path)
+
+
+def _recording_config(name: str, *source: Item, data: tuple[Item, ...] = ()) -> Topic:
+    return Topic(("RecordingConfig", name), False, source, data)
+
+
+_RECORDING = Item("RecordingToken", "tt:RecordingReference")
+_TRACK = Item("TrackToken", "tt:TrackReference")
+_JOB = Item("RecordingJobToken", "tt:RecordingJobReference")
+_RECEIVER = Item("ReceiverToken", "tt:ReferenceToken")
+
+JOB_STATE = Topic(
+    ("RecordingConfig", "JobState"),
+    True,
+    (_JOB,),
+    (
+        Item("State", "xs:string"),
+        Item("Information", "tt:RecordingJobStateInformation", element=True),
+    ),
+)
+RECORDING_CONFIGURATION = _recording_config(
+    "RecordingConfiguration",
+    _RECORDING,
+    data=(Item("Configuration", "tt:RecordingConfiguration", element=True),),
+)
+TRACK_CONFIGURATION = _recording_config(
+    "TrackConfiguration",
+    _RECORDING,
+    _TRACK,
+    data=(Item("Configuration", "tt:TrackConfiguration", element=True),),
+)
+JOB_CONFIGURATION = _recording_config(
+    "RecordingJobConfiguration",
+    _JOB,
+    data=(Item("Configuration", "tt:RecordingJobConfiguration", element=True),),
+)
+CREATE_RECORDING = _recording_config("CreateRecording", _RECORDING)
+DELETE_RECORDING = _recording_config("DeleteRecording", _RECORDING)
+CREATE_TRACK = _recording_config("CreateTrack", _RECORDING, _TRACK)
+DELETE_TRACK = _recording_config("DeleteTrack", _RECORDING, _TRACK)
+DELETE_TRACK_DATA = _recording_config(
+    "DeleteTrackData",
+    _RECORDING,
+    _TRACK,
+    data=(Item("StartTime", "xs:dateTime"), Item("EndTime", "xs:dateTime")),
+)
+RECEIVER_CHANGE_STATE = Topic(
+    ("Receiver", "ChangeState"),
+    False,
+    (_RECEIVER,),
+    (Item("NewState", "tt:ReceiverState"), Item("MediaUri", "tt:MediaUri")),
+)
+RECEIVER_CONNECTION_FAILED = Topic(
+    ("Receiver", "ConnectionFailed"), False, (_RECEIVER,), (Item("MediaUri", "tt:MediaUri"),)
+)
+
+TOPICS: tuple[Topic, ...] = (
+    JOB_STATE,
+    RECORDING_CONFIGURATION,
+    TRACK_CONFIGURATION,
+    JOB_CONFIGURATION,
+    CREATE_RECORDING,
+    DELETE_RECORDING,
+    CREATE_TRACK,
+    DELETE_TRACK,
+    DELETE_TRACK_DATA,
+    RECEIVER_CHANGE_STATE,
+    RECEIVER_CONNECTION_FAILED,
+)
+"""In TopicSet order; topics that share a root are adjacent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """The content of one tt:Message, before it is written as XML."""
+
+    topic: Topic
+    source: tuple[tuple[str, str], ...]
+    data: DataItems = ()
+    operation: PropertyOperation | None = None
+
+    def simple_items(self) -> Iterator[tuple[str, str]]:
+        """(Name, Value) of every SimpleItem, Source first."""
+        yield from self.source
+        for name, value in self.data:
+            if isinstance(value, str):
+                yield name, value
+
+    def element_item_names(self) -> Iterator[str]:
+        return (name for name, value in self.data if not isinstance(value, str))
+
+
+def utc_text(moment: datetime) -> str:
+    """xs:dateTime in UTC with the 'Z' indicator and milliseconds (Core: all event times)."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _tracks_differ(state: RecordingJobStateInformation) -> bool:
+    return len({track.state for source in state.sources for track in source.tracks}) > 1
+
+
+def _job_state_message(event: JobStateChanged) -> Message:
+    source = (("RecordingJobToken", event.job_token),)
+    if event.state is None:  # Deleted: the property is gone, so is its data (Core example)
+        return Message(JOB_STATE, source, (), event.operation)
+    data: list[tuple[str, str | ElementValue]] = [("State", event.state.state.value)]
+    # RC §5.26.1: Information is needed whenever the tracks' states are not all the same.
+    if _tracks_differ(event.state):
+        data.append(("Information", event.state))
+    return Message(JOB_STATE, source, tuple(data), event.operation)
+
+
+class _LastMessage:
+    """The bus asks every subscriber's filter about the same event in turn: remember the
+    last message built (one tuple, so a reader on another thread never sees a torn pair)."""
+
+    pair: tuple[DomainEvent, Message] | None = None
+
+
+def message_of(event: DomainEvent) -> Message:
+    last = _LastMessage.pair
+    if last is not None and last[0] is event:
+        return last[1]
+    message = _message(event)
+    _LastMessage.pair = (event, message)
+    return message
+
+
+def _message(event: DomainEvent) -> Message:
+    match event:
+        case JobStateChanged():
+            return _job_state_message(event)
+        case RecordingConfigurationChanged(token, configuration):
+            return Message(
+                RECORDING_CONFIGURATION,
+                (("RecordingToken", token),),
+                (("Configuration", configuration),),
+            )
+        case TrackConfigurationChanged(recording, track, configuration):
+            source = (("RecordingToken", recording), ("TrackToken", track))
+            return Message(TRACK_CONFIGURATION, source, (("Configuration", configuration),))
+        case JobConfigurationChanged(token, configuration):
+            job = (("RecordingJobToken", token),)
+            return Message(JOB_CONFIGURATION, job, (("Configuration", configuration),))
+        case RecordingCreated(token):
+            return Message(CREATE_RECORDING, (("RecordingToken", token),))
+        case RecordingDeleted(token):
+            return Message(DELETE_RECORDING, (("RecordingToken", token),))
+        case TrackCreated(recording, track):
+            return Message(CREATE_TRACK, (("RecordingToken", recording), ("TrackToken", track)))
+        case TrackDeleted(recording, track):
+            return Message(DELETE_TRACK, (("RecordingToken", recording), ("TrackToken", track)))
+        case TrackDataDeleted():
+            return _track_data_message(event)
+        case ReceiverStateChanged(token, state, uri):
+            data = (("NewState", state.value),) + ((("MediaUri", uri),) if uri else ())
+            return Message(RECEIVER_CHANGE_STATE, (("ReceiverToken", token),), data)
+        case ReceiverConnectionFailed(token, uri):
+            receiver = (("ReceiverToken", token),)
+            return Message(RECEIVER_CONNECTION_FAILED, receiver, (("MediaUri", uri),))
+
+
+def _track_data_message(event: TrackDataDeleted) -> Message:
+    source = (("RecordingToken", event.recording_token), ("TrackToken", event.track_token))
+    data = (("StartTime", utc_text(event.start_time)), ("EndTime", utc_text(event.end_time)))
+    return Message(DELETE_TRACK_DATA, source, data)

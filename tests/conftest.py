@@ -9,18 +9,21 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from aiohttp import web
 
 from onvif_recorder.app import Services, build_app, build_services
+from onvif_recorder.service.media_flow import MediaFlow
 from onvif_recorder.settings import Limits, RecorderSettings
 
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "Admin-Pass-1"
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,9 +34,19 @@ class RunningRecorder:
     admin_user: str = ADMIN_USER
     admin_password: str = ADMIN_PASSWORD
     _stop: list[object] = field(default_factory=list)
+    loop: asyncio.AbstractEventLoop | None = None
 
     def service_url(self, name: str) -> str:
         return f"{self.url}/onvif/{name}_service"
+
+    def in_loop(self, call: Callable[[], T]) -> T:
+        """Run ``call`` on the server's event loop, where the engine will call services."""
+        assert self.loop is not None, "this recorder was not started by start_recorder"
+
+        async def run() -> T:
+            return call()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
 
 
 class _ServerThread(threading.Thread):
@@ -67,15 +80,16 @@ class _ServerThread(threading.Thread):
 
 
 def start_recorder(
-    data_dir: Path, limits: Limits | None = None
+    data_dir: Path, limits: Limits | None = None, media: MediaFlow | None = None
 ) -> tuple[RunningRecorder, _ServerThread]:
     settings = RecorderSettings(data_dir=data_dir, limits=limits or Limits())
-    services = build_services(settings)
+    services = build_services(settings, media)
     services.users.ensure_initial_administrator(ADMIN_USER, ADMIN_PASSWORD)
     thread = _ServerThread(build_app(settings, services))
     thread.start()
     assert thread.ready.wait(10), "the recorder did not start"
-    return RunningRecorder(f"http://127.0.0.1:{thread.port}", data_dir, services), thread
+    url = f"http://127.0.0.1:{thread.port}"
+    return RunningRecorder(url, data_dir, services, loop=thread.loop), thread
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@ property derived from every job (RC §5.26.1), over a real SQLite store."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -47,6 +46,7 @@ from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.recordings import RecordingService
 from onvif_recorder.service.state import Changes, StateHolder
 from onvif_recorder.settings import Limits
+from tests.flowing_media import FlowingMedia
 
 SOURCE = RecordingSource("urn:x", "cam", "hall", "door", "http://192.0.2.1/")
 CONFIG = RecordingConfiguration(SOURCE, "content", ZERO)
@@ -58,31 +58,13 @@ INITIALIZED, CHANGED, DELETED = (
 
 
 @dataclass
-class EngineFlow:
-    """The MediaFlow seam as the engine will drive it: samples flow on every track a job
-    owns unless ``stopped``; ``failures`` are writer errors."""
-
-    stopped: bool = False
-    failures: dict[tuple[str, str, str], str] = field(default_factory=dict)
-
-    def flowing(self, job_token: str, source_token: str, destination: str) -> bool:
-        return not self.stopped
-
-    def errors(self) -> Mapping[tuple[str, str, str], str]:
-        return self.failures
-
-    def receiver_state(self, receiver_token: str) -> ReceiverState:
-        return ReceiverState.CONNECTED
-
-
-@dataclass
 class World:
     bus: EventBus
     holder: StateHolder
     recordings: RecordingService
     jobs: JobService
     engine: EngineEvents
-    flow: EngineFlow
+    flow: FlowingMedia
     seen: Subscriber
 
     def events(self) -> list[DomainEvent]:
@@ -99,7 +81,7 @@ class FailingStore(SqliteStore):
 def make_world(store: SqliteStore) -> World:
     bus = EventBus()
     holder = StateHolder(store, bus)
-    flow = EngineFlow()
+    flow = FlowingMedia()
     job_states = JobStates(holder, flow, bus)
     limits = Limits()
     return World(

@@ -249,6 +249,10 @@ class MessageParser:
 def _split_lines(head: bytes, limits: MessageLimits) -> list[str]:
     text = head.decode("utf-8", errors="replace")
     lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if any("\r" in line or "\x00" in line for line in lines):
+        # A bare CR or NUL inside a line would come back out in our own requests
+        # (Digest echoes realm and nonce): refuse it here (RFC 7230 §3.2.4).
+        raise RemoteProtocolError("message head contains a bare CR or NUL")
     while lines and not lines[-1]:
         lines.pop()
     if len(lines[0]) > limits.max_start_line:

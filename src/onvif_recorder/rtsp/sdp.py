@@ -30,6 +30,7 @@ STATIC_PAYLOAD_TYPES = {0: ("PCMU", 8000, 1), 8: ("PCMA", 8000, 1), 26: ("JPEG",
                         14: ("MPA", 90000, 1), 9: ("G722", 8000, 1)}
 ONVIF_METADATA_PREFIX = "vnd.onvif.metadata"
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_NOT_ON_THE_WIRE = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,18 @@ def content_base(headers: Headers, request_url: str) -> str:
 
 
 def resolve_control(base: str, control: str | None) -> str:
-    """Absolute control URL; see the module docstring for why relative ones append."""
+    """Absolute control URL; see the module docstring for why relative ones append.
+
+    The result goes into request lines, so one with spaces or control characters (a
+    server's garbage) is refused here with RemoteProtocolError.
+    """
+    url = _join_control(base, control)
+    if not url or _NOT_ON_THE_WIRE.search(url):
+        raise RemoteProtocolError(f"control URL {url[:80]!r} cannot be requested")
+    return url
+
+
+def _join_control(base: str, control: str | None) -> str:
     if control is None or control.strip() in ("", "*"):
         return base
     control = control.strip()

@@ -12,12 +12,11 @@ naming both the state and the trigger (h11's ``_state.py`` rule). The normal pat
     {SETUP, PLAY, PLAYING} --teardown()--> TEARDOWN --closed--> CLOSED
     {OPTIONS, DESCRIBE} --redirect--> REDIRECTED
 
-Not transitions, because they return to the same state: a 401 resends the same
-request once with credentials (a second time only for ``stale=true``); keep-alives in
-PLAYING; server requests, which are answered at once. Any failure - a non-2xx final
-answer, a malformed message, no answer before ``request_timeout``, the connection
-closing early - moves to ERROR and raises a ``RemoteProtocolError`` carrying the
-details; ERROR and the terminal states refuse further calls.
+Not transitions, as the state stays: a 401 resends the request once with credentials
+(twice for ``stale=true``), keep-alives, and server requests (answered at once). Any
+failure - a non-2xx final answer, a malformed message, no answer before
+``request_timeout``, the connection closing early - moves to ERROR and raises a
+``RemoteProtocolError`` with the details; ERROR refuses further calls.
 
 The session never reads a clock or touches a socket (aioquic's pattern): bytes go in
 with ``receive_data(data, now)`` (``b""`` is end of stream), events come out of
@@ -106,7 +105,12 @@ class ClientSession:
     def __init__(self, url: str, *, credentials: auth.Credentials | None = None,
                  config: ev.SessionConfig | None = None, redirect_count: int = 0,
                  cnonce: Callable[[], str] | None = None) -> None:
-        self.url, url_credentials = auth.split_userinfo(url)
+        try:
+            if not url or any(c.isspace() or ord(c) < 0x20 for c in url):
+                raise ValueError("empty, or has spaces or control characters")
+            self.url, url_credentials = auth.split_userinfo(url)
+        except ValueError as exc:
+            raise err.LocalProtocolError(f"{url!r} is not a URL to request: {exc}") from exc
         self.credentials = credentials or url_credentials
         self.config = config or ev.SessionConfig()
         self.redirect_count = redirect_count
@@ -157,11 +161,9 @@ class ClientSession:
     def setup(self, selections: Sequence[ev.MediaSelection], now: float) -> None:
         """SETUP the chosen media in order, then PLAY (after ``Described``)."""
         self._check_usable()
-        if not selections or self.description is None:
-            raise err.LocalProtocolError("setup needs a description and at least one media")
-        for selection in selections:
-            if not 0 <= selection.media_index < len(self.description.media):
-                raise err.LocalProtocolError(f"no media {selection.media_index} in the description")
+        count = 0 if self.description is None else len(self.description.media)
+        if not selections or any(not 0 <= s.media_index < count for s in selections):
+            raise err.LocalProtocolError(f"setup needs media indexes among the {count} described")
         self._now = now
         self._transition(Trigger.SETUP)
         self._selections = [s.with_channels(2 * i) for i, s in enumerate(selections)]
@@ -313,7 +315,7 @@ class ClientSession:
             self._on_setup(int(pending.purpose[6:]), response)
             return
         handlers = {"options": self._on_options, "describe": self._on_describe,
-                    "play": self._on_play, "keepalive": self._on_keepalive,
+                    "play": self._on_play, "keepalive": _keepalive_answered,
                     "teardown": self._on_teardown}
         handlers[pending.purpose](response)
 
@@ -387,12 +389,11 @@ class ClientSession:
         self._transition(Trigger.OK)
         self._events.append(ev.Playing(setups, play_range, self.session_timeout))
 
-    def _on_keepalive(self, response: Response) -> None:
-        """Nothing to do: the deadline moved when the request was sent."""
-
     def _on_teardown(self, response: Response) -> None:
         self._transition(Trigger.CLOSED)
         self._requests.clear()
         self._events.append(ev.Closed())
 
 
+def _keepalive_answered(response: Response) -> None:
+    """Nothing to do: the keep-alive deadline moved when the request was sent."""

@@ -140,3 +140,11 @@ def test_limits_and_empty() -> None:
 def test_any_text_raises_only_remote_protocol_errors(lines: list[str]) -> None:
     with contextlib.suppress(RemoteProtocolError):
         parse_sdp("\r\n".join(lines), "rtsp://h/p")
+
+
+def test_control_urls_that_cannot_go_on_the_wire_are_refused() -> None:
+    # Found by fuzz/run.py: a Content-Base with a space made SETUP raise ValueError.
+    with pytest.raises(RemoteProtocolError, match="cannot be requested"):
+        resolve_control("rtsp://h/Server: GStreamer", "stream=0")
+    with pytest.raises(RemoteProtocolError):
+        parse_sdp("m=video 0 RTP/AVP 96\r\na=control:track\x00id", "rtsp://h/")

@@ -320,3 +320,21 @@ def test_any_server_bytes_raise_only_remote_protocol_errors(chunks: list[bytes])
                 pass
     except errors.RemoteProtocolError:
         assert session.state is State.ERROR
+
+
+def test_server_content_base_with_spaces_fails_the_describe() -> None:
+    session = ClientSession(URL)
+    camera = Camera(session)
+    session.start(0.0)
+    camera.answer("OPTIONS", "gstreamer/options_200.bin")
+    reply = fixture("dahua/describe_200.bin").replace(  # relative trackID=0 controls
+        b"Content-Base: rtsp://192.168.1.108:554/", b"Content-Base: rtsp://192.168.1.108 /")
+    with pytest.raises(errors.RemoteProtocolError, match="cannot be requested"):
+        camera.answer("DESCRIBE", reply)
+    assert session.state is State.ERROR
+
+
+@pytest.mark.parametrize("url", ["", "rtsp://cam/a b", "rtsp://u:p@cam:99999/x"])
+def test_unusable_urls_are_the_callers_error(url: str) -> None:
+    with pytest.raises(errors.LocalProtocolError):
+        ClientSession(url)

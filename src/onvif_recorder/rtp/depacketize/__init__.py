@@ -74,7 +74,7 @@ def _h265(fmtp: Mapping[str, str], wait_for_sync: bool) -> H265Depacketizer:
         units = decode_sprop(fmtp.get(key, ""))
         return units[0] if units else None
     don_diff = fmtp.get("sprop-max-don-diff", "0").strip()
-    donl = don_diff.isdigit() and int(don_diff) > 0
+    donl = don_diff.isascii() and don_diff.isdecimal() and don_diff.strip("0") != ""
     return H265Depacketizer(first("sprop-vps"), first("sprop-sps"), first("sprop-pps"),
                             donl=donl, wait_for_sync=wait_for_sync)
 

@@ -92,6 +92,10 @@ class Sequencer(Generic[T]):
             self.stats.reordered += 1
         self.stats.highest = max(self.stats.highest, ext)
         self.stats.received += 1
+        if ext == self._next and not self._pending:  # the common case: in order, nothing held
+            self._next += 1
+            self._remember(ext)
+            return [Released(ext, item)]
         self._pending[ext] = item
         return self._release()
 

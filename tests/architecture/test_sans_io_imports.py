@@ -14,7 +14,7 @@ import pytest
 import onvif_recorder
 
 PACKAGE = Path(onvif_recorder.__file__).parent
-SANS_IO = ("rtsp", "rtp", "codecs")
+SANS_IO = ("rtsp", "rtp", "codecs", "mp4")
 FORBIDDEN_TOP_LEVEL = {"asyncio", "aiohttp", "lxml", "sqlite3", "socket", "aiobotocore",
                        "azure", "selectors", "ssl", "threading", "subprocess", "trio"}
 FORBIDDEN_OWN = ("onvif_recorder.soap", "onvif_recorder.persistence", "onvif_recorder.service")

@@ -195,7 +195,7 @@ class SpanBuilder:
         if old == track:
             return events
         tracks = tuple(track if t.track_id == track.track_id else t
-                       for t in self.tracks.values())
+                       for t in self.tracks.values()) + (() if old else (track,))
         same_clock = old is not None and old.clock_rate == track.clock_rate
         if self.state is State.OPEN and track.track_id == self.primary and same_clock:
             self._next_tracks = tracks  # cut at the next sync sample, contiguously
@@ -274,7 +274,7 @@ class SpanBuilder:
     # --- carrying out cuts ----------------------------------------------------------
 
     def _execute(self, cut: Cut, events: list[Event]) -> None:
-        self._emit_fragment(self._take(cut.time, cut.kind is CutKind.SPAN), events)
+        self._emit_fragment(self._take(cut.time), events)
         if cut.kind is CutKind.FRAGMENT:
             return
         self._close_segment(cut.time, events)
@@ -283,12 +283,12 @@ class SpanBuilder:
             self._open_span(cut.time, cut.tracks, events)
         self._open_segment(cut.time, events)
 
-    def _take(self, limit: int | None, span_cut: bool) -> list[TrackRun]:
+    def _take(self, limit: int | None) -> list[TrackRun]:
         """Ready samples before ``limit`` (all if None) as one run per track."""
         assert self._span is not None
         runs: list[TrackRun] = []
         for track_id in self.tracks:
-            self._flush_pending(track_id, limit, span_cut)
+            self._flush_pending(track_id, limit)
             ready = self._ready[track_id]
             count = len(ready) if limit is None else sum(1 for s in ready if s.time < limit)
             taken, self._ready[track_id] = ready[:count], ready[count:]
@@ -298,13 +298,19 @@ class SpanBuilder:
                 runs.append(TrackRun(track_id, taken[0].time - self._span.start, samples))
         return runs
 
-    def _flush_pending(self, track_id: int, limit: int | None, span_cut: bool) -> None:
-        """End a pending sample early: all at a hard cut; sparse ones and laggards at F."""
+    def _flush_pending(self, track_id: int, limit: int | None) -> None:
+        """End a pending sample early: all at a hard cut, else those before the cut.
+
+        A cut runs only once every live track reached it, so a continuous track still
+        before it has lagged past ``max_lag``: its last sample takes its nominal
+        duration rather than wait and land in a later segment. A sparse (metadata)
+        sample simply lasts until the cut.
+        """
         timeline = self._timelines.get(track_id)
         pending = timeline.pending if timeline is not None else None
         if timeline is None or pending is None:
             return
-        if limit is None or (pending.time < limit and (timeline.sparse or span_cut)):
+        if limit is None or pending.time < limit:
             done = timeline.flush(limit)
             if done is not None:
                 self._ready[track_id].append(done)
@@ -326,7 +332,7 @@ class SpanBuilder:
         if self.state is State.WAITING:
             return
         self._run_cuts(events, force=True)
-        self._emit_fragment(self._take(None, True), events)
+        self._emit_fragment(self._take(None), events)
         ends = [t.end for t in self._timelines.values() if t.end is not None]
         primary = self._timelines.get(self.primary)
         end = primary.end if primary is not None and primary.end is not None else max(ends)

@@ -208,3 +208,53 @@ def test_config_validation() -> None:
     video, _ = media.h264_track(1)
     with pytest.raises(ValueError, match="one video track"):
         Segmenter([video, replace(video, track_id=2)], SegmenterConfig(Brand.CMAF, 1.0))
+
+
+def test_audio_that_stops_does_not_hold_cuts_forever() -> None:
+    """A track lagging more than max_lag no longer delays fragments and segments."""
+    video, video_samples = media.h264_track(1)
+    audio, audio_samples = media.aac_track(2)
+    samples = media.merge(video_samples, audio_samples[:5])  # audio dies after 0.1 s
+    segmenter = Segmenter([video, audio], SegmenterConfig(Brand.MP4, segment_duration=1.0,
+                                                          max_lag=0.5))
+    events = [e for s in samples for e in segmenter.push(s)]
+    assert [type(e).__name__ for e in events].count("SegmentClosed") == 1  # before close()
+    spans = collect(events + segmenter.close())
+    first = spans[0].segments[0].closed
+    assert first is not None and first.stats[2].samples == 5
+
+
+def test_sparse_metadata_clamped_and_clipped() -> None:
+    video, video_samples = media.h264_track(1)
+    meta, meta_samples = media.metadata_track(3, every=0.3)
+    late = [replace(s, utc=s.utc + 0.05) for s in meta_samples]  # arrives after its time
+    arrival = sorted([(s.utc, s) for s in video_samples]
+                     + [(s.utc + 0.2, s) for s in late], key=lambda x: x[0])
+    spans = record([video, meta], [s for _, s in arrival],
+                   SegmenterConfig(Brand.MP4, segment_duration=1.0))
+    total = sum(s.closed.stats[3].samples for s in spans[0].segments if s.closed)
+    assert total == len(meta_samples)
+    first = spans[0].segments[0].closed
+    assert first is not None and first.stats[3].duration <= first.duration
+
+
+def test_new_track_in_mp4_and_cmaf() -> None:
+    video, video_samples = media.h264_track(1)
+    audio, _ = media.aac_track(2)
+    for fmt in (Brand.MP4, Brand.CMAF):
+        segmenter = Segmenter([video], SegmenterConfig(fmt, segment_duration=10.0))
+        events = [e for s in video_samples[:20] for e in segmenter.push(s)]
+        events += segmenter.update_track(audio)
+        events += [e for s in video_samples[20:] for e in segmenter.push(s)]
+        spans = collect(events + segmenter.close())
+        assert spans[0].closed is not None
+        assert spans[0].closed.reason is SpanEndReason.CONFIGURATION
+        if fmt is Brand.MP4:
+            assert len(spans) == 2 and len(spans[1].opened.tracks) == 2
+
+
+def test_unknown_track_is_counted() -> None:
+    video, samples = media.h264_track(1)
+    segmenter = Segmenter([video], SegmenterConfig(Brand.MP4, segment_duration=1.0))
+    assert segmenter.push(replace(samples[0], track_id=9)) == []
+    assert segmenter.counters.unknown_track == 1

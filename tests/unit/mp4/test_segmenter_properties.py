@@ -17,13 +17,16 @@ VIDEO, AUDIO = 1, 2
 
 @st.composite
 def streams(draw: st.DrawFn) -> tuple[list[Sample], int]:
-    """Video with random frame durations and GOPs, audio with random lag; arrival order."""
+    """Video with random frame durations, GOPs and maybe a jump; lagging audio; arrival order."""
     frames = draw(st.lists(st.tuples(st.integers(900, 9000), st.booleans()),
                            min_size=1, max_size=120))
     lag = draw(st.floats(0.0, 0.6))
     audio_count = draw(st.integers(0, 200))
+    jump_at = draw(st.one_of(st.none(), st.integers(1, 119)))  # camera restart: new span
     samples, ticks = [], 0
     for index, (duration, sync) in enumerate(frames):
+        if index == jump_at:
+            ticks += 90_000 * 60
         key = sync or index % draw(st.integers(5, 60)) == 0
         samples.append((media.T0 + ticks / 90_000,
                         Sample(VIDEO, ticks, ticks, key, b"v" * (index % 7 + 1),

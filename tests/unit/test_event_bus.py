@@ -70,6 +70,7 @@ def test_a_full_queue_drops_the_oldest_and_counts_it() -> None:
     assert [n.event for n in slow.take(10)] == [created(2), created(3), created(4)]
     bus.publish(created(5))
     assert slow.dropped == 2 and slow.pending == 1
+    assert bus.dropped == 2
 
 
 def test_an_abandoned_subscriber_stays_bounded_while_others_keep_up() -> None:

@@ -210,6 +210,12 @@ class EventBus:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    @property
+    def dropped(self) -> int:
+        """Notifications the live subscribers lost to the queue policy."""
+        with self._lock:
+            return sum(subscriber.dropped for subscriber in self._subscribers)
+
     def add_property_source(self, source: PropertySource) -> None:
         self._sources.append(source)
 

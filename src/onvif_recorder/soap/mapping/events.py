@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
+
 from lxml import etree
 
 from onvif_recorder.domain.job import RecordingJobConfiguration, RecordingJobStateInformation
@@ -15,6 +18,7 @@ from onvif_recorder.events.topics import (
     Item,
     Message,
     Topic,
+    message_of,
     utc_text,
 )
 from onvif_recorder.service.events import Notification
@@ -116,14 +120,34 @@ def write_message(parent: etree._Element, notification: Notification, message: M
     _write_items(element, "Data", message.data)
 
 
-def write_notification(
-    parent: etree._Element, notification: Notification, message: Message, producer: str
-) -> None:
+def notification_element(notification: Notification, producer: str) -> etree._Element:
     """wsnt:NotificationMessage: Topic in the ConcreteSet dialect, the event service as
     ProducerReference (Core: "should be specified") and the tt:Message."""
-    holder = sub(parent, qname(WSNT, "NotificationMessage"))
+    message = message_of(notification.event)
+    holder = etree.Element(qname(WSNT, "NotificationMessage"), nsmap=EVENT_NSMAP)
     topic = sub(holder, qname(WSNT, "Topic"), message.topic.text)
     topic.set("Dialect", CONCRETE_SET)
     reference = sub(holder, qname(WSNT, "ProducerReference"))
     sub(reference, qname(WSA, "Address"), producer)
     write_message(sub(holder, qname(WSNT, "Message")), notification, message)
+    return holder
+
+
+class RenderedNotifications:
+    """Each notification is written once and copied for every other pull point that takes
+    it: fanning one event out to N subscribers costs one rendering, not N. Holds the last
+    ``size`` notifications; a pull point lagging further behind has them written again."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._rendered: OrderedDict[tuple[int, str], etree._Element] = OrderedDict()
+
+    def append(self, parent: etree._Element, notification: Notification, producer: str) -> None:
+        key = (notification.sequence, producer)
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = notification_element(notification, producer)
+            self._rendered[key] = rendered
+            if len(self._rendered) > self._size:
+                self._rendered.popitem(last=False)
+        parent.append(copy.deepcopy(rendered))

@@ -20,7 +20,7 @@ from onvif_recorder.events.item_filter import ITEM_FILTER
 from onvif_recorder.events.long_poll import pull
 from onvif_recorder.events.pullpoint import PullPoint, SubscriptionManager
 from onvif_recorder.events.topic_expression import DIALECTS
-from onvif_recorder.events.topics import message_of, utc_text
+from onvif_recorder.events.topics import utc_text
 from onvif_recorder.service.capabilities import EventCapabilities
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.settings import Limits
@@ -32,7 +32,11 @@ from onvif_recorder.soap.mapping.event_requests import (
     read_event_filter,
     read_requested_time,
 )
-from onvif_recorder.soap.mapping.events import EVENT_NSMAP, write_notification, write_topic_set
+from onvif_recorder.soap.mapping.events import (
+    EVENT_NSMAP,
+    RenderedNotifications,
+    write_topic_set,
+)
 from onvif_recorder.soap.mapping.primitives import Reader, sub
 from onvif_recorder.soap.namespaces import TEV, WSA, WSNT, qname
 from onvif_recorder.soap.security.access import AccessClass
@@ -154,6 +158,7 @@ class PullPointHandlers:
         self.bus = bus
         self.limits = limits
         self.clock = clock
+        self.rendered = RenderedNotifications()
 
     def _pull_point(self, ctx: CallContext) -> PullPoint:
         with _refusals(ctx.now):
@@ -179,7 +184,7 @@ class PullPointHandlers:
         _times(response, TEV, now, pull_point.termination)
         producer = ctx.base_url + PATH
         for notification in notifications:
-            write_notification(response, notification, message_of(notification.event), producer)
+            self.rendered.append(response, notification, producer)
         return response
 
     def _pull_arguments(self, reader: Reader) -> tuple[timedelta, int]:

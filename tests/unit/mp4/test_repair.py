@@ -50,7 +50,8 @@ def test_torn_segment_keeps_complete_fragments(seed: int) -> None:
 
 
 def test_repaired_segment_decodes(tmp_path: Path) -> None:
-    av = pytest.importorskip("av")
+    import av  # PyAV, from the test extras
+
     data = bytes(SEGMENT.data)
     repaired = repair_segment(data[: len(data) * 2 // 3])
     path = tmp_path / "repaired.mp4"

@@ -20,7 +20,7 @@ from onvif_recorder.soap.dispatch import CallContext, ServiceEndpoint
 from onvif_recorder.soap.envelope import build_envelope, parse_envelope
 from onvif_recorder.soap.faults import fault_envelope
 from onvif_recorder.soap.namespaces import WSA, qname
-from onvif_recorder.soap.xmlparse import MAX_BODY_BYTES, XmlRefused, parse_document
+from onvif_recorder.soap.xmlparse import MAX_BODY_BYTES, XmlRefused, parse_document, refuse
 
 log = logging.getLogger(__name__)
 SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
@@ -52,14 +52,15 @@ def challenge_response(
 
 async def read_body(request: web.Request) -> bytes:
     """Read at most MAX_BODY_BYTES; refuse larger bodies before or while reading them."""
+    too_large = f"the request body exceeds {MAX_BODY_BYTES} bytes"
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the request body exceeds {MAX_BODY_BYTES} bytes")
+        raise refuse("too_large", too_large)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(64 * 1024):
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"the request body exceeds {MAX_BODY_BYTES} bytes")
+            raise refuse("too_large", too_large)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -121,13 +122,15 @@ class SoapHandler:
         if isinstance(outcome, Challenge):
             return challenge_response(outcome, self._addressing(exchange, FAULT_ACTION))
         context = CallContext(outcome, now, _base_url(request), request.path)
-        version = operation.cache_version() if operation.cache_version else None
+        headers = self._addressing(exchange, operation.action)
+        # Only answers without per-request headers (wsa:RelatesTo) can be reused.
+        version = operation.cache_version() if operation.cache_version and not headers else None
         cached = self._cache.get(operation.name)
-        if cached is not None and cached[0] == version:
+        if version is not None and cached is not None and cached[0] == version:
             return soap_response(cached[1])
         result = operation.handler(context, soap.operation)
         payload: etree._Element = await result if inspect.isawaitable(result) else result
-        body = build_envelope(payload, self._addressing(exchange, operation.action))
+        body = build_envelope(payload, headers)
         if version is not None:
             self._cache[operation.name] = (version, body)
         return soap_response(body)

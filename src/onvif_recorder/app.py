@@ -114,7 +114,8 @@ def build_event_endpoints(
 def _expiry(
     manager: SubscriptionManager, clock: Callable[[], datetime]
 ) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Cleanup context: expires abandoned pull points while the app runs."""
+    """Cleanup context: expires abandoned pull points while the app runs. (Closing them
+    all on shutdown, before connections close, ends waiting PullMessages at once.)"""
 
     async def run(_: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(expire_forever(manager, clock))
@@ -146,6 +147,11 @@ def build_app(
     for endpoint in endpoints:
         add_endpoint(app, SoapHandler(endpoint, authenticator, clock))
     app.cleanup_ctx.append(_expiry(manager, clock))
+
+    async def close_pull_points(_: web.Application) -> None:
+        manager.close()
+
+    app.on_shutdown.append(close_pull_points)
 
     async def close_store(_: web.Application) -> None:
         services.holder.store.close()

@@ -323,6 +323,29 @@ def test_a_second_waiting_pull_is_refused(recorder: RunningRecorder) -> None:
     assert [m.source for m in subscription.pull("PT0S")] == []  # the first pull got it
 
 
+def test_stopping_the_recorder_ends_a_waiting_pull_at_once(tmp_path: Path) -> None:
+    recorder, thread = start_recorder(tmp_path / "data")
+    subscription = subscribe(recorder)
+    outcome: list[BaseException] = []
+
+    def pull() -> None:
+        try:
+            subscription.pull("PT30S")
+        except zeep.exceptions.Fault as fault:
+            outcome.append(fault)
+
+    waiting = threading.Thread(target=pull)
+    waiting.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    thread.stop()
+    waiting.join(10)
+    assert time.monotonic() - started < 5 and not waiting.is_alive()
+    [fault] = outcome
+    assert isinstance(fault, zeep.exceptions.Fault)
+    assert fault_chain(fault) == ["Receiver", "ResourceUnknownFault"]
+
+
 def test_pulling_keeps_the_subscription_alive(recorder: RunningRecorder) -> None:
     """EVENT-3-1-24: after PullMessages the pull point lives at least its Timeout longer."""
     subscription = subscribe(recorder, termination="PT2S")

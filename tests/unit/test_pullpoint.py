@@ -200,3 +200,10 @@ async def test_unsubscribing_ends_a_waiting_pull(bus: EventBus) -> None:
     await asyncio.sleep(0.05)
     bus.unsubscribe(subscriber)
     assert await asyncio.wait_for(waiting, 2.0) == []
+
+
+def test_close_removes_every_pull_point(manager: SubscriptionManager, bus: EventBus) -> None:
+    pull_points = [manager.create(EventFilter(), None, T0) for _ in range(3)]
+    manager.close()
+    assert len(manager) == 0 and bus.subscriber_count == 0
+    assert all(p.subscriber.closed for p in pull_points)

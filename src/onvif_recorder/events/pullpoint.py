@@ -119,6 +119,11 @@ class SubscriptionManager:
     def unsubscribe(self, pull_point_id: str, now: datetime) -> None:
         self._remove(self.get(pull_point_id, now))
 
+    def close(self) -> None:
+        """Remove every pull point: the recorder stops, and waiting pulls answer at once."""
+        for pull_point in list(self._pull_points.values()):
+            self._remove(pull_point)
+
     def sweep(self, now: datetime) -> int:
         """Remove every expired pull point; return how many."""
         expired = [p for p in self._pull_points.values() if p.termination < now]

@@ -2,11 +2,16 @@
 
 Each object is one JSON document keyed by its token; ``seq`` keeps creation order,
 so Get* operations list objects the way they were created.
+
+Version 2 adds the segment index of local storage (``storage.segment_index``): one row
+per segment file, written by the recording engine and reconciled with the files at
+start-up. It lives in the same database so that a recording and its segments are one
+backup, and SQLite's WAL lets the engine's connection write while the store reads.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _OBJECT_TABLE = (
     "CREATE TABLE {} (seq INTEGER PRIMARY KEY, token TEXT UNIQUE NOT NULL, doc TEXT NOT NULL);"
@@ -17,4 +22,11 @@ _OBJECT_TABLES = ("recordings", "jobs", "receivers", "users", "storage")
 MIGRATIONS: tuple[str, ...] = (
     "".join(_OBJECT_TABLE.format(table) for table in _OBJECT_TABLES)
     + "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    # complete = 0 while the segment is still being written (its file ends in .partial).
+    "CREATE TABLE segments (id INTEGER PRIMARY KEY, recording TEXT NOT NULL,"
+    " key TEXT UNIQUE NOT NULL, span TEXT NOT NULL, extension TEXT NOT NULL,"
+    " start_utc REAL NOT NULL, end_utc REAL NOT NULL, size INTEGER NOT NULL,"
+    " tracks TEXT NOT NULL, codecs TEXT NOT NULL, complete INTEGER NOT NULL);"
+    "CREATE INDEX segments_by_time ON segments (recording, start_utc);"
+    "CREATE INDEX segments_by_age ON segments (start_utc);",
 )

@@ -1,0 +1,235 @@
+"""Local storage: the default target of a recording without ``Target`` (RC Annex B layout).
+
+Layout: ``<data dir>/media/<key>`` where ``key`` is the Annex B.4 object key with the
+recording token as prefix and no postfix, e.g.
+``media/Recording_1/2026-11-22/22/51-56.120Z.0.mp4``; span ends are the empty B.5
+objects ``...Z.<last counter + 1>.mp4_end``. So local and object storage share one layout.
+
+Crash safety (RC Annex B.3: a finished segment is always readable):
+
+* a segment being written is ``<key>.partial``; it grows fragment by fragment through an
+  unbuffered file descriptor, so every ``FragmentWritten`` is in the kernel when
+  ``append`` returns and survives ``kill -9`` (flushed once per fragment);
+* ``fsync`` runs at most every ``fsync_interval`` seconds while writing (a power cut
+  loses at most that much) and always before the rename that finishes a segment, and the
+  directory is fsynced after the rename, so a renamed segment is complete on disk;
+* ``recover()`` at start-up repairs each ``.partial`` with ``mp4.repair.repair_segment``
+  (cut to the last complete fragment, ``mfra`` rebuilt, renamed, span end written), drops
+  one that has no complete header, and reconciles the segment index with the files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from onvif_recorder.mp4.repair import repair_segment
+from onvif_recorder.storage.object_key import KeyLayout, parse_key, segment_key, span_end_key
+from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
+from onvif_recorder.storage.segment_scan import scan_segment
+
+PARTIAL = ".partial"
+DEFAULT_FSYNC_INTERVAL = 5.0
+
+
+def layout_for(recording_token: str) -> KeyLayout:
+    if not recording_token or "/" in recording_token or recording_token.startswith("."):
+        raise ValueError(f"recording token {recording_token!r} cannot be a key prefix")
+    return KeyLayout(prefix=recording_token)
+
+
+@dataclass(slots=True)
+class OpenSegment:
+    """A segment being written: its ``.partial`` file and index row."""
+
+    row: SegmentRow
+    path: Path
+    fd: int
+    size: int = 0
+    synced_at: float = 0.0
+
+
+@dataclass(slots=True)
+class RecoveryReport:
+    repaired: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    """Partial files without a complete header (no media lost: they held none)."""
+    indexed: list[str] = field(default_factory=list)
+    """Files that had no (complete) index row."""
+    forgotten: list[str] = field(default_factory=list)
+    """Index rows whose file is gone."""
+    lost_bytes: int = 0
+
+
+class LocalStorage:
+    def __init__(self, root: Path, index: SegmentIndex,
+                 fsync_interval: float = DEFAULT_FSYNC_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.root = root
+        self.index = index
+        self.fsync_interval = fsync_interval
+        self._clock = clock
+        root.mkdir(parents=True, exist_ok=True)
+
+    def path_of(self, key: str) -> Path:
+        return self.root / key
+
+    # --- writing ------------------------------------------------------------------
+
+    def open_segment(self, recording: str, span: str | None, start_utc: float, counter: int,
+                     extension: str, header: bytes, codecs: Mapping[str, str]) -> OpenSegment:
+        """Create ``<key>.partial`` holding ``header``; ``span`` None = this opens a span."""
+        key = segment_key(layout_for(recording), start_utc, counter, extension)
+        row = SegmentRow(recording, key, span or key, extension, start_utc, start_utc, 0,
+                         tuple(codecs), dict(codecs), False)
+        path = self.path_of(key + PARTIAL)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        segment = OpenSegment(row, path, fd, synced_at=self._clock())
+        self.index.put(row)
+        self.append(segment, header)
+        return segment
+
+    def append(self, segment: OpenSegment, data: bytes) -> None:
+        """Write ``data`` through to the kernel; fsync when the interval has passed."""
+        view = memoryview(data)
+        while view:
+            written = os.write(segment.fd, view)
+            view = view[written:]
+        segment.size += len(data)
+        now = self._clock()
+        if now - segment.synced_at >= self.fsync_interval:
+            os.fsync(segment.fd)
+            segment.synced_at = now
+
+    def finish(self, segment: OpenSegment, trailer: bytes, end_utc: float) -> SegmentRow:
+        """Append the trailer, fsync, rename to the key, complete the index row."""
+        self.append(segment, trailer)
+        os.fsync(segment.fd)
+        os.close(segment.fd)
+        final = self.path_of(segment.row.key)
+        os.replace(segment.path, final)
+        _fsync_directory(final.parent)
+        self.index.complete(segment.row.key, end_utc, segment.size)
+        return _completed(segment.row, end_utc, segment.size)
+
+    def abandon(self, segment: OpenSegment) -> None:
+        """Close the file of a segment whose writer failed; recovery repairs it later."""
+        with contextlib.suppress(OSError):
+            os.close(segment.fd)
+
+    def span_end(self, recording: str, end_utc: float, end_counter: int,
+                 extension: str) -> str:
+        """Write the empty B.5 span end object; returns its key."""
+        key = span_end_key(layout_for(recording), end_utc, end_counter, extension)
+        path = self.path_of(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        return key
+
+    def delete(self, rows: Iterable[SegmentRow]) -> int:
+        """Remove segment files and their rows; returns the bytes freed."""
+        doomed = list(rows)
+        freed = 0
+        for row in doomed:
+            path = self.path_of(row.key)
+            try:
+                freed += path.stat().st_size
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            _remove_empty_parents(path.parent, self.root)
+        self.index.delete(row.key for row in doomed)
+        return freed
+
+    # --- start-up -----------------------------------------------------------------
+
+    def recover(self) -> RecoveryReport:
+        """Repair partial segments and reconcile the index with the files (start-up)."""
+        report = RecoveryReport()
+        for leftover in self.root.rglob("*.tmp"):
+            leftover.unlink()  # a repair interrupted before its rename: redone below
+        for partial in sorted(self.root.rglob("*" + PARTIAL)):
+            self._repair(partial, report)
+        on_disk = {self._key(path): path for path in self.root.rglob("*")
+                   if path.is_file() and _is_segment(path)}
+        for row in self.index.segments():
+            if row.key not in on_disk:
+                report.forgotten.append(row.key)
+        self.index.delete(report.forgotten)
+        for key, path in sorted(on_disk.items()):
+            row = self.index.get(key)
+            if row is None or not row.complete:
+                try:
+                    self._index_file(key, path, row)
+                except ValueError:
+                    continue  # not one of ours (no recovery box): left alone, not indexed
+                report.indexed.append(key)
+        return report
+
+    def _key(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def _repair(self, partial: Path, report: RecoveryReport) -> None:
+        key = self._key(partial).removesuffix(PARTIAL)
+        data = partial.read_bytes()
+        try:
+            repaired = repair_segment(data)
+            facts = scan_segment(repaired.data)
+        except ValueError:
+            partial.unlink()
+            self.index.delete([key])
+            report.dropped.append(key)
+            return
+        final = self.path_of(key)
+        temporary = final.with_name(final.name + ".tmp")
+        temporary.write_bytes(repaired.data)
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+        partial.unlink()
+        _fsync_directory(final.parent)
+        parsed = parse_key(key)
+        self.span_end(parsed.prefix, facts.end_utc, parsed.counter + 1, parsed.extension)
+        report.repaired.append(key)
+        report.lost_bytes += repaired.dropped_bytes
+
+    def _index_file(self, key: str, path: Path, row: SegmentRow | None) -> None:
+        parsed = parse_key(key)
+        facts = scan_segment(path.read_bytes())
+        span = row.span if row is not None else key
+        self.index.put(SegmentRow(parsed.prefix, key, span, parsed.extension, facts.start_utc,
+                                  facts.end_utc, path.stat().st_size, facts.tracks,
+                                  facts.codecs, True))
+
+
+def _completed(row: SegmentRow, end_utc: float, size: int) -> SegmentRow:
+    return SegmentRow(row.recording, row.key, row.span, row.extension, row.start_utc, end_utc,
+                      size, row.tracks, row.codecs, True)
+
+
+def _is_segment(path: Path) -> bool:
+    name = path.name
+    return not name.endswith((PARTIAL, ".tmp", "_end")) and "." in name
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_empty_parents(directory: Path, root: Path) -> None:
+    """Remove the now-empty hour and date directories a deletion leaves behind."""
+    while directory != root and root in directory.parents:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent

@@ -1,0 +1,129 @@
+"""What a segment file says about itself: times, tracks and codecs (pure, bytes in).
+
+Start-up reconciliation rebuilds a segment index row from the file alone: the start
+time and timescale come from our recovery box (``mp4.user_data``) in ``moov/udta``, the
+recording's track tokens from the ``track_ids`` entry the engine adds to it
+(``"1=VIDEO001,2=AUDIO001"``), the codecs from each ``trak``'s sample entry, and the end
+from the last complete fragment: start + (latest ``tfdt`` + durations - first ``tfdt``)
+/ timescale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from onvif_recorder.mp4.fields import FieldReader
+from onvif_recorder.mp4.inspect import ParsedBox, read_boxes
+from onvif_recorder.mp4.user_data import parse_segment_info
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentFacts:
+    start_utc: float
+    end_utc: float
+    timescale: int
+    tracks: tuple[str, ...]
+    codecs: dict[str, str] = field(default_factory=dict)
+    recording: str = ""
+
+
+def track_ids_text(tokens_by_id: dict[int, str]) -> str:
+    """The ``track_ids`` recovery-box entry for ``{track_ID: track token}``."""
+    return ",".join(f"{track_id}={token}" for track_id, token in sorted(tokens_by_id.items()))
+
+
+def _parse_track_ids(text: object) -> dict[int, str]:
+    mapping: dict[int, str] = {}
+    if isinstance(text, str):
+        for item in filter(None, text.split(",")):
+            number, _, token = item.partition("=")
+            if number.isdigit() and token:
+                mapping[int(number)] = token
+    return mapping
+
+
+def scan_segment(data: bytes) -> SegmentFacts:
+    """Facts of a complete or repaired segment; ValueError if it has no usable header."""
+    boxes = read_boxes(data)
+    moov = next((b for b in boxes if b.name == "moov" and not b.truncated), None)
+    if moov is None:
+        raise ValueError("no complete moov")
+    info = next(filter(None, (parse_segment_info(b.payload)
+                              for b in moov.find_all("udta/uuid"))), None)
+    if info is None:
+        raise ValueError("no recovery box in moov/udta")
+    start, timescale = info.get("start_utc"), info.get("timescale")
+    if not isinstance(start, int | float) or not isinstance(timescale, int) or timescale <= 0:
+        raise ValueError("recovery box without start_utc or timescale")
+    names = _parse_track_ids(info.get("track_ids"))
+    codecs = {names.get(track_id, str(track_id)): entry
+              for track_id, entry in _sample_entries(moov).items()}
+    first, end = _decode_extent(boxes)
+    end_utc = float(start) + max(0, end - first) / timescale
+    recording = info.get("recording")
+    return SegmentFacts(float(start), end_utc, timescale, tuple(codecs), codecs,
+                        recording if isinstance(recording, str) else "")
+
+
+def _sample_entries(moov: ParsedBox) -> dict[int, str]:
+    entries: dict[int, str] = {}
+    for trak in moov.find_all("trak"):
+        tkhd = trak.find("tkhd")
+        stsd = trak.find("mdia/minf/stbl/stsd")
+        if tkhd is None or stsd is None or not stsd.children:
+            continue
+        reader = FieldReader(tkhd.payload)
+        version, _ = reader.full()
+        reader.take(16 if version else 8)  # creation and modification times
+        entries[reader.uint(4)] = stsd.children[0].name
+    return entries
+
+
+def _decode_extent(boxes: list[ParsedBox]) -> tuple[int, int]:
+    """(earliest ``tfdt``, latest ``tfdt`` + run duration) over complete ``moof``s."""
+    first: int | None = None
+    end = 0
+    for moof in (b for b in boxes if b.name == "moof" and not b.truncated):
+        for traf in moof.find_all("traf"):
+            extent = _traf_extent(traf)
+            if extent is None:
+                continue
+            start, duration = extent
+            first = start if first is None else min(first, start)
+            end = max(end, start + duration)
+    return (first or 0), max(end, first or 0)
+
+
+def _traf_extent(traf: ParsedBox) -> tuple[int, int] | None:
+    tfhd, tfdt, trun = traf.find("tfhd"), traf.find("tfdt"), traf.find("trun")
+    if tfhd is None or tfdt is None or trun is None:
+        return None
+    reader = FieldReader(tfdt.payload)
+    version, _ = reader.full()
+    start = reader.uint(8 if version else 4)
+    return start, _run_duration(trun, _default_duration(tfhd))
+
+
+def _default_duration(tfhd: ParsedBox) -> int:
+    reader = FieldReader(tfhd.payload)
+    _, flags = reader.full()
+    reader.take(4)  # track_ID
+    for bit, width in ((0x1, 8), (0x2, 4)):
+        if flags & bit:
+            reader.take(width)
+    return reader.uint(4) if flags & 0x8 else 0
+
+
+def _run_duration(trun: ParsedBox, default: int) -> int:
+    reader = FieldReader(trun.payload)
+    _, flags = reader.full()
+    count = reader.uint(4)
+    reader.take(4 * (bool(flags & 0x1) + bool(flags & 0x4)))
+    if not flags & 0x100:
+        return default * count
+    others = sum(1 for bit in (0x200, 0x400, 0x800) if flags & bit)
+    total = 0
+    for _ in range(count):
+        total += reader.uint(4)
+        reader.take(4 * others)
+    return total

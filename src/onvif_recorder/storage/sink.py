@@ -1,0 +1,110 @@
+"""Segmenter events → local storage calls, for one recording (no asyncio).
+
+``SpanOpened`` remembers the span's tracks, ``SegmentOpened`` creates the ``.partial``
+file with the header, ``FragmentWritten`` appends (flushed per fragment),
+``SegmentClosed`` appends the ``mfra``, fsyncs and renames, ``SpanClosed`` writes the
+``_end`` object. ``abort`` closes open files after a writer failure; the next start-up
+(or ``LocalStorage.recover``) repairs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from onvif_recorder.mp4.events import (
+    Event,
+    FragmentWritten,
+    SegmentClosed,
+    SegmentOpened,
+    SpanClosed,
+    SpanOpened,
+)
+from onvif_recorder.mp4.model import (
+    AacCodec,
+    AvcCodec,
+    Codec,
+    G711Codec,
+    HevcCodec,
+    TrackInfo,
+)
+from onvif_recorder.storage.local import LocalStorage, OpenSegment
+from onvif_recorder.storage.segment_index import SegmentRow
+
+
+def codec_fourcc(codec: Codec) -> str:
+    """The sample entry type a codec is stored as (what 'Incompatible Stream' compares)."""
+    if isinstance(codec, AvcCodec):
+        return "avc1"
+    if isinstance(codec, HevcCodec):
+        return "hvc1"
+    if isinstance(codec, AacCodec):
+        return "mp4a"
+    if isinstance(codec, G711Codec):
+        return "ulaw" if codec.law == "PCMU" else "alaw"
+    return "metx"
+
+
+@dataclass(slots=True)
+class _SpanState:
+    tracks: tuple[TrackInfo, ...]
+    first_key: str | None = None
+    segment: OpenSegment | None = None
+
+
+@dataclass(slots=True)
+class LocalSink:
+    storage: LocalStorage
+    recording: str
+    track_tokens: Mapping[int, str]
+    """ISO-BMFF track_ID → the recording's track token."""
+    finished: list[SegmentRow] = field(default_factory=list)
+    _spans: dict[int, _SpanState] = field(default_factory=dict)
+
+    def handle(self, events: Iterable[Event]) -> list[SegmentRow]:
+        """Act on events in order; returns the rows of the segments they finished."""
+        done: list[SegmentRow] = []
+        for event in events:
+            if isinstance(event, SpanOpened):
+                self._spans[event.span_id] = _SpanState(event.tracks)
+            elif isinstance(event, SegmentOpened):
+                self._open(event)
+            elif isinstance(event, FragmentWritten):
+                segment = self._spans[event.span_id].segment
+                assert segment is not None
+                self.storage.append(segment, event.data)
+            elif isinstance(event, SegmentClosed):
+                done.append(self._close(event))
+            else:
+                self._end_span(event)
+        self.finished += done
+        return done
+
+    def codecs(self, tracks: Iterable[TrackInfo]) -> dict[str, str]:
+        return {self.track_tokens.get(t.track_id, str(t.track_id)): codec_fourcc(t.codec)
+                for t in tracks}
+
+    def _open(self, event: SegmentOpened) -> None:
+        span = self._spans[event.span_id]
+        span.segment = self.storage.open_segment(
+            self.recording, span.first_key, event.start_utc, event.counter, event.extension,
+            event.header, self.codecs(span.tracks))
+        span.first_key = span.first_key or span.segment.row.key
+
+    def _close(self, event: SegmentClosed) -> SegmentRow:
+        span = self._spans[event.span_id]
+        segment = span.segment
+        assert segment is not None
+        span.segment = None
+        return self.storage.finish(segment, event.trailer, event.end_utc)
+
+    def _end_span(self, event: SpanClosed) -> None:
+        self._spans.pop(event.span_id, None)
+        self.storage.span_end(self.recording, event.end_utc, event.end_counter, event.extension)
+
+    def abort(self) -> None:
+        """Close every open file without finishing it (writer failure)."""
+        for span in self._spans.values():
+            if span.segment is not None:
+                self.storage.abandon(span.segment)
+        self._spans.clear()

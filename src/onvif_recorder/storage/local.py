@@ -157,15 +157,13 @@ class LocalStorage:
             self._repair(partial, report)
         on_disk = {self._key(path): path for path in self.root.rglob("*")
                    if path.is_file() and _is_segment(path)}
-        for row in self.index.segments():
-            if row.key not in on_disk:
-                report.forgotten.append(row.key)
+        report.forgotten = [r.key for r in self.index.segments() if r.key not in on_disk]
         self.index.delete(report.forgotten)
         for key, path in sorted(on_disk.items()):
-            row = self.index.get(key)
-            if row is None or not row.complete:
+            known = self.index.get(key)
+            if known is None or not known.complete:
                 try:
-                    self._index_file(key, path, row)
+                    self._index_file(key, path, known)
                 except ValueError:
                     continue  # not one of ours (no recovery box): left alone, not indexed
                 report.indexed.append(key)

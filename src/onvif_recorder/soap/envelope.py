@@ -18,13 +18,18 @@ _TRUE = frozenset({"true", "1"})
 
 
 class VersionMismatch(SenderFault):
-    """SOAP 1.2 Part 1 §5.4.7: the envelope is not in the SOAP 1.2 namespace."""
+    """SOAP 1.2 Part 1 §5.4.7: the envelope is not in the SOAP 1.2 namespace.
+    Part 2 §7.5.2.2 Table 20: sent with HTTP 500."""
 
     subcodes = ()
+    http_status = 500
 
 
 class MustUnderstand(SenderFault):
+    """SOAP 1.2 Part 1 §5.4.8; Part 2 §7.5.2.2 Table 20: sent with HTTP 500."""
+
     subcodes = ()
+    http_status = 500
 
 
 class MalformedEnvelope(SenderFault):

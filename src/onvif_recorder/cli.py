@@ -1,4 +1,4 @@
-"""Command line: ``onvif-recorder serve``."""
+"""Command line: ``onvif-recorder serve`` and ``onvif-recorder dump-segment FILE``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from aiohttp import web
 
 from onvif_recorder import __version__
 from onvif_recorder.app import build_app, build_services
+from onvif_recorder.engine.runtime import engine_context, engine_media_flow
+from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.settings import RecorderSettings
 
 log = logging.getLogger("onvif_recorder")
@@ -59,7 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accept WS-UsernameToken PasswordText (clear-text passwords; off by default)",
     )
+    serve.add_argument(
+        "--segment-duration",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="segment length of recordings without a Target (default: 10)",
+    )
     serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, …")
+    dump = commands.add_parser("dump-segment", help="print the box tree of an MP4 segment")
+    dump.add_argument("file", type=Path)
+    dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
     return parser
 
 
@@ -70,8 +82,10 @@ def serve(args: argparse.Namespace) -> int:
         listen_host=host,
         listen_port=port,
         allow_password_text=args.allow_password_text,
+        segment_duration=args.segment_duration,
     )
-    services = build_services(settings)
+    media = engine_media_flow()
+    services = build_services(settings, media)
     generated = services.users.ensure_initial_administrator(args.admin_user, args.admin_password)
     if generated is not None:
         print(
@@ -80,6 +94,8 @@ def serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     app = build_app(settings, services)
+    app.cleanup_ctx.append(engine_context(
+        settings, services.holder, services.events, services.engine, media))
     print(
         f"onvif-recorder {__version__}: device service at "
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",
@@ -98,4 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "serve":
         return serve(args)
+    if args.command == "dump-segment":
+        sys.stdout.write(dump(args.file, max_samples=args.max_samples))
+        return 0
     return 2

@@ -40,6 +40,10 @@ class RecorderSettings:
     # Encodings the ingest and recording engine handle (RC §5.25 Encoding).
     encodings: tuple[str, ...] = ("H264", "H265", "G711", "AAC")
     allow_password_text: bool = False
+    # Recording engine (README "Recording engine").
+    segment_duration: float = 10.0  # seconds, for recordings without a Target (local storage)
+    fsync_interval: float = 5.0  # seconds between fsyncs of a segment being written
+    disk_reserve: float = 0.05  # fraction of the file system kept free by deleting old data
     manufacturer: str = "onvif-recorder project"
     model: str = "onvif-recorder"
     serial_number: str = "0"

@@ -148,16 +148,19 @@ class LocalStorage:
 
     # --- start-up -----------------------------------------------------------------
 
-    def recover(self) -> RecoveryReport:
-        """Repair partial segments and reconcile the index with the files (start-up)."""
+    def recover(self, recording: str | None = None) -> RecoveryReport:
+        """Repair partial segments and reconcile the index with the files: at start-up
+        for all recordings, or for one whose writer failed (its files are not open)."""
         report = RecoveryReport()
-        for leftover in self.root.rglob("*.tmp"):
+        top = self.root if recording is None else self.root / layout_for(recording).prefix
+        for leftover in top.rglob("*.tmp"):
             leftover.unlink()  # a repair interrupted before its rename: redone below
-        for partial in sorted(self.root.rglob("*" + PARTIAL)):
+        for partial in sorted(top.rglob("*" + PARTIAL)):
             self._repair(partial, report)
-        on_disk = {self._key(path): path for path in self.root.rglob("*")
+        on_disk = {self._key(path): path for path in top.rglob("*")
                    if path.is_file() and _is_segment(path)}
-        report.forgotten = [r.key for r in self.index.segments() if r.key not in on_disk]
+        report.forgotten = [r.key for r in self.index.segments(recording)
+                            if r.key not in on_disk]
         self.index.delete(report.forgotten)
         for key, path in sorted(on_disk.items()):
             known = self.index.get(key)

@@ -58,7 +58,6 @@ class LocalSink:
     recording: str
     track_tokens: Mapping[int, str]
     """ISO-BMFF track_ID → the recording's track token."""
-    finished: list[SegmentRow] = field(default_factory=list)
     _spans: dict[int, _SpanState] = field(default_factory=dict)
 
     def handle(self, events: Iterable[Event]) -> list[SegmentRow]:
@@ -77,7 +76,6 @@ class LocalSink:
                 done.append(self._close(event))
             else:
                 self._end_span(event)
-        self.finished += done
         return done
 
     def codecs(self, tracks: Iterable[TrackInfo]) -> dict[str, str]:

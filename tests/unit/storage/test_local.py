@@ -17,7 +17,7 @@ from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.storage.local import PARTIAL, LocalStorage
 from onvif_recorder.storage.object_key import parse_key
-from onvif_recorder.storage.segment_index import SegmentIndex
+from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 from onvif_recorder.storage.segment_scan import track_ids_text
 from onvif_recorder.storage.sink import LocalSink
 from tests.unit.mp4 import media
@@ -45,15 +45,17 @@ def segmenter(tracks: list[TrackInfo]) -> Segmenter:
     return Segmenter(tracks, config)
 
 
-def record(storage: LocalStorage, close: bool = True) -> LocalSink:
+def record(storage: LocalStorage, close: bool = True) -> list[SegmentRow]:
+    """Record the clips; returns the rows of the finished segments."""
     tracks, samples = streams()
     seg = segmenter(tracks)
     sink = LocalSink(storage, RECORDING, TOKENS)
+    finished = []
     for sample in samples:
-        sink.handle(seg.push(sample))
+        finished += sink.handle(seg.push(sample))
     if close:
-        sink.handle(seg.close())
-    return sink
+        finished += sink.handle(seg.close())
+    return finished
 
 
 def frames(path: Path) -> int:
@@ -63,9 +65,9 @@ def frames(path: Path) -> int:
 
 def test_segments_are_stored_under_annex_b_keys_and_indexed(tmp_path: Path) -> None:
     storage = open_storage(tmp_path / "data")
-    sink = record(storage)
+    finished = record(storage)
     rows = storage.index.segments(RECORDING)
-    assert [r.key for r in rows] == [r.key for r in sink.finished] and len(rows) == 2
+    assert [r.key for r in rows] == [r.key for r in finished] and len(rows) == 2
     first, second = rows
     assert first.key == "Recording_1/2022-11-08/15/08-23.547Z.0.mp4"
     assert parse_key(second.key).counter == 1 and second.span == first.key
@@ -93,7 +95,7 @@ def test_every_fragment_reaches_the_file_before_the_next_sample(tmp_path: Path) 
 @pytest.mark.parametrize("cut", [0.3, 0.6, 0.95])
 def test_a_torn_segment_is_repaired_at_start_up(tmp_path: Path, cut: float) -> None:
     storage = open_storage(tmp_path / "data")
-    sink = record(storage, close=False)  # crash: the second segment is still open
+    finished = record(storage, close=False)  # crash: the second segment is still open
     partial = next(storage.root.rglob("*" + PARTIAL))
     data = partial.read_bytes()
     partial.write_bytes(data[: int(len(data) * cut)])
@@ -104,7 +106,7 @@ def test_a_torn_segment_is_repaired_at_start_up(tmp_path: Path, cut: float) -> N
     assert report.repaired == [key] and report.indexed == [key]
     assert not list(storage.root.rglob("*" + PARTIAL))
     row = storage.index.get(key)
-    assert row is not None and row.complete and row.span == sink.finished[0].key
+    assert row is not None and row.complete and row.span == finished[0].key
     path = storage.path_of(key)
     check = subprocess.run(["ffprobe", "-v", "error", str(path)], capture_output=True, text=True)
     assert check.returncode == 0 and check.stderr == ""

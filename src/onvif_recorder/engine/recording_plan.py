@@ -1,0 +1,83 @@
+"""What each recording should be recording now, from the stored state (pure).
+
+Annex A arbitration (``service.arbitration.arbitrate``) decides per destination track
+which Active job feeds it; a recording is written while at least one of its tracks is
+won. Its ``RecordingPlan`` lists one ``Feed`` per (job, source) with the tracks that job
+won; the engine compares plans to start, reconfigure or stop recording tasks.
+
+Track IDs: the recording's n-th track (RC §5.4 creation order) is ISO-BMFF ``track_ID``
+n + 1, so a track keeps its ID across spans and restarts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from onvif_recorder.domain.duration import XsDuration
+from onvif_recorder.domain.job import JobTrack, RecordingJob
+from onvif_recorder.domain.recording import Recording
+from onvif_recorder.service.arbitration import Arbitration, arbitrate
+from onvif_recorder.service.state import RecorderState
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    job: str
+    source: str
+    """The receiver token (the job source's SourceToken)."""
+    tracks: tuple[JobTrack, ...]
+    """The job's tracks of this source that it won."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingPlan:
+    recording: str
+    track_ids: tuple[tuple[str, int], ...]
+    """(track token, ISO-BMFF track_ID) for every track of the recording."""
+    segment_duration: float
+    retention: float
+    """MaximumRetentionTime in seconds; 0 = unlimited (RC §5.3.1)."""
+    feeds: tuple[Feed, ...]
+
+    def track_id(self, token: str) -> int | None:
+        return dict(self.track_ids).get(token)
+
+
+def seconds(duration: XsDuration | None) -> float:
+    return 0.0 if duration is None else float(duration.seconds)
+
+
+def _feeds(job: RecordingJob, arbitration: Arbitration) -> list[Feed]:
+    recording = job.configuration.recording_token
+    feeds = []
+    for source in job.configuration.sources:
+        token = source.source_token.token if source.source_token else ""
+        won = tuple(t for t in source.tracks
+                    if arbitration.track_owner(recording, t.destination) == job.token)
+        if token and won:
+            feeds.append(Feed(job.token, token, won))
+    return feeds
+
+
+def recording_plan(recording: Recording, feeds: list[Feed],
+                   default_segment: float) -> RecordingPlan:
+    target = recording.configuration.target
+    segment = seconds(target.segment_duration) if target is not None else 0.0
+    return RecordingPlan(
+        recording.token,
+        tuple((track.token, index + 1) for index, track in enumerate(recording.tracks)),
+        segment if segment > 0 else default_segment,
+        seconds(recording.configuration.maximum_retention_time),
+        tuple(feeds))
+
+
+def plans(state: RecorderState, default_segment: float) -> dict[str, RecordingPlan]:
+    """The plan of every recording that has at least one track won by an Active job."""
+    arbitration = arbitrate(state.jobs.values())
+    by_recording: dict[str, list[Feed]] = {}
+    for job in state.jobs.values():
+        feeds = _feeds(job, arbitration)
+        if feeds:
+            by_recording.setdefault(job.configuration.recording_token, []).extend(feeds)
+    return {token: recording_plan(state.recordings[token], feeds, default_segment)
+            for token, feeds in by_recording.items() if token in state.recordings}

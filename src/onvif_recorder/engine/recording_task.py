@@ -1,0 +1,253 @@
+"""One recording being written: feeds in, one ``Segmenter``, local storage out.
+
+Each ``Feed`` (a job's source and the tracks it won) has a reader task on its receiver's
+``SampleQueue``; all readers run on the event loop and push into the recording's single
+``Segmenter`` synchronously, so no locking is needed. Per item:
+
+* ``SessionStarted``: streams are routed to tracks (``feed_session``); if the recording
+  already wrote from an earlier session, ``discontinuity()`` starts a new span (B.2);
+* ``MediaSample``: new parameter sets → ``update_track``; a sample with
+  ``discontinuity`` (the queue dropped a GOP) → ``discontinuity()``; then ``push``;
+* ``SessionEnded``: the feed's tracks stop; when no feed plays any more the spans close.
+
+The segmenter is created when every routed track has its parameter sets, or after
+``start_gate`` seconds of samples, so that a span starts with all its tracks. A storage
+failure (``OSError``) closes the open files, reports "Storage error" on every track and
+restarts the writer after a backoff delay (the torn segment is repaired first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from onvif_recorder.engine.backoff import Backoff, BackoffPolicy
+from onvif_recorder.engine.feed_session import INCOMPATIBLE, FeedSession, map_session
+from onvif_recorder.engine.flow import FlowTracker
+from onvif_recorder.engine.recording_plan import Feed, RecordingPlan
+from onvif_recorder.engine.samples import (
+    IngestItem,
+    MediaSample,
+    SampleQueue,
+    SessionEnded,
+    SessionStarted,
+)
+from onvif_recorder.engine.track_mapping import to_mp4_sample, track_info
+from onvif_recorder.mp4.events import Event
+from onvif_recorder.mp4.init_segment import Brand
+from onvif_recorder.mp4.model import Sample
+from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
+from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.segment_index import SegmentRow
+from onvif_recorder.storage.segment_scan import track_ids_text
+from onvif_recorder.storage.sink import LocalSink
+
+log = logging.getLogger(__name__)
+
+
+class SampleSource(Protocol):
+    """What the ingest supervisor offers (``engine.supervisor.IngestSupervisor``)."""
+
+    def subscribe(self, token: str) -> SampleQueue: ...
+
+    def unsubscribe(self, token: str, queue: SampleQueue) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSettings:
+    fragment_duration: float = 1.0
+    start_gate: float = 1.0
+    writer_backoff: BackoffPolicy = field(
+        default_factory=lambda: BackoffPolicy(initial=0.5, maximum=10.0))
+
+
+@dataclass(slots=True)
+class TaskStats:
+    samples: int = 0
+    lost: int = 0
+    """Samples that could not be written (no parameter sets yet, writer restarting)."""
+    segments: int = 0
+    writer_failures: int = 0
+
+
+class RecordingTask:
+    def __init__(self, plan: RecordingPlan, storage: LocalStorage, flow: FlowTracker,
+                 source: SampleSource, settings: TaskSettings,
+                 on_segment: Callable[[SegmentRow], None] = lambda row: None) -> None:
+        self.plan = plan
+        self.storage = storage
+        self.flow = flow
+        self.source = source
+        self.settings = settings
+        self.on_segment = on_segment
+        self.stats = TaskStats()
+        self.recorded = storage.index.last_codecs(plan.recording)
+        self._sink = LocalSink(storage, plan.recording, self._track_tokens())
+        self._segmenter: Segmenter | None = None
+        self._pending: list[Sample] = []
+        self._sessions: dict[Feed, FeedSession] = {}
+        self._readers: dict[Feed, asyncio.Task[None]] = {}
+        self._backoff = Backoff(settings.writer_backoff)
+        self._paused = False
+
+    def _track_tokens(self) -> dict[int, str]:
+        return {track_id: token for token, track_id in self.plan.track_ids}
+
+    # --- life cycle ----------------------------------------------------------------
+
+    def update(self, plan: RecordingPlan) -> None:
+        """Start readers for new feeds, stop those that are gone (or changed)."""
+        if plan.segment_duration != self.plan.segment_duration and self._segmenter:
+            self._segmenter.set_segment_duration(plan.segment_duration)
+        if plan.track_ids != self.plan.track_ids:
+            self._sink.track_tokens = self._track_tokens()
+        self.plan = plan
+        for feed in [f for f in self._readers if f not in plan.feeds]:
+            self._stop_feed(feed)
+        for feed in plan.feeds:
+            if feed not in self._readers:
+                self._readers[feed] = asyncio.create_task(
+                    self._read(feed), name=f"recording {plan.recording} {feed.job}")
+
+    async def stop(self) -> None:
+        """Stop every reader and close the spans (B.2: deactivation closes them)."""
+        readers = list(self._readers.values())
+        for feed in list(self._readers):
+            self._stop_feed(feed)
+        await asyncio.gather(*readers, return_exceptions=True)
+        if self._segmenter is not None:
+            self._write(self._segmenter.close())
+
+    def _stop_feed(self, feed: Feed) -> None:
+        self._readers.pop(feed).cancel()
+        self._sessions.pop(feed, None)
+        self.flow.forget((feed.job, feed.source))
+
+    async def _read(self, feed: Feed) -> None:
+        queue = self.source.subscribe(feed.source)
+        try:
+            while batch := await queue.get_batch():
+                for item in batch:
+                    self._guarded(feed, item)
+        finally:
+            self.source.unsubscribe(feed.source, queue)
+
+    def _guarded(self, feed: Feed, item: IngestItem) -> None:
+        try:
+            self.on_item(feed, item)
+        except OSError as exc:
+            self._writer_failed(f"Storage error: {exc}")
+        except Exception:  # the writer's top-level guard: restart it, never die
+            log.exception("recording %s: writer failed", self.plan.recording)
+            self._writer_failed("Storage error: internal error")
+
+    # --- items ---------------------------------------------------------------------
+
+    def on_item(self, feed: Feed, item: IngestItem) -> None:
+        if isinstance(item, SessionStarted):
+            self._session_started(feed, item)
+        elif isinstance(item, MediaSample):
+            self._sample(feed, item)
+        else:
+            self._session_ended(feed, item)
+
+    def _session_started(self, feed: Feed, started: SessionStarted) -> None:
+        mapping = map_session(feed, started, self.recorded)
+        if any(s.written for s in self._sessions.values()) and self._segmenter is not None:
+            self._write(self._segmenter.discontinuity())
+        self._sessions[feed] = mapping
+        key = (feed.job, feed.source)
+        self.flow.session_started(key, mapping.mapped, mapping.sparse, mapping.unmapped)
+        for destination in mapping.incompatible:
+            self.flow.set_error((*key, destination), INCOMPATIBLE)
+
+    def _session_ended(self, feed: Feed, ended: SessionEnded) -> None:
+        mapping = self._sessions.pop(feed, None)
+        destinations = [] if mapping is None else sorted(mapping.mapped | mapping.unmapped)
+        self.flow.session_ended((feed.job, feed.source), ended.error, destinations)
+        if not self._sessions and self._segmenter is not None:
+            self._write(self._segmenter.discontinuity())
+
+    def _sample(self, feed: Feed, item: MediaSample) -> None:
+        mapping = self._sessions.get(feed)
+        if mapping is None or mapping.session != item.session or self._paused:
+            self.stats.lost += mapping is not None and self._paused
+            return
+        for destination in mapping.routes.get(item.media_index, ()):
+            self._route(feed, mapping, destination, item)
+
+    def _route(self, feed: Feed, mapping: FeedSession, destination: str,
+               item: MediaSample) -> None:
+        rtp = item.sample
+        current = mapping.infos.get(destination)
+        if current is None or rtp.config_changed:
+            track_id = self.plan.track_id(destination)
+            info = None if track_id is None else track_info(track_id, rtp.config, rtp.clock_rate)
+            if info is not None and info != current:
+                mapping.infos[destination] = info
+                if self._segmenter is not None:
+                    self._write(self._segmenter.update_track(info))
+                current = info
+        if current is None:
+            self.stats.lost += 1  # no parameter sets yet
+            return
+        if item.discontinuity and self._segmenter is not None:
+            self._write(self._segmenter.discontinuity())
+        self._push(to_mp4_sample(current, rtp))
+        mapping.written = True
+        self.recorded[destination] = mapping.fourcc[destination]
+        self.flow.written((feed.job, feed.source, destination))
+
+    # --- segmenter and writer ------------------------------------------------------
+
+    def _push(self, sample: Sample) -> None:
+        self.stats.samples += 1
+        if self._segmenter is not None:
+            self._write(self._segmenter.push(sample))
+            return
+        self._pending.append(sample)
+        ready = all(d in m.infos for m in self._sessions.values() for d in m.mapped)
+        if ready or sample.utc - self._pending[0].utc >= self.settings.start_gate:
+            self._start_segmenter()
+
+    def _start_segmenter(self) -> None:
+        infos = {i.track_id: i for m in self._sessions.values() for i in m.infos.values()}
+        extra = (("recording", self.plan.recording),
+                 ("track_ids", track_ids_text(self._track_tokens())))
+        config = SegmenterConfig(Brand.MP4, self.plan.segment_duration,
+                                 fragment_duration=self.settings.fragment_duration,
+                                 extra_info=extra)
+        self._segmenter = Segmenter([infos[k] for k in sorted(infos)], config)
+        pending, self._pending = self._pending, []
+        for sample in sorted(pending, key=lambda s: s.utc):
+            self._write(self._segmenter.push(sample))
+
+    def _write(self, events: list[Event]) -> None:
+        if not events:
+            return
+        for row in self._sink.handle(events):
+            self.stats.segments += 1
+            self.on_segment(row)
+
+    def _writer_failed(self, message: str) -> None:
+        self.stats.writer_failures += 1
+        self._sink.abort()
+        self._segmenter, self._pending, self._paused = None, [], True
+        for feed, mapping in self._sessions.items():
+            for destination in mapping.mapped:
+                self.flow.set_error((feed.job, feed.source, destination), message)
+        delay = self._backoff.next_delay(None)
+        log.warning("recording %s: %s; writer restarts in %.1f s", self.plan.recording,
+                    message, delay)
+        asyncio.get_running_loop().call_later(delay, self._resume)
+
+    def _resume(self) -> None:
+        with contextlib.suppress(OSError):
+            self.storage.recover(self.plan.recording)  # repair what the failure left
+        self._paused = False
+        for feed in self._sessions:
+            self.flow.clear_errors((feed.job, feed.source))

@@ -57,8 +57,10 @@ class RecorderProcess:
         admin_user: str = "admin",
         admin_password: str = "Admin-Pass-1",
         startup_timeout: float = STARTUP_TIMEOUT,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.data_dir = data_dir
+        self.extra_args = extra_args
         self.admin_user = admin_user
         self.admin_password = admin_password
         self.startup_timeout = startup_timeout
@@ -146,6 +148,7 @@ class RecorderProcess:
             "--listen", f"127.0.0.1:{port}",
             "--admin-user", self.admin_user,
             "--admin-password", self.admin_password,
+            *self.extra_args,
         ]
 
     def _spawn(self, port: int) -> None:

@@ -14,6 +14,9 @@ that the job won by arbitration:
   to reconnect; "Storage error: ..." while a failed writer waits to restart.
 * **Idle** otherwise: never connected, orderly disconnected (NeverConnect), no samples.
 
+A new session's tracks turn Active together, once each has written a sample (or after
+``settle`` seconds, when the missing ones stay Idle: PartiallyActive).
+
 Every change of the Active set or of the errors calls ``on_change`` once (the
 application's ``EngineEvents.media_flow_changed``, which re-derives job states and
 publishes JobState ``Changed`` events). Samples only call it when a track turns Active;
@@ -35,6 +38,7 @@ DEFAULT_TIMEOUT = 3.0
 
 @dataclass(slots=True)
 class _Playing:
+    started: float
     mapped: set[str] = field(default_factory=set)
     sparse: set[str] = field(default_factory=set)
     unmapped: set[str] = field(default_factory=set)
@@ -46,6 +50,7 @@ class FlowTracker:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.on_change = on_change
         self.timeout = timeout
+        self.settle = 1.5
         self._clock = clock
         self._playing: dict[FeedKey, _Playing] = {}
         self._written: dict[Key, float] = {}
@@ -67,7 +72,7 @@ class FlowTracker:
 
     def session_started(self, feed: FeedKey, mapped: Iterable[str], sparse: Iterable[str],
                         unmapped: Iterable[str]) -> None:
-        self._playing[feed] = _Playing(set(mapped), set(sparse), set(unmapped))
+        self._playing[feed] = _Playing(self._clock(), set(mapped), set(sparse), set(unmapped))
         self._clear_errors(feed, keep="Incompatible Stream")
         self.refresh()
 
@@ -117,10 +122,21 @@ class FlowTracker:
             del self._errors[key]
         return bool(doomed)
 
+    def _settled(self, feed: FeedKey, playing: _Playing, dense: set[str], now: float) -> bool:
+        """A new session turns Active at once for all its tracks, not video first and
+        audio a few ms later: conformance tests compare the JobState event they waited
+        for with GetRecordingJobState. Until every track wrote (or ``settle`` s), wait."""
+        if now - playing.started >= self.settle:
+            return True
+        return all(self._written.get((*feed, d), float("-inf")) >= playing.started
+                   for d in dense)
+
     def _compute(self, now: float) -> set[Key]:
         active: set[Key] = set()
         for feed, playing in self._playing.items():
             dense = playing.mapped - playing.sparse
+            if not self._settled(feed, playing, dense, now):
+                continue
             live = {d for d in dense
                     if now - self._written.get((*feed, d), float("-inf")) <= self.timeout}
             if live or not dense:

@@ -57,7 +57,7 @@ class OpenSegment:
 class RecoveryReport:
     repaired: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
-    """Partial files without a complete header (no media lost: they held none)."""
+    """Partial files without a complete header or fragment (they held no whole sample)."""
     indexed: list[str] = field(default_factory=list)
     """Files that had no (complete) index row."""
     forgotten: list[str] = field(default_factory=list)
@@ -178,13 +178,19 @@ class LocalStorage:
     def _repair(self, partial: Path, report: RecoveryReport) -> None:
         key = self._key(partial).removesuffix(PARTIAL)
         data = partial.read_bytes()
+        parsed = parse_key(key)
         try:
             repaired = repair_segment(data)
             facts = scan_segment(repaired.data)
         except ValueError:
+            repaired = None
+        if repaired is None or repaired.fragments == 0:
+            # No complete fragment: no media to keep. The span ended where this began.
             partial.unlink()
             self.index.delete([key])
             report.dropped.append(key)
+            if repaired is not None and parsed.counter > 0:
+                self.span_end(parsed.prefix, facts.start_utc, parsed.counter, parsed.extension)
             return
         final = self.path_of(key)
         temporary = final.with_name(final.name + ".tmp")
@@ -194,7 +200,6 @@ class LocalStorage:
         os.replace(temporary, final)
         partial.unlink()
         _fsync_directory(final.parent)
-        parsed = parse_key(key)
         self.span_end(parsed.prefix, facts.end_utc, parsed.counter + 1, parsed.extension)
         report.repaired.append(key)
         report.lost_bytes += repaired.dropped_bytes

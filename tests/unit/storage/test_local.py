@@ -92,7 +92,7 @@ def test_every_fragment_reaches_the_file_before_the_next_sample(tmp_path: Path) 
                 assert segment.path.stat().st_size == segment.size
 
 
-@pytest.mark.parametrize("cut", [0.3, 0.6, 0.95])
+@pytest.mark.parametrize("cut", [0.45, 0.6, 0.95])
 def test_a_torn_segment_is_repaired_at_start_up(tmp_path: Path, cut: float) -> None:
     storage = open_storage(tmp_path / "data")
     finished = record(storage, close=False)  # crash: the second segment is still open
@@ -113,6 +113,20 @@ def test_a_torn_segment_is_repaired_at_start_up(tmp_path: Path, cut: float) -> N
     assert frames(path) >= 0
     assert row.end_utc >= row.start_utc
     assert len(list(storage.root.rglob("*.mp4_end"))) == 1
+
+
+def test_a_partial_without_a_complete_fragment_is_dropped_and_ends_its_span(
+        tmp_path: Path) -> None:
+    storage = open_storage(tmp_path / "data")
+    finished = record(storage, close=False)
+    partial = next(storage.root.rglob("*" + PARTIAL))
+    data = partial.read_bytes()
+    partial.write_bytes(data[:2000])  # header and a torn first fragment
+    report = storage.recover()
+    assert len(report.dropped) == 1 and not partial.exists()
+    (end,) = storage.root.rglob("*_end")  # B.5: the span ended with segment 0
+    assert end.name.endswith("Z.1.mp4_end") and end.name.startswith("08-24.547Z")
+    assert [r.key for r in storage.index.segments()] == [finished[0].key]
 
 
 def test_a_partial_without_header_is_dropped(tmp_path: Path) -> None:

@@ -229,7 +229,7 @@ def _rtpmap(attrs: list[tuple[str, str | None]], payload_type: int | None
         rate = parse_uint(fields[1], 10_000_000) if len(fields) > 1 else None
         channels = parse_uint(fields[2], 255) if len(fields) > 2 else None
         return fields[0], rate or 0, max(channels or 1, 1)
-    return STATIC_PAYLOAD_TYPES.get(payload_type or -1, ("", 0, 1))
+    return STATIC_PAYLOAD_TYPES.get(-1 if payload_type is None else payload_type, ("", 0, 1))
 
 
 def _fmtp(attrs: list[tuple[str, str | None]], payload_type: int | None) -> dict[str, str]:

@@ -371,7 +371,10 @@ class ClientSession:
         if more:
             self._send_setup(index + 1)
         else:
-            self._send("PLAY", self._control_url(), "play", (("Range", "npt=0.000-"),))
+            # ONVIF Streaming, "RTSP audio and video synchronization": live PLAY asks for
+            # npt=now-. npt=0.000- asks for a seek, which gst-rtsp-server 1.22 performs on
+            # the shared live pipeline and can fail (503) while another client prepares it.
+            self._send("PLAY", self._control_url(), "play", (("Range", "npt=now-"),))
 
     def _agreed_transport(self, selection: ev.MediaSelection, response: Response
                           ) -> headers.Transport:

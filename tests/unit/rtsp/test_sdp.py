@@ -148,3 +148,9 @@ def test_control_urls_that_cannot_go_on_the_wire_are_refused() -> None:
         resolve_control("rtsp://h/Server: GStreamer", "stream=0")
     with pytest.raises(RemoteProtocolError):
         parse_sdp("m=video 0 RTP/AVP 96\r\na=control:track\x00id", "rtsp://h/")
+
+
+def test_static_payload_type_zero_without_rtpmap_is_pcmu() -> None:
+    # Found by the ingest engine: "payload_type or -1" took PT 0 (PCMU) for no payload type.
+    sdp = parse_sdp("m=audio 0 RTP/AVP 0\r\na=control:a\r\nm=audio 0 RTP/AVP 8\r\n", "rtsp://h/")
+    assert [(m.encoding, m.clock_rate) for m in sdp.media] == [("PCMU", 8000), ("PCMA", 8000)]

@@ -1,0 +1,367 @@
+"""One RTSP session over one TCP connection, driven with asyncio (aioquic's driver pattern).
+
+The ``ClientSession`` does all of RTSP; this class only moves bytes and time:
+
+* bytes from the socket go to ``session.receive_data(data, now)`` and the events that
+  come out are handled at once, in the protocol callback: media packets go straight to
+  the ``MediaHandler`` (no task switch, no queue per packet), the few control events
+  (``Described``, ``Playing``, ``Redirected``) wake the coroutine waiting for them;
+* after every step ``session.data_to_send()`` is written and one ``loop.call_at`` timer
+  is kept at ``session.next_deadline()`` (request timeouts, keep-alives);
+* for RTP/UDP a pair of datagram sockets per media (``udp``) feeds the same handler;
+* while playing, two more timers: RTCP receiver reports every ``rtcp_interval`` seconds
+  randomised by ±50 % (RFC 3550 §6.3.5), on the interleaved RTCP channel or from the
+  media's RTCP socket to the server's RTCP port; and a watchdog that ends the connection
+  with ``MediaTimeout`` when no RTP packet came for ``media_timeout`` seconds.
+
+The connection ends exactly once (``_finish``): all timers cancelled, every socket closed,
+and ``wait_closed()`` returns the error or None. Nothing here blocks or retries; what to do
+after a failure is the receiver task's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from onvif_recorder.engine.errors import EndedByServer, MediaTimeout, Redirect
+from onvif_recorder.engine.udp import UdpPair, UdpStats, bind_pair
+from onvif_recorder.rtsp import errors as rtsp_errors
+from onvif_recorder.rtsp.auth import Credentials
+from onvif_recorder.rtsp.events import (
+    Closed,
+    Described,
+    MediaData,
+    MediaSelection,
+    Playing,
+    Redirected,
+    ServerRequest,
+    SessionConfig,
+    SessionEvent,
+)
+from onvif_recorder.rtsp.headers import Transport
+from onvif_recorder.rtsp.message import NEED_DATA
+from onvif_recorder.rtsp.sdp import SessionDescription
+from onvif_recorder.rtsp.session import ClientSession, State
+
+RTSP_PORT = 554  # RFC 2326 §3.2
+_TEARDOWN_STATES = frozenset({State.DESCRIBED, State.SETUP, State.PLAY, State.PLAYING})
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionConfig:
+    connect_timeout: float = 5.0
+    teardown_timeout: float = 2.0
+    """How long an orderly TEARDOWN waits for the server's answer before closing anyway."""
+    media_timeout: float = 10.0
+    rtcp_interval: float = 5.0
+    """RFC 3550 §6.2: 5 s is the recommended minimum report interval."""
+    udp_receive_buffer: int = 2 * 1024 * 1024
+    session: SessionConfig = field(default_factory=SessionConfig)
+
+
+class MediaHandler(Protocol):
+    """Where a playing connection delivers packets (``engine.media.MediaPipeline``)."""
+
+    def on_playing(self, playing: Playing) -> None: ...
+
+    def rtp(self, media_index: int, data: bytes, now: float) -> None: ...
+
+    def rtcp(self, media_index: int, data: bytes, now: float) -> None: ...
+
+    def report(self, media_index: int, now: float) -> bytes | None: ...
+
+
+def server_address(url: str) -> tuple[str, int]:
+    """Host and port to connect to for an ``rtsp://`` URL (userinfo already removed)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "rtsp":
+        raise rtsp_errors.LocalProtocolError(f"{parts.scheme}:// is not supported, only rtsp://")
+    if not parts.hostname:
+        raise rtsp_errors.LocalProtocolError(f"{url!r} names no host")
+    try:
+        port = parts.port or RTSP_PORT
+    except ValueError as exc:
+        raise rtsp_errors.LocalProtocolError(f"{url!r} has an invalid port") from exc
+    return parts.hostname, port
+
+
+class RtspConnection(asyncio.Protocol):
+    """See the module docstring. Use ``open``, then ``describe``, ``play``, ``wait_closed``."""
+
+    def __init__(self, session: ClientSession, config: ConnectionConfig) -> None:
+        self.session = session
+        self.config = config
+        self.udp_stats = UdpStats()
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._handler: MediaHandler | None = None
+        self._control: asyncio.Queue[SessionEvent | BaseException] = asyncio.Queue()
+        self._closed: asyncio.Future[BaseException | None] = self._loop.create_future()
+        self._pairs: dict[int, UdpPair] = {}
+        self._rtcp_routes: dict[int, int | tuple[str, int]] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._session_deadline: float | None = None
+        self.last_rtp = 0.0
+
+    @classmethod
+    async def open(cls, url: str, credentials: Credentials | None, config: ConnectionConfig,
+                   redirect_count: int = 0) -> RtspConnection:
+        """Connect to the server of ``url`` and send OPTIONS."""
+        session = ClientSession(url, credentials=credentials, config=config.session,
+                                redirect_count=redirect_count)
+        host, port = server_address(session.url)
+        connection = cls(session, config)
+        loop = connection._loop
+        await asyncio.wait_for(loop.create_connection(lambda: connection, host, port),
+                               config.connect_timeout)
+        try:
+            session.start(loop.time())
+        except BaseException:
+            connection.close()
+            raise
+        connection._after_step()
+        return connection
+
+    @property
+    def finished(self) -> bool:
+        return self._closed.done()
+
+    # --- the caller's steps ---------------------------------------------------------------
+
+    async def describe(self) -> SessionDescription:
+        """Wait for DESCRIBE's answer; ``Redirect`` if the server sent us elsewhere."""
+        event = await self._next_control()
+        if isinstance(event, Redirected):
+            raise Redirect(event.location, event.count)
+        if not isinstance(event, Described):
+            raise rtsp_errors.RemoteProtocolError(f"unexpected {type(event).__name__}")
+        return event.description
+
+    async def play(self, media: Sequence[int], udp: bool, handler: MediaHandler) -> Playing:
+        """SETUP ``media`` (RTP/UDP or interleaved) and PLAY; packets go to ``handler``."""
+        self._handler = handler
+        selections = []
+        for index in media:
+            transport = Transport.tcp()
+            if udp:
+                pair = await self._bind(index)
+                transport = Transport.udp(pair.ports)
+            selections.append(MediaSelection(index, transport))
+        self._check_open()
+        self.session.setup(selections, self._loop.time())
+        self._after_step()
+        event = await self._next_control()
+        if not isinstance(event, Playing):
+            raise rtsp_errors.RemoteProtocolError(f"unexpected {type(event).__name__}")
+        return event
+
+    async def wait_closed(self) -> BaseException | None:
+        """Wait for the end of the connection: the error that ended it, or None."""
+        return await asyncio.shield(self._closed)
+
+    async def teardown(self) -> None:
+        """Orderly end: TEARDOWN, wait (bounded) for the answer, close."""
+        if self.finished:
+            return
+        if self._send_teardown():
+            await asyncio.wait({self._closed}, timeout=self.config.teardown_timeout)
+        self._finish(None)
+
+    def close(self) -> None:
+        """End now; a playing session still gets its TEARDOWN written, unanswered."""
+        if not self.finished:
+            self._send_teardown()
+        self._finish(None)
+
+    # --- asyncio.Protocol -----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if not self.finished:
+            self.session.receive_data(data, self._loop.time())
+            self._pump()
+
+    def eof_received(self) -> bool:
+        self.data_received(b"")
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        if not self.finished:
+            self.session.receive_data(b"", self._loop.time())
+            self._pump()
+        self._finish(exc or rtsp_errors.ConnectionClosedByPeer("the connection was lost"))
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _pump(self) -> None:
+        session, handler = self.session, self._handler
+        now = self._loop.time()
+        try:
+            while (event := session.next_event()) is not NEED_DATA:
+                if type(event) is MediaData and handler is not None:
+                    if event.rtcp:
+                        handler.rtcp(event.media_index, event.data, now)
+                    else:
+                        self.last_rtp = now
+                        handler.rtp(event.media_index, event.data, now)
+                else:
+                    self._on_control(event)
+        except rtsp_errors.ProtocolError as exc:
+            self._finish(exc)
+        self._after_step()
+
+    def _on_control(self, event: SessionEvent) -> None:
+        if isinstance(event, Closed):
+            self._finish(None)
+        elif isinstance(event, ServerRequest):
+            if event.request.method in ("TEARDOWN", "REDIRECT"):
+                self._finish(EndedByServer(f"the server sent {event.request.method}"))
+        elif isinstance(event, Playing):
+            self._start_playing(event)
+            self._control.put_nowait(event)
+        elif not isinstance(event, MediaData):
+            self._control.put_nowait(event)
+
+    async def _next_control(self) -> SessionEvent:
+        event = await self._control.get()
+        if isinstance(event, BaseException):
+            raise event
+        return event
+
+    def _check_open(self) -> None:
+        if self.finished:
+            error = self._closed.result()
+            raise error or rtsp_errors.ConnectionClosedByPeer("the connection is closed")
+
+    # --- writing and the session timer ------------------------------------------------------
+
+    def _after_step(self) -> None:
+        if self.finished:
+            return
+        data = self.session.data_to_send()
+        if data and self._transport is not None:
+            self._transport.write(data)
+        deadline = self.session.next_deadline()
+        if deadline != self._session_deadline:
+            self._session_deadline = deadline
+            self._set_timer("session", deadline, self._on_session_timer)
+
+    def _on_session_timer(self) -> None:
+        self._session_deadline = None
+        if self.finished:
+            return
+        try:
+            self.session.handle_timer(self._loop.time())
+        except rtsp_errors.ProtocolError as exc:
+            self._finish(exc)
+        self._after_step()
+
+    def _send_teardown(self) -> bool:
+        if self._transport is None or self.session.state not in _TEARDOWN_STATES:
+            return False
+        try:
+            self.session.teardown(self._loop.time())
+        except rtsp_errors.ProtocolError:
+            return False
+        self._after_step()
+        return self.session.state is State.TEARDOWN
+
+    def _set_timer(self, name: str, when: float | None, callback: Callable[[], None]) -> None:
+        old = self._timers.pop(name, None)
+        if old is not None:
+            old.cancel()
+        if when is not None and not self.finished:
+            self._timers[name] = self._loop.call_at(when, callback)
+
+    # --- playing: UDP, receiver reports, watchdog -------------------------------------------
+
+    async def _bind(self, media_index: int) -> UdpPair:
+        self._check_open()
+        assert self._transport is not None
+        local = str(self._transport.get_extra_info("sockname")[0])
+        peer = str(self._transport.get_extra_info("peername")[0])
+        pair = await bind_pair(media_index, local, self._deliver, self.udp_stats,
+                               self.config.udp_receive_buffer)
+        pair.allowed.add(peer)  # before PLAY's answer is read, its first packets may be here
+        self._pairs[media_index] = pair
+        if self.finished:  # closed while we were binding
+            pair.close()
+        return pair
+
+    def _deliver(self, media_index: int, rtcp: bool, data: bytes) -> None:
+        handler = self._handler
+        if handler is None or self.finished:
+            return
+        now = self._loop.time()
+        if rtcp:
+            handler.rtcp(media_index, data, now)
+        else:
+            self.last_rtp = now
+            handler.rtp(media_index, data, now)
+
+    def _start_playing(self, playing: Playing) -> None:
+        assert self._transport is not None and self._handler is not None
+        peer = str(self._transport.get_extra_info("peername")[0])
+        for setup in playing.streams:
+            transport, pair = setup.transport, self._pairs.get(setup.media_index)
+            if transport.interleaved is not None:
+                self._rtcp_routes[setup.media_index] = transport.interleaved[1]
+            elif pair is not None:
+                pair.allowed |= {peer} | ({transport.source} if transport.source else set())
+                if transport.server_port is not None:
+                    host = transport.source or peer
+                    self._rtcp_routes[setup.media_index] = (host, transport.server_port[1])
+        self._handler.on_playing(playing)
+        now = self._loop.time()
+        self.last_rtp = now
+        self._set_timer("watchdog", now + self.config.media_timeout, self._on_watchdog)
+        self._set_timer("rtcp", now + self._report_interval(), self._on_report_timer)
+
+    def _report_interval(self) -> float:
+        return self.config.rtcp_interval * (0.5 + random.random())
+
+    def _on_report_timer(self) -> None:
+        handler, now = self._handler, self._loop.time()
+        if handler is None or self.finished:
+            return
+        for media_index, route in self._rtcp_routes.items():
+            report = handler.report(media_index, now)
+            if report is None:
+                continue
+            if isinstance(route, int):
+                self.session.send_interleaved(route, report)
+            else:
+                self._pairs[media_index].send_rtcp(report, route)
+        self._after_step()
+        self._set_timer("rtcp", now + self._report_interval(), self._on_report_timer)
+
+    def _on_watchdog(self) -> None:
+        quiet_until = self.last_rtp + self.config.media_timeout
+        if self._loop.time() >= quiet_until:
+            self._finish(MediaTimeout(self.config.media_timeout))
+        else:
+            self._set_timer("watchdog", quiet_until, self._on_watchdog)
+
+    # --- the end ----------------------------------------------------------------------------
+
+    def _finish(self, error: BaseException | None) -> None:
+        if self.finished:
+            return
+        self._closed.set_result(error)
+        self._control.put_nowait(error or rtsp_errors.ConnectionClosedByPeer("closed"))
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for pair in self._pairs.values():
+            pair.close()
+        if self._transport is not None:
+            self._transport.close()  # writes what is buffered (a TEARDOWN) first

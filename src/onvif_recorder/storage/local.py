@@ -4,6 +4,7 @@ Layout: ``<data dir>/media/<key>`` where ``key`` is the Annex B.4 object key wit
 recording token as prefix and no postfix, e.g.
 ``media/Recording_1/2026-11-22/22/51-56.120Z.0.mp4``; span ends are the empty B.5
 objects ``...Z.<last counter + 1>.mp4_end``. So local and object storage share one layout.
+``delete`` (retention) removes a span's end object with the span's last segment.
 
 Crash safety (RC Annex B.3: a finished segment is always readable):
 
@@ -20,6 +21,7 @@ Crash safety (RC Annex B.3: a finished segment is always readable):
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import os
 import time
@@ -28,12 +30,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from onvif_recorder.mp4.repair import repair_segment
-from onvif_recorder.storage.object_key import KeyLayout, parse_key, segment_key, span_end_key
+from onvif_recorder.storage.object_key import (
+    END_SUFFIX,
+    KeyLayout,
+    KeyTime,
+    parse_key,
+    segment_key,
+    span_end_key,
+)
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 from onvif_recorder.storage.segment_scan import scan_segment
 
 PARTIAL = ".partial"
 DEFAULT_FSYNC_INTERVAL = 5.0
+SPAN_END_TOLERANCE = 1.0
 
 
 def layout_for(recording_token: str) -> KeyLayout:
@@ -144,7 +154,24 @@ class LocalStorage:
                 pass
             _remove_empty_parents(path.parent, self.root)
         self.index.delete(row.key for row in doomed)
+        for last in _last_of_each_span(doomed):
+            if not self.index.span_continues(last.recording, last.span, last.start_utc):
+                self._delete_span_end(last)
         return freed
+
+    def _delete_span_end(self, last: SegmentRow) -> None:
+        """The B.5 end object goes with its span's last segment: ``last counter + 1`` at
+        the span's end (within a second: a repaired span ends where its data ends)."""
+        counter = parse_key(last.key).counter + 1
+        key = span_end_key(layout_for(last.recording), last.end_utc, counter, last.extension)
+        path = self.path_of(key)
+        pattern = f"*.{counter}.{last.extension}{END_SUFFIX}"
+        candidates = [path] if path.exists() else sorted(path.parent.glob(pattern))
+        for candidate in candidates:
+            moment = parse_key(self._key(candidate)).time
+            if abs(_posix(moment) - last.end_utc) <= SPAN_END_TOLERANCE:
+                candidate.unlink(missing_ok=True)
+        _remove_empty_parents(path.parent, self.root)
 
     # --- start-up -----------------------------------------------------------------
 
@@ -216,6 +243,20 @@ class LocalStorage:
 def _completed(row: SegmentRow, end_utc: float, size: int) -> SegmentRow:
     return SegmentRow(row.recording, row.key, row.span, row.extension, row.start_utc, end_utc,
                       size, row.tracks, row.codecs, True)
+
+
+def _last_of_each_span(rows: Iterable[SegmentRow]) -> list[SegmentRow]:
+    last: dict[tuple[str, str], SegmentRow] = {}
+    for row in rows:
+        known = last.get((row.recording, row.span))
+        if known is None or row.start_utc > known.start_utc:
+            last[(row.recording, row.span)] = row
+    return list(last.values())
+
+
+def _posix(moment: KeyTime) -> float:
+    fields = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    return calendar.timegm(fields) + moment.microsecond / 1e6
 
 
 def _is_segment(path: Path) -> bool:

@@ -99,6 +99,13 @@ class SegmentIndex:
             "AND end_utc <= ? ORDER BY start_utc, id", (recording, end_before)).fetchall()
         return [_row(values) for values in rows]
 
+    def span_continues(self, recording: str, span: str, after_start: float) -> bool:
+        """Does ``span`` have a segment starting after ``after_start`` (finished or not)?"""
+        found = self.connection.execute(
+            "SELECT 1 FROM segments WHERE recording = ? AND start_utc > ? AND span = ? "
+            "LIMIT 1", (recording, after_start, span)).fetchone()
+        return found is not None
+
     def oldest(self, limit: int) -> list[SegmentRow]:
         """The oldest finished segments over all recordings."""
         rows = self.connection.execute(

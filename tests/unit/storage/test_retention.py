@@ -67,3 +67,27 @@ def test_disk_reserve_deletes_the_oldest_data_first(tmp_path: Path) -> None:
     assert sorted(e.track_token for e in events) == ["AUDIO001", "VIDEO001"]  # one pass
     assert all(e.start_time == datetime.fromtimestamp(media.T0, UTC) for e in events)
     assert all((e.end_time - e.start_time).total_seconds() >= 2.0 for e in events)
+
+
+def span_ends(keeper: Retention) -> list[Path]:
+    return sorted(keeper.storage.root.rglob("*_end"))
+
+
+def test_a_span_end_goes_with_the_spans_last_segment(tmp_path: Path) -> None:
+    keeper, _ = run(tmp_path, "PT60S", media.T0 + 61.5)
+    assert len(span_ends(keeper)) == 1  # the span keeps its end while it has data
+    keeper.clock = lambda: media.T0 + 3600
+    keeper.enforce(state("PT60S"))
+    assert keeper.storage.index.segments() == [] and span_ends(keeper) == []
+    assert list(keeper.storage.root.iterdir()) == []  # no empty date or hour directory
+
+
+def test_a_repaired_span_end_goes_with_its_data(tmp_path: Path) -> None:
+    storage = open_storage(tmp_path / "data")
+    record(storage, close=False)  # the second segment stays a .partial: "kill -9"
+    storage.recover()  # repaired; its span end is written where its data ends
+    assert len(sorted(storage.root.rglob("*_end"))) == 1
+    keeper = Retention(storage, EventBus(), clock=lambda: media.T0 + 3600,
+                       disk_usage=lambda _: (1000, 500, 500))
+    keeper.enforce(state("PT60S"))
+    assert storage.index.segments() == [] and list(storage.root.rglob("*")) == []

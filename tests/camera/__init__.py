@@ -1,11 +1,14 @@
 """The test camera: GStreamer's RTSP server in a subprocess, started on an ephemeral port
-and stopped by PID (see fakecam.py for its mounts)."""
+(or a given one, to bring a camera back where it was) and stopped by PID (see fakecam.py
+for its mounts). ``requests`` collects the TEARDOWNs the camera received."""
 
 from __future__ import annotations
 
 import select
 import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -22,8 +25,9 @@ class Camera:
         password: str | None = None,
         clip: Path | None = None,
         start_timeout: float = 20.0,
+        port: int = 0,
     ) -> None:
-        self.command = [SYSTEM_PYTHON, str(SCRIPT), "--port", "0"]
+        self.command = [SYSTEM_PYTHON, str(SCRIPT), "--port", str(port)]
         if user is not None:
             self.command += ["--user", user, "--password", password or ""]
         if clip is not None:
@@ -31,13 +35,32 @@ class Camera:
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[str] | None = None
         self.base = ""
+        self.requests: list[str] = []
+        """``TEARDOWN /mount`` for each TEARDOWN received, in order."""
+        self._reader: threading.Thread | None = None
 
     def start(self) -> Camera:
         self.process = subprocess.Popen(
             self.command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
         self.base = self._read_ready()
+        self._reader = threading.Thread(target=self._read_requests, daemon=True)
+        self._reader.start()
         return self
+
+    def _read_requests(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        with self.process.stdout as lines:  # closed at EOF: no pipe outlives the camera
+            for line in lines:
+                if line.startswith("REQUEST "):
+                    self.requests.append(line[8:].strip())
+
+    def wait_for_request(self, request: str, timeout: float = 5.0) -> bool:
+        """True once ``request`` (e.g. ``TEARDOWN /h264``) was received."""
+        deadline = time.monotonic() + timeout
+        while request not in self.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return request in self.requests
 
     def _read_ready(self) -> str:
         assert self.process is not None and self.process.stdout is not None
@@ -57,15 +80,37 @@ class Camera:
     def port(self) -> int:
         return int(self.base.rsplit(":", 1)[1])
 
+    def kill(self) -> None:
+        """SIGKILL: the camera dies mid-stream, as on a power cut (sockets reset)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+            self._join_reader()
+
+    def pause(self) -> None:
+        """SIGSTOP: the camera hangs, its connections stay open and silent."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
+        self.resume()  # a stopped process would not handle SIGTERM
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._join_reader()
+
+    def _join_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.join(timeout=5)
 
     def __enter__(self) -> Camera:
         return self.start()

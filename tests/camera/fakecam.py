@@ -6,7 +6,8 @@ import gi. Usage:
 
     /usr/bin/python3 fakecam.py [--port 0] [--user U --password P] [--clip FILE.mp4]
 
-Prints ``READY rtsp://127.0.0.1:PORT`` once listening and runs until SIGTERM.
+Prints ``READY rtsp://127.0.0.1:PORT`` once listening and runs until SIGTERM; then one
+line ``REQUEST TEARDOWN /mount`` for every TEARDOWN a client sends (tests observe it).
 
 Mounts:
   /h264      H.264 640x360@25, SPS/PPS in band (x264 repeats them)
@@ -138,6 +139,15 @@ def clip_feeder(appsrc, units, fps=25):
     GLib.timeout_add(5, tick)
 
 
+def on_teardown(_client, context):
+    path = context.uri.abspath if context.uri is not None else "?"
+    print(f"REQUEST TEARDOWN {path}", flush=True)
+
+
+def on_client(_server, client):
+    client.connect("teardown-request", on_teardown)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", default="0")
@@ -186,6 +196,7 @@ def main():
         if permissions is not None:
             factory.set_permissions(permissions)
         server.get_mount_points().add_factory(path, factory)
+    server.connect("client-connected", on_client)
     server.attach(None)
     print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}", flush=True)
     GLib.MainLoop().run()

@@ -1,4 +1,4 @@
-"""Command line: ``onvif-recorder serve`` and ``onvif-recorder dump-segment FILE``."""
+"""Command line: ``onvif-recorder serve``, ``status`` and ``dump-segment FILE``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from onvif_recorder.app import build_app, build_services
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
 from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.settings import RecorderSettings
+from onvif_recorder.upload_status import read_status, render
 
 log = logging.getLogger("onvif_recorder")
 
@@ -69,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="segment length of recordings without a Target (default: 10)",
     )
     serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, …")
+    status = commands.add_parser("status", help="upload spool per object-storage target")
+    status.add_argument("--data-dir", type=Path, default=Path("data"),
+                        help="the recorder's data directory (default: ./data)")
+    status.add_argument("--json", action="store_true", help="print JSON")
     dump = commands.add_parser("dump-segment", help="print the box tree of an MP4 segment")
     dump.add_argument("file", type=Path)
     dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
@@ -108,12 +113,16 @@ def serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=getattr(args, "log_level", "WARNING").upper(),
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command == "serve":
         return serve(args)
+    if args.command == "status":
+        settings = RecorderSettings(data_dir=args.data_dir)
+        sys.stdout.write(render(read_status(settings.database_path), args.json))
+        return 0
     if args.command == "dump-segment":
         sys.stdout.write(dump(args.file, max_samples=args.max_samples))
         return 0

@@ -44,6 +44,8 @@ class RecorderSettings:
     segment_duration: float = 10.0  # seconds, for recordings without a Target (local storage)
     fsync_interval: float = 5.0  # seconds between fsyncs of a segment being written
     disk_reserve: float = 0.05  # fraction of the file system kept free by deleting old data
+    spool_max_bytes: int = 2 * 1024**3  # upload spool budget; over it the oldest are dropped
+    upload_backoff_max: float = 30.0  # seconds: longest wait between upload retries
     manufacturer: str = "onvif-recorder project"
     model: str = "onvif-recorder"
     serial_number: str = "0"

@@ -45,8 +45,9 @@ def test_capabilities_satisfy_recording_1_1_1(trc: tuple[Any, ResponseRecorder])
     assert caps.Encoding and "H264" in caps.Encoding
     assert caps.DynamicRecordings and caps.DynamicTracks and caps.Options
     assert caps.MaxRecordingJobs >= 1
-    # Not built in this release, so not advertised (RC §5.25).
-    assert caps.OverrideSegmentDuration is None and caps.SupportedExportFileFormats is None
+    # RC §5.25: Annex B object storage and §5.24 are built; export is not, so not advertised.
+    assert caps.OverrideSegmentDuration is True and caps.SupportedExportFileFormats is None
+    assert caps.SupportedTargetFormats == ["MP4", "CMAF"]
 
 
 def test_create_recording_makes_the_three_default_tracks(trc: tuple[Any, ResponseRecorder]) -> None:
@@ -245,11 +246,10 @@ def test_track_used_by_a_job_cannot_be_deleted(trc: tuple[Any, ResponseRecorder]
 def test_unbuilt_operations_answer_not_implemented(trc: tuple[Any, ResponseRecorder]) -> None:
     svc, rec = trc
     token = create(trc)
+    assert token
     expect_fault(
-        svc.OverrideSegmentDuration,
-        TargetSegmentDuration="PT1S",
-        Expiration="PT1M",
-        RecordingConfiguration=token,
+        svc.GetExportRecordedDataState,
+        OperationToken="export-1",
         chain=["Receiver", "ActionNotSupported", "NotImplemented"],
         rec=rec,
     )

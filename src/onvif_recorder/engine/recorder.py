@@ -26,6 +26,7 @@ from onvif_recorder.engine.retention import Retention
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.segment_index import SegmentRow
+from onvif_recorder.storage.upload_queue import UploadSpool
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +43,22 @@ class EngineSettings:
 class RecordingEngine:
     def __init__(self, holder: StateHolder, storage: LocalStorage, flow: FlowTracker,
                  source: SampleSource, settings: EngineSettings | None = None,
-                 retention: Retention | None = None) -> None:
+                 retention: Retention | None = None,
+                 spool: UploadSpool | None = None) -> None:
         self.holder = holder
         self.storage = storage
         self.flow = flow
         self.source = source
         self.settings = settings or EngineSettings()
         self.retention = retention
+        self.spool = spool
+        """Upload spool of recordings with an object-storage Target (Annex B)."""
         self.tasks: dict[str, RecordingTask] = {}
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runners: list[asyncio.Task[None]] = []
         holder.observe(self._on_commit)
+        holder.overrides.observers.append(self._on_commit)  # RC §5.24 overrides
 
     async def start(self) -> None:
         report = self.storage.recover()
@@ -87,14 +92,15 @@ class RecordingEngine:
             await self.reconcile()
 
     async def reconcile(self) -> None:
-        wanted = plans(self.holder.state, self.settings.segment_duration)
+        wanted = plans(self.holder.state, self.settings.segment_duration,
+                       self.holder.overrides)
         stale = [token for token in self.tasks if token not in wanted]
         await asyncio.gather(*(self.tasks.pop(token).stop() for token in stale))
         for token, plan in wanted.items():
             task = self.tasks.get(token)
             if task is None:
                 task = RecordingTask(plan, self.storage, self.flow, self.source,
-                                     self.settings.task, self._segment_written)
+                                     self.settings.task, self._segment_written, self.spool)
                 self.tasks[token] = task
             task.update(plan)
 
@@ -106,6 +112,7 @@ class RecordingEngine:
         while True:
             await asyncio.sleep(self.settings.tick)
             self.flow.refresh()
+            self.holder.overrides.expire()  # observers wake reconcile when one expired
             if self.retention is not None:
                 try:
                     self.retention.enforce(self.holder.state)

@@ -5,6 +5,11 @@ which Active job feeds it; a recording is written while at least one of its trac
 won. Its ``RecordingPlan`` lists one ``Feed`` per (job, source) with the tracks that job
 won; the engine compares plans to start, reconfigure or stop recording tasks.
 
+A recording whose ``Target`` names an object storage (S3, Azure) gets a ``TargetPlan``:
+its segments go through the upload spool with Annex B keys (``storage.object_sink``),
+unless the target asks for encryption (B.8, not built): those stay on local storage;
+an active OverrideSegmentDuration replaces the segment duration (RC §5.24).
+
 Track IDs: the recording's n-th track (RC §5.4 creation order) is ISO-BMFF ``track_ID``
 n + 1, so a track keeps its ID across spans and restarts.
 """
@@ -17,7 +22,10 @@ from onvif_recorder.domain.duration import XsDuration
 from onvif_recorder.domain.job import JobTrack, RecordingJob
 from onvif_recorder.domain.recording import Recording
 from onvif_recorder.service.arbitration import Arbitration, arbitrate
+from onvif_recorder.service.overrides import SegmentOverrides
 from onvif_recorder.service.state import RecorderState
+from onvif_recorder.storage.object_key import KeyLayout
+from onvif_recorder.storage.uploader import is_object_storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +38,19 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetPlan:
+    """Where and how an object-storage target is written (RC §5.3.1, Annex B)."""
+
+    storage: str
+    format: str
+    """``MP4`` or ``CMAF``."""
+    layout: KeyLayout
+    span_duration: float | None
+    source: str
+    """B.9 ``Source``: the recording's SourceId."""
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingPlan:
     recording: str
     track_ids: tuple[tuple[str, int], ...]
@@ -38,6 +59,9 @@ class RecordingPlan:
     retention: float
     """MaximumRetentionTime in seconds; 0 = unlimited (RC §5.3.1)."""
     feeds: tuple[Feed, ...]
+    target: TargetPlan | None = None
+    override: int = 0
+    """Serial of the active segment duration override (0: none)."""
 
     def track_id(self, token: str) -> int | None:
         return dict(self.track_ids).get(token)
@@ -59,19 +83,38 @@ def _feeds(job: RecordingJob, arbitration: Arbitration) -> list[Feed]:
     return feeds
 
 
-def recording_plan(recording: Recording, feeds: list[Feed],
-                   default_segment: float) -> RecordingPlan:
+def target_plan(recording: Recording, state: RecorderState | None) -> TargetPlan | None:
+    target = recording.configuration.target
+    storage = None if target is None or state is None else state.storage.get(target.storage)
+    if target is None or storage is None or not is_object_storage(storage.data):
+        return None
+    if target.encryption:  # B.8 is not built: never upload in clear what must be encrypted
+        return None
+    span = seconds(target.span_duration)
+    return TargetPlan(target.storage, target.format,
+                      KeyLayout(target.prefix or "", target.postfix or ""),
+                      span if span > 0 else None, recording.configuration.source.source_id)
+
+
+def recording_plan(recording: Recording, feeds: list[Feed], default_segment: float,
+                   state: RecorderState | None = None,
+                   overrides: SegmentOverrides | None = None) -> RecordingPlan:
     target = recording.configuration.target
     segment = seconds(target.segment_duration) if target is not None else 0.0
+    override = None if overrides is None else overrides.active(recording.token)
+    if override is not None:
+        segment = override.seconds
     return RecordingPlan(
         recording.token,
         tuple((track.token, index + 1) for index, track in enumerate(recording.tracks)),
         segment if segment > 0 else default_segment,
         seconds(recording.configuration.maximum_retention_time),
-        tuple(feeds))
+        tuple(feeds), target_plan(recording, state),
+        0 if override is None else override.serial)
 
 
-def plans(state: RecorderState, default_segment: float) -> dict[str, RecordingPlan]:
+def plans(state: RecorderState, default_segment: float,
+          overrides: SegmentOverrides | None = None) -> dict[str, RecordingPlan]:
     """The plan of every recording that has at least one track won by an Active job."""
     arbitration = arbitrate(state.jobs.values())
     by_recording: dict[str, list[Feed]] = {}
@@ -79,5 +122,6 @@ def plans(state: RecorderState, default_segment: float) -> dict[str, RecordingPl
         feeds = _feeds(job, arbitration)
         if feeds:
             by_recording.setdefault(job.configuration.recording_token, []).extend(feeds)
-    return {token: recording_plan(state.recordings[token], feeds, default_segment)
+    return {token: recording_plan(state.recordings[token], feeds, default_segment, state,
+                                  overrides)
             for token, feeds in by_recording.items() if token in state.recordings}

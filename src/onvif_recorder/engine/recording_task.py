@@ -14,6 +14,11 @@ The segmenter is created when every routed track has its parameter sets, or afte
 ``start_gate`` seconds of samples, so that a span starts with all its tracks. A storage
 failure (``OSError``) closes the open files, reports "Storage error" on every track and
 restarts the writer after a backoff delay (the torn segment is repaired first).
+
+A recording whose plan has an object-storage ``target`` writes through ``ObjectSink``
+into the upload spool instead of ``LocalSink`` (format MP4 or CMAF as configured); a
+changed target closes the spans and opens new ones in the new place. A new segment
+duration override closes the current segment at its next opportunity (RC §5.24).
 """
 
 from __future__ import annotations
@@ -42,9 +47,11 @@ from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.model import Sample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.object_sink import ObjectSink
 from onvif_recorder.storage.segment_index import SegmentRow
 from onvif_recorder.storage.segment_scan import track_ids_text
 from onvif_recorder.storage.sink import LocalSink
+from onvif_recorder.storage.upload_queue import UploadSpool
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +84,10 @@ class TaskStats:
 class RecordingTask:
     def __init__(self, plan: RecordingPlan, storage: LocalStorage, flow: FlowTracker,
                  source: SampleSource, settings: TaskSettings,
-                 on_segment: Callable[[SegmentRow], None] = lambda row: None) -> None:
+                 on_segment: Callable[[SegmentRow], None] = lambda row: None,
+                 spool: UploadSpool | None = None) -> None:
         self.plan = plan
+        self.spool = spool
         self.storage = storage
         self.flow = flow
         self.source = source
@@ -86,7 +95,7 @@ class RecordingTask:
         self.on_segment = on_segment
         self.stats = TaskStats()
         self.recorded = storage.index.last_codecs(plan.recording)
-        self._sink = LocalSink(storage, plan.recording, self._track_tokens())
+        self._sink = self._new_sink()
         self._segmenter: Segmenter | None = None
         self._pending: list[Sample] = []
         self._sessions: dict[Feed, FeedSession] = {}
@@ -97,6 +106,23 @@ class RecordingTask:
     def _track_tokens(self) -> dict[int, str]:
         return {track_id: token for token, track_id in self.plan.track_ids}
 
+    def _new_sink(self) -> LocalSink | ObjectSink:
+        target = self.plan.target
+        if target is None or self.spool is None:
+            return LocalSink(self.storage, self.plan.recording, self._track_tokens())
+        return ObjectSink(self.spool, self.plan.recording, target.storage, target.layout,
+                          self._track_tokens(), target.source or None)
+
+    def _retarget(self, plan: RecordingPlan) -> None:
+        """Target or override changed: new spans in the new place, or a segment cut."""
+        if plan.target != self.plan.target:
+            if self._segmenter is not None:
+                self._write(self._segmenter.close())
+            self._segmenter, self.plan = None, plan
+            self._sink = self._new_sink()
+        elif plan.override and plan.override != self.plan.override and self._segmenter:
+            self._segmenter.request_new_segment()
+
     # --- life cycle ----------------------------------------------------------------
 
     def update(self, plan: RecordingPlan) -> None:
@@ -105,6 +131,7 @@ class RecordingTask:
             self._segmenter.set_segment_duration(plan.segment_duration)
         if plan.track_ids != self.plan.track_ids:
             self._sink.track_tokens = self._track_tokens()
+        self._retarget(plan)
         self.plan = plan
         for feed in [f for f in self._readers if f not in plan.feeds]:
             self._stop_feed(feed)
@@ -218,7 +245,10 @@ class RecordingTask:
         infos = {i.track_id: i for m in self._sessions.values() for i in m.infos.values()}
         extra = (("recording", self.plan.recording),
                  ("track_ids", track_ids_text(self._track_tokens())))
-        config = SegmenterConfig(Brand.MP4, self.plan.segment_duration,
+        target = self.plan.target
+        brand = Brand.CMAF if target is not None and target.format == "CMAF" else Brand.MP4
+        config = SegmenterConfig(brand, self.plan.segment_duration,
+                                 span_duration=target.span_duration if target else None,
                                  fragment_duration=self.settings.fragment_duration,
                                  extra_info=extra)
         self._segmenter = Segmenter([infos[k] for k in sorted(infos)], config)

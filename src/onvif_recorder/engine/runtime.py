@@ -4,6 +4,8 @@
 from the ingest supervisor, job media flow from the recording engine's ``FlowTracker``);
 ``engine_context`` is the aiohttp cleanup context that starts both supervisors after the
 app starts and stops them (spans closed, TEARDOWN sent) before the store closes.
+Object-storage targets go through the upload spool (``<data dir>/spool``), drained by
+``engine.uploads.UploadManager`` from start-up on (what a crash left is uploaded first).
 """
 
 from __future__ import annotations
@@ -12,17 +14,21 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.flow import FlowTracker
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recorder import EngineSettings, RecordingEngine
+from onvif_recorder.engine.recording_plan import seconds
 from onvif_recorder.engine.retention import Retention
 from onvif_recorder.engine.supervisor import IngestMediaFlow, IngestSupervisor, ReceiverStates
+from onvif_recorder.engine.uploads import UploadManager, UploadSettings
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import EngineEvents
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.segment_index import SegmentIndex
+from onvif_recorder.storage.upload_queue import UploadSpool
 
 Context = Callable[[web.Application], AsyncIterator[None]]
 
@@ -34,6 +40,22 @@ def engine_media_flow() -> IngestMediaFlow:
 def local_storage(settings: RecorderSettings) -> LocalStorage:
     index = SegmentIndex(settings.database_path)
     return LocalStorage(settings.data_dir / "media", index, settings.fsync_interval)
+
+
+def upload_manager(settings: RecorderSettings, holder: StateHolder) -> UploadManager:
+    spool = UploadSpool(settings.data_dir / "spool", settings.database_path,
+                        settings.spool_max_bytes)
+
+    def config(token: str) -> StorageConfigurationData | None:
+        found = holder.state.storage.get(token)
+        return None if found is None else found.data
+
+    def retention() -> list[tuple[str, float]]:
+        return [(r.token, seconds(r.configuration.maximum_retention_time))
+                for r in holder.state.recordings.values()]
+
+    backoff = UploadSettings(maximum=settings.upload_backoff_max)
+    return UploadManager(spool, config, backoff, retention)
 
 
 def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBus,
@@ -48,14 +70,18 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         tracker.on_change = events.media_flow_changed
         ingest = IngestSupervisor(holder, events, ingest_config, states=media.states)
         storage = local_storage(settings)
+        uploads = upload_manager(settings, holder)
         engine = RecordingEngine(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve))
+            Retention(storage, bus, settings.disk_reserve), uploads.spool)
+        await uploads.start()
         await engine.start()
         await ingest.start()
         yield
         await engine.stop()
         await ingest.stop()
+        await uploads.stop()
+        uploads.spool.close()
         storage.index.close()
 
     return run

@@ -7,11 +7,15 @@ Version 2 adds the segment index of local storage (``storage.segment_index``): o
 per segment file, written by the recording engine and reconciled with the files at
 start-up. It lives in the same database so that a recording and its segments are one
 backup, and SQLite's WAL lets the engine's connection write while the store reads.
+
+Version 3 adds the upload spool's journal (``storage.upload_queue``): ``uploads`` holds
+one row per finished object waiting for its object store (in ``id`` order per span),
+``upload_targets`` the per-storage status that ``onvif-recorder status`` prints.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _OBJECT_TABLE = (
     "CREATE TABLE {} (seq INTEGER PRIMARY KEY, token TEXT UNIQUE NOT NULL, doc TEXT NOT NULL);"
@@ -29,4 +33,15 @@ MIGRATIONS: tuple[str, ...] = (
     " tracks TEXT NOT NULL, codecs TEXT NOT NULL, complete INTEGER NOT NULL);"
     "CREATE INDEX segments_by_time ON segments (recording, start_utc);"
     "CREATE INDEX segments_by_age ON segments (start_utc);",
+    # path is relative to the spool directory, empty for span-end objects (no body).
+    "CREATE TABLE uploads (id INTEGER PRIMARY KEY, storage TEXT NOT NULL,"
+    " recording TEXT NOT NULL, span TEXT NOT NULL, key TEXT NOT NULL, path TEXT NOT NULL,"
+    " size INTEGER NOT NULL, md5 TEXT NOT NULL, content_type TEXT NOT NULL,"
+    " metadata TEXT NOT NULL, start_utc REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX uploads_by_storage ON uploads (storage, id);"
+    "CREATE INDEX uploads_by_span ON uploads (span, id);"
+    "CREATE TABLE upload_targets (storage TEXT PRIMARY KEY, last_error TEXT,"
+    " last_error_utc REAL, last_upload_utc REAL, uploaded_objects INTEGER NOT NULL DEFAULT 0,"
+    " uploaded_bytes INTEGER NOT NULL DEFAULT 0, dropped_objects INTEGER NOT NULL DEFAULT 0,"
+    " dropped_bytes INTEGER NOT NULL DEFAULT 0);",
 )

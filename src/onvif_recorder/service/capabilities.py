@@ -21,6 +21,9 @@ class RecordingCapabilities:
     max_recording_jobs: int
     options: bool
     metadata_recording: bool
+    supported_target_formats: tuple[str, ...] = ()
+    """RC §5.25: formats of recordings to object storage (Annex B)."""
+    override_segment_duration: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,8 @@ def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
         max_recording_jobs=limits.max_recording_jobs,
         options=True,
         metadata_recording=True,
+        supported_target_formats=("MP4", "CMAF"),
+        override_segment_duration=True,
     )
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from onvif_recorder.domain import errors
+from onvif_recorder.domain.duration import XsDuration
 from onvif_recorder.domain.recording import (
     DEFAULT_TRACKS,
     Recording,
@@ -26,6 +27,7 @@ from onvif_recorder.service.events import (
 from onvif_recorder.service.jobs_common import delete_jobs_with_receivers
 from onvif_recorder.service.state import Changes, StateHolder
 from onvif_recorder.settings import Limits
+from onvif_recorder.storage.object_key import KeyLayout
 
 TARGET_FORMATS = ("MP4", "CMAF")  # tt:TargetFormat
 ENCRYPTION_MODES = ("CENC", "CBCS")  # tt:EncryptionMode
@@ -61,7 +63,26 @@ class RecordingService:
         self.limits = limits
 
     def holder_version(self) -> int:
-        return self.holder.version
+        """Changes with every commit and every override change (cached Get* answers)."""
+        overrides = self.holder.overrides
+        overrides.expire()
+        return self.holder.version + overrides.version
+
+    def shown(self, recording: Recording) -> Recording:
+        """``recording`` as Get* return it: with its active segment duration override."""
+        target = recording.configuration.target
+        override = self.holder.overrides.shown(recording.token)
+        if target is None or override is None:
+            return recording
+        configuration = replace(recording.configuration,
+                                target=replace(target, segment_duration_override=override))
+        return replace(recording, configuration=configuration)
+
+    # RC §5.24
+    def override_segment_duration(self, token: str, duration: XsDuration,
+                                  expiration: XsDuration) -> None:
+        self.recording(token)
+        self.holder.overrides.set(token, duration, expiration)
 
     def recording(self, token: str) -> Recording:
         found = self.holder.state.recordings.get(token)
@@ -122,6 +143,7 @@ class RecordingService:
         if recording.configuration != old.configuration:
             changes.events.append(RecordingConfigurationChanged(token, recording.configuration))
         self.holder.commit(changes)
+        self.holder.overrides.clear(token)  # RC §5.24: a modification removes the override
         return recording
 
     def _validated(self, configuration: RecordingConfiguration) -> RecordingConfiguration:
@@ -129,6 +151,9 @@ class RecordingService:
             raise errors.BadConfiguration("MaximumRetentionTime is negative")
         if configuration.target is not None:
             self._check_target(configuration.target)
+            # SegmentDurationOverride is read-only state (RC §5.24), never stored.
+            configuration = replace(configuration, target=replace(
+                configuration.target, segment_duration_override=None))
         return self._truncated(configuration)
 
     def _truncated(self, configuration: RecordingConfiguration) -> RecordingConfiguration:
@@ -146,6 +171,10 @@ class RecordingService:
             raise errors.BadConfiguration(f"no storage configuration {target.storage!r}")
         if target.format not in TARGET_FORMATS:
             raise errors.BadConfiguration(f"target format {target.format!r} is not supported")
+        try:
+            KeyLayout(target.prefix or "", target.postfix or "")
+        except ValueError as exc:
+            raise errors.BadConfiguration(f"Prefix/Postfix: {exc}") from exc
         if target.segment_duration.seconds <= 0:
             raise errors.BadConfiguration("SegmentDuration must be positive")
         if target.span_duration is not None and target.span_duration.seconds <= 0:

@@ -20,6 +20,7 @@ from onvif_recorder.domain.recording import Recording
 from onvif_recorder.domain.storage import StorageConfiguration
 from onvif_recorder.domain.users import User
 from onvif_recorder.service.events import DomainEvent
+from onvif_recorder.service.overrides import SegmentOverrides
 
 
 @dataclass
@@ -95,6 +96,8 @@ class StateHolder:
         self.version = 0  # bumped by every commit: lets adapters cache derived answers
         self.events = events
         self._observers: list[Callable[[], None]] = []
+        self.overrides = SegmentOverrides()
+        """Volatile state (RC §5.24): OverrideSegmentDuration, never stored."""
 
     def observe(self, observer: Callable[[], None]) -> None:
         """Call ``observer`` after every commit, once its events are published."""

@@ -27,6 +27,10 @@ def write_recording_capabilities(
     element.set("MaxRecordingJobs", str(caps.max_recording_jobs))
     element.set("Options", xs_boolean(caps.options))
     element.set("MetadataRecording", xs_boolean(caps.metadata_recording))
+    if caps.supported_target_formats:
+        element.set("SupportedTargetFormats", " ".join(caps.supported_target_formats))
+    if caps.override_segment_duration:
+        element.set("OverrideSegmentDuration", "true")
     return element
 
 

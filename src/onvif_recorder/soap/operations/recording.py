@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from onvif_recorder.domain.errors import BadMode, NotImplementedFault
+from onvif_recorder.domain.errors import BadDuration, BadMode, NotImplementedFault
 from onvif_recorder.domain.job import JobMode
 from onvif_recorder.service.capabilities import RecordingCapabilities
 from onvif_recorder.service.jobs import JobService
@@ -91,7 +91,7 @@ class RecordingHandlers:
     def get_recordings(self, _: CallContext, __: etree._Element) -> etree._Element:
         response = _response("GetRecordingsResponse")
         for recording in self.recordings.recordings():
-            write_recording_item(response, _trc("RecordingItem"), recording)
+            write_recording_item(response, _trc("RecordingItem"), self.recordings.shown(recording))
         return response
 
     def set_recording_configuration(
@@ -106,7 +106,8 @@ class RecordingHandlers:
     def get_recording_configuration(
         self, _: CallContext, request: etree._Element
     ) -> etree._Element:
-        recording = self.recordings.recording(_token(request, "RecordingToken"))
+        recording = self.recordings.shown(
+            self.recordings.recording(_token(request, "RecordingToken")))
         response = _response("GetRecordingConfigurationResponse")
         write_recording_configuration(
             response, _trc("RecordingConfiguration"), recording.configuration
@@ -199,6 +200,15 @@ class RecordingHandlers:
         write_job_state(response, _trc("State"), state)
         return response
 
+    def override_segment_duration(self, _: CallContext, request: etree._Element
+                                  ) -> etree._Element:
+        token = _token(request, "RecordingConfiguration")
+        self.recordings.recording(token)  # NoRecording before BadDuration
+        reader = Reader(request, BadDuration)
+        self.recordings.override_segment_duration(
+            token, reader.duration("TargetSegmentDuration"), reader.duration("Expiration"))
+        return _response("OverrideSegmentDurationResponse")
+
     def not_implemented(self, _: CallContext, request: etree._Element) -> etree._Element:
         name = etree.QName(request).localname
         raise NotImplementedFault(f"{name} is not implemented in this release")
@@ -226,11 +236,11 @@ def recording_endpoint(handlers: RecordingHandlers) -> ServiceEndpoint:
         Operation("GetRecordingJobConfiguration", READ, h.get_recording_job_configuration),
         Operation("SetRecordingJobMode", WRITE, h.set_recording_job_mode),
         Operation("GetRecordingJobState", READ, h.get_recording_job_state),
-        # RC §5.21-5.24 and the 26.06 segment operations: not built yet.
+        Operation("OverrideSegmentDuration", WRITE, h.override_segment_duration),
+        # RC §5.21-5.23 and the 26.06 segment operations: not built yet.
         Operation("ExportRecordedData", READ, h.not_implemented),
         Operation("StopExportRecordedData", READ, h.not_implemented),
         Operation("GetExportRecordedDataState", READ, h.not_implemented),
-        Operation("OverrideSegmentDuration", WRITE, h.not_implemented),
         Operation("ListRecordedSegments", READ, h.not_implemented),
         Operation("ExportRecordedSegments", READ, h.not_implemented),
         Operation("StopExportRecordedSegments", READ, h.not_implemented),

@@ -1,0 +1,98 @@
+"""Segmenter events → the upload spool, for one recording with an object-storage target.
+
+The counterpart of ``LocalSink`` for RC Annex B targets: ``SegmentOpened`` creates the
+spool file with the header, ``FragmentWritten`` appends, ``SegmentClosed`` appends the
+``mfra``, fsyncs, renames and journals the object with its B.4 key (target Prefix and
+Postfix), B.6/B.7 content type and B.9 attributes; ``SpanClosed`` journals the empty
+B.5 span-end object. The drainer (``engine.uploads``) uploads them in order per span.
+Memory stays bounded by one fragment: the segment grows on disk, not in RAM.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from onvif_recorder.mp4.events import (
+    Event,
+    FragmentWritten,
+    SegmentClosed,
+    SegmentOpened,
+    SpanClosed,
+    SpanOpened,
+)
+from onvif_recorder.mp4.model import TrackInfo
+from onvif_recorder.storage.object_key import KeyLayout, segment_key
+from onvif_recorder.storage.segment_index import SegmentRow
+from onvif_recorder.storage.spans import segment_object, span_end_object
+from onvif_recorder.storage.upload_queue import SpoolFile, UploadSpool
+
+
+@dataclass(slots=True)
+class _Span:
+    span: str
+    file: SpoolFile | None = None
+
+
+@dataclass(slots=True)
+class ObjectSink:
+    spool: UploadSpool
+    recording: str
+    storage: str
+    """Token of the storage configuration the objects go to."""
+    layout: KeyLayout
+    track_tokens: Mapping[int, str]
+    source: str | None = None
+    """B.9 ``Source`` attribute: the recording's SourceId."""
+    _spans: dict[int, _Span] = field(default_factory=dict)
+    _tracks: dict[int, TrackInfo] = field(default_factory=dict)
+
+    def handle(self, events: Iterable[Event]) -> list[SegmentRow]:
+        """Act on events in order; nothing goes to the local segment index."""
+        for event in events:
+            if isinstance(event, SpanOpened):
+                self._spans[event.span_id] = _Span(f"{self.recording}/{uuid.uuid4().hex}")
+                self._tracks.update((t.track_id, t) for t in event.tracks)
+            elif isinstance(event, SegmentOpened):
+                self._open(event)
+            elif isinstance(event, FragmentWritten):
+                file = self._spans[event.span_id].file
+                assert file is not None
+                self.spool.append(file, event.data)
+            elif isinstance(event, SegmentClosed):
+                self._close(event)
+            else:
+                self._end_span(event)
+        return []
+
+    def _open(self, event: SegmentOpened) -> None:
+        key = segment_key(self.layout, event.start_utc, event.counter, event.extension)
+        span = self._spans[event.span_id]
+        span.file = self.spool.open_file(self.recording, key)
+        self.spool.append(span.file, event.header)
+
+    def _close(self, event: SegmentClosed) -> None:
+        span = self._spans[event.span_id]
+        file, span.file = span.file, None
+        assert file is not None
+        self.spool.append(file, event.trailer)
+        finished = self.spool.finish_file(file)
+        intent = segment_object(self.layout, event, self._tracks.values(), source=self.source)
+        self.spool.enqueue(self.storage, self.recording, span.span, intent.key, finished,
+                           intent.content_type, intent.attributes, event.start_utc)
+
+    def _end_span(self, event: SpanClosed) -> None:
+        span = self._spans.pop(event.span_id, None)
+        if span is None:
+            return
+        intent = span_end_object(self.layout, event)
+        self.spool.enqueue(self.storage, self.recording, span.span, intent.key, None,
+                           intent.content_type, {}, event.end_utc)
+
+    def abort(self) -> None:
+        """Writer failure: the segments being built are given up (spans end unmarked)."""
+        for span in self._spans.values():
+            if span.file is not None:
+                self.spool.discard_file(span.file)
+        self._spans.clear()

@@ -1,0 +1,282 @@
+"""The durable upload spool: finished objects on local disk plus a journal in SQLite.
+
+A recording whose target is an object store writes each segment into the spool
+directory (``<data dir>/spool/<recording>/<key>.partial``, unbuffered writes per
+fragment, MD5 computed on the way), fsyncs it, renames it to ``<key>`` and only then
+inserts its journal row (``uploads``, schema 3) with key, content type, B.9 attributes,
+size and MD5. Span-end objects are rows without a file. A row is deleted, and then its
+file, only after the store confirmed the object (``confirmed``), so ``kill -9`` at any
+point leaves either a row with its file (uploaded again after restart: PUT is
+idempotent) or an orphan file that ``sweep`` removes at start-up, together with the
+``.partial`` of the segment being built (that segment is lost: at most one segment
+duration per span).
+
+Bound: ``max_bytes`` of spooled segments. When an insert goes past it (the store stayed
+down longer than the budget holds), the **oldest** pending segment objects are dropped
+until the spool fits again, counted per storage as ``dropped_objects``/``dropped_bytes``
+and logged: the newest footage is kept, like local storage's retention does. Span-end
+objects (no body) are never dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+PARTIAL = ".partial"
+DEFAULT_MAX_BYTES = 2 * 1024**3
+_ENTRY = ("id, storage, recording, span, key, path, size, md5, content_type, metadata,"
+          " start_utc, attempts")
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolEntry:
+    id: int
+    storage: str
+    recording: str
+    span: str
+    key: str
+    path: str
+    """Relative to the spool root; empty for a span-end object."""
+    size: int
+    md5: str
+    content_type: str
+    metadata: dict[str, str]
+    start_utc: float
+    attempts: int = 0
+
+
+@dataclass(slots=True)
+class SpoolFile:
+    """A segment being written into the spool."""
+
+    relative: str
+    fd: int
+    md5: hashlib._Hash = field(default_factory=hashlib.md5)
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedFile:
+    relative: str
+    size: int
+    md5: str
+
+
+@dataclass(frozen=True, slots=True)
+class TargetStatus:
+    storage: str
+    pending_objects: int = 0
+    pending_bytes: int = 0
+    oldest_pending_utc: float | None = None
+    last_error: str | None = None
+    last_error_utc: float | None = None
+    last_upload_utc: float | None = None
+    uploaded_objects: int = 0
+    uploaded_bytes: int = 0
+    dropped_objects: int = 0
+    dropped_bytes: int = 0
+
+
+def _entry(values: tuple[object, ...]) -> SpoolEntry:
+    (id_, storage, recording, span, key, path, size, md5, ctype, metadata, start,
+     attempts) = values
+    return SpoolEntry(int(str(id_)), str(storage), str(recording), str(span), str(key),
+                      str(path), int(str(size)), str(md5), str(ctype),
+                      dict(json.loads(str(metadata))), float(str(start)), int(str(attempts)))
+
+
+def connect(database: Path | str) -> sqlite3.Connection:
+    connection = sqlite3.connect(str(database), isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA busy_timeout=5000")
+    connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives kill -9
+    return connection
+
+
+class UploadSpool:
+    def __init__(self, root: Path, database: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self.connection = connect(database)
+        self._clock = clock
+        self.listeners: list[Callable[[str], None]] = []
+        """Called with the storage token after every enqueue (wakes its drainer)."""
+        root.mkdir(parents=True, exist_ok=True)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    # --- writing a segment ----------------------------------------------------------
+
+    def open_file(self, recording: str, key: str) -> SpoolFile:
+        relative = f"{recording}/{key}"
+        path = self.root / (relative + PARTIAL)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        return SpoolFile(relative, fd)
+
+    def append(self, file: SpoolFile, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(file.fd, view):]
+        file.md5.update(data)
+        file.size += len(data)
+
+    def finish_file(self, file: SpoolFile) -> FinishedFile:
+        os.fsync(file.fd)
+        os.close(file.fd)
+        final = self.root / file.relative
+        os.replace(self.root / (file.relative + PARTIAL), final)
+        return FinishedFile(file.relative, file.size, file.md5.hexdigest())
+
+    def discard_file(self, file: SpoolFile) -> None:
+        with contextlib.suppress(OSError):
+            os.close(file.fd)
+        with contextlib.suppress(OSError):
+            (self.root / (file.relative + PARTIAL)).unlink()
+
+    # --- journal --------------------------------------------------------------------
+
+    def enqueue(self, storage: str, recording: str, span: str, key: str,
+                body: FinishedFile | None, content_type: str, metadata: dict[str, str],
+                start_utc: float) -> int:
+        """Journal one finished object; its file (if any) is already fsynced in place."""
+        path, size, md5 = (body.relative, body.size, body.md5) if body else (
+            "", 0, hashlib.md5(b"").hexdigest())
+        cursor = self.connection.execute(
+            "INSERT INTO uploads (storage, recording, span, key, path, size, md5, content_type,"
+            " metadata, start_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (storage, recording, span, key, path, size, md5, content_type,
+             json.dumps(metadata), start_utc))
+        self.enforce_limit()
+        for listener in self.listeners:
+            listener(storage)
+        return int(cursor.lastrowid or 0)
+
+    def storages(self) -> list[str]:
+        rows = self.connection.execute("SELECT DISTINCT storage FROM uploads").fetchall()
+        return [str(row[0]) for row in rows]
+
+    def heads(self, storage: str, limit: int) -> list[SpoolEntry]:
+        """The oldest pending object of each span of ``storage``, oldest spans first."""
+        rows = self.connection.execute(
+            f"SELECT {_ENTRY} FROM uploads u WHERE storage = ? AND id = "
+            "(SELECT MIN(id) FROM uploads WHERE span = u.span) ORDER BY id LIMIT ?",
+            (storage, limit)).fetchall()
+        return [_entry(values) for values in rows]
+
+    def read_body(self, entry: SpoolEntry) -> bytes:
+        return (self.root / entry.path).read_bytes() if entry.path else b""
+
+    def confirmed(self, entry: SpoolEntry) -> None:
+        """The store holds the object: forget the row, then delete the file."""
+        with self.connection:
+            deleted = self.connection.execute("DELETE FROM uploads WHERE id = ?", (entry.id,))
+            if deleted.rowcount:
+                self._count(entry.storage, "uploaded", 1, entry.size)
+                self.connection.execute(
+                    "UPDATE upload_targets SET last_upload_utc = ? WHERE storage = ?",
+                    (self._clock(), entry.storage))
+        self._unlink(entry.path)
+
+    def failed(self, storage: str, entries: list[SpoolEntry], message: str) -> None:
+        with self.connection:
+            self.connection.executemany("UPDATE uploads SET attempts = attempts + 1 WHERE id = ?",
+                                        [(e.id,) for e in entries])
+            self._target(storage)
+            self.connection.execute(
+                "UPDATE upload_targets SET last_error = ?, last_error_utc = ? WHERE storage = ?",
+                (message, self._clock(), storage))
+
+    def drop(self, entries: list[SpoolEntry], reason: str) -> None:
+        """Give objects up (spool full, retention, file lost); counted as dropped."""
+        for entry in entries:
+            with self.connection:
+                gone = self.connection.execute("DELETE FROM uploads WHERE id = ?", (entry.id,))
+                if gone.rowcount:
+                    self._count(entry.storage, "dropped", 1, entry.size)
+            self._unlink(entry.path)
+        if entries:
+            log.warning("upload spool: dropped %d objects (%s)", len(entries), reason)
+
+    def _target(self, storage: str) -> None:
+        self.connection.execute(
+            "INSERT OR IGNORE INTO upload_targets (storage) VALUES (?)", (storage,))
+
+    def _count(self, storage: str, what: str, objects: int, size: int) -> None:
+        self._target(storage)
+        self.connection.execute(
+            f"UPDATE upload_targets SET {what}_objects = {what}_objects + ?, "
+            f"{what}_bytes = {what}_bytes + ? WHERE storage = ?", (objects, size, storage))
+
+    def _unlink(self, relative: str) -> None:
+        if relative:
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / relative).unlink()
+
+    # --- bounds and start-up --------------------------------------------------------
+
+    def pending_bytes(self) -> int:
+        value = self.connection.execute("SELECT COALESCE(SUM(size), 0) FROM uploads")
+        return int(value.fetchone()[0])
+
+    def enforce_limit(self) -> None:
+        excess = self.pending_bytes() - self.max_bytes
+        if excess <= 0:
+            return
+        rows = self.connection.execute(
+            f"SELECT {_ENTRY} FROM uploads WHERE size > 0 ORDER BY id").fetchall()
+        doomed: list[SpoolEntry] = []
+        for entry in map(_entry, rows):
+            if excess <= 0:
+                break
+            doomed.append(entry)
+            excess -= entry.size
+        self.drop(doomed, f"spool over its {self.max_bytes} byte budget")
+
+    def expire(self, recording: str, before_utc: float) -> None:
+        """MaximumRetentionTime on the spool: objects that started before ``before_utc``."""
+        rows = self.connection.execute(
+            f"SELECT {_ENTRY} FROM uploads WHERE recording = ? AND start_utc < ? AND size > 0",
+            (recording, before_utc)).fetchall()
+        self.drop([_entry(values) for values in rows], "older than MaximumRetentionTime")
+
+    def sweep(self) -> None:
+        """Start-up: remove partial and orphan files; drop rows whose file is gone."""
+        rows = [_entry(values) for values in self.connection.execute(
+            f"SELECT {_ENTRY} FROM uploads").fetchall()]
+        wanted = {entry.path for entry in rows if entry.path}
+        for path in sorted(self.root.rglob("*")):
+            relative = path.relative_to(self.root).as_posix()
+            if path.is_file() and relative not in wanted:
+                path.unlink()
+        self.drop([e for e in rows if e.path and not (self.root / e.path).is_file()],
+                  "spool file missing")
+
+
+def target_status(connection: sqlite3.Connection) -> list[TargetStatus]:
+    """Per storage: what waits in the spool and how uploads went (``status`` command)."""
+    pending = {str(r[0]): r[1:] for r in connection.execute(
+        "SELECT storage, COUNT(*), SUM(size), MIN(start_utc) FROM uploads GROUP BY storage")}
+    targets = {str(r[0]): r[1:] for r in connection.execute(
+        "SELECT storage, last_error, last_error_utc, last_upload_utc, uploaded_objects,"
+        " uploaded_bytes, dropped_objects, dropped_bytes FROM upload_targets")}
+    result = []
+    for storage in sorted(set(pending) | set(targets)):
+        count, size, oldest = pending.get(storage, (0, 0, None))
+        error, error_at, upload_at, up_n, up_b, drop_n, drop_b = targets.get(
+            storage, (None, None, None, 0, 0, 0, 0))
+        result.append(TargetStatus(storage, int(count), int(size or 0), oldest, error,
+                                   error_at, upload_at, int(up_n), int(up_b), int(drop_n),
+                                   int(drop_b)))
+    return result

@@ -1,0 +1,104 @@
+"""Recording to object storage (RC Annex B) from the real camera to moto S3 and Azurite.
+
+Driven over SOAP like a client would: CreateStorageConfiguration, CreateRecording with
+a Target (MP4 and CMAF recordings at once, SegmentDuration PT5S), a job with
+AutoCreateReceiver, ConfigureReceiver with the camera's /av mount, SetRecordingJobMode
+Active; after ~20 s Idle, then the spool must drain. Every object is checked: key
+(regex from the B.4 ABNF, counters from 0, span end), content type with codecs,
+B.9 attributes, no time gap, decodes with PyAV, SeekTable offsets on ``moof`` boxes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onvif_recorder.storage.object_key import KeyLayout
+from onvif_recorder.upload_status import read_status
+from tests.camera import Camera
+from tests.conftest import RunningRecorder
+from tests.integration.helpers import auto_receiver_job, client, recording_configuration
+from tests.integration.object_checks import check_span, spans
+from tests.integration.recording_support import configure_receiver, engine_recorder, wait_until
+from tests.object_peers import Azurite, MotoS3, StoredObject
+
+pytestmark = pytest.mark.slow
+SOURCE = "urn:uuid:2c4c2d16-1b3c-4a49-9b8e-000000000001"
+RECORD_SECONDS = 20.0
+FPS = 25
+
+
+def layout(fmt: str) -> KeyLayout:
+    return KeyLayout(prefix=f"site-2/{fmt.lower()}", postfix="camera-5")
+
+
+@contextmanager
+def recording_jobs(recorder: RunningRecorder, storage: dict[str, Any], camera: Camera,
+                   formats: tuple[str, ...] = ("MP4", "CMAF")) -> Iterator[list[str]]:
+    """One recording per format to ``storage``, recording while inside; yields job tokens."""
+    tds, _ = client(recorder, "device")
+    trc, _ = client(recorder, "recording")
+    trv, _ = client(recorder, "receiver")
+    token = tds.CreateStorageConfiguration(StorageConfiguration=storage)
+    jobs = []
+    for fmt in formats:
+        target = {"Storage": token, "Format": fmt, "Prefix": layout(fmt).prefix,
+                  "Postfix": layout(fmt).postfix, "SegmentDuration": "PT5S"}
+        recording = trc.CreateRecording(
+            RecordingConfiguration=recording_configuration(Target=target))
+        job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(recording))
+        configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
+                           camera.url("/av"))
+        jobs.append(job.JobToken)
+    for job_token in jobs:
+        trc.SetRecordingJobMode(JobToken=job_token, Mode="Active")
+    assert wait_until(lambda: all(trc.GetRecordingJobState(JobToken=j).State == "Active"
+                                  for j in jobs), 10.0)
+    yield jobs
+    for job_token in jobs:
+        trc.SetRecordingJobMode(JobToken=job_token, Mode="Idle")
+
+
+def drained(data: Path, timeout: float) -> bool:
+    def empty() -> bool:
+        status = read_status(data / "recorder.sqlite3")
+        return bool(status) and all(s.pending_objects == 0 for s in status)
+    return wait_until(empty, timeout, step=0.25)
+
+
+def check_store(objects: list[StoredObject], s3: bool, seconds: float) -> None:
+    for fmt, extensions in (("MP4", {"mp4"}), ("CMAF", {"m4v", "m4a"})):
+        mine = [o for o in objects if o.key.startswith(layout(fmt).prefix + "/")]
+        found = spans(mine, layout(fmt))
+        assert {span.extension for span in found} == extensions, [o.key for o in mine]
+        for span in found:
+            frames = check_span(span, SOURCE, s3)
+            segments = len(span.segments)
+            assert segments >= 3, [k.counter for k, _ in span.segments]
+            if span.extension in ("mp4", "m4v"):
+                assert frames >= (seconds - 4) * FPS, frames
+
+
+def test_mp4_and_cmaf_to_s3(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with MotoS3() as s3, Camera() as camera, engine_recorder(data) as recorder:
+        with recording_jobs(recorder, s3.storage_configuration(), camera):
+            time.sleep(RECORD_SECONDS)
+        assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
+        check_store(s3.objects(), s3=True, seconds=RECORD_SECONDS)
+    assert not [p for p in (data / "spool").rglob("*") if p.is_file()]
+
+
+def test_mp4_and_cmaf_to_azurite(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Azurite(tmp_path / "azurite") as azure, Camera() as camera, \
+            engine_recorder(data) as recorder:
+        with recording_jobs(recorder, azure.storage_configuration(), camera):
+            time.sleep(RECORD_SECONDS)
+        assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
+        check_store(azure.objects(), s3=False, seconds=RECORD_SECONDS)

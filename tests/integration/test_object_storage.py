@@ -23,7 +23,7 @@ from onvif_recorder.upload_status import read_status
 from tests.camera import Camera
 from tests.conftest import RunningRecorder
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
-from tests.integration.object_checks import check_span, spans
+from tests.integration.object_checks import check_span, duration_seconds, spans
 from tests.integration.recording_support import configure_receiver, engine_recorder, wait_until
 from tests.object_peers import Azurite, MotoS3, StoredObject
 
@@ -102,3 +102,26 @@ def test_mp4_and_cmaf_to_azurite(tmp_path: Path) -> None:
             time.sleep(RECORD_SECONDS)
         assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
         check_store(azure.objects(), s3=False, seconds=RECORD_SECONDS)
+
+
+def test_override_segment_duration_live(tmp_path: Path) -> None:
+    """RC §5.24: PT5S segments, PT1S for 4 s after the override, then PT5S again."""
+    data = tmp_path / "data"
+    with MotoS3() as s3, Camera() as camera, engine_recorder(data) as recorder:
+        trc, _ = client(recorder, "recording")
+        with recording_jobs(recorder, s3.storage_configuration(), camera, ("MP4",)):
+            time.sleep(2.5)
+            recording = trc.GetRecordings()[0].RecordingToken
+            trc.OverrideSegmentDuration(TargetSegmentDuration="PT1S", Expiration="PT4S",
+                                        RecordingConfiguration=recording)
+            time.sleep(11.0)
+        assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
+        (span,) = spans(s3.objects(), layout("MP4"))
+    check_span(span, SOURCE, s3=True)
+    lengths = [duration_seconds(obj.metadata["duration"]) for _, obj in span.segments]
+    # the last segment is cut by SetRecordingJobMode Idle: it says nothing here
+    short = [i for i, length in enumerate(lengths[:-1]) if length <= 1.1]
+    assert lengths[0] <= 4.0, lengths  # the segment open at the request was closed early
+    assert len(short) >= 3, lengths  # 1 s segments while the override lasted
+    after = lengths[short[-1] + 1:]
+    assert after and after[0] >= 4.5, lengths  # back to PT5S once it expired

@@ -205,6 +205,7 @@ class RtspConnection(asyncio.Protocol):
     def _pump(self) -> None:
         session, handler = self.session, self._handler
         now = self._loop.time()
+        control = False
         try:
             while (event := session.next_event()) is not NEED_DATA:
                 if type(event) is MediaData and handler is not None:
@@ -214,10 +215,11 @@ class RtspConnection(asyncio.Protocol):
                         self.last_rtp = now
                         handler.rtp(event.media_index, event.data, now)
                 else:
+                    control = True
                     self._on_control(event)
         except rtsp_errors.ProtocolError as exc:
             self._finish(exc)
-        self._after_step()
+        self._after_step(control)
 
     def _on_control(self, event: SessionEvent) -> None:
         if isinstance(event, Closed):
@@ -244,12 +246,17 @@ class RtspConnection(asyncio.Protocol):
 
     # --- writing and the session timer ------------------------------------------------------
 
-    def _after_step(self) -> None:
+    def _after_step(self, rearm: bool = True) -> None:
+        """Write what the session queued; follow its deadline. A deadline only moves
+        earlier when a request goes out or the state changes (a control event), so after
+        media alone (``rearm`` False, nothing written) the timer is left as it is."""
         if self.finished:
             return
         data = self.session.data_to_send()
         if data and self._transport is not None:
             self._transport.write(data)
+        if not (data or rearm):
+            return
         deadline = self.session.next_deadline()
         if deadline != self._session_deadline:
             self._session_deadline = deadline

@@ -65,7 +65,7 @@ async def leak_check() -> AsyncIterator[Receivers]:
     await receivers.stop()
     await asyncio.sleep(0.1)  # transports close their sockets on the next loop iteration
     assert other_tasks() == tasks
-    assert open_sockets() == sockets
+    assert open_sockets() <= sockets  # no leak; an earlier test's socket may close meanwhile
 
 
 @pytest.fixture

@@ -80,7 +80,8 @@ async def recorder(tmp_path: Path) -> AsyncIterator[Recorder]:
     await ingest.stop()
     services.holder.store.close()
     await asyncio.sleep(0.1)
-    assert other_tasks() == tasks and open_sockets() == sockets
+    # No leak: never more sockets than before (an earlier test's may close meanwhile).
+    assert other_tasks() == tasks and open_sockets() <= sockets
 
 
 def states_of(events: list[DomainEvent], token: str) -> list[ReceiverState]:

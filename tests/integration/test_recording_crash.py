@@ -51,8 +51,10 @@ def test_kill_9_ten_times_while_recording(tmp_path: Path) -> None:
         configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
                            camera.url("/av"))
         for _ in range(KILLS):
-            assert wait_until(lambda: bool(partials(data)), 10.0), recorder.log_tail()
             time.sleep(rng.uniform(0.0, 2.5))
+            # Kill at a random moment, but one with a segment in progress: right after a
+            # segment closes, its successor holds no complete fragment yet.
+            assert wait_until(lambda: bool(partials(data)), 10.0), recorder.log_tail()
             recorder.kill9()
             torn = partials(data)
             recorder.start()

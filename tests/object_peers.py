@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import requests
 from aiobotocore.session import get_session
 from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 from azure.storage.blob.aio import BlobServiceClient
@@ -49,6 +50,8 @@ class MotoS3:
 
     def __enter__(self) -> MotoS3:
         self.start()
+        # moto's backend is process-global: start every test from an empty store
+        requests.post(f"{self.endpoint}/moto-api/reset", timeout=10).raise_for_status()
         asyncio.run(self._create_bucket())
         return self
 
@@ -111,7 +114,8 @@ class Azurite:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
             [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", "0",
-             "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--loose"],
+             "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
+             "--silent"],
             cwd=self.workdir, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         for line in self._process.stdout:
@@ -127,7 +131,11 @@ class Azurite:
                  trace: TracebackType | None) -> None:
         if self._process is not None:
             self._process.terminate()
-            self._process.wait(10)
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(10)
 
     @property
     def container_uri(self) -> str:

@@ -65,7 +65,10 @@ def recording_jobs(recorder: RunningRecorder, storage: dict[str, Any], camera: C
 
 
 def drained(data: Path, timeout: float) -> bool:
+    """No segment being built (spans closed) and nothing pending in the spool."""
     def empty() -> bool:
+        if list((data / "spool").rglob("*.partial")):
+            return False
         status = read_status(data / "recorder.sqlite3")
         return bool(status) and all(s.pending_objects == 0 for s in status)
     return wait_until(empty, timeout, step=0.25)

@@ -23,12 +23,13 @@ def spool(tmp_path: Path, max_bytes: int = 1 << 30) -> UploadSpool:
     return UploadSpool(tmp_path / "spool", database, max_bytes, clock=lambda: 1000.0)
 
 
-def record(target: UploadSpool, fmt: Brand = Brand.MP4) -> list[Event]:
+def record(target: UploadSpool, fmt: Brand = Brand.MP4, recording: str = "Recording_1",
+           layout: KeyLayout = LAYOUT) -> list[Event]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
     segmenter = Segmenter([video, audio], SegmenterConfig(fmt, segment_duration=1.0,
                                                           fragment_duration=0.2))
-    sink = ObjectSink(target, "Recording_1", "Storage_1", LAYOUT, {1: "VIDEO001"}, "urn:x")
+    sink = ObjectSink(target, recording, "Storage_1", layout, {1: "VIDEO001"}, "urn:x")
     events: list[Event] = []
     for sample in media.merge(video_samples, audio_samples):
         events += segmenter.push(sample)

@@ -5,7 +5,8 @@
   recorder equal the objects stored), and the spool empties.
 * ``kill -9`` of a recorder process while uploads are pending (the store is down):
   after a restart with the store back, every object journalled before the kill is
-  uploaded and the spool is empty.
+  uploaded (the segment being built repaired, its span given its end object) and the
+  spool is empty.
 """
 
 from __future__ import annotations
@@ -86,6 +87,13 @@ def test_kill_9_with_uploads_pending(tmp_path: Path) -> None:
         trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Idle")
         assert wait_until(lambda: not spool_files(data) and pending(data) == 0, 20.0), \
             (spool_files(data), recorder.log_tail())
+        objects = s3.objects()
+    # the segment being built at the kill was repaired and uploaded (or, with no complete
+    # fragment yet, dropped), and its span got its end object (B.5)
+    found = spans(objects, layout("MP4"))
+    assert len(found) >= 2
+    for span in found:
+        check_span(span, SOURCE, s3=True, repaired=True)
 
 
 def spool_files(data: Path) -> list[Path]:
@@ -95,6 +103,7 @@ def spool_files(data: Path) -> list[Path]:
 def spooled_keys(data: Path) -> set[str]:
     connection = sqlite3.connect(data / "recorder.sqlite3")
     try:
-        return {str(row[0]) for row in connection.execute("SELECT key FROM uploads")}
+        rows = connection.execute("SELECT key FROM uploads WHERE ready = 1")
+        return {str(row[0]) for row in rows}
     finally:
         connection.close()

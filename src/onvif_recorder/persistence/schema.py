@@ -37,7 +37,11 @@ MIGRATIONS: tuple[str, ...] = (
     "CREATE TABLE uploads (id INTEGER PRIMARY KEY, storage TEXT NOT NULL,"
     " recording TEXT NOT NULL, span TEXT NOT NULL, key TEXT NOT NULL, path TEXT NOT NULL,"
     " size INTEGER NOT NULL, md5 TEXT NOT NULL, content_type TEXT NOT NULL,"
-    " metadata TEXT NOT NULL, start_utc REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);"
+    " metadata TEXT NOT NULL, start_utc REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    # ready = 0 while the segment is still being built (file .partial); prefix/postfix let
+    # start-up recovery name the span-end object of a span a crash cut.
+    " ready INTEGER NOT NULL DEFAULT 1, prefix TEXT NOT NULL DEFAULT '',"
+    " postfix TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX uploads_by_storage ON uploads (storage, id);"
     "CREATE INDEX uploads_by_span ON uploads (span, id);"
     "CREATE TABLE upload_targets (storage TEXT PRIMARY KEY, last_error TEXT,"

@@ -1,10 +1,11 @@
 """Segmenter events → the upload spool, for one recording with an object-storage target.
 
 The counterpart of ``LocalSink`` for RC Annex B targets: ``SegmentOpened`` creates the
-spool file with the header, ``FragmentWritten`` appends, ``SegmentClosed`` appends the
-``mfra``, fsyncs, renames and journals the object with its B.4 key (target Prefix and
-Postfix), B.6/B.7 content type and B.9 attributes; ``SpanClosed`` journals the empty
-B.5 span-end object. The drainer (``engine.uploads``) uploads them in order per span.
+spool file with the header and journals it as being built (B.4 key with the target
+Prefix and Postfix, B.6/B.7 content type, the attributes known already), so a crash
+can be repaired; ``FragmentWritten`` appends, ``SegmentClosed`` appends the ``mfra``,
+fsyncs, renames and completes the row with the B.9 attributes; ``SpanClosed`` journals
+the empty B.5 span-end object. The drainer (``engine.uploads``) uploads them in order per span.
 Memory stays bounded by one fragment: the segment grows on disk, not in RAM.
 """
 
@@ -25,14 +26,23 @@ from onvif_recorder.mp4.events import (
 from onvif_recorder.mp4.model import TrackInfo
 from onvif_recorder.storage.object_key import KeyLayout, segment_key
 from onvif_recorder.storage.segment_index import SegmentRow
-from onvif_recorder.storage.spans import segment_object, span_end_object
+from onvif_recorder.storage.spans import (
+    ATTRIBUTES_VERSION,
+    content_type,
+    full_content_type,
+    segment_object,
+    span_end_object,
+)
 from onvif_recorder.storage.upload_queue import SpoolFile, UploadSpool
 
 
 @dataclass(slots=True)
 class _Span:
     span: str
+    tracks: tuple[TrackInfo, ...]
+    timescale: int
     file: SpoolFile | None = None
+    row: int = 0
 
 
 @dataclass(slots=True)
@@ -52,7 +62,8 @@ class ObjectSink:
         """Act on events in order; nothing goes to the local segment index."""
         for event in events:
             if isinstance(event, SpanOpened):
-                self._spans[event.span_id] = _Span(f"{self.recording}/{uuid.uuid4().hex}")
+                self._spans[event.span_id] = _Span(f"{self.recording}/{uuid.uuid4().hex}",
+                                                   event.tracks, event.timescale)
                 self._tracks.update((t.track_id, t) for t in event.tracks)
             elif isinstance(event, SegmentOpened):
                 self._open(event)
@@ -70,6 +81,14 @@ class ObjectSink:
         key = segment_key(self.layout, event.start_utc, event.counter, event.extension)
         span = self._spans[event.span_id]
         span.file = self.spool.open_file(self.recording, key)
+        attributes = {"Version": ATTRIBUTES_VERSION, "Timescale": str(span.timescale),
+                      "FullContentType": full_content_type(self._tracks.values())}
+        if self.source:
+            attributes["Source"] = self.source
+        span.row = self.spool.begin(
+            self.storage, self.recording, span.span, key, span.file,
+            content_type(event.extension, span.tracks), attributes, event.start_utc,
+            (self.layout.prefix, self.layout.postfix))
         self.spool.append(span.file, event.header)
 
     def _close(self, event: SegmentClosed) -> None:
@@ -79,8 +98,7 @@ class ObjectSink:
         self.spool.append(file, event.trailer)
         finished = self.spool.finish_file(file)
         intent = segment_object(self.layout, event, self._tracks.values(), source=self.source)
-        self.spool.enqueue(self.storage, self.recording, span.span, intent.key, finished,
-                           intent.content_type, intent.attributes, event.start_utc)
+        self.spool.complete(span.row, finished, intent.content_type, intent.attributes)
 
     def _end_span(self, event: SpanClosed) -> None:
         span = self._spans.pop(event.span_id, None)
@@ -95,4 +113,5 @@ class ObjectSink:
         for span in self._spans.values():
             if span.file is not None:
                 self.spool.discard_file(span.file)
+                self.spool.abandon(span.row)
         self._spans.clear()

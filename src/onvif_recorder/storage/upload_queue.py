@@ -2,14 +2,14 @@
 
 A recording whose target is an object store writes each segment into the spool
 directory (``<data dir>/spool/<recording>/<key>.partial``, unbuffered writes per
-fragment, MD5 computed on the way), fsyncs it, renames it to ``<key>`` and only then
-inserts its journal row (``uploads``, schema 3) with key, content type, B.9 attributes,
-size and MD5. Span-end objects are rows without a file. A row is deleted, and then its
-file, only after the store confirmed the object (``confirmed``), so ``kill -9`` at any
-point leaves either a row with its file (uploaded again after restart: PUT is
-idempotent) or an orphan file that ``sweep`` removes at start-up, together with the
-``.partial`` of the segment being built (that segment is lost: at most one segment
-duration per span).
+fragment, MD5 computed on the way) under a journal row (``uploads``, schema 3) that is
+not ready yet; when the segment closes the file is fsynced and renamed to ``<key>`` and
+the row completed with size, MD5, content type and B.9 attributes. Span-end objects are
+rows without a file. A row is deleted, and then its file, only after the store
+confirmed the object (``confirmed``), so ``kill -9`` at any point leaves a row with its
+file (uploaded again after restart: PUT is idempotent), an orphan file that ``sweep``
+removes at start-up, or a segment being built, which ``sweep`` repairs
+(``storage.spool_recovery``: complete fragments kept, span-end object added).
 
 Bound: ``max_bytes`` of spooled segments. When an insert goes past it (the store stayed
 down longer than the budget holds), the **oldest** pending segment objects are dropped
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 PARTIAL = ".partial"
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _ENTRY = ("id, storage, recording, span, key, path, size, md5, content_type, metadata,"
-          " start_utc, attempts")
+          " start_utc, attempts, prefix, postfix")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,8 @@ class SpoolEntry:
     metadata: dict[str, str]
     start_utc: float
     attempts: int = 0
+    prefix: str = ""
+    postfix: str = ""
 
 
 @dataclass(slots=True)
@@ -89,10 +91,11 @@ class TargetStatus:
 
 def _entry(values: tuple[object, ...]) -> SpoolEntry:
     (id_, storage, recording, span, key, path, size, md5, ctype, metadata, start,
-     attempts) = values
+     attempts, prefix, postfix) = values
     return SpoolEntry(int(str(id_)), str(storage), str(recording), str(span), str(key),
                       str(path), int(str(size)), str(md5), str(ctype),
-                      dict(json.loads(str(metadata))), float(str(start)), int(str(attempts)))
+                      dict(json.loads(str(metadata))), float(str(start)), int(str(attempts)),
+                      str(prefix), str(postfix))
 
 
 def connect(database: Path | str) -> sqlite3.Connection:
@@ -147,6 +150,43 @@ class UploadSpool:
 
     # --- journal --------------------------------------------------------------------
 
+    def begin(self, storage: str, recording: str, span: str, key: str, file: SpoolFile,
+              content_type: str, metadata: dict[str, str], start_utc: float,
+              layout: tuple[str, str]) -> int:
+        """Journal a segment being built (not ready: never uploaded as it is)."""
+        cursor = self.connection.execute(
+            "INSERT INTO uploads (storage, recording, span, key, path, size, md5, content_type,"
+            " metadata, start_utc, ready, prefix, postfix)"
+            " VALUES (?, ?, ?, ?, ?, 0, '', ?, ?, ?, 0, ?, ?)",
+            (storage, recording, span, key, file.relative, content_type, json.dumps(metadata),
+             start_utc, *layout))
+        return int(cursor.lastrowid or 0)
+
+    def complete(self, row: int, body: FinishedFile, content_type: str,
+                 metadata: dict[str, str]) -> None:
+        """The segment's file is final: its row becomes ready for upload."""
+        self.connection.execute(
+            "UPDATE uploads SET size = ?, md5 = ?, content_type = ?, metadata = ?, ready = 1"
+            " WHERE id = ?", (body.size, body.md5, content_type, json.dumps(metadata), row))
+        self._added(self.storage_of(row))
+
+    def abandon(self, row: int) -> None:
+        self.connection.execute("DELETE FROM uploads WHERE id = ? AND ready = 0", (row,))
+
+    def storage_of(self, row: int) -> str:
+        found = self.connection.execute("SELECT storage FROM uploads WHERE id = ?", (row,))
+        value = found.fetchone()
+        return "" if value is None else str(value[0])
+
+    def building(self) -> list[SpoolEntry]:
+        rows = self.connection.execute(f"SELECT {_ENTRY} FROM uploads WHERE ready = 0")
+        return [_entry(values) for values in rows.fetchall()]
+
+    def _added(self, storage: str) -> None:
+        self.enforce_limit()
+        for listener in self.listeners:
+            listener(storage)
+
     def enqueue(self, storage: str, recording: str, span: str, key: str,
                 body: FinishedFile | None, content_type: str, metadata: dict[str, str],
                 start_utc: float) -> int:
@@ -158,19 +198,18 @@ class UploadSpool:
             " metadata, start_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (storage, recording, span, key, path, size, md5, content_type,
              json.dumps(metadata), start_utc))
-        self.enforce_limit()
-        for listener in self.listeners:
-            listener(storage)
+        self._added(storage)
         return int(cursor.lastrowid or 0)
 
     def storages(self) -> list[str]:
-        rows = self.connection.execute("SELECT DISTINCT storage FROM uploads").fetchall()
+        rows = self.connection.execute(
+            "SELECT DISTINCT storage FROM uploads WHERE ready = 1").fetchall()
         return [str(row[0]) for row in rows]
 
     def heads(self, storage: str, limit: int) -> list[SpoolEntry]:
         """The oldest pending object of each span of ``storage``, oldest spans first."""
         rows = self.connection.execute(
-            f"SELECT {_ENTRY} FROM uploads u WHERE storage = ? AND id = "
+            f"SELECT {_ENTRY} FROM uploads u WHERE storage = ? AND ready = 1 AND id = "
             "(SELECT MIN(id) FROM uploads WHERE span = u.span) ORDER BY id LIMIT ?",
             (storage, limit)).fetchall()
         return [_entry(values) for values in rows]
@@ -252,7 +291,12 @@ class UploadSpool:
         self.drop([_entry(values) for values in rows], "older than MaximumRetentionTime")
 
     def sweep(self) -> None:
-        """Start-up: remove partial and orphan files; drop rows whose file is gone."""
+        """Start-up: repair segments being built, remove orphan files, drop rows whose
+        file is gone."""
+        from onvif_recorder.storage.spool_recovery import recover
+
+        for entry in self.building():
+            recover(self, entry)
         rows = [_entry(values) for values in self.connection.execute(
             f"SELECT {_ENTRY} FROM uploads").fetchall()]
         wanted = {entry.path for entry in rows if entry.path}
@@ -267,7 +311,8 @@ class UploadSpool:
 def target_status(connection: sqlite3.Connection) -> list[TargetStatus]:
     """Per storage: what waits in the spool and how uploads went (``status`` command)."""
     pending = {str(r[0]): r[1:] for r in connection.execute(
-        "SELECT storage, COUNT(*), SUM(size), MIN(start_utc) FROM uploads GROUP BY storage")}
+        "SELECT storage, COUNT(*), SUM(size), MIN(start_utc) FROM uploads WHERE ready = 1"
+        " GROUP BY storage")}
     targets = {str(r[0]): r[1:] for r in connection.execute(
         "SELECT storage, last_error, last_error_utc, last_upload_utc, uploaded_objects,"
         " uploaded_bytes, dropped_objects, dropped_bytes FROM upload_targets")}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from onvif_recorder.mp4.events import Event, SegmentClosed
+from onvif_recorder.mp4.events import Event, FragmentWritten, SegmentClosed, SegmentOpened
 from onvif_recorder.mp4.init_segment import Brand
+from onvif_recorder.mp4.inspect import read_boxes
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.storage.object_key import KeyLayout, parse_key
@@ -18,6 +19,7 @@ LAYOUT = KeyLayout("site-2", "camera-5")
 
 
 def spool(tmp_path: Path, max_bytes: int = 1 << 30) -> UploadSpool:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     database = tmp_path / "recorder.sqlite3"
     SqliteStore(database).close()  # creates the schema (version 3: uploads)
     return UploadSpool(tmp_path / "spool", database, max_bytes, clock=lambda: 1000.0)
@@ -104,3 +106,49 @@ def test_retention_expires_pending_objects(tmp_path: Path) -> None:
     target.expire("Recording_1", before_utc=float("inf"))
     rows = target.connection.execute("SELECT size FROM uploads").fetchall()
     assert rows == [(0,)]
+
+
+def test_a_segment_cut_by_a_crash_is_repaired_and_its_span_ended(tmp_path: Path) -> None:
+    events = record(spool(tmp_path / "scratch"))
+    cut = [i for i, e in enumerate(events)
+           if isinstance(e, FragmentWritten) and e.counter == 1][1] + 1
+    target = spool(tmp_path)
+    sink = ObjectSink(target, "Recording_1", "Storage_1", LAYOUT, {}, "urn:x")
+    sink.handle(events[:cut])  # segment 0 done, segment 1 two fragments in: then kill -9
+    torn = target.root / (target.building()[0].path + ".partial")
+    torn.write_bytes(torn.read_bytes() + b"\0\0\1\0moof")  # a fragment torn mid-write
+    target.close()
+    restarted = UploadSpool(target.root, tmp_path / "recorder.sqlite3")
+    restarted.sweep()
+    rows = []
+    while heads := restarted.heads("Storage_1", 1):
+        rows.append(heads[0])
+        if heads[0].path:
+            body = restarted.read_body(heads[0])
+            assert hashlib.md5(body).hexdigest() == heads[0].md5
+            assert [b.name for b in read_boxes(body)][-1] == "mfra"
+        restarted.confirmed(heads[0])
+    keys = [parse_key(row.key, LAYOUT) for row in rows]
+    assert [(k.counter, k.span_end) for k in keys] == [(0, False), (1, False), (2, True)]
+    repaired = rows[1].metadata
+    assert repaired["Source"] == "urn:x" and repaired["Version"] == "1.0"
+    assert 0.3 <= float(repaired["Duration"][2:-1]) <= 0.5  # two 0.2 s fragments
+    assert rows[1].content_type.startswith("video/mp4; codecs=")
+    assert not list(restarted.root.rglob("*.partial"))
+
+
+def test_a_segment_with_no_fragment_at_the_crash_ends_its_span_at_its_start(
+        tmp_path: Path) -> None:
+    events = record(spool(tmp_path / "scratch"))
+    cut = next(i for i, e in enumerate(events) if isinstance(e, SegmentOpened)
+               and e.counter == 1) + 1
+    target = spool(tmp_path)
+    ObjectSink(target, "Recording_1", "Storage_1", LAYOUT, {}, None).handle(events[:cut])
+    start = target.building()[0].start_utc
+    target.close()
+    restarted = UploadSpool(target.root, tmp_path / "recorder.sqlite3")
+    restarted.sweep()
+    rows = restarted.connection.execute("SELECT key, start_utc FROM uploads ORDER BY id")
+    keys = [(parse_key(k, LAYOUT).counter, parse_key(k, LAYOUT).span_end, t) for k, t in rows]
+    assert keys == [(0, False, keys[0][2]), (1, True, start)]
+    assert not list(restarted.root.rglob("*.partial"))

@@ -12,7 +12,7 @@ from onvif_recorder.domain.recording import (
     RecordingSource,
     RecordingTarget,
 )
-from onvif_recorder.engine.recording_plan import recording_plan
+from onvif_recorder.engine.recording_plan import key_part, recording_plan
 from onvif_recorder.service.overrides import SegmentOverrides
 
 D = XsDuration.parse
@@ -72,3 +72,10 @@ def test_a_newer_request_replaces_the_older_and_clear_removes_it() -> None:
 def test_bad_durations(duration: str, expiration: str) -> None:
     with pytest.raises(errors.BadDuration):
         SegmentOverrides(Clock()).set("Recording_1", D(duration), D(expiration))
+
+
+
+@pytest.mark.parametrize(("written", "used"), [
+    ("/site-a//cam-1/", "site-a/cam-1"), ("x/", "x"), ("", ""), (None, "")])
+def test_prefix_and_postfix_make_no_empty_key_segments(written: str | None, used: str) -> None:
+    assert key_part(written) == used

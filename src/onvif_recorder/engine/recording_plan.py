@@ -83,6 +83,11 @@ def _feeds(job: RecordingJob, arbitration: Arbitration) -> list[Feed]:
     return feeds
 
 
+def key_part(text: str | None) -> str:
+    """Prefix/Postfix as a key part: no empty path segments (``a//b/`` is ``a/b``)."""
+    return "/".join(part for part in (text or "").split("/") if part)
+
+
 def target_plan(recording: Recording, state: RecorderState | None) -> TargetPlan | None:
     target = recording.configuration.target
     storage = None if target is None or state is None else state.storage.get(target.storage)
@@ -92,7 +97,7 @@ def target_plan(recording: Recording, state: RecorderState | None) -> TargetPlan
         return None
     span = seconds(target.span_duration)
     return TargetPlan(target.storage, target.format,
-                      KeyLayout(target.prefix or "", target.postfix or ""),
+                      KeyLayout(key_part(target.prefix), key_part(target.postfix)),
                       span if span > 0 else None, recording.configuration.source.source_id)
 
 

@@ -27,7 +27,6 @@ from onvif_recorder.service.events import (
 from onvif_recorder.service.jobs_common import delete_jobs_with_receivers
 from onvif_recorder.service.state import Changes, StateHolder
 from onvif_recorder.settings import Limits
-from onvif_recorder.storage.object_key import KeyLayout
 
 TARGET_FORMATS = ("MP4", "CMAF")  # tt:TargetFormat
 ENCRYPTION_MODES = ("CENC", "CBCS")  # tt:EncryptionMode
@@ -171,10 +170,6 @@ class RecordingService:
             raise errors.BadConfiguration(f"no storage configuration {target.storage!r}")
         if target.format not in TARGET_FORMATS:
             raise errors.BadConfiguration(f"target format {target.format!r} is not supported")
-        try:
-            KeyLayout(target.prefix or "", target.postfix or "")
-        except ValueError as exc:
-            raise errors.BadConfiguration(f"Prefix/Postfix: {exc}") from exc
         if target.segment_duration.seconds <= 0:
             raise errors.BadConfiguration("SegmentDuration must be positive")
         if target.span_duration is not None and target.span_duration.seconds <= 0:

@@ -149,7 +149,7 @@ class RtspConnection(asyncio.Protocol):
         for index in media:
             transport = Transport.tcp()
             if udp:
-                pair = await self._bind(index)
+                pair = self._bind(index)
                 transport = Transport.udp(pair.ports)
             selections.append(MediaSelection(index, transport))
         self._check_open()
@@ -291,17 +291,15 @@ class RtspConnection(asyncio.Protocol):
 
     # --- playing: UDP, receiver reports, watchdog -------------------------------------------
 
-    async def _bind(self, media_index: int) -> UdpPair:
+    def _bind(self, media_index: int) -> UdpPair:
         self._check_open()
         assert self._transport is not None
         local = str(self._transport.get_extra_info("sockname")[0])
         peer = str(self._transport.get_extra_info("peername")[0])
-        pair = await bind_pair(media_index, local, self._deliver, self.udp_stats,
-                               self.config.udp_receive_buffer)
+        pair = bind_pair(media_index, local, self._deliver, self.udp_stats,
+                         self.config.udp_receive_buffer)
         pair.allowed.add(peer)  # before PLAY's answer is read, its first packets may be here
         self._pairs[media_index] = pair
-        if self.finished:  # closed while we were binding
-            pair.close()
         return pair
 
     def _deliver(self, media_index: int, rtcp: bool, data: bytes) -> None:

@@ -7,6 +7,11 @@ of the RTSP connection: unicast RTP comes back to the address the server sees us
 and nothing is exposed on other interfaces. Datagrams from any host but the server are
 counted and dropped (RFC 2326 §12.39 ``source``; an RTP port is otherwise open to
 spoofed media).
+
+Each socket is watched with ``loop.add_reader`` and, when readable, drained of up to
+``BATCH`` datagrams at once. A camera sends a picture as a burst of packets; asyncio's
+datagram transport would take one loop iteration per packet, which costs more than the
+packet's whole processing.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 BIND_ATTEMPTS = 32
+BATCH = 64
+"""Datagrams read per wake-up at most, so one flooded socket cannot starve the loop."""
+MAX_DATAGRAM = 65535
 Deliver = Callable[[int, bool, bytes], None]
 """``deliver(media_index, rtcp, datagram)``."""
 
@@ -26,23 +34,43 @@ class UdpStats:
     datagrams: int = 0
     foreign: int = 0
     """Datagrams from another host than the server, dropped."""
-    send_errors: int = 0
+    errors: int = 0
+    """Socket errors on receive or send (an ICMP port unreachable for a report, say)."""
 
 
-class _Port(asyncio.DatagramProtocol):
-    """One bound socket: knows its media and whether it carries RTCP."""
+class _Port:
+    """One bound non-blocking socket; knows its media and whether it carries RTCP."""
 
-    def __init__(self, media_index: int, rtcp: bool, pair: UdpPair) -> None:
+    def __init__(self, sock: socket.socket, media_index: int, rtcp: bool,
+                 pair: UdpPair) -> None:
+        self.sock = sock
         self.media_index = media_index
         self.rtcp = rtcp
         self.pair = pair
+        pair.loop.add_reader(sock.fileno(), self._readable)
 
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self.pair.received(self.media_index, self.rtcp, data, str(addr[0]))
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
 
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable for a report we sent: the server closed its RTCP port.
-        self.pair.stats.send_errors += 1
+    def _readable(self) -> None:
+        receive, pair = self.sock.recvfrom, self.pair
+        for _ in range(BATCH):
+            try:
+                data, address = receive(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                pair.stats.errors += 1
+                return
+            pair.received(self.media_index, self.rtcp, data, address[0])
+            if self.sock.fileno() < 0:  # closed by what the datagram caused
+                return
+
+    def close(self) -> None:
+        if self.sock.fileno() >= 0:
+            self.pair.loop.remove_reader(self.sock.fileno())
+            self.sock.close()
 
 
 @dataclass(slots=True)
@@ -52,9 +80,10 @@ class UdpPair:
     media_index: int
     deliver: Deliver
     stats: UdpStats
+    loop: asyncio.AbstractEventLoop
     allowed: set[str] = field(default_factory=set)
-    rtp: asyncio.DatagramTransport | None = None
-    rtcp: asyncio.DatagramTransport | None = None
+    rtp: _Port | None = None
+    rtcp: _Port | None = None
     ports: tuple[int, int] = (0, 0)
 
     def received(self, media_index: int, rtcp: bool, data: bytes, host: str) -> None:
@@ -65,45 +94,37 @@ class UdpPair:
         self.deliver(media_index, rtcp, data)
 
     def send_rtcp(self, data: bytes, address: tuple[str, int]) -> None:
-        if self.rtcp is not None and not self.rtcp.is_closing():
-            self.rtcp.sendto(data, address)
+        if self.rtcp is None:
+            return
+        try:
+            self.rtcp.sock.sendto(data, address)
+        except OSError:  # a full buffer or an ICMP error: a report may be lost (RFC 3550)
+            self.stats.errors += 1
 
     def close(self) -> None:
-        for transport in (self.rtp, self.rtcp):
-            if transport is not None:
-                transport.close()
+        for port in (self.rtp, self.rtcp):
+            if port is not None:
+                port.close()
         self.rtp = self.rtcp = None
 
 
-async def bind_pair(media_index: int, host: str, deliver: Deliver, stats: UdpStats,
-                    receive_buffer: int) -> UdpPair:
+def bind_pair(media_index: int, host: str, deliver: Deliver, stats: UdpStats,
+              receive_buffer: int) -> UdpPair:
     """Bind an even RTP port and the odd RTCP port above it on ``host``."""
-    pair = UdpPair(media_index, deliver, stats)
+    pair = UdpPair(media_index, deliver, stats, asyncio.get_running_loop())
     for _ in range(BIND_ATTEMPTS):
-        rtp = await _bind(pair, False, host, 0, receive_buffer)
-        try:
-            port = _port_of(rtp)
-            rtcp = None if port % 2 else await _bind_or_none(pair, host, port + 1, receive_buffer)
-        except BaseException:
-            rtp.close()
-            raise
-        if rtcp is not None:
-            pair.rtp, pair.rtcp, pair.ports = rtp, rtcp, (port, port + 1)
+        rtp = _Port(_bound(host, 0, receive_buffer), media_index, False, pair)
+        port = rtp.port
+        rtcp_socket = None if port % 2 else _bound_or_none(host, port + 1, receive_buffer)
+        if rtcp_socket is not None:
+            pair.rtp, pair.ports = rtp, (port, port + 1)
+            pair.rtcp = _Port(rtcp_socket, media_index, True, pair)
             return pair
         rtp.close()
     raise OSError(f"no free even/odd UDP port pair on {host} after {BIND_ATTEMPTS} attempts")
 
 
-async def _bind_or_none(pair: UdpPair, host: str, port: int,
-                        receive_buffer: int) -> asyncio.DatagramTransport | None:
-    try:
-        return await _bind(pair, True, host, port, receive_buffer)
-    except OSError:
-        return None  # the odd port is taken: try another pair
-
-
-async def _bind(pair: UdpPair, rtcp: bool, host: str, port: int,
-                receive_buffer: int) -> asyncio.DatagramTransport:
+def _bound(host: str, port: int, receive_buffer: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
@@ -112,14 +133,14 @@ async def _bind(pair: UdpPair, rtcp: bool, host: str, port: int,
         # Linux caps this at net.core.rmem_max.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         sock.bind((host, port))
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Port(pair.media_index, rtcp, pair), sock=sock)
     except BaseException:
         sock.close()
         raise
-    return transport
+    return sock
 
 
-def _port_of(transport: asyncio.DatagramTransport) -> int:
-    return int(transport.get_extra_info("sockname")[1])
+def _bound_or_none(host: str, port: int, receive_buffer: int) -> socket.socket | None:
+    try:
+        return _bound(host, port, receive_buffer)
+    except OSError:
+        return None  # the odd port is taken: try another pair

@@ -45,6 +45,7 @@ from onvif_recorder.domain.receiver import ReceiverState  # noqa: E402
 from onvif_recorder.engine.backoff import BackoffPolicy  # noqa: E402
 from onvif_recorder.engine.receiver_task import IngestConfig, ReceiverTask  # noqa: E402
 from onvif_recorder.engine.samples import MediaSample, SampleFanout, SampleQueue  # noqa: E402
+from onvif_recorder.rtp.stream import StreamStats  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 MISSED = re.compile(r"RTP: missed (\d+) packets")
@@ -60,6 +61,7 @@ class Phase:
     packets: int | None
     frames: int
     lost: int
+    failures: int
     camera_cpu: float
     machine_busy: float
 
@@ -68,12 +70,12 @@ class Phase:
         packets = "-" if self.packets is None else f"{self.packets / self.seconds:9.0f}"
         return (f"{self.who:7} {self.transport:4} {self.streams:4d} {per_stream * 1000:9.2f}"
                 f" {packets:>9} {self.frames / self.seconds / self.streams:8.2f}"
-                f" {self.lost:6d} {self.camera_cpu / self.seconds * 100:7.0f}%"
+                f" {self.lost:6d} {self.failures:5d} {self.camera_cpu / self.seconds * 100:7.0f}%"
                 f" {self.machine_busy * 100:6.0f}%")
 
 
 HEADER = (f"{'client':7} {'tr':4} {'N':>4} {'ms cpu/s':>9} {'pkts/s':>9} {'fps/strm':>8}"
-          f" {'lost':>6} {'camera':>8} {'busy':>7}")
+          f" {'lost':>6} {'fail':>5} {'camera':>8} {'busy':>7}")
 
 
 def make_clip(directory: Path, bitrate: str, size: str) -> Path:
@@ -128,10 +130,22 @@ async def drain(queue: SampleQueue, counts: list[int]) -> None:
         counts[0] += sum(1 for item in batch if isinstance(item, MediaSample))
 
 
-def totals(tasks: list[ReceiverTask]) -> tuple[int, int]:
-    streams = [s for task in tasks for s in task.stats.streams.values()]
-    lost = sum(s.sequence.lost + s.malformed + s.dropped for s in streams)
-    return sum(s.packets for s in streams), lost
+class Totals:
+    """Packets, losses and failures of a set of receivers, summed over their sessions."""
+
+    def __init__(self, tasks: list[ReceiverTask]) -> None:
+        self.tasks = tasks
+        self.seen: dict[int, StreamStats] = {}  # held, so that no id is reused
+        self.failures0 = sum(task.stats.failures for task in tasks)
+
+    def take(self) -> tuple[int, int, int]:
+        for task in self.tasks:
+            for stats in task.stats.streams.values():
+                self.seen[id(stats)] = stats
+        streams = self.seen.values()
+        lost = sum(s.sequence.lost + s.malformed + s.dropped for s in streams)
+        failures = sum(task.stats.failures for task in self.tasks) - self.failures0
+        return sum(s.packets for s in streams), lost, failures
 
 
 async def connect_all(url: str, n: int, udp: bool) -> tuple[list[ReceiverTask], list[SampleQueue]]:
@@ -156,18 +170,27 @@ async def ours(camera: Camera, n: int, transport: str, warmup: float, window: fl
     counts = [0]
     drains = [asyncio.create_task(drain(queue, counts)) for queue in queues]
     await asyncio.sleep(warmup)
-    meter = Window(camera)
-    cpu0, (packets0, lost0), frames0 = time.process_time(), totals(tasks), counts[0]
+    meter, totals = Window(camera), Totals(tasks)
+    cpu0, (packets0, lost0, _), frames0 = time.process_time(), totals.take(), counts[0]
     meter.start()
-    await asyncio.sleep(window)
+    await sample_totals(totals, window)
     seconds, camera_cpu, busy = meter.stop()
-    cpu, (packets, lost), frames = time.process_time(), totals(tasks), counts[0]
+    cpu, (packets, lost, failures), frames = time.process_time(), totals.take(), counts[0]
     await asyncio.gather(*(task.stop() for task in tasks))
     for queue in queues:
         queue.close()
     await asyncio.gather(*drains)
     return Phase("ours", transport, n, seconds, cpu - cpu0, packets - packets0,
-                 frames - frames0, lost - lost0, camera_cpu, busy)
+                 frames - frames0, lost - lost0, failures, camera_cpu, busy)
+
+
+async def sample_totals(totals: Totals, window: float) -> None:
+    """Wait ``window`` seconds, looking at the counters every second: a session that ends
+    (and is replaced by a new one) must be counted before its statistics go."""
+    deadline = time.monotonic() + window
+    while (left := deadline - time.monotonic()) > 0:
+        await asyncio.sleep(min(1.0, left))
+        totals.take()
 
 
 # --- ffmpeg -----------------------------------------------------------------------------------
@@ -237,12 +260,13 @@ def ffmpeg(camera: Camera, n: int, transport: str, warmup: float, window: float)
             seconds, camera_cpu, busy = meter.stop()
             cpu = sum(process_cpu(c.process.pid) for c in clients)
             frames = sum(c.frames() for c in clients)
+            exited = sum(1 for c in clients if c.process.poll() is not None)
             lost = sum(c.missed(since)[0] for c, since in zip(clients, logs0, strict=True))
         finally:
             for client in clients:
                 client.stop()
     return Phase("ffmpeg", transport, n, seconds, cpu - cpu0, None, frames - frames0, lost,
-                 camera_cpu, busy)
+                 exited, camera_cpu, busy)
 
 
 # --- main -------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Command line: ``onvif-recorder serve``, ``status`` and ``dump-segment FILE``."""
+"""Command line: ``onvif-recorder serve``, ``probe URI``, ``status`` and ``dump-segment FILE``."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -15,6 +16,7 @@ from onvif_recorder import __version__
 from onvif_recorder.app import build_app, build_services
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
 from onvif_recorder.mp4.inspect import dump
+from onvif_recorder.probe import probe
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.upload_status import read_status, render
 
@@ -74,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--data-dir", type=Path, default=Path("data"),
                         help="the recorder's data directory (default: ./data)")
     status.add_argument("--json", action="store_true", help="print JSON")
+    probe_parser = commands.add_parser(
+        "probe", help="connect to an RTSP camera, print its streams and count samples"
+    )
+    probe_parser.add_argument("uri", help="rtsp://[user:password@]host[:port]/path")
+    probe_parser.add_argument("--seconds", type=float, default=5.0,
+                              help="how long to count after PLAY (default: 5)")
+    probe_parser.add_argument("--tcp", action="store_true",
+                              help="RTP interleaved over RTSP/TCP (default: RTP/UDP)")
     dump = commands.add_parser("dump-segment", help="print the box tree of an MP4 segment")
     dump.add_argument("file", type=Path)
     dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
@@ -123,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = RecorderSettings(data_dir=args.data_dir)
         sys.stdout.write(render(read_status(settings.database_path), args.json))
         return 0
+    if args.command == "probe":
+        return asyncio.run(probe(args.uri, args.seconds, args.tcp, sys.stdout))
     if args.command == "dump-segment":
         sys.stdout.write(dump(args.file, max_samples=args.max_samples))
         return 0

@@ -1,0 +1,147 @@
+"""``onvif-recorder probe rtsp://...``: connect to a camera the way a receiver does, print
+its streams and count samples for a few seconds — what a person checking a camera wants.
+
+It runs one ``ReceiverTask`` (the same RTSP/RTP path as recording, Digest included) and
+reads its sample queue; nothing is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from onvif_recorder.domain.receiver import (
+    ReceiverConfiguration,
+    ReceiverMode,
+    ReceiverState,
+    StreamType,
+    Transport,
+    TransportProtocol,
+)
+from onvif_recorder.engine.receiver_task import ReceiverTask, public_uri
+from onvif_recorder.engine.samples import (
+    MediaSample,
+    SampleFanout,
+    SampleQueue,
+    SessionStarted,
+    StreamInfo,
+)
+from onvif_recorder.rtp.depacketize.base import AacConfig, G711Config, H264Config, H265Config
+from onvif_recorder.rtp.stream import Sample
+
+
+@dataclass
+class StreamCount:
+    info: StreamInfo
+    samples: int = 0
+    sync: int = 0
+    octets: int = 0
+    detail: str = ""
+
+
+@dataclass
+class ProbeEvents:
+    """Prints the receiver's state changes as they happen."""
+
+    out: TextIO
+    failures: list[str] = field(default_factory=list)
+
+    def receiver_state_changed(
+        self, receiver_token: str, state: ReceiverState, media_uri: str | None = None
+    ) -> None:
+        print(f"  state: {state.value}", file=self.out, flush=True)
+
+    def receiver_connection_failed(self, receiver_token: str, media_uri: str) -> None:
+        self.failures.append(media_uri)
+
+
+def describe(sample: Sample) -> str:
+    """Resolution or audio format, from the codec configuration in force."""
+    config = sample.config
+    if isinstance(config, H264Config | H265Config) and config.info is not None:
+        return f"{config.info.width}x{config.info.height}"
+    if isinstance(config, AacConfig):
+        info = config.info
+        return f"{info.sampling_frequency} Hz, {info.channel_configuration} channel(s)"
+    if isinstance(config, G711Config):
+        return f"{config.sample_rate} Hz, {config.channels} channel(s)"
+    return ""
+
+
+async def probe(uri: str, seconds: float, tcp: bool, out: TextIO) -> int:
+    """Connect, count for ``seconds`` after PLAY, print a summary; 0 if media arrived."""
+    protocol = TransportProtocol.RTSP if tcp else TransportProtocol.UDP
+    configuration = ReceiverConfiguration(
+        ReceiverMode.ALWAYS_CONNECT, uri, StreamType.RTP_UNICAST, Transport(protocol)
+    )
+    fanout = SampleFanout()
+    queue = fanout.subscribe()
+    events = ProbeEvents(out)
+    task = ReceiverTask("probe", configuration, events, fanout)
+    print(f"probing {public_uri(uri)} over {'RTSP/TCP' if tcp else 'RTP/UDP'}", file=out)
+    task.start()
+    try:
+        counts = await _count(queue, seconds, events)
+    finally:
+        await task.stop()
+    return _report(counts, seconds, events, task, out)
+
+
+async def _count(queue: SampleQueue, seconds: float, events: ProbeEvents) -> dict[int, StreamCount]:
+    """Samples per stream during ``seconds`` after the first PLAY; gives up at the first
+    failed connection attempt, or when nothing plays within max(10 s, ``seconds``)."""
+    counts: dict[int, StreamCount] = {}
+    deadline: float | None = None
+    give_up = time.monotonic() + max(seconds, 10.0)
+    while time.monotonic() < (deadline or give_up):
+        if deadline is None and events.failures:
+            break
+        remaining = (deadline or give_up) - time.monotonic()
+        try:
+            batch = await asyncio.wait_for(queue.get_batch(), timeout=min(remaining, 0.2))
+        except TimeoutError:
+            continue
+        for item in batch:
+            if isinstance(item, SessionStarted) and deadline is None:
+                counts = {s.media_index: StreamCount(s) for s in item.streams}
+                deadline = time.monotonic() + seconds
+            elif isinstance(item, MediaSample) and item.media_index in counts:
+                _add(counts[item.media_index], item.sample)
+    return counts
+
+
+def _add(count: StreamCount, sample: Sample) -> None:
+    count.samples += 1
+    count.sync += sample.sync
+    count.octets += sample.size
+    count.detail = describe(sample) or count.detail
+
+
+def _report(
+    counts: dict[int, StreamCount],
+    seconds: float,
+    events: ProbeEvents,
+    task: ReceiverTask,
+    out: TextIO,
+) -> int:
+    if not counts:
+        reason = task.stats.last_error or "no answer"
+        print(f"no media after {len(events.failures)} failed attempt(s): {reason}", file=out)
+        return 1
+    print(
+        f"{'#':>2} {'type':8} {'codec':26} {'format':22} {'samples':>8} {'per s':>7} "
+        f"{'sync':>5} {'kbit/s':>8}",
+        file=out,
+    )
+    for index, count in sorted(counts.items()):
+        info = count.info
+        codec = f"{info.encoding}/{info.clock_rate}"
+        print(
+            f"{index:>2} {info.track_type.value:8} {codec:26} {count.detail:22} "
+            f"{count.samples:>8} {count.samples / seconds:>7.1f} {count.sync:>5} "
+            f"{count.octets * 8 / seconds / 1000:>8.0f}",
+            file=out,
+        )
+    return 0 if any(c.samples for c in counts.values()) else 1

@@ -34,60 +34,51 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onvif-recorder", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the ONVIF recorder")
-    serve.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path("data"),
-        help="database and recordings (default: ./data)",
-    )
-    serve.add_argument(
-        "--listen",
-        type=parse_listen,
-        default=("0.0.0.0", 8080),
-        metavar="HOST:PORT",
-        help="SOAP/HTTP address (default: 0.0.0.0:8080)",
-    )
-    serve.add_argument(
-        "--admin-user",
-        default=os.environ.get("ONVIF_RECORDER_ADMIN_USER"),
-        help="first-run administrator (env ONVIF_RECORDER_ADMIN_USER; default: admin)",
-    )
-    serve.add_argument(
-        "--admin-password",
-        default=os.environ.get("ONVIF_RECORDER_ADMIN_PASSWORD"),
-        help="first-run administrator password (env "
-        "ONVIF_RECORDER_ADMIN_PASSWORD; generated and printed if absent)",
-    )
-    serve.add_argument(
-        "--allow-password-text",
-        action="store_true",
-        help="accept WS-UsernameToken PasswordText (clear-text passwords; off by default)",
-    )
-    serve.add_argument(
-        "--segment-duration",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="segment length of recordings without a Target (default: 10)",
-    )
-    serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, …")
+    _add_serve(commands.add_parser("serve", help="run the ONVIF recorder"))
+    _add_probe(commands.add_parser(
+        "probe", help="connect to an RTSP camera, print its streams and count samples"
+    ))
     status = commands.add_parser("status", help="upload spool per object-storage target")
     status.add_argument("--data-dir", type=Path, default=Path("data"),
                         help="the recorder's data directory (default: ./data)")
     status.add_argument("--json", action="store_true", help="print JSON")
-    probe_parser = commands.add_parser(
-        "probe", help="connect to an RTSP camera, print its streams and count samples"
+    dump = commands.add_parser("dump-segment", help="print the box tree of an MP4 segment")
+    dump.add_argument("file", type=Path)
+    dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
+    return parser
+
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--data-dir", type=Path, default=Path("data"),
+                       help="database and recordings (default: ./data)")
+    serve.add_argument("--listen", type=parse_listen, default=("0.0.0.0", 8080),
+                       metavar="HOST:PORT", help="SOAP/HTTP address (default: 0.0.0.0:8080)")
+    serve.add_argument(
+        "--admin-user", default=os.environ.get("ONVIF_RECORDER_ADMIN_USER"),
+        help="first-run administrator (env ONVIF_RECORDER_ADMIN_USER; default: admin)",
     )
+    serve.add_argument(
+        "--admin-password", default=os.environ.get("ONVIF_RECORDER_ADMIN_PASSWORD"),
+        help="first-run administrator password (env "
+        "ONVIF_RECORDER_ADMIN_PASSWORD; generated and printed if absent)",
+    )
+    serve.add_argument(
+        "--allow-password-text", action="store_true",
+        help="accept WS-UsernameToken PasswordText (clear-text passwords; off by default)",
+    )
+    serve.add_argument(
+        "--segment-duration", type=float, default=10.0, metavar="SECONDS",
+        help="segment length of recordings without a Target (default: 10)",
+    )
+    serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, …")
+
+
+def _add_probe(probe_parser: argparse.ArgumentParser) -> None:
     probe_parser.add_argument("uri", help="rtsp://[user:password@]host[:port]/path")
     probe_parser.add_argument("--seconds", type=float, default=5.0,
                               help="how long to count after PLAY (default: 5)")
     probe_parser.add_argument("--tcp", action="store_true",
                               help="RTP interleaved over RTSP/TCP (default: RTP/UDP)")
-    dump = commands.add_parser("dump-segment", help="print the box tree of an MP4 segment")
-    dump.add_argument("file", type=Path)
-    dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
-    return parser
 
 
 def serve(args: argparse.Namespace) -> int:

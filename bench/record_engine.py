@@ -27,13 +27,13 @@ from onvif_recorder.domain.receiver import (
     TransportProtocol,
 )
 from onvif_recorder.domain.recording import RecordingConfiguration, RecordingSource
-from onvif_recorder.engine.flow import FlowTracker
 from onvif_recorder.engine.receiver_task import ReceiverStats
 from onvif_recorder.engine.recorder import EngineSettings, RecordingEngine
-from onvif_recorder.engine.retention import Retention
 from onvif_recorder.engine.runtime import engine_media_flow, local_storage
 from onvif_recorder.engine.supervisor import IngestSupervisor
+from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.settings import Limits, RecorderSettings
+from onvif_recorder.storage.retention import Retention
 from record_files import FileStats
 
 DRAIN = 1.0  # seconds for the recording tasks to write what ingest delivered last

@@ -15,8 +15,8 @@ from onvif_recorder.domain.duration import ZERO
 from onvif_recorder.domain.job import JobMode, JobSource, RecordingJobConfiguration, SourceReference
 from onvif_recorder.domain.receiver import ReceiverMode, ReceiverState
 from onvif_recorder.domain.recording import RecordingConfiguration, RecordingSource
-from onvif_recorder.engine.samples import SessionStarted
 from onvif_recorder.engine.supervisor import IngestMediaFlow, IngestSupervisor, ReceiverStates
+from onvif_recorder.ingest.items import SessionStarted
 from onvif_recorder.service.events import (
     DomainEvent,
     ReceiverConnectionFailed,

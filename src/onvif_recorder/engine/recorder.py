@@ -1,7 +1,7 @@
 """The recording engine's supervisor: jobs and arbitration in, recording tasks out.
 
 It observes ``StateHolder`` commits (job mode, priority, configuration, deletion,
-recording changes) and reconciles in one task: ``recording_plan.plans`` applies Annex A
+recording changes) and reconciles in one task: ``recording.plan.plans`` applies Annex A
 arbitration to the stored jobs, a ``RecordingTask`` runs for each recording with a won
 track, is updated when its feeds change and stopped (spans closed) when none is left.
 Receivers are connected by the ingest supervisor, which also sees the Active jobs
@@ -19,12 +19,12 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from onvif_recorder.engine.flow import DEFAULT_TIMEOUT, FlowTracker
-from onvif_recorder.engine.recording_plan import plans
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
-from onvif_recorder.engine.retention import Retention
+from onvif_recorder.recording.flow import DEFAULT_TIMEOUT, FlowTracker
+from onvif_recorder.recording.plan import plans
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.retention import Retention
 from onvif_recorder.storage.segment_index import SegmentRow
 from onvif_recorder.storage.upload_queue import UploadSpool
 

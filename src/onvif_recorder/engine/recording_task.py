@@ -4,7 +4,7 @@ Each ``Feed`` (a job's source and the tracks it won) has a reader task on its re
 ``SampleQueue``; all readers run on the event loop and push into the recording's single
 ``Segmenter`` synchronously, so no locking is needed. Per item:
 
-* ``SessionStarted``: streams are routed to tracks (``feed_session``); if the recording
+* ``SessionStarted``: streams are routed to tracks (``recording.feed_session``); if the recording
   already wrote from an earlier session, ``discontinuity()`` starts a new span (B.2);
 * ``MediaSample``: new parameter sets → ``update_track``; a sample with
   ``discontinuity`` (the queue dropped a GOP) → ``discontinuity()``; then ``push``;
@@ -30,22 +30,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from onvif_recorder.engine.backoff import Backoff, BackoffPolicy
-from onvif_recorder.engine.feed_session import INCOMPATIBLE, FeedSession, map_session
-from onvif_recorder.engine.flow import FlowTracker
-from onvif_recorder.engine.recording_plan import Feed, RecordingPlan
-from onvif_recorder.engine.samples import (
-    IngestItem,
-    MediaSample,
-    SampleQueue,
-    SessionEnded,
-    SessionStarted,
-)
-from onvif_recorder.engine.track_mapping import to_mp4_sample, track_info
+from onvif_recorder.engine.samples import SampleQueue
+from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
+from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionEnded, SessionStarted
 from onvif_recorder.mp4.events import Event
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.model import Sample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
+from onvif_recorder.recording.feed_session import INCOMPATIBLE, FeedSession, map_session
+from onvif_recorder.recording.flow import FlowTracker
+from onvif_recorder.recording.plan import Feed, RecordingPlan
+from onvif_recorder.recording.track_mapping import to_mp4_sample, track_info
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.object_sink import ObjectSink
 from onvif_recorder.storage.segment_index import SegmentRow

@@ -15,18 +15,18 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from onvif_recorder.domain.storage import StorageConfigurationData
-from onvif_recorder.engine.flow import FlowTracker
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recorder import EngineSettings, RecordingEngine
-from onvif_recorder.engine.recording_plan import seconds
-from onvif_recorder.engine.retention import Retention
 from onvif_recorder.engine.supervisor import IngestMediaFlow, IngestSupervisor, ReceiverStates
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
+from onvif_recorder.recording.flow import FlowTracker
+from onvif_recorder.recording.plan import seconds
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import EngineEvents
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.retention import Retention
 from onvif_recorder.storage.segment_index import SegmentIndex
 from onvif_recorder.storage.upload_queue import UploadSpool
 

@@ -127,6 +127,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "probe":
         return asyncio.run(probe(args.uri, args.seconds, args.tcp, sys.stdout))
     if args.command == "dump-segment":
-        sys.stdout.write(dump(args.file, max_samples=args.max_samples))
+        sys.stdout.write(dump(Path(args.file).read_bytes(), max_samples=args.max_samples))
         return 0
     return 2

@@ -30,16 +30,19 @@ from onvif_recorder.engine.samples import (
     SampleFanout,
     SampleQueue,
 )
+from onvif_recorder.service.arbitration import Eligible
 from onvif_recorder.service.jobs_common import receiver_tokens
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.state import RecorderState, StateHolder
 
 
-def desired_receivers(state: RecorderState) -> dict[str, ReceiverConfiguration]:
-    """The receivers that should be connected now, with their configuration."""
+def desired_receivers(state: RecorderState, eligible: Eligible | None = None
+                      ) -> dict[str, ReceiverConfiguration]:
+    """The receivers that should be connected now, with their configuration
+    (``eligible``: the job conditions besides Mode, e.g. its schedule)."""
     demanded: set[str] = set()
     for job in state.jobs.values():
-        if job.configuration.mode is JobMode.ACTIVE:
+        if job.configuration.mode is JobMode.ACTIVE and (eligible is None or eligible(job)):
             demanded |= receiver_tokens(job)
     wanted = {}
     for token, receiver in state.receivers.items():
@@ -158,7 +161,7 @@ class ReceiverSupervisor:
 
     async def reconcile(self) -> None:
         """Stop what is no longer wanted (or changed), then start what is missing."""
-        wanted = desired_receivers(self.holder.state)
+        wanted = desired_receivers(self.holder.state, self.holder.conditions.eligible)
         stale = [token for token, task in self._tasks.items()
                  if token not in wanted
                  or connection_key(wanted[token]) != connection_key(task.configuration)]

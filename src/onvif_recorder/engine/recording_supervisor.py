@@ -81,7 +81,7 @@ class RecordingSupervisor:
 
     async def reconcile(self) -> None:
         wanted = plans(self.holder.state, self.settings.segment_duration,
-                       self.holder.overrides)
+                       self.holder.overrides, self.holder.conditions.eligible)
         stale = [token for token in self.tasks if token not in wanted]
         await asyncio.gather(*(self.tasks.pop(token).stop() for token in stale))
         for token, plan in wanted.items():

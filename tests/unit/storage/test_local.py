@@ -18,7 +18,6 @@ from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.storage.local import PARTIAL, LocalStorage
 from onvif_recorder.storage.object_key import parse_key
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
-from onvif_recorder.storage.segment_scan import track_ids_text
 from onvif_recorder.storage.sink import LocalSink
 from tests.unit.mp4 import media
 
@@ -39,9 +38,8 @@ def streams() -> tuple[list[TrackInfo], list[Sample]]:
 
 
 def segmenter(tracks: list[TrackInfo]) -> Segmenter:
-    info = (("recording", RECORDING), ("track_ids", track_ids_text(TOKENS)))
     config = SegmenterConfig(Brand.MP4, segment_duration=1.0, fragment_duration=0.2,
-                             extra_info=info)
+                             recording=RECORDING, track_tokens=TOKENS)
     return Segmenter(tracks, config)
 
 

@@ -226,3 +226,28 @@ def test_a_partial_cut_by_a_crash_keeps_every_complete_fragment(
     size, md5 = user.recorded(final)
     assert size == len(data)
     assert md5 == (None if isinstance(user, LocalUser) else hashlib.md5(data).hexdigest())
+
+
+@pytest.mark.parametrize("length", [20, "header", "header+half"])
+@pytest.mark.parametrize("user_name", sorted(USERS))
+def test_a_partial_without_a_complete_fragment_leaves_no_file(
+        tmp_path: Path, user_name: str, length: int | str) -> None:
+    events = recording_events()
+    opened = next(i for i, e in enumerate(events)
+                  if isinstance(e, SegmentOpened) and e.counter == 1)
+    user = USERS[user_name](tmp_path / "data")
+    user.sink.handle(events[: opened + 1])
+    (partial,) = user.root.rglob("*" + PARTIAL)
+    fragment = events[opened + 1]
+    assert isinstance(fragment, FragmentWritten)
+    header = partial.read_bytes()
+    if length == "header+half":
+        partial.write_bytes(header + fragment.data[: len(fragment.data) // 2])
+    elif isinstance(length, int):
+        partial.write_bytes(header[:length])
+
+    user.restart()
+
+    final = partial.with_name(partial.name.removesuffix(PARTIAL))
+    assert not partial.exists() and not final.exists()
+    assert not list(user.root.rglob("*" + TEMPORARY))

@@ -44,7 +44,6 @@ from onvif_recorder.recording.track_mapping import to_mp4_sample, track_info
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.object_sink import ObjectSink
 from onvif_recorder.storage.segment_index import SegmentRow
-from onvif_recorder.storage.segment_scan import track_ids_text
 from onvif_recorder.storage.sink import LocalSink
 from onvif_recorder.storage.upload_queue import UploadSpool
 
@@ -238,14 +237,13 @@ class RecordingTask:
 
     def _start_segmenter(self) -> None:
         infos = {i.track_id: i for m in self._sessions.values() for i in m.infos.values()}
-        extra = (("recording", self.plan.recording),
-                 ("track_ids", track_ids_text(self._track_tokens())))
         target = self.plan.target
         brand = Brand.CMAF if target is not None and target.format == "CMAF" else Brand.MP4
         config = SegmenterConfig(brand, self.plan.segment_duration,
                                  span_duration=target.span_duration if target else None,
                                  fragment_duration=self.settings.fragment_duration,
-                                 extra_info=extra)
+                                 recording=self.plan.recording,
+                                 track_tokens=self._track_tokens())
         self._segmenter = Segmenter([infos[k] for k in sorted(infos)], config)
         pending, self._pending = self._pending, []
         for sample in sorted(pending, key=lambda s: s.utc):

@@ -48,7 +48,7 @@ def local_storage(settings: RecorderSettings) -> LocalStorage:
 
 def upload_manager(settings: RecorderSettings, holder: StateHolder) -> UploadManager:
     spool = UploadSpool(settings.data_dir / "spool", settings.database_path,
-                        settings.spool_max_bytes)
+                        settings.spool_max_bytes, fsync_interval=settings.fsync_interval)
 
     def config(token: str) -> StorageConfigurationData | None:
         found = holder.state.storage.get(token)

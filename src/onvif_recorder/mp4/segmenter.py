@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from onvif_recorder.mp4.events import Event, SpanClosed, SpanEndReason
 from onvif_recorder.mp4.init_segment import Brand, init_segment
@@ -92,9 +92,9 @@ class Segmenter:
         for track in tracks:
             self._route[track.track_id] = builder
 
-    def _limits(self, segment_duration: float | None = None) -> Limits:
+    def _limits(self) -> Limits:
         c = self.config
-        return Limits(segment_duration or c.segment_duration, c.span_duration,
+        return Limits(c.segment_duration, c.span_duration,
                       c.fragment_duration, c.max_gap, c.max_drift, c.max_lag,
                       c.producer_reference, c.format is Brand.MP4 or c.cmaf_mfra)
 
@@ -142,11 +142,11 @@ class Segmenter:
             builder.request_segment_cut()
 
     def set_segment_duration(self, seconds: float) -> None:
-        """Use ``seconds`` for segments from the next cut on (RC §5.24)."""
-        if seconds <= 0:
-            raise ValueError("segment duration must be positive")
+        """Use ``seconds`` for segments from the next cut on (RC §5.24), also in the
+        builders of CMAF tracks added later (they take their limits from ``config``)."""
+        self.config = replace(self.config, segment_duration=seconds)
         for builder in self._builders:
-            builder.limits = self._limits(seconds)
+            builder.limits = self._limits()
 
     @property
     def counters(self) -> Counters:

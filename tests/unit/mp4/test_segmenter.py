@@ -258,3 +258,18 @@ def test_unknown_track_is_counted() -> None:
     segmenter = Segmenter([video], SegmenterConfig(Brand.MP4, segment_duration=1.0))
     assert segmenter.push(replace(samples[0], track_id=9)) == []
     assert segmenter.counters.unknown_track == 1
+
+
+def test_new_segment_duration_reaches_cmaf_tracks_added_later() -> None:
+    """RC §5.24: an override applies to every track, also one whose span opens later."""
+    video, video_samples = media.h264_track(1)
+    audio, audio_samples = media.aac_track(2)
+    segmenter = Segmenter([video], SegmenterConfig(Brand.CMAF, segment_duration=60.0))
+    events = [e for s in video_samples[:5] for e in segmenter.push(s)]
+    segmenter.set_segment_duration(0.5)
+    events += segmenter.update_track(audio)
+    events += [e for s in audio_samples for e in segmenter.push(s)] + segmenter.close()
+    audio_span = next(s for s in collect(events) if s.opened.extension == "m4a")
+    seconds = [s.closed.duration / audio_span.opened.timescale
+               for s in audio_span.segments if s.closed]
+    assert len(seconds) > 2 and all(d == pytest.approx(0.5, abs=0.03) for d in seconds[:-1])

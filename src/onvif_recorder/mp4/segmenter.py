@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields, replace
 
 from onvif_recorder.mp4.events import Event, SpanClosed, SpanEndReason
 from onvif_recorder.mp4.init_segment import Brand, init_segment
-from onvif_recorder.mp4.model import Sample, TrackInfo, TrackKind
+from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
 from onvif_recorder.mp4.span_builder import Counters, Limits, SpanBuilder
 from onvif_recorder.mp4.user_data import JsonValue, segment_info_box
 
@@ -108,7 +108,7 @@ class Segmenter:
 
     # --- inputs ---------------------------------------------------------------------
 
-    def push(self, sample: Sample) -> list[Event]:
+    def push(self, sample: TrackSample) -> list[Event]:
         """Feed one sample; returns the events it completes (often none)."""
         builder = self._route.get(sample.track_id)
         if builder is None:

@@ -18,7 +18,7 @@ import av
 import pytest
 
 from onvif_recorder.mp4.init_segment import Brand
-from onvif_recorder.mp4.model import Sample, TrackInfo
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import SegmenterConfig
 from tests.unit.mp4 import media
 from tests.unit.mp4.collect import Span
@@ -89,7 +89,7 @@ def check_ffmpeg_clean(path: Path, maps: tuple[str, ...] = ("0:v?", "0:a?")) -> 
     assert done.stderr == ""
 
 
-def tracks_and_samples() -> tuple[list[TrackInfo], list[Sample]]:
+def tracks_and_samples() -> tuple[list[TrackInfo], list[TrackSample]]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
     meta, meta_samples = media.metadata_track(3)

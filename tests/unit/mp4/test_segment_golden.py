@@ -8,13 +8,13 @@ import pytest
 
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.inspect import dump
-from onvif_recorder.mp4.model import Sample, TrackInfo
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import SegmenterConfig
 from tests.unit.mp4 import media
 from tests.unit.mp4.golden import assert_golden
 from tests.unit.mp4.test_segmenter import record
 
-Maker = Callable[[], tuple[TrackInfo, list[Sample]]]
+Maker = Callable[[], tuple[TrackInfo, list[TrackSample]]]
 SINGLE: dict[str, Maker] = {
     "avc1": lambda: media.h264_track(1),
     "hvc1": lambda: media.h265_track(1),

@@ -6,16 +6,17 @@ from dataclasses import replace
 
 import pytest
 
+from onvif_recorder.media.h264 import AvcCodec
 from onvif_recorder.mp4.events import Event, SpanEndReason
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.inspect import find, find_all, read_boxes
-from onvif_recorder.mp4.model import AvcCodec, Sample, TrackInfo
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from tests.unit.mp4 import media
 from tests.unit.mp4.collect import Span, collect
 
 
-def record(tracks: list[TrackInfo], samples: list[Sample], config: SegmenterConfig,
+def record(tracks: list[TrackInfo], samples: list[TrackSample], config: SegmenterConfig,
            *, close: bool = True) -> list[Span]:
     segmenter = Segmenter(tracks, config)
     events: list[Event] = []
@@ -26,7 +27,7 @@ def record(tracks: list[TrackInfo], samples: list[Sample], config: SegmenterConf
     return collect(events)
 
 
-def av_streams() -> tuple[list[TrackInfo], list[Sample]]:
+def av_streams() -> tuple[list[TrackInfo], list[TrackSample]]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2, offset=0.01)
     meta, meta_samples = media.metadata_track(3)

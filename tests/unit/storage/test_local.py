@@ -12,7 +12,7 @@ import av
 import pytest
 
 from onvif_recorder.mp4.init_segment import Brand
-from onvif_recorder.mp4.model import Sample, TrackInfo
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.storage.local import PARTIAL, LocalStorage
@@ -32,7 +32,7 @@ def open_storage(data_dir: Path) -> LocalStorage:
     return LocalStorage(data_dir / "media", SegmentIndex(data_dir / "recorder.sqlite3"))
 
 
-def streams() -> tuple[list[TrackInfo], list[Sample]]:
+def streams() -> tuple[list[TrackInfo], list[TrackSample]]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
     return [video, audio], media.merge(video_samples, audio_samples)

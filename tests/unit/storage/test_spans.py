@@ -8,10 +8,13 @@ import re
 import pytest
 
 from onvif_recorder.codecs import h264, h265
+from onvif_recorder.media.g711 import G711Codec
+from onvif_recorder.media.h264 import AvcCodec
+from onvif_recorder.media.h265 import HevcCodec
 from onvif_recorder.mp4.events import Event, SegmentClosed, SpanClosed
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.inspect import dump_bytes, read_boxes
-from onvif_recorder.mp4.model import AvcCodec, G711Codec, HevcCodec, TrackInfo
+from onvif_recorder.mp4.model import TrackInfo
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.storage.object_key import KeyLayout, parse_key
 from onvif_recorder.storage.spans import (

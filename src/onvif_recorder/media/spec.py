@@ -55,12 +55,18 @@ class CodecSpec(Generic[ConfigT]):
     def codec_of(self, config: object) -> Codec | None:
         """``track_codec`` for a depacketizer's config; None if it is not this codec's or
         its parameter sets are incomplete or refused (the next configuration may do)."""
-        if not isinstance(config, self.config_type):
+        own = self._own(config)
+        if own is None:
             return None
         try:
-            return self.track_codec(config)
+            return self.track_codec(own)
         except ValueError:
             return None
 
     def description(self, config: object) -> str:
-        return self.describe(config) if isinstance(config, self.config_type) else ""
+        own = self._own(config)
+        return "" if own is None else self.describe(own)
+
+    def _own(self, config: object) -> ConfigT | None:
+        """The one type test of the table: configs are told apart by their class."""
+        return config if isinstance(config, self.config_type) else None

@@ -65,7 +65,7 @@ def segment_events(segment_seconds: float, count: int) -> list[Event]:
     samples = sorted([*looped(video_samples, video.clock_rate, loops),
                       *looped(audio_samples, audio.clock_rate, loops)],
                      key=lambda s: (s.utc, s.track_id))
-    config = SegmenterConfig(Brand.MP4, segment_duration=segment_seconds)
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=segment_seconds)
     segmenter = Segmenter([video, audio], config)
     events: list[Event] = []
     for sample in samples:

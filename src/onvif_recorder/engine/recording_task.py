@@ -242,7 +242,7 @@ class RecordingTask:
                  ("track_ids", track_ids_text(self._track_tokens())))
         target = self.plan.target
         brand = Brand.CMAF if target is not None and target.format == "CMAF" else Brand.MP4
-        config = SegmenterConfig(brand, self.plan.segment_duration,
+        config = SegmenterConfig(format=brand, segment_duration=self.plan.segment_duration,
                                  span_duration=target.span_duration if target else None,
                                  fragment_duration=self.settings.fragment_duration,
                                  extra_info=extra)

@@ -12,7 +12,7 @@ configuration changes, the other types cut at their next opportunity; for
 are in ``span_builder``; this module routes samples and applies recording-wide
 requests. Driving it::
 
-    seg = Segmenter(tracks, SegmenterConfig(Brand.CMAF, segment_duration=60.0))
+    seg = Segmenter(tracks, SegmenterConfig(format=Brand.CMAF, segment_duration=60.0))
     for event in seg.push(sample): ...     # write/upload per ``events``
     seg.update_track(new_track_info)        # when codec parameters change
     seg.discontinuity()                     # camera reconnected, stream restarted
@@ -36,7 +36,7 @@ MP4_EXTENSION = "mp4"
 _CASCADING = frozenset({SpanEndReason.SPAN_DURATION, SpanEndReason.CONFIGURATION})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SegmenterConfig:
     """Recording target parameters (RC §5.3.1) plus muxing limits, durations in seconds."""
 

@@ -44,7 +44,7 @@ def streams(draw: st.DrawFn) -> tuple[list[TrackSample], int]:
 def run(samples: list[TrackSample], fmt: Brand, segment: float) -> tuple[list[Span], Segmenter]:
     video, _ = media.h264_track(VIDEO)
     audio, _ = media.aac_track(AUDIO)
-    segmenter = Segmenter([video, audio], SegmenterConfig(fmt, segment_duration=segment,
+    segmenter = Segmenter([video, audio], SegmenterConfig(format=fmt, segment_duration=segment,
                                                           fragment_duration=0.5))
     events: list[Event] = []
     for sample in samples:

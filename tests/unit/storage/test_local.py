@@ -40,7 +40,7 @@ def streams() -> tuple[list[TrackInfo], list[TrackSample]]:
 
 def segmenter(tracks: list[TrackInfo]) -> Segmenter:
     info = (("recording", RECORDING), ("track_ids", track_ids_text(TOKENS)))
-    config = SegmenterConfig(Brand.MP4, segment_duration=1.0, fragment_duration=0.2,
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=1.0, fragment_duration=0.2,
                              extra_info=info)
     return Segmenter(tracks, config)
 

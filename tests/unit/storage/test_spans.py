@@ -61,7 +61,7 @@ def _segments(fmt: Brand) -> tuple[list[TrackInfo], list[Event]]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
     tracks = [video, audio]
-    segmenter = Segmenter(tracks, SegmenterConfig(fmt, segment_duration=1.0,
+    segmenter = Segmenter(tracks, SegmenterConfig(format=fmt, segment_duration=1.0,
                                                   fragment_duration=0.2))
     events: list[Event] = []
     for sample in media.merge(video_samples, audio_samples):

@@ -25,7 +25,7 @@ _BY_PAYLOAD_TYPE = {pt: name.lower() for spec in SPECS
 _BY_CONFIG_TYPE = {spec.config_type: spec for spec in SPECS}
 
 
-def encoding_name(encoding: str, payload_type: int | None = None) -> str:
+def _encoding_name(encoding: str, payload_type: int | None = None) -> str:
     """The lower-case rtpmap encoding, or the one a static payload type implies."""
     name = encoding.lower()
     if not name and payload_type is not None:
@@ -35,7 +35,7 @@ def encoding_name(encoding: str, payload_type: int | None = None) -> str:
 
 def by_encoding(encoding: str, payload_type: int | None = None) -> CodecSpec[Any] | None:
     """The codec an SDP media announces, or None if the recorder does not know it."""
-    return _BY_ENCODING.get(encoding_name(encoding, payload_type))
+    return _BY_ENCODING.get(_encoding_name(encoding, payload_type))
 
 
 def by_config(config: object) -> CodecSpec[Any] | None:
@@ -45,7 +45,7 @@ def by_config(config: object) -> CodecSpec[Any] | None:
 
 def fourcc(encoding: str, payload_type: int | None = None) -> str | None:
     """The sample entry type a stream of ``encoding`` is stored as, None if unknown."""
-    name = encoding_name(encoding, payload_type)
+    name = _encoding_name(encoding, payload_type)
     spec = _BY_ENCODING.get(name)
     return None if spec is None else spec.fourccs[name]
 
@@ -57,7 +57,7 @@ def create_depacketizer(encoding: str, clock_rate: int, fmtp: Mapping[str, str] 
     Raises ``UnsupportedCodec`` (with the reason) for an unknown codec or format
     parameters its depacketizer refuses.
     """
-    name = encoding_name(encoding, payload_type)
+    name = _encoding_name(encoding, payload_type)
     spec = _BY_ENCODING.get(name)
     if spec is None:
         raise UnsupportedCodec(f"no depacketizer for {encoding or payload_type}/{clock_rate}")

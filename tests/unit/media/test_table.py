@@ -146,3 +146,12 @@ def test_unknown_codecs_and_refused_parameters_are_skipped_with_a_reason() -> No
     body = session_description(replace(row, sdp=row.sdp.replace("config=1188", "config=f8")))
     chosen, skipped = select_media(parse_sdp(body, "rtsp://camera/stream"))
     assert chosen == [] and "AudioSpecificConfig" in skipped[0]
+
+
+def test_no_two_codecs_claim_the_same_encoding_config_or_payload_type() -> None:
+    encodings = [name for spec in table.SPECS for name in spec.fourccs]
+    payload_types = [pt for spec in table.SPECS for pt in spec.static_payload_types]
+    configs = [spec.config_type for spec in table.SPECS]
+    for keys in (encodings, payload_types, configs):
+        assert len(keys) == len(set(keys))
+    assert all(name == name.lower() for name in encodings)  # looked up lower-cased

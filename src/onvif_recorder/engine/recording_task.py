@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 
 class SampleSource(Protocol):
-    """What the ingest supervisor offers (``engine.supervisor.IngestSupervisor``)."""
+    """What the ingest supervisor offers (``engine.supervisor.ReceiverSupervisor``)."""
 
     def subscribe(self, token: str) -> SampleQueue: ...
 

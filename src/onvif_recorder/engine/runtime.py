@@ -15,9 +15,13 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from onvif_recorder.domain.storage import StorageConfigurationData
+from onvif_recorder.engine.receiver_supervisor import (
+    IngestMediaFlow,
+    ReceiverStates,
+    ReceiverSupervisor,
+)
 from onvif_recorder.engine.receiver_task import IngestConfig
-from onvif_recorder.engine.recorder import EngineSettings, RecordingEngine
-from onvif_recorder.engine.supervisor import IngestMediaFlow, IngestSupervisor, ReceiverStates
+from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
 from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.recording.plan import seconds
@@ -68,10 +72,10 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
 
     async def run(_: web.Application) -> AsyncIterator[None]:
         tracker.on_change = events.media_flow_changed
-        ingest = IngestSupervisor(holder, events, ingest_config, states=media.states)
+        ingest = ReceiverSupervisor(holder, events, ingest_config, states=media.states)
         storage = local_storage(settings)
         uploads = upload_manager(settings, holder)
-        engine = RecordingEngine(
+        engine = RecordingSupervisor(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
             Retention(storage, bus, settings.disk_reserve), uploads.spool)
         await uploads.start()

@@ -25,7 +25,6 @@ from onvif_recorder.service.arbitration import Arbitration, arbitrate
 from onvif_recorder.service.overrides import SegmentOverrides
 from onvif_recorder.service.state import RecorderState
 from onvif_recorder.storage.object_key import KeyLayout
-from onvif_recorder.storage.uploader import is_object_storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +90,7 @@ def key_part(text: str | None) -> str:
 def target_plan(recording: Recording, state: RecorderState | None) -> TargetPlan | None:
     target = recording.configuration.target
     storage = None if target is None or state is None else state.storage.get(target.storage)
-    if target is None or storage is None or not is_object_storage(storage.data):
+    if target is None or storage is None or not storage.data.is_object_storage:
         return None
     if target.encryption:  # B.8 is not built: never upload in clear what must be encrypted
         return None

@@ -48,7 +48,7 @@ class AacCodec:
     def sample_entry(self) -> bytes:
         """|mp4a| → |esds|"""
         channels = _CHANNELS.get(self.info.channel_configuration, 2)
-        return audio_sample_entry(b"mp4a", channels, self.info.sampling_frequency,
+        return audio_sample_entry(self.fourcc.encode(), channels, self.info.sampling_frequency,
                                   esds(self.config))
 
     def sample_data(self, units: Sequence[bytes]) -> bytes:
@@ -99,7 +99,7 @@ def _describe(config: AacConfig) -> str:
     return f"{info.sampling_frequency} Hz, {info.channel_configuration} channel(s)"
 
 
-SPEC = CodecSpec(name="AAC", fourccs={"mpeg4-generic": "mp4a"}, config_type=AacConfig,
+SPEC = CodecSpec(name="AAC", fourccs={"mpeg4-generic": AacCodec.fourcc}, config_type=AacConfig,
                  depacketizer=_depacketizer,
                  track_codec=lambda config: AacCodec.from_config(config.config),
                  describe=_describe)

@@ -55,7 +55,8 @@ class AvcCodec:
 
     def sample_entry(self) -> bytes:
         """|avc1| → |avcC|"""
-        return visual_sample_entry(b"avc1", self.info.width, self.info.height, avcc(self))
+        width, height = self.size
+        return visual_sample_entry(self.fourcc.encode(), width, height, avcc(self))
 
     def sample_data(self, units: Sequence[bytes]) -> bytes:
         return avc_sample(units)
@@ -118,5 +119,5 @@ def _describe(config: H264Config) -> str:
     return "" if config.info is None else f"{config.info.width}x{config.info.height}"
 
 
-SPEC = CodecSpec(name="H.264", fourccs={"h264": "avc1"}, config_type=H264Config,
+SPEC = CodecSpec(name="H.264", fourccs={"h264": AvcCodec.fourcc}, config_type=H264Config,
                  depacketizer=_depacketizer, track_codec=_track_codec, describe=_describe)

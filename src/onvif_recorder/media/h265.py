@@ -58,7 +58,8 @@ class HevcCodec:
 
     def sample_entry(self) -> bytes:
         """|hvc1| → |hvcC|"""
-        return visual_sample_entry(b"hvc1", self.info.width, self.info.height, hvcc(self))
+        width, height = self.size
+        return visual_sample_entry(self.fourcc.encode(), width, height, hvcc(self))
 
     def sample_data(self, units: Sequence[bytes]) -> bytes:
         return hevc_sample(units)
@@ -132,6 +133,6 @@ def _describe(config: H265Config) -> str:
     return "" if config.info is None else f"{config.info.width}x{config.info.height}"
 
 
-SPEC = CodecSpec(name="H.265", fourccs={"h265": "hvc1", "hevc": "hvc1"},
+SPEC = CodecSpec(name="H.265", fourccs=dict.fromkeys(("h265", "hevc"), HevcCodec.fourcc),
                  config_type=H265Config, depacketizer=_depacketizer,
                  track_codec=_track_codec, describe=_describe)

@@ -34,14 +34,13 @@ class MetadataCodec:
     schema_location: str = ""
 
     kind = TrackKind.METADATA
-    fourcc = "metx"
-    codec_string = "metx"
+    fourcc = codec_string = "metx"
     size = (0, 0)
     sample_rate = 0
 
     def sample_entry(self) -> bytes:
         """XMLMetaDataSampleEntry (§12.3.3.2): content_encoding, namespace, schema_location."""
-        return box(b"metx", sample_entry_header(), cstring(self.content_encoding),
+        return box(self.fourcc.encode(), sample_entry_header(), cstring(self.content_encoding),
                    cstring(self.namespace), cstring(self.schema_location))
 
     def sample_data(self, units: Sequence[bytes]) -> bytes:
@@ -60,6 +59,6 @@ def _track_codec(config: MetadataConfig) -> MetadataCodec:
     return MetadataCodec("exi" if ".exi." in config.encoding else "")
 
 
-SPEC = CodecSpec(name="ONVIF metadata", fourccs=dict.fromkeys(ENCODINGS, "metx"),
+SPEC = CodecSpec(name="ONVIF metadata", fourccs=dict.fromkeys(ENCODINGS, MetadataCodec.fourcc),
                  config_type=MetadataConfig, depacketizer=_depacketizer,
                  track_codec=_track_codec, describe=lambda config: "")

@@ -24,7 +24,7 @@ from onvif_recorder.recording.track_mapping import stream_fourcc, to_track_sampl
 from onvif_recorder.rtp.packet import RtpPacket
 from onvif_recorder.rtp.stream import RtpStream
 from onvif_recorder.rtsp.sdp import parse_sdp
-from tests.unit.mp4 import media
+from tests.unit.mp4 import media as clips
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,7 +48,7 @@ def _b64(unit: bytes) -> str:
 
 
 def _h264() -> Row:
-    first = media.h264_access_units()[0]
+    first = clips.h264_access_units()[0]
     idr = next(n for n in first if n[0] & 0x1F == 5)
     sprop = ",".join(_b64(units[0]) for units in avc_parameter_sets(first))
     return Row(sdp=f"m=video 0 RTP/AVP {{pt}}\r\na=rtpmap:{{pt}} H264/90000\r\n"
@@ -59,7 +59,7 @@ def _h264() -> Row:
 
 
 def _h265() -> Row:
-    first = media.h265_access_units()[0]
+    first = clips.h265_access_units()[0]
     idr = next(n for n in first if (n[0] >> 1) & 0x3F in (19, 20))
     vps, sps, pps = (_b64(units[0]) for units in hevc_parameter_sets(first))
     return Row(sdp=f"m=video 0 RTP/AVP {{pt}}\r\na=rtpmap:{{pt}} H265/90000\r\n"
@@ -70,7 +70,7 @@ def _h265() -> Row:
 
 
 def _aac() -> Row:
-    frame = media.aac_frames().frames[0]
+    frame = clips.aac_frames().frames[0]
     au_headers = (16).to_bytes(2, "big") + (len(frame) << 3).to_bytes(2, "big")
     return Row(sdp="m=audio 0 RTP/AVP {pt}\r\na=rtpmap:{pt} MPEG4-GENERIC/48000/1\r\n"
                    "a=fmtp:{pt} streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;"
@@ -96,9 +96,9 @@ ROWS: dict[str, Callable[[], Row]] = {
         sample=bytes(320), duration=160),
     "onvif metadata": lambda: Row(
         sdp="m=application 0 RTP/AVP {pt}\r\na=rtpmap:{pt} vnd.onvif.metadata/90000\r\n",
-        payload_type=107, payload=media.METADATA_XML, name="ONVIF metadata", fourcc="metx",
+        payload_type=107, payload=clips.METADATA_XML, name="ONVIF metadata", fourcc="metx",
         codecs="metx", entry="namespace='http://www.onvif.org/ver10/schema' schema_location=''",
-        sample=media.METADATA_XML, duration=None),
+        sample=clips.METADATA_XML, duration=None),
 }
 
 

@@ -38,7 +38,7 @@ from onvif_recorder.storage.object_key import (
     segment_key,
     span_end_key,
 )
-from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
+from onvif_recorder.storage.segment_index import Location, SegmentIndex, SegmentRow
 from onvif_recorder.storage.segment_scan import scan_segment
 
 PARTIAL = ".partial"
@@ -186,7 +186,7 @@ class LocalStorage:
             self._repair(partial, report)
         on_disk = {self._key(path): path for path in top.rglob("*")
                    if path.is_file() and _is_segment(path)}
-        report.forgotten = [r.key for r in self.index.segments(recording)
+        report.forgotten = [r.key for r in self.index.segments(recording, Location.LOCAL)
                             if r.key not in on_disk]
         self.index.delete(report.forgotten)
         for key, path in sorted(on_disk.items()):

@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from onvif_recorder.persistence.database import connect
+
 log = logging.getLogger(__name__)
 PARTIAL = ".partial"
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -98,19 +100,12 @@ def _entry(values: tuple[object, ...]) -> SpoolEntry:
                       str(prefix), str(postfix))
 
 
-def connect(database: Path | str) -> sqlite3.Connection:
-    connection = sqlite3.connect(str(database), isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA busy_timeout=5000")
-    connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives kill -9
-    return connection
-
-
 class UploadSpool:
     def __init__(self, root: Path, database: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
                  clock: Callable[[], float] = time.time) -> None:
         self.root = root
         self.max_bytes = max_bytes
-        self.connection = connect(database)
+        self.connection = connect(database)  # synchronous=FULL: persistence.database
         self._clock = clock
         self.listeners: list[Callable[[str], None]] = []
         """Called with the storage token after every enqueue (wakes its drainer)."""

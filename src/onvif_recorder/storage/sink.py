@@ -45,6 +45,11 @@ def codec_fourcc(codec: Codec) -> str:
     return "metx"
 
 
+def track_codecs(track_tokens: Mapping[int, str], tracks: Iterable[TrackInfo]) -> dict[str, str]:
+    """Track token → sample entry type: the ``codecs`` of a segment index row."""
+    return {track_tokens.get(t.track_id, str(t.track_id)): codec_fourcc(t.codec) for t in tracks}
+
+
 @dataclass(slots=True)
 class _SpanState:
     tracks: tuple[TrackInfo, ...]
@@ -79,8 +84,7 @@ class LocalSink:
         return done
 
     def codecs(self, tracks: Iterable[TrackInfo]) -> dict[str, str]:
-        return {self.track_tokens.get(t.track_id, str(t.track_id)): codec_fourcc(t.codec)
-                for t in tracks}
+        return track_codecs(self.track_tokens, tracks)
 
     def _open(self, event: SegmentOpened) -> None:
         span = self._spans[event.span_id]

@@ -109,6 +109,8 @@ class UploadSpool:
         self._clock = clock
         self.listeners: list[Callable[[str], None]] = []
         """Called with the storage token after every enqueue (wakes its drainer)."""
+        self.drop_listeners: list[Callable[[list[SpoolEntry]], None]] = []
+        """Called with the objects given up (never uploaded): their index rows go."""
         root.mkdir(parents=True, exist_ok=True)
 
     def close(self) -> None:
@@ -172,6 +174,12 @@ class UploadSpool:
         found = self.connection.execute("SELECT storage FROM uploads WHERE id = ?", (row,))
         value = found.fetchone()
         return "" if value is None else str(value[0])
+
+    def entry(self, storage: str, key: str) -> SpoolEntry | None:
+        found = self.connection.execute(
+            f"SELECT {_ENTRY} FROM uploads WHERE storage = ? AND key = ?", (storage, key))
+        values = found.fetchone()
+        return None if values is None else _entry(values)
 
     def building(self) -> list[SpoolEntry]:
         rows = self.connection.execute(f"SELECT {_ENTRY} FROM uploads WHERE ready = 0")
@@ -242,6 +250,8 @@ class UploadSpool:
             self._unlink(entry.path)
         if entries:
             log.warning("upload spool: dropped %d objects (%s)", len(entries), reason)
+            for listener in self.drop_listeners:
+                listener(entries)
 
     def _target(self, storage: str) -> None:
         self.connection.execute(

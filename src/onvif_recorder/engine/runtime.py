@@ -84,7 +84,7 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         uploads = upload_manager(settings, holder, storage.index)
         engine = RecordingEngine(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve), uploads.spool)
+            Retention(storage, bus, settings.disk_reserve), uploads.spool, bus)
         await uploads.start()
         await engine.start()
         await ingest.start()

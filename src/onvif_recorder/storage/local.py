@@ -17,6 +17,16 @@ Crash safety (RC Annex B.3: a finished segment is always readable):
 * ``recover()`` at start-up repairs each ``.partial`` with ``mp4.repair.repair_segment``
   (cut to the last complete fragment, ``mfra`` rebuilt, renamed, span end written), drops
   one that has no complete header, and reconciles the segment index with the files.
+
+Deletion (RC §5.5, §5.10; the engine's ``data_deletion`` decides when):
+``delete_recording_files`` removes a recording's directory; ``rewrite_without_track``
+rewrites a segment without one track (``mp4.track_removal``) as ``<key>.rewrite.tmp``,
+fsyncs it, renames it over the segment and fsyncs the directory, so until the new file
+is durable the old one stays; ``kill -9`` leaves either (a ``.tmp`` is removed at
+start-up and the deletion is redone). Both only touch files (they run off the event
+loop); the caller updates the index. Test-only hook: the environment variable
+``ONVIF_RECORDER_TEST_REWRITE_PAUSE`` (seconds) pauses between the fsync of the new
+file and its rename, so a test can ``kill -9`` a rewrite at that point.
 """
 
 from __future__ import annotations
@@ -24,12 +34,14 @@ from __future__ import annotations
 import calendar
 import contextlib
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from onvif_recorder.mp4.repair import repair_segment
+from onvif_recorder.mp4.track_removal import remove_track, track_ids
 from onvif_recorder.storage.object_key import (
     END_SUFFIX,
     KeyLayout,
@@ -42,6 +54,8 @@ from onvif_recorder.storage.segment_index import Location, SegmentIndex, Segment
 from onvif_recorder.storage.segment_scan import scan_segment
 
 PARTIAL = ".partial"
+REWRITE = ".rewrite.tmp"
+REWRITE_PAUSE_VARIABLE = "ONVIF_RECORDER_TEST_REWRITE_PAUSE"
 DEFAULT_FSYNC_INTERVAL = 5.0
 SPAN_END_TOLERANCE = 1.0
 
@@ -173,6 +187,41 @@ class LocalStorage:
                 candidate.unlink(missing_ok=True)
         _remove_empty_parents(path.parent, self.root)
 
+    # --- deletion (blocking file work: run it off the event loop) ---------------------
+
+    def recordings_on_disk(self) -> list[str]:
+        """Tokens of the recordings that have a directory here."""
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+
+    def delete_recording_files(self, recording: str) -> None:
+        """Remove every file of ``recording`` (segments, span ends, partial files)."""
+        shutil.rmtree(self.root / layout_for(recording).prefix, ignore_errors=True)
+
+    def rewrite_without_track(self, key: str, track: str) -> TrackRewrite:
+        """Rewrite segment ``key`` without the track whose token is ``track``."""
+        path = self.path_of(key)
+        data = path.read_bytes()
+        facts = scan_segment(data)
+        ids = track_ids(data)
+        if len(ids) != len(facts.tracks):
+            raise ValueError(f"{key}: tracks and recovery data disagree")
+        by_token = dict(zip(facts.tracks, ids, strict=True))
+        if track not in by_token:  # rewritten before a crash cut the index update
+            return TrackRewrite(facts.codecs, len(data))
+        result = remove_track(data, by_token[track])
+        if not result.remaining:
+            return TrackRewrite({}, 0)
+        temporary = path.with_name(path.name + REWRITE)
+        with open(temporary, "wb") as handle:
+            handle.write(result.data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _test_pause()
+        os.replace(temporary, path)
+        _fsync_directory(path.parent)
+        codecs = {token: codec for token, codec in facts.codecs.items() if token != track}
+        return TrackRewrite(codecs, len(result.data))
+
     # --- start-up -----------------------------------------------------------------
 
     def recover(self, recording: str | None = None) -> RecoveryReport:
@@ -238,6 +287,20 @@ class LocalStorage:
         self.index.put(SegmentRow(parsed.prefix, key, span, parsed.extension, facts.start_utc,
                                   facts.end_utc, path.stat().st_size, facts.tracks,
                                   facts.codecs, True))
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRewrite:
+    """What a segment holds after ``rewrite_without_track`` (no codecs: nothing left)."""
+
+    codecs: dict[str, str]
+    size: int
+
+
+def _test_pause() -> None:
+    pause = os.environ.get(REWRITE_PAUSE_VARIABLE)
+    if pause:
+        time.sleep(float(pause))
 
 
 def _completed(row: SegmentRow, end_utc: float, size: int) -> SegmentRow:

@@ -153,10 +153,16 @@ class SegmentIndex:
             args.append(location.value)
         return self._select(" AND ".join(where), *args)
 
-    def recordings(self) -> list[str]:
-        """Tokens of every recording that has rows."""
-        rows = self.connection.execute("SELECT DISTINCT recording FROM segments ORDER BY 1")
-        return [str(value) for (value,) in rows.fetchall()]
+    def recorded_tracks(self) -> dict[str, set[str]]:
+        """Per recording with rows, the track tokens its rows hold (start-up checks)."""
+        found: dict[str, set[str]] = {str(recording): set() for (recording,) in
+                                      self.connection.execute(
+                                          "SELECT DISTINCT recording FROM segments")}
+        rows = self.connection.execute(
+            "SELECT DISTINCT recording, json_each.value FROM segments, json_each(segments.tracks)")
+        for recording, track in rows.fetchall():
+            found.setdefault(str(recording), set()).add(str(track))
+        return found
 
     def with_track(self, recording: str, track: str) -> list[SegmentRow]:
         """Segments of ``recording`` that hold ``track``, in time order."""

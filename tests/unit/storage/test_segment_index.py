@@ -87,7 +87,7 @@ def test_with_track_retrack_and_delete_recording(index: SegmentIndex) -> None:
     assert changed.codecs == {"VIDEO001": "avc1"}
     assert keys(index.with_track(REC, "AUDIO001")) == ["b", "d", "e"]
     assert index.delete_recording(REC) == 5
-    assert index.recordings() == ["Recording_2"]
+    assert index.recorded_tracks() == {"Recording_2": {"VIDEO001", "AUDIO001"}}
 
 
 def test_schema_3_rows_become_local_rows(tmp_path: Path) -> None:

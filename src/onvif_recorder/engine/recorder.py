@@ -70,7 +70,7 @@ class RecordingEngine:
         """Upload spool of recordings with an object-storage Target (Annex B)."""
         self.tasks: dict[str, RecordingTask] = {}
         self.deleter = DataDeleter(storage, bus)
-        self._tracks = TrackSnapshot(holder.state)
+        self._tracks = TrackSnapshot(holder.state.recordings)
         self._deletions: list[DataDeletion] = []
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,7 +83,7 @@ class RecordingEngine:
         if report.repaired or report.dropped or report.forgotten:
             log.warning("local storage recovered: %d repaired, %d dropped, %d forgotten",
                         len(report.repaired), len(report.dropped), len(report.forgotten))
-        self._deletions += leftovers(recording_tracks(self.holder.state),
+        self._deletions += leftovers(recording_tracks(self.holder.state.recordings),
                                      self.storage.index.recorded_tracks(),
                                      self.storage.recordings_on_disk())
         self._loop = asyncio.get_running_loop()
@@ -105,7 +105,7 @@ class RecordingEngine:
     def _on_commit(self) -> None:
         # Diffed at once, in commit order: a track token deleted and created again
         # before the next reconcile still has its old data deleted.
-        self._deletions += self._tracks.observe(self.holder.state)
+        self._deletions += self._tracks.observe(self.holder.state.recordings)
         # Commits may come from another thread (tests drive services directly).
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake.set)

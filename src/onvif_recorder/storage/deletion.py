@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from onvif_recorder.service.state import RecorderState
+from onvif_recorder.domain.recording import Recording
 
 Tracks = Mapping[str, frozenset[str]]
 """Recording token → its track tokens."""
@@ -27,9 +27,9 @@ class DataDeletion:
     """Tracks whose data goes; None: the whole recording (it was deleted)."""
 
 
-def recording_tracks(state: RecorderState) -> dict[str, frozenset[str]]:
+def recording_tracks(recordings: Mapping[str, Recording]) -> dict[str, frozenset[str]]:
     return {token: frozenset(t.token for t in recording.tracks)
-            for token, recording in state.recordings.items()}
+            for token, recording in recordings.items()}
 
 
 def changes(before: Tracks, after: Tracks) -> list[DataDeletion]:
@@ -45,11 +45,11 @@ def changes(before: Tracks, after: Tracks) -> list[DataDeletion]:
 class TrackSnapshot:
     """The track set last seen; ``observe`` returns what each new state removed."""
 
-    def __init__(self, state: RecorderState) -> None:
-        self.tracks = recording_tracks(state)
+    def __init__(self, recordings: Mapping[str, Recording]) -> None:
+        self.tracks = recording_tracks(recordings)
 
-    def observe(self, state: RecorderState) -> list[DataDeletion]:
-        current = recording_tracks(state)
+    def observe(self, recordings: Mapping[str, Recording]) -> list[DataDeletion]:
+        current = recording_tracks(recordings)
         found = changes(self.tracks, current)
         self.tracks = current
         return found

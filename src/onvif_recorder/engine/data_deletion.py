@@ -117,7 +117,9 @@ class DataDeleter:
             result = await asyncio.to_thread(self.storage.rewrite_without_track,
                                              current.key, track)
         except FileNotFoundError:
-            self.storage.index.delete([current.key])  # the file went meanwhile
+            if self.storage.path_of(current.key).exists():
+                raise  # the new file was removed under the rewrite: retried later
+            self.storage.index.delete([current.key])  # the segment went meanwhile
             return False
         except ValueError as exc:  # not a segment this recorder can rewrite: keep it
             log.error("segment %s keeps track %s: %s", current.key, track, exc)

@@ -105,7 +105,7 @@ class RecordingTask:
         if target is None or self.spool is None:
             return LocalSink(self.storage, self.plan.recording, self._track_tokens())
         return ObjectSink(self.spool, self.plan.recording, target.storage, target.layout,
-                          self._track_tokens(), target.source or None)
+                          self._track_tokens(), target.source or None, self.storage.index)
 
     def _retarget(self, plan: RecordingPlan) -> None:
         """Target or override changed: new spans in the new place, or a segment cut."""

@@ -25,6 +25,11 @@ from onvif_recorder.storage.local import LocalStorage, OpenSegment
 from onvif_recorder.storage.segment_index import SegmentRow
 
 
+def track_codecs(track_tokens: Mapping[int, str], tracks: Iterable[TrackInfo]) -> dict[str, str]:
+    """Track token → sample entry type: the ``codecs`` of a segment index row."""
+    return {track_tokens.get(t.track_id, str(t.track_id)): t.codec.fourcc for t in tracks}
+
+
 @dataclass(slots=True)
 class _SpanState:
     tracks: tuple[TrackInfo, ...]
@@ -59,8 +64,7 @@ class LocalSink:
         return done
 
     def codecs(self, tracks: Iterable[TrackInfo]) -> dict[str, str]:
-        return {self.track_tokens.get(t.track_id, str(t.track_id)): t.codec.fourcc
-                for t in tracks}
+        return track_codecs(self.track_tokens, tracks)
 
     def _open(self, event: SegmentOpened) -> None:
         span = self._spans[event.span_id]

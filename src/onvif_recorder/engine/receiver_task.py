@@ -29,22 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from onvif_recorder.domain.receiver import (
-    ReceiverConfiguration,
-    ReceiverState,
-    StreamType,
-    TransportProtocol,
-)
+from onvif_recorder.domain.receiver import ReceiverConfiguration, ReceiverState
 from onvif_recorder.engine.backoff import Backoff, BackoffPolicy
 from onvif_recorder.engine.connection import ConnectionConfig, RtspConnection
-from onvif_recorder.engine.errors import (
-    RETRYABLE,
-    NoSupportedMedia,
-    Redirect,
-    UnsupportedTransport,
-)
+from onvif_recorder.engine.errors import RETRYABLE, NoSupportedMedia, Redirect
 from onvif_recorder.engine.media import MediaPipeline, select_media
 from onvif_recorder.engine.samples import SampleFanout, SessionEnded, SessionStarted
+from onvif_recorder.engine.transport_plan import delivery, tunnelled
 from onvif_recorder.rtp.stream import StreamStats
 from onvif_recorder.rtsp.auth import split_userinfo
 from onvif_recorder.rtsp.sdp import SessionDescription
@@ -86,17 +77,6 @@ def public_uri(uri: str) -> str:
         return split_userinfo(uri)[0]
     except ValueError:
         return _USERINFO.sub("", uri)
-
-
-def wants_udp(configuration: ReceiverConfiguration) -> bool:
-    """RTP/UDP or interleaved in RTSP (Receiver spec: both mandatory); the rest is refused."""
-    transport = configuration.transport
-    if configuration.stream is StreamType.RTP_MULTICAST:
-        raise UnsupportedTransport("RTP multicast is not supported")
-    if transport.protocol is TransportProtocol.HTTP or transport.tunnel is not None:
-        raise UnsupportedTransport("RTSP over HTTP tunnelling is not supported")
-    # TCP is taken to mean RTP over the RTSP connection, as clients that set it intend.
-    return transport.protocol is TransportProtocol.UDP
 
 
 class ReceiverTask:
@@ -171,13 +151,13 @@ class ReceiverTask:
 
     async def _attempt(self, connected_at: list[float]) -> BaseException | None:
         """One connection, from TCP connect to its end; appends the time it was Connected."""
-        udp = wants_udp(self.configuration)
+        how = delivery(self.configuration)
         connection, description = await self._connect()
         self._connection = connection
         try:
             pipeline = self._pipeline(description)
             media = sorted(pipeline.streams)
-            await connection.play(media, udp, pipeline)
+            await connection.play(media, how, pipeline)
             self.stats.streams = {i: s.stats for i, s in pipeline.streams.items()}
             connected_at.append(asyncio.get_running_loop().time())
             self.stats.sessions += 1
@@ -193,8 +173,10 @@ class ReceiverTask:
     async def _connect(self) -> tuple[RtspConnection, SessionDescription]:
         """OPTIONS and DESCRIBE, following redirects (their number is capped by the session)."""
         uri, redirects = self.configuration.media_uri, 0
+        tunnel = tunnelled(self.configuration)
         while True:
-            connection = await RtspConnection.open(uri, None, self.config.connection, redirects)
+            connection = await RtspConnection.open(uri, None, self.config.connection, redirects,
+                                                   tunnel)
             self._connection = connection
             try:
                 return connection, await connection.describe()

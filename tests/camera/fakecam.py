@@ -6,8 +6,9 @@ import gi. Usage:
 
     /usr/bin/python3 fakecam.py [--port 0] [--user U --password P] [--clip FILE.mp4]
                                 [--tls-cert CERT.pem --tls-key KEY.pem]
+                                [--address 127.0.0.1] [--multicast-iface lo]
 
-Prints ``READY rtsp://127.0.0.1:PORT`` (``rtsps://`` with --tls-cert) once listening and
+Prints ``READY rtsp://ADDRESS:PORT`` (``rtsps://`` with --tls-cert) once listening and
 runs until SIGTERM; then one line ``REQUEST TEARDOWN /mount`` for every TEARDOWN a client
 sends (tests observe it). Every mount is also reachable tunnelled over HTTP (the
 QuickTime GET/POST pair) on the same port: gst-rtsp-server accepts it on any connection.
@@ -21,7 +22,9 @@ Mounts:
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
   /mcast     /h264 offered only as RTP multicast (groups 239.255.42.1-10, ports 5000-5098,
-             TTL 1, sent on the loopback interface); one group for all its clients
+             TTL 1, sent on --multicast-iface); one group for all its clients. The server
+             binds the group's ports without SO_REUSEADDR, so a receiver on the same host
+             (network namespace) cannot bind them: tests run this camera in its own one.
 """
 
 import argparse
@@ -153,15 +156,14 @@ def on_client(_server, client):
     client.connect("teardown-request", on_teardown)
 
 
-def multicast_factory():
-    """The /mcast factory: multicast only, addresses from a pool on the loopback interface
-    (the test host may have no other multicast route)."""
+def multicast_factory(interface):
+    """The /mcast factory: multicast only, addresses from a pool, sent on ``interface``."""
     pool = GstRtspServer.RTSPAddressPool()
     pool.add_range("239.255.42.1", "239.255.42.10", 5000, 5098, 1)
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_address_pool(pool)
     factory.set_protocols(GstRtsp.RTSPLowerTrans.UDP_MCAST)
-    factory.set_multicast_iface("lo")
+    factory.set_multicast_iface(interface)
     return factory
 
 
@@ -198,6 +200,8 @@ def main():
     parser.add_argument("--clip")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--multicast-iface", default="lo")
     args = parser.parse_args()
     units = load_clip(args.clip) if args.clip else []
 
@@ -222,12 +226,13 @@ def main():
     if units:
         mounts["/file"] = CLIP
     server = GstRtspServer.RTSPServer(service=args.port)
-    server.set_address("127.0.0.1")
+    server.set_address(args.address)
     auth, permissions = make_auth(args)
     if auth is not None:
         server.set_auth(auth)
     for path, launch in mounts.items():
-        factory = multicast_factory() if path == "/mcast" else GstRtspServer.RTSPMediaFactory()
+        factory = (multicast_factory(args.multicast_iface) if path == "/mcast"
+                   else GstRtspServer.RTSPMediaFactory())
         factory.set_launch(f"( {launch} )")
         factory.set_shared(True)
         factory.connect("media-configure", on_configure)
@@ -237,7 +242,7 @@ def main():
     server.connect("client-connected", on_client)
     server.attach(None)
     scheme = "rtsps" if args.tls_cert else "rtsp"
-    print(f"READY {scheme}://127.0.0.1:{server.get_bound_port()}", flush=True)
+    print(f"READY {scheme}://{args.address}:{server.get_bound_port()}", flush=True)
     GLib.MainLoop().run()
 
 

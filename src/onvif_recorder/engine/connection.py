@@ -111,7 +111,7 @@ class RtspConnection(asyncio.Protocol):
         except ValueError as exc:
             raise rtsp_errors.LocalProtocolError(f"{url!r} is not a URL: {exc}") from exc
         target = endpoint(bare, tunnel)
-        session = ClientSession(target.request_url, credentials=credentials or url_credentials,
+        session = ClientSession(bare, credentials=credentials or url_credentials,
                                 config=config.session, redirect_count=redirect_count)
         connection = cls(session, config)
         loop = connection._loop

@@ -1,33 +1,27 @@
 """How to reach a camera: from a MediaUri and a StreamSetup to sockets to open (pure).
 
-Schemes (RFC 2326 §3.2, IANA): ``rtsp://`` is RTSP over TCP (port 554), ``rtsps://``
-RTSP over TLS (port 322); ``http://`` and ``https://`` are RTSP tunnelled over HTTP(S)
-(ports 80 and 443). StreamSetup (Receiver spec, tt:StreamSetup, tt:Transport):
+Schemes (RFC 2326 §3.2, IANA; the receiver service accepts no others): ``rtsp://`` is
+RTSP over TCP (port 554), ``rtsps://`` RTSP over TLS (port 322), tunnelled or not. StreamSetup (Receiver spec, tt:StreamSetup, tt:Transport):
 
 * ``RTP-Multicast`` - RTP/UDP multicast, the group and ports the server names in SETUP;
 * ``UDP`` - RTP/UDP unicast;
 * ``RTSP`` or ``TCP`` - RTP interleaved in the RTSP connection (RFC 2326 §10.12);
   ``TCP`` is taken to mean the same, as clients that set it intend;
 * ``HTTP``, or any protocol with a ``Tunnel`` of ``HTTP`` - RTSP tunnelled over HTTP
-  (ONVIF Streaming §5.1.1.4), RTP interleaved in it; also implied by an http(s) URI.
-
-Inside a tunnel the RTSP requests name the stream with the ``rtsp``/``rtsps`` scheme and
-an explicit port, as Live555 and GStreamer clients do; the MediaUri itself is kept as the
-client wrote it.
+  (ONVIF Streaming §5.1.1.4) to the URI's host and port, RTP interleaved in it (over TLS
+  for ``rtsps://``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from onvif_recorder.domain.receiver import ReceiverConfiguration, StreamType, TransportProtocol
 from onvif_recorder.engine.errors import UnsupportedTransport
 
-DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
-_TLS_SCHEMES = frozenset({"rtsps", "https"})
-_HTTP_SCHEMES = frozenset({"http", "https"})
+DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322}
 
 
 class Delivery(Enum):
@@ -40,13 +34,12 @@ class Delivery(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """Where to connect for one URL and how; ``request_url`` is what RTSP requests name."""
+    """Where to connect for one URL, and how."""
 
     host: str
     port: int
     tls: bool
     tunnel: bool
-    request_url: str
     path: str
     """Path and query for the HTTP tunnel's GET and POST."""
 
@@ -71,12 +64,10 @@ def delivery(configuration: ReceiverConfiguration) -> Delivery:
 
 
 def tunnelled(configuration: ReceiverConfiguration) -> bool:
-    """True when the StreamSetup or the URI's scheme asks for RTSP over HTTP."""
+    """True when the StreamSetup asks for RTSP over HTTP."""
     transport = configuration.transport
-    if TransportProtocol.HTTP in (transport.protocol,
-                                  transport.tunnel and transport.tunnel.protocol):
-        return True
-    return urlsplit(configuration.media_uri).scheme.lower() in _HTTP_SCHEMES
+    return TransportProtocol.HTTP in (transport.protocol,
+                                      transport.tunnel and transport.tunnel.protocol)
 
 
 def endpoint(url: str, tunnel: bool) -> Endpoint:
@@ -84,20 +75,13 @@ def endpoint(url: str, tunnel: bool) -> Endpoint:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise UnsupportedTransport(f"{parts.scheme}:// is not supported "
-                                   "(rtsp, rtsps, http and https are)")
+        raise UnsupportedTransport(f"{parts.scheme}:// is not supported, only rtsp:// "
+                                   "and rtsps://")
     if not parts.hostname:
         raise UnsupportedTransport(f"{url!r} names no host")
     try:
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError as exc:
         raise UnsupportedTransport(f"{url!r} has an invalid port") from exc
-    tls = scheme in _TLS_SCHEMES
-    tunnel = tunnel or scheme in _HTTP_SCHEMES
-    request_url = url
-    if scheme in _HTTP_SCHEMES:
-        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-        request_url = urlunsplit(("rtsps" if tls else "rtsp", f"{host}:{port}", parts.path,
-                                  parts.query, ""))
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Endpoint(parts.hostname, port, tls, tunnel, request_url, path)
+    return Endpoint(parts.hostname, port, scheme == "rtsps", tunnel, path)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,10 @@ from aiohttp import web
 
 from onvif_recorder import __version__
 from onvif_recorder.app import build_app, build_services
+from onvif_recorder.engine.connection import ConnectionConfig
+from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
+from onvif_recorder.engine.tls import TlsPolicy, parse_pin
 from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.probe import probe
 from onvif_recorder.settings import RecorderSettings
@@ -28,6 +32,23 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def parse_ca_file(text: str) -> str:
+    """A PEM file of CA certificates, loaded once now so a bad one stops the start."""
+    try:
+        ssl.create_default_context(cafile=text)
+    except (OSError, ssl.SSLError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"cannot load CA certificates from {text!r}: {exc}") from None
+    return text
+
+
+def parse_camera_pin(text: str) -> tuple[str, str]:
+    try:
+        return parse_pin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +91,16 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
         "--segment-duration", type=float, default=10.0, metavar="SECONDS",
         help="segment length of recordings without a Target (default: 10)",
     )
+    serve.add_argument(
+        "--camera-ca", type=parse_ca_file, metavar="FILE",
+        help="PEM CA certificates trusted for rtsps:// cameras besides the system store",
+    )
+    serve.add_argument(
+        "--camera-fingerprint", type=parse_camera_pin, action="append", default=[],
+        metavar="HOST[:PORT]=SHA256",
+        help="accept exactly this certificate (SHA-256 of its DER) from that camera "
+        "instead of checking its chain and name; repeatable",
+    )
     serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, …")
 
 
@@ -100,8 +131,10 @@ def serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     app = build_app(settings, services)
+    tls = TlsPolicy(ca_file=args.camera_ca, pins=tuple(args.camera_fingerprint))
+    ingest = IngestConfig(ConnectionConfig(tls=tls))
     app.cleanup_ctx.append(engine_context(
-        settings, services.holder, services.events, services.engine, media))
+        settings, services.holder, services.events, services.engine, media, ingest))
     print(
         f"onvif-recorder {__version__}: device service at "
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",

@@ -1,5 +1,5 @@
 """The receiver transports beyond RTP/UDP and interleaved RTSP, against the real camera:
-RTSP tunnelled over HTTP (ONVIF Streaming §5.1.1.4, mandatory in the Receiver spec), RTP
+RTSP tunnelled over HTTP (ONVIF Streaming "RTP/RTSP/HTTP/TCP", mandatory in the Receiver spec), RTP
 multicast (the camera's address pool; the camera runs in a network namespace behind a veth
 pair, as on a LAN) and RTSPS (a test CA).
 

@@ -50,8 +50,9 @@ class TlsPolicy:
 
     def pin_for(self, host: str, port: int) -> str | None:
         host = host.lower()
-        exact = dict(self.pins)
-        return exact.get(f"{host}:{port}") or exact.get(host)
+        bracketed = f"[{host}]" if ":" in host else host  # an IPv6 address as in a URI
+        pins = dict(self.pins)
+        return pins.get(f"{bracketed}:{port}") or pins.get(bracketed) or pins.get(host)
 
     def context(self, host: str, port: int) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=self.ca_file)

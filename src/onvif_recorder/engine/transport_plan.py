@@ -1,15 +1,17 @@
 """How to reach a camera: from a MediaUri and a StreamSetup to sockets to open (pure).
 
 Schemes (RFC 2326 §3.2, IANA; the receiver service accepts no others): ``rtsp://`` is
-RTSP over TCP (port 554), ``rtsps://`` RTSP over TLS (port 322), tunnelled or not. StreamSetup (Receiver spec, tt:StreamSetup, tt:Transport):
+RTSP over TCP (port 554), ``rtsps://`` RTSP over TLS (port 322), tunnelled or not.
+StreamSetup (Receiver spec, tt:StreamSetup, tt:Transport):
 
 * ``RTP-Multicast`` - RTP/UDP multicast, the group and ports the server names in SETUP;
 * ``UDP`` - RTP/UDP unicast;
 * ``RTSP`` or ``TCP`` - RTP interleaved in the RTSP connection (RFC 2326 §10.12);
   ``TCP`` is taken to mean the same, as clients that set it intend;
 * ``HTTP``, or any protocol with a ``Tunnel`` of ``HTTP`` - RTSP tunnelled over HTTP
-  (ONVIF Streaming §5.1.1.4) to the URI's host and port, RTP interleaved in it (over TLS
-  for ``rtsps://``).
+  (ONVIF Streaming "RTP/RTSP/HTTP/TCP", "RTSP over HTTP") to the URI's host and port
+  (cameras often tunnel on their HTTP port: ``rtsp://camera:80/...``), RTP interleaved in
+  it; over TLS for ``rtsps://`` (RTP/RTSP/HTTPS/TCP).
 """
 
 from __future__ import annotations

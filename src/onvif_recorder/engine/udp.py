@@ -8,13 +8,14 @@ and nothing is exposed on other interfaces. Datagrams from any host but the serv
 counted and dropped (RFC 2326 §12.39 ``source``; an RTP port is otherwise open to
 spoofed media).
 
-Multicast (RFC 2326 §12.39 ``multicast``, ONVIF Streaming §5.1.3): the server names the
-group and the port pair in its SETUP answer; both sockets are bound to the group address
-and those ports with SO_REUSEADDR and SO_REUSEPORT, so several receivers of one group
-(here or in other programs) each get every datagram, and join the group on the interface
-of the RTSP connection (IP_ADD_MEMBERSHIP with that interface's address, or
-IPV6_JOIN_GROUP with its index). Closing the sockets leaves the group. Datagrams from
-hosts other than the server (or the ``source`` it names) are dropped as for unicast.
+Multicast (RFC 2326 §12.39 ``multicast``, ONVIF Streaming "Multicast streaming"): the
+server names the group and the port pair in its SETUP answer. Both sockets are bound to
+the group address and those ports with SO_REUSEADDR and SO_REUSEPORT, so several
+receivers of one group (here or in other programs) each get every datagram, and join
+the group on the interface of the RTSP connection (IP_ADD_MEMBERSHIP with its address;
+for IPv6, IPV6_JOIN_GROUP on the kernel's choice of interface). Closing the sockets
+leaves the group. Datagrams from hosts other than the server (or the ``source`` it
+names) are dropped as for unicast.
 
 Each socket is watched with ``loop.add_reader`` and, when readable, drained of up to
 ``BATCH`` datagrams at once. A camera sends a picture as a burst of packets; asyncio's

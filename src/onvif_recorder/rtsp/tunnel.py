@@ -1,6 +1,6 @@
 """RTSP tunnelled over HTTP (Apple's QuickTime scheme, as Live555 and GStreamer do it).
 
-ONVIF Streaming §5.1.1.4 ("RTP/RTSP/HTTP/TCP") and the Receiver spec (StreamSetup
+ONVIF Streaming "RTP/RTSP/HTTP/TCP" and the Receiver spec (StreamSetup
 Transport ``HTTP``) ask for it. The client opens two HTTP connections to the server that
 carry one RTSP session, tied together by the same ``x-sessioncookie``:
 

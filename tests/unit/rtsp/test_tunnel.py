@@ -1,4 +1,4 @@
-"""RTSP over HTTP tunnelling, sans-IO (ONVIF Streaming §5.1.1.4; QuickTime's scheme)."""
+"""RTSP over HTTP tunnelling, sans-IO (ONVIF Streaming "RTP/RTSP/HTTP/TCP"; QuickTime's scheme)."""
 
 from __future__ import annotations
 

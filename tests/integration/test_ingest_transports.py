@@ -80,6 +80,7 @@ def unicast(protocol: str, tunnel: str | None = None) -> dict[str, Any]:
 def test_rtsp_over_http_records(tmp_path: Path, setup: dict[str, Any]) -> None:
     with Camera() as camera:
         assert_decodes(record(tmp_path / "data", camera.url("/h264"), setup))
+        assert camera.wait_for_request("TEARDOWN /h264")  # through the tunnel's POST
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from onvif_recorder.engine.dial import dial
-from onvif_recorder.engine.errors import EndedByServer, MediaTimeout, Redirect
+from onvif_recorder.engine.errors import EndedByServer, MediaTimeout, Redirect, forget_tracebacks
 from onvif_recorder.engine.tls import TlsPolicy
 from onvif_recorder.engine.transport_plan import Delivery, endpoint
 from onvif_recorder.engine.udp import UdpPair, UdpStats, bind_multicast, bind_pair
@@ -115,9 +115,10 @@ class RtspConnection(asyncio.Protocol):
                                 config=config.session, redirect_count=redirect_count)
         connection = cls(session, config)
         loop = connection._loop
-        connection._transport = await dial(connection, target, config.tls,
-                                           config.session.user_agent, config.connect_timeout)
+        await dial(connection, target, config.tls, config.session.user_agent,
+                   config.connect_timeout)  # connection_made has set _transport
         try:
+            connection._check_open()  # the server may have sent garbage or closed at once
             session.start(loop.time())
         except BaseException:
             connection.close()
@@ -383,6 +384,8 @@ class RtspConnection(asyncio.Protocol):
     def _finish(self, error: BaseException | None) -> None:
         if self.finished:
             return
+        if error is not None:
+            forget_tracebacks(error)  # they would hold this connection's frames: a cycle
         self._closed.set_result(error)
         self._control.put_nowait(error or rtsp_errors.ConnectionClosedByPeer("closed"))
         for timer in self._timers.values():
@@ -390,5 +393,10 @@ class RtspConnection(asyncio.Protocol):
         self._timers.clear()
         for pair in self._pairs.values():
             pair.close()
+        # Nothing of a finished connection may point back at it (the pairs' deliver, the
+        # handler): it must be freed by reference counting alone, not wait for the GC.
+        self._pairs.clear()
+        self._rtcp_routes.clear()
+        self._handler = None
         if self._transport is not None:
             self._transport.close()  # writes what is buffered (a TEARDOWN) first

@@ -32,7 +32,12 @@ from typing import Protocol
 from onvif_recorder.domain.receiver import ReceiverConfiguration, ReceiverState
 from onvif_recorder.engine.backoff import Backoff, BackoffPolicy
 from onvif_recorder.engine.connection import ConnectionConfig, RtspConnection
-from onvif_recorder.engine.errors import RETRYABLE, NoSupportedMedia, Redirect
+from onvif_recorder.engine.errors import (
+    RETRYABLE,
+    NoSupportedMedia,
+    Redirect,
+    forget_tracebacks,
+)
 from onvif_recorder.engine.media import MediaPipeline, select_media
 from onvif_recorder.engine.samples import SampleFanout, SessionEnded, SessionStarted
 from onvif_recorder.engine.transport_plan import delivery, tunnelled
@@ -140,12 +145,12 @@ class ReceiverTask:
             self.stats.attempts += 1
             connected_at: list[float] = []
             try:
-                error = await self._attempt(connected_at)
+                error = _describe(await self._attempt(connected_at))
             except RETRYABLE as exc:
-                error = exc
+                error = _describe(exc)
             if self._stopping:
                 return
-            self._failed(bool(connected_at), _describe(error))
+            self._failed(bool(connected_at), error)
             connected_for = loop.time() - connected_at[0] if connected_at else None
             await asyncio.sleep(self._backoff.next_delay(connected_for))
 
@@ -220,6 +225,11 @@ class ReceiverTask:
 
 
 def _describe(error: BaseException | None) -> str:
+    """The reason for logs and stats. The error itself is not kept: its traceback holds the
+    frames of the attempt, whose connection holds the error again (a reference cycle that
+    only the cyclic GC would free, so a camera failing for a week would pile attempts
+    up between collections); its tracebacks are cleared here to free it at once."""
     if error is None:
         return "the server ended the session"
+    forget_tracebacks(error)
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -38,10 +38,10 @@ from onvif_recorder.domain.receiver import (
     Transport,
     TransportProtocol,
 )
-from onvif_recorder.engine.backoff import BackoffPolicy
 from onvif_recorder.engine.connection import RtspConnection
 from onvif_recorder.engine.receiver_task import IngestConfig, ReceiverTask
 from onvif_recorder.engine.samples import SampleFanout
+from onvif_recorder.ingest.backoff import BackoffPolicy
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
 from tests.camera import Camera
 from tests.integration.ingest_support import QUICK

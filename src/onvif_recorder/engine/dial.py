@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import ssl
 
-from onvif_recorder.engine.tls import TlsPolicy, check_pin, refused
-from onvif_recorder.engine.transport_plan import Endpoint
 from onvif_recorder.engine.tunnel import open_tunnel
+from onvif_recorder.ingest.tls import TlsPolicy, check_pin, refused
+from onvif_recorder.ingest.transport_plan import Endpoint
 
 
 async def dial(protocol: asyncio.Protocol, endpoint: Endpoint, policy: TlsPolicy,

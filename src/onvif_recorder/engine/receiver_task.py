@@ -30,17 +30,18 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from onvif_recorder.domain.receiver import ReceiverConfiguration, ReceiverState
-from onvif_recorder.engine.backoff import Backoff, BackoffPolicy
 from onvif_recorder.engine.connection import ConnectionConfig, RtspConnection
-from onvif_recorder.engine.errors import (
+from onvif_recorder.engine.samples import SampleFanout
+from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
+from onvif_recorder.ingest.errors import (
     RETRYABLE,
     NoSupportedMedia,
     Redirect,
     forget_tracebacks,
 )
-from onvif_recorder.engine.media import MediaPipeline, select_media
-from onvif_recorder.engine.samples import SampleFanout, SessionEnded, SessionStarted
-from onvif_recorder.engine.transport_plan import delivery, tunnelled
+from onvif_recorder.ingest.items import SessionEnded, SessionStarted
+from onvif_recorder.ingest.media import MediaPipeline, select_media
+from onvif_recorder.ingest.transport_plan import delivery, tunnelled
 from onvif_recorder.rtp.stream import StreamStats
 from onvif_recorder.rtsp.auth import split_userinfo
 from onvif_recorder.rtsp.sdp import SessionDescription

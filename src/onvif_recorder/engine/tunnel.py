@@ -14,7 +14,7 @@ import asyncio
 import ssl
 from typing import Any
 
-from onvif_recorder.engine.transport_plan import Endpoint
+from onvif_recorder.ingest.transport_plan import Endpoint
 from onvif_recorder.rtsp import errors as rtsp_errors
 from onvif_recorder.rtsp.tunnel import TunnelRequests, TunnelResponse, encode
 

@@ -16,7 +16,7 @@ import hashlib
 import ssl
 from dataclasses import dataclass
 
-from onvif_recorder.engine.errors import IngestError
+from onvif_recorder.ingest.errors import IngestError
 
 _HEX = frozenset("0123456789abcdef")
 

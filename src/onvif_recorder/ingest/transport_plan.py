@@ -21,7 +21,7 @@ from enum import Enum
 from urllib.parse import urlsplit
 
 from onvif_recorder.domain.receiver import ReceiverConfiguration, StreamType, TransportProtocol
-from onvif_recorder.engine.errors import UnsupportedTransport
+from onvif_recorder.ingest.errors import UnsupportedTransport
 
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322}
 

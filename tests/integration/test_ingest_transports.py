@@ -166,12 +166,14 @@ def test_several_receivers_share_one_group_and_leave_it(
 # --- RTSPS: which certificates are accepted ------------------------------------------------
 
 
-async def first_outcome(uri: str, policy: TlsPolicy) -> tuple[ReceiverState, str | None, int]:
+async def first_outcome(uri: str, policy: TlsPolicy,
+                        protocol: TransportProtocol = TransportProtocol.RTSP
+                        ) -> tuple[ReceiverState, str | None, int]:
     events = RecordedEvents()
     config = IngestConfig(replace(QUICK.connection, tls=policy), QUICK.backoff)
     task = ReceiverTask("tls", ReceiverConfiguration(
         ReceiverMode.ALWAYS_CONNECT, uri, StreamType.RTP_UNICAST,
-        Transport(TransportProtocol.RTSP)), events, SampleFanout(), config)
+        Transport(protocol)), events, SampleFanout(), config)
     task.start()
     await asyncio.wait_for(_settled(events), 10)
     state = task.state
@@ -223,18 +225,24 @@ def test_certificate_for_another_host_is_refused(tls_camera: CameraAndCerts) -> 
     assert error is not None and "CertificateRefused" in error and "mismatch" in error
 
 
+TUNNELLED_OR_NOT = pytest.mark.parametrize(
+    "protocol", [TransportProtocol.RTSP, TransportProtocol.HTTP], ids=["RTSPS", "HTTPS-tunnel"])
+
+
+@TUNNELLED_OR_NOT
 def test_pinned_fingerprint_accepts_a_certificate_no_ca_vouches_for(
-        tls_camera: CameraAndCerts) -> None:
+        tls_camera: CameraAndCerts, protocol: TransportProtocol) -> None:
     camera, issued, _ = tls_camera
     pinned = TlsPolicy(pins=((f"127.0.0.1:{camera.port}", issued.fingerprint),))
-    state, error, _ = asyncio.run(first_outcome(camera.url("/h264"), pinned))
+    state, error, _ = asyncio.run(first_outcome(camera.url("/h264"), pinned, protocol))
     assert (state, error) == (ReceiverState.CONNECTED, None)
 
 
-def test_wrong_pin_is_refused(tls_camera: CameraAndCerts) -> None:
+@TUNNELLED_OR_NOT
+def test_wrong_pin_is_refused(tls_camera: CameraAndCerts, protocol: TransportProtocol) -> None:
     camera, issued, stranger = tls_camera
     pinned = TlsPolicy(ca_file=str(issued.ca), pins=(("127.0.0.1", stranger.fingerprint),))
-    state, error, failures = asyncio.run(first_outcome(camera.url("/h264"), pinned))
+    state, error, failures = asyncio.run(first_outcome(camera.url("/h264"), pinned, protocol))
     assert state is ReceiverState.NOT_CONNECTED and failures == 1
     assert error == (f"CertificateRefused: the certificate of 127.0.0.1:{camera.port} has "
                      f"SHA-256 fingerprint {issued.fingerprint}, not the configured "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 from onvif_recorder.ingest.transport_plan import Endpoint
@@ -113,8 +114,10 @@ class TunnelTransport(asyncio.Transport):
 
 
 async def open_tunnel(target: asyncio.Protocol, endpoint: Endpoint,
-                      context: ssl.SSLContext | None, user_agent: str) -> TunnelTransport:
-    """Open both connections of the tunnel and attach ``target`` to it."""
+                      context: ssl.SSLContext | None, user_agent: str,
+                      check: Callable[[asyncio.Transport], None]) -> TunnelTransport:
+    """Open both connections of the tunnel and attach ``target`` to it; ``check`` sees each
+    connection once it is up (the TLS pin check: each is a TLS session of its own)."""
     loop = asyncio.get_running_loop()
     requests = TunnelRequests(endpoint.path, endpoint.authority, user_agent)
     server_hostname = endpoint.host if context is not None else None
@@ -122,11 +125,19 @@ async def open_tunnel(target: asyncio.Protocol, endpoint: Endpoint,
     get, _ = await loop.create_connection(lambda: get_side, endpoint.host, endpoint.port,
                                           ssl=context, server_hostname=server_hostname)
     try:
+        check(get)
         get.write(requests.get())
         await get_side.answered
         post, _ = await loop.create_connection(_PostSide, endpoint.host, endpoint.port,
                                                ssl=context, server_hostname=server_hostname)
     except BaseException:
+        get_side.answered.cancel()  # nobody will read why the GET side ends now
+        get.close()
+        raise
+    try:
+        check(post)
+    except BaseException:
+        post.close()
         get.close()
         raise
     post.write(requests.post())

@@ -19,7 +19,7 @@ from onvif_recorder.app import build_app, build_services
 from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
-from onvif_recorder.ingest.tls import TlsPolicy, parse_pin
+from onvif_recorder.engine.tls import TlsPolicy, parse_pin
 from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.probe import TRANSPORTS, probe
 from onvif_recorder.settings import RecorderSettings

@@ -24,8 +24,8 @@ from onvif_recorder.domain.receiver import (
 from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.receiver_task import IngestConfig, ReceiverTask, public_uri
 from onvif_recorder.engine.samples import SampleFanout, SampleQueue
+from onvif_recorder.engine.tls import TlsPolicy
 from onvif_recorder.ingest.items import MediaSample, SessionStarted, StreamInfo
-from onvif_recorder.ingest.tls import TlsPolicy
 from onvif_recorder.media import table
 from onvif_recorder.rtp.stream import ReceivedSample
 

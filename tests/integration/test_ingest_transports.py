@@ -30,7 +30,7 @@ from onvif_recorder.domain.receiver import (
 )
 from onvif_recorder.engine.receiver_task import IngestConfig, ReceiverTask
 from onvif_recorder.engine.samples import SampleFanout
-from onvif_recorder.ingest.tls import TlsPolicy
+from onvif_recorder.engine.tls import TlsPolicy
 from tests.camera import Camera
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
 from tests.integration.ingest_support import QUICK, Collector, RecordedEvents, open_sockets

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from onvif_recorder.engine.dial import dial
+from onvif_recorder.engine.tls import TlsPolicy
 from onvif_recorder.engine.udp import UdpPair, UdpStats, bind_multicast, bind_pair
 from onvif_recorder.ingest.errors import EndedByServer, MediaTimeout, Redirect, forget_tracebacks
-from onvif_recorder.ingest.tls import TlsPolicy
 from onvif_recorder.ingest.transport_plan import Delivery, endpoint
 from onvif_recorder.rtsp import errors as rtsp_errors
 from onvif_recorder.rtsp.auth import Credentials, split_userinfo

@@ -13,8 +13,8 @@ import asyncio
 import ssl
 from collections.abc import Callable
 
+from onvif_recorder.engine.tls import TlsPolicy, check_pin, refused
 from onvif_recorder.engine.tunnel import open_tunnel
-from onvif_recorder.ingest.tls import TlsPolicy, check_pin, refused
 from onvif_recorder.ingest.transport_plan import Endpoint
 
 

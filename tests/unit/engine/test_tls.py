@@ -1,4 +1,4 @@
-"""Which certificate policy applies to which camera (ingest.tls)."""
+"""Which certificate policy applies to which camera (engine.tls)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ssl
 
 import pytest
 
-from onvif_recorder.ingest.tls import TlsPolicy, normalize_fingerprint, parse_pin
+from onvif_recorder.engine.tls import TlsPolicy, normalize_fingerprint, parse_pin
 
 PIN_A, PIN_B = "a" * 64, "b" * 64
 

@@ -25,7 +25,7 @@ from onvif_recorder.service.arbitration import Arbitration, arbitrate
 from onvif_recorder.service.overrides import SegmentOverrides
 from onvif_recorder.service.state import RecorderState
 from onvif_recorder.storage.object_key import KeyLayout
-from onvif_recorder.storage.uploader import is_object_storage
+from onvif_recorder.storage.object_store import is_object_storage
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from onvif_recorder.domain.storage import StorageConfigurationData
+from onvif_recorder.engine.backoff import BackoffPolicy
 from onvif_recorder.engine.flow import FlowTracker
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recorder import EngineSettings, RecordingEngine
@@ -27,6 +28,7 @@ from onvif_recorder.service.job_states import EngineEvents
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.object_store import StoreTimeouts
 from onvif_recorder.storage.segment_index import SegmentIndex
 from onvif_recorder.storage.upload_queue import UploadSpool
 
@@ -54,8 +56,15 @@ def upload_manager(settings: RecorderSettings, holder: StateHolder) -> UploadMan
         return [(r.token, seconds(r.configuration.maximum_retention_time))
                 for r in holder.state.recordings.values()]
 
-    backoff = UploadSettings(maximum=settings.upload_backoff_max)
-    return UploadManager(spool, config, backoff, retention)
+    return UploadManager(spool, config, upload_settings(settings), retention)
+
+
+def upload_settings(settings: RecorderSettings) -> UploadSettings:
+    longest = settings.upload_backoff_max
+    return UploadSettings(
+        backoff=BackoffPolicy(initial=min(0.5, longest), maximum=longest),
+        timeouts=StoreTimeouts(settings.upload_connect_timeout,
+                               settings.upload_progress_timeout, settings.upload_min_rate))
 
 
 def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBus,

@@ -1,0 +1,124 @@
+"""Requests to a store that cannot hang: progress is watched, a silent request abandoned.
+
+A path that drops packets (a lost NAT mapping, a firewall) accepts a connection, or
+keeps an old one, and then answers nothing: the request body fills the socket buffers
+and the write waits forever, and the HTTP clients' read timeouts only start once the
+body is out. ``watched`` runs one request as a task and cancels it when nothing moved
+for ``StoreTimeouts.progress`` seconds (the first movement may take ``connect`` longer)
+or when it outlives ``StoreTimeouts.deadline(size)``, however slowly it moves; the
+cancelled request's connection is closed by aiohttp, and the store raises
+``StoreUnreachable`` so that its caller discards the whole connection pool.
+
+Movement is what the transports report through ``PROGRESS``: ``ProgressPayload`` sends
+the body in 64 KiB pieces, each accepted by the connection counting as progress. Both
+stores hand their body to aiohttp through it (``storage.s3``, ``storage.azure``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import io
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import Payload
+
+from onvif_recorder.storage.object_store import StoreTimeouts, StoreUnreachable
+
+T = TypeVar("T")
+PIECE = 64 * 1024
+"""aiohttp's writer drains once its buffer holds more than this: one piece at a time."""
+
+
+class Progress:
+    """When the request last moved, in event-loop time."""
+
+    def __init__(self, clock: Callable[[], float], first_move_by: float) -> None:
+        self._clock = clock
+        self.last = first_move_by
+        self.sent = 0
+
+    def moved(self, size: int) -> None:
+        self.sent += size
+        self.last = max(self.last, self._clock())
+
+
+PROGRESS: contextvars.ContextVar[Progress | None] = contextvars.ContextVar(
+    "store request progress", default=None)
+
+
+class ProgressPayload(Payload):
+    """A request body sent piece by piece, each piece the connection takes noted."""
+
+    _value: bytes
+
+    def __init__(self, body: bytes, progress: Progress) -> None:
+        super().__init__(body)
+        self._size = len(body)
+        self._progress = progress
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._value.decode(encoding, errors)
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return self._value
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer: AbstractStreamWriter,
+                                content_length: int | None) -> None:
+        view = memoryview(self._value)[:content_length]
+        for start in range(0, len(view), PIECE):
+            piece = view[start:start + PIECE]
+            await writer.write(piece)
+            self._progress.moved(len(piece))
+
+
+def watched_body(body: Any) -> Any:
+    """``body`` (bytes, or the ``BytesIO`` botocore makes of them) as the request being
+    watched in this context sends it."""
+    progress = PROGRESS.get()
+    if progress is None:
+        return body
+    if isinstance(body, io.BytesIO):
+        with body.getbuffer() as view:
+            body = bytes(view[body.tell():])
+    if not isinstance(body, bytes | bytearray) or not body:
+        return body
+    return ProgressPayload(bytes(body), progress)
+
+
+async def watched(request: Callable[[], Awaitable[T]], size: int, timeouts: StoreTimeouts,
+                  what: str) -> T:
+    """The result of ``request()``, or ``StoreUnreachable`` once it stalls."""
+    loop = asyncio.get_running_loop()
+    progress = Progress(loop.time, loop.time() + timeouts.connect)
+    deadline = loop.time() + timeouts.deadline(size)
+
+    async def run() -> T:
+        PROGRESS.set(progress)  # the task's own copy of the context
+        return await request()
+
+    task = asyncio.create_task(run(), name=what)
+    try:
+        while not task.done():
+            now = loop.time()
+            if now >= deadline:
+                raise StoreUnreachable(f"{what}: not done after {timeouts.deadline(size):.0f} s"
+                                       f" ({progress.sent} of {size} bytes sent)")
+            if now >= progress.last + timeouts.progress:
+                raise StoreUnreachable(f"{what}: stalled, no progress for"
+                                       f" {timeouts.progress:g} s ({progress.sent} of {size}"
+                                       " bytes sent); connection abandoned")
+            await asyncio.wait({task}, timeout=min(deadline, progress.last + timeouts.progress)
+                               - now)
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+            if not task.cancelled():
+                task.exception()  # retrieved: what it raised once abandoned is of no use

@@ -10,6 +10,8 @@
 
 ``silent_after(n)``: new connections pass until they have carried ``n`` bytes to the
 store, then go silent (the path died in the middle of a request body).
+``throttle(rate)``: connections carry at most ``rate`` bytes per second to the store
+(a slow uplink), through small socket buffers like a real path's.
 ``blackhole()`` turns every open connection silent as well (a NAT mapping dropped in
 mid-transfer); connections that went silent stay silent whatever the mode becomes, so
 ``set_mode(PASS)`` afterwards is "the store is back, the old connections are dead".
@@ -22,9 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import socket
 import threading
 from dataclasses import dataclass, field
 from types import TracebackType
+
+BUFFER = 64 * 1024
 
 
 class Mode(enum.Enum):
@@ -51,6 +56,7 @@ class StallProxy:
         self.port = 0
         self.mode = Mode.PASS
         self.limit: int | None = None
+        self.rate: float | None = None
         self.links: list[Link] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -78,6 +84,9 @@ class StallProxy:
     def silent_after(self, size: int) -> None:
         self.limit = size
 
+    def throttle(self, rate: float) -> None:
+        self.rate = rate
+
     def blackhole(self) -> None:
         """New and open connections alike go silent."""
         self._call(self._blackhole())
@@ -91,6 +100,8 @@ class StallProxy:
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+        for sock in self._server.sockets:  # inherited by accepted connections
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, BUFFER)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _set_mode(self, mode: Mode) -> None:
@@ -136,7 +147,8 @@ class StallProxy:
                     sink: asyncio.StreamWriter, to_store: bool) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while not link.silent.is_set():
-                data = await source.read(64 * 1024)
+                data = await source.read(BUFFER if self.rate is None or not to_store
+                                         else int(self.rate / 10))
                 if link.silent.is_set():
                     break  # the path died with these bytes on it
                 if not data:
@@ -145,6 +157,8 @@ class StallProxy:
                 sink.write(data)
                 await sink.drain()
                 link.forwarded += len(data) if to_store else 0
+                if to_store and self.rate is not None:
+                    await asyncio.sleep(len(data) / self.rate)
                 if self.limit is not None and link.forwarded >= self.limit:
                     link.silent.set()
         await asyncio.Event().wait()  # silent: neither read nor forward, ever

@@ -150,3 +150,20 @@ async def refused_then_back(target: UploadSpool, proxy: StallProxy,
     async with asyncio.timeout(20):
         await manager.drained()
     await manager.stop()
+
+
+@pytest.mark.parametrize("kind", ["s3", "azure"])
+def test_a_slow_upload_that_progresses_is_not_abandoned(kind: str, tmp_path: Path) -> None:
+    body = bytes(range(256)) * (6 * 1024)  # 1.5 MiB at 256 KiB/s: 6 s, 4 progress timeouts
+    with behind_proxy(kind, tmp_path / "azurite") as (proxy, data, stored):
+        proxy.throttle(256 * 1024)
+        asyncio.run(put(data, body))
+        assert stored() == {"slow.mp4"}
+
+
+async def put(data: StorageConfigurationData, body: bytes) -> None:
+    store = await open_store(data, TIMEOUTS)
+    try:
+        await store.put(UploadObject("slow.mp4", "video/mp4", body, hashlib.md5(body).digest()))
+    finally:
+        await store.close()

@@ -7,10 +7,11 @@ one ``upload_blob`` (Put Blob; the SDK stages blocks only above 64 MiB) with the
 content type, ``x-ms-blob-content-md5`` and B.9 attributes as ``x-ms-meta-`` metadata,
 whose names are C# identifiers already (``SeekTable``, ``FullContentType``...).
 ``validate_content`` sends a transactional MD5 the service checks; the Content-MD5 it
-answers must equal ours. The SDK's retries are off: the upload spool retries. Every
-request keeps to the ``StoreTimeouts`` (``storage.progress``): aiohttp's connect and
-read timeouts, and the body sent through ``ProgressPayload`` so that a stall while
-sending is seen too.
+answers must equal ours. The SDK's retries are off: the upload spool retries.
+Every request keeps to the ``StoreTimeouts``: aiohttp's connect timeout, and
+``storage.progress`` watching the rest (the body goes through its ``ProgressPayload``).
+aiohttp's read timeout is off: it starts once the body is in the socket buffers, so it
+cannot tell a slow link still carrying them from a silent one.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class AzureStore:
         sas = (data.user.password if data.user else None) or None
         credential = sas.lstrip("?") if sas else None
         transport = WatchedTransport(connection_timeout=timeouts.connect,
-                                     read_timeout=timeouts.answer)
+                                     read_timeout=None)
         container = ContainerClient.from_container_url(
             uri, credential=credential, transport=transport, retry_total=0)
         return cls(container, timeouts)

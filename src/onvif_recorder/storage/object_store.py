@@ -60,12 +60,6 @@ class StoreTimeouts:
         if min(self.connect, self.progress, self.min_rate) <= 0:
             raise ValueError(f"store timeouts must be positive: {self}")
 
-    @property
-    def answer(self) -> float:
-        """The HTTP client's own read timeout: a backstop, longer than ``progress`` so
-        that ``storage.progress`` is the one that reports a stall."""
-        return self.progress + self.connect
-
     def deadline(self, size: int) -> float:
         """Seconds a request sending ``size`` bytes may take in all."""
         return self.connect + self.progress + size / self.min_rate

@@ -10,9 +10,10 @@ signs the requests (default ``us-east-1``).
 Each object is one ``PutObject`` with ``Content-MD5``; the ETag S3 returns for a single
 PUT without SSE-KMS is the hex MD5 of what it stored, and must equal ours. botocore's
 own retries are off (one attempt): the upload spool retries with its own backoff.
-Every request keeps to the ``StoreTimeouts`` (``storage.progress``): aiohttp's connect
-and read timeouts, and the body sent through ``ProgressPayload`` so that a stall while
-sending is seen too.
+Every request keeps to the ``StoreTimeouts``: aiohttp's connect timeout, and
+``storage.progress`` watching the rest (the body goes through its ``ProgressPayload``).
+aiohttp's read timeout is off: it starts once the body is in the socket buffers, so it
+cannot tell a slow link still carrying them from a silent one.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class S3Store:
         user = data.user
         config = AioConfig(s3={"addressing_style": location.addressing},
                            retries={"max_attempts": 1, "mode": "standard"},
-                           connect_timeout=timeouts.connect, read_timeout=timeouts.answer,
+                           connect_timeout=timeouts.connect, read_timeout=None,
                            http_session_cls=WatchedSession,
                            request_checksum_calculation="when_required",
                            response_checksum_validation="when_required")

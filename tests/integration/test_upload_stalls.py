@@ -28,6 +28,7 @@ from onvif_recorder.storage.object_key import KeyLayout
 from onvif_recorder.storage.object_store import StoreTimeouts, StoreUnreachable, UploadObject
 from onvif_recorder.storage.upload_queue import UploadSpool, target_status
 from onvif_recorder.storage.uploader import open_store
+from onvif_recorder.upload_status import render
 from tests.object_peers import ACCESS_KEY, AZURITE_ACCOUNT, BUCKET, SECRET_KEY, Azurite, MotoS3
 from tests.stall_proxy import Mode, StallProxy
 from tests.unit.storage.test_upload_queue import record, spool
@@ -93,6 +94,7 @@ async def outage(target: UploadSpool, proxy: StallProxy,
     # (a) the stall is the storage's last error, nothing is given up or lost
     await until(lambda: last_error(target) is not None, 10)
     assert "stalled, no progress for 1.5 s" in str(last_error(target))
+    assert "stalled" in render(target_status(target.connection))  # onvif-recorder status
     assert keys(target) == after
     # (b) new connections pass, the stalled ones stay silent: everything drains
     await asyncio.to_thread(proxy.set_mode, Mode.PASS)

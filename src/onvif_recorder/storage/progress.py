@@ -6,8 +6,9 @@ and the write waits forever, and the HTTP clients' read timeouts only start once
 body is out. ``watched`` runs one request as a task and cancels it when nothing moved
 for ``StoreTimeouts.progress`` seconds (the first movement may take ``connect`` longer)
 or when it outlives ``StoreTimeouts.deadline(size)``, however slowly it moves; the
-cancelled request's connection is closed by aiohttp, and the store raises
-``StoreUnreachable`` so that its caller discards the whole connection pool.
+cancelled request's connection is aborted (not closed: that would wait for the silent
+peer), and the store raises ``StoreUnreachable`` so that its caller discards the whole
+connection pool.
 
 Movement is what the transports report through ``PROGRESS``: ``ProgressPayload`` sends
 the body in 64 KiB pieces, each accepted by the connection counting as progress. Both
@@ -48,15 +49,16 @@ class Progress:
         """Body bytes the connection's transport took."""
         self.acked: int | None = None
         """Of those, the bytes the peer acknowledged (None: the kernel does not say)."""
-        self._transport: asyncio.BaseTransport | None = None
+        self._transport: asyncio.WriteTransport | None = None
 
     @property
     def sent(self) -> int:
         return self.taken if self.acked is None else self.acked
 
-    def moved(self, size: int, transport: asyncio.BaseTransport | None) -> None:
+    def moved(self, size: int, transport: object) -> None:
         self.taken += size
-        self._transport = transport
+        if isinstance(transport, asyncio.WriteTransport):
+            self._transport = transport
         self._stamp()
 
     def poll(self) -> None:
@@ -66,14 +68,20 @@ class Progress:
             self.acked = self.taken - unsent
             self._stamp()
 
+    def abort(self) -> None:
+        """Drop the connection now: closing it would wait for a silent peer to take the
+        bytes still buffered, holding the socket until TCP gives up."""
+        if self._transport is not None:
+            self._transport.abort()
+
     def _stamp(self) -> None:
         self.last = max(self.last, self._clock())
 
 
-def unsent_bytes(transport: asyncio.BaseTransport) -> int | None:
+def unsent_bytes(transport: asyncio.WriteTransport) -> int | None:
     """Bytes written to ``transport`` that its peer has not acknowledged yet."""
     sock = transport.get_extra_info("socket")
-    if sock is None or not isinstance(transport, asyncio.WriteTransport):
+    if sock is None:
         return None
     try:
         queued = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4)
@@ -160,3 +168,4 @@ async def watched(request: Callable[[], Awaitable[T]], size: int, timeouts: Stor
             await asyncio.wait({task})
             if not task.cancelled():
                 task.exception()  # retrieved: what it raised once abandoned is of no use
+            progress.abort()

@@ -29,7 +29,9 @@ import threading
 from dataclasses import dataclass, field
 from types import TracebackType
 
-BUFFER = 64 * 1024
+BUFFER = 16 * 1024
+"""Socket receive buffer and reader limit of the client side: a throttled connection
+hides little of what it took from the uploader (a real path's queues are short too)."""
 
 
 class Mode(enum.Enum):
@@ -99,7 +101,8 @@ class StallProxy:
         asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)  # type: ignore[arg-type]
 
     async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port,
+                                                  limit=BUFFER)
         for sock in self._server.sockets:  # inherited by accepted connections
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, BUFFER)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -147,7 +150,7 @@ class StallProxy:
                     sink: asyncio.StreamWriter, to_store: bool) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while not link.silent.is_set():
-                data = await source.read(BUFFER if self.rate is None or not to_store
+                data = await source.read(4 * BUFFER if self.rate is None or not to_store
                                          else int(self.rate / 10))
                 if link.silent.is_set():
                     break  # the path died with these bytes on it

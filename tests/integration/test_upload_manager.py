@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from onvif_recorder.domain.storage import StorageConfigurationData, UserCredential
-from onvif_recorder.engine.backoff import BackoffPolicy
 from onvif_recorder.engine.uploads import StoreOpener, UploadManager, UploadSettings
+from onvif_recorder.ingest.backoff import BackoffPolicy
 from onvif_recorder.storage.object_key import KeyLayout, parse_key
 from onvif_recorder.storage.object_store import ObjectStore, StoreTimeouts, UploadObject
 from onvif_recorder.storage.upload_queue import UploadSpool, target_status

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from onvif_recorder.domain.storage import StorageConfigurationData, UserCredential
-from onvif_recorder.engine.backoff import BackoffPolicy
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
+from onvif_recorder.ingest.backoff import BackoffPolicy
 from onvif_recorder.storage.object_key import KeyLayout
 from onvif_recorder.storage.object_store import StoreTimeouts, StoreUnreachable, UploadObject
 from onvif_recorder.storage.upload_queue import UploadSpool, target_status

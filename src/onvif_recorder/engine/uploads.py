@@ -6,7 +6,7 @@ object only once its store confirmed the MD5 (``storage.object_store``). Within 
 the next object waits for the previous one, so a span's objects arrive in key order and
 the span-end object last. Every request keeps to ``UploadSettings.timeouts``: a stalled
 one is abandoned (``storage.progress``). On failure the error is recorded for ``status``
-at once, the drainer sleeps (``engine.backoff``: capped exponential with jitter) and
+at once, the drainer sleeps (``ingest.backoff``: capped exponential with jitter) and
 retries the same objects; when the store was unreachable (refused, timed out, stalled)
 it is closed first, so the retry runs on new connections and never on one a dropped
 path left silent. A new enqueue wakes an idle drainer. Credentials and URIs are read
@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from onvif_recorder.domain.storage import StorageConfigurationData
-from onvif_recorder.engine.backoff import Backoff, BackoffPolicy
+from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
 from onvif_recorder.storage.object_store import (
     ObjectStore,
     StoreTimeouts,
@@ -35,6 +35,7 @@ from onvif_recorder.storage.object_store import (
     UploadError,
     UploadObject,
 )
+from onvif_recorder.storage.spool_recovery import sweep
 from onvif_recorder.storage.upload_queue import SpoolEntry, UploadSpool
 from onvif_recorder.storage.uploader import open_store
 
@@ -72,7 +73,7 @@ class UploadManager:
         self._progress = asyncio.Event()
 
     async def start(self) -> None:
-        self.spool.sweep()
+        sweep(self.spool)
         self.spool.listeners.append(self.wake)
         for storage in self.spool.storages():
             self.wake(storage)

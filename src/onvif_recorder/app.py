@@ -12,9 +12,17 @@ from datetime import datetime, tzinfo
 from aiohttp import web
 
 from onvif_recorder.clock import utc_now
+from onvif_recorder.engine.runtime import RunningEngine
 from onvif_recorder.engine.schedule_clock import ScheduleClock
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
+from onvif_recorder.metrics import (
+    METRICS_PATH,
+    MetricsEndpoint,
+    RecorderCollector,
+    SoapMetrics,
+    new_registry,
+)
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.schedules.posix_tz import UTC_ZONE
 from onvif_recorder.service.capabilities import (
@@ -158,7 +166,10 @@ def build_app(
     settings: RecorderSettings,
     services: Services,
     clock: Callable[[], datetime] = utc_now,
+    running: RunningEngine | None = None,
 ) -> web.Application:
+    """The SOAP endpoints and ``/metrics``; ``running`` is filled by the engine context
+    (``engine.runtime``) when there is one, so its counters are exported too."""
     authenticator = Authenticator(
         DigestAuthenticator(REALM, services.users.lookup, secrets.token_bytes(32)),
         UsernameTokenVerifier(
@@ -171,8 +182,15 @@ def build_app(
         *build_endpoints(settings, services),
         *build_event_endpoints(settings, services, manager, clock),
     ]
+    registry = new_registry(RecorderCollector(
+        services.holder, services.job_states, services.events, manager,
+        running or RunningEngine(), settings.database_path))
+    soap_metrics = SoapMetrics(registry)
     for endpoint in endpoints:
-        add_endpoint(app, SoapHandler(endpoint, authenticator, clock))
+        add_endpoint(app, SoapHandler(endpoint, authenticator, clock, soap_metrics.observe))
+    metrics = MetricsEndpoint(registry, authenticator, services.users.lookup,
+                              settings.metrics_require_auth, clock)
+    app.router.add_get(METRICS_PATH, metrics.handle)
     app.cleanup_ctx.append(_expiry(manager, clock))
     app.cleanup_ctx.append(_schedule_clock(services))
 

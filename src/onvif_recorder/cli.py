@@ -14,16 +14,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from onvif_recorder import __version__, config
+from onvif_recorder import __version__, config, logs, recorder_status
 from onvif_recorder.app import build_app, build_services
 from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.receiver_task import IngestConfig
-from onvif_recorder.engine.runtime import engine_context, engine_media_flow
+from onvif_recorder.engine.runtime import RunningEngine, engine_context, engine_media_flow
 from onvif_recorder.engine.tls import TlsPolicy, parse_pin
 from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.probe import TRANSPORTS, probe
 from onvif_recorder.settings import RecorderSettings
-from onvif_recorder.upload_status import read_status, render
 
 log = logging.getLogger("onvif_recorder")
 
@@ -60,10 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_probe(commands.add_parser(
         "probe", help="connect to an RTSP camera, print its streams and count samples"
     ))
-    status = commands.add_parser("status", help="upload spool per object-storage target")
-    status.add_argument("--data-dir", type=Path, default=Path("data"),
-                        help="the recorder's data directory (default: ./data)")
-    status.add_argument("--json", action="store_true", help="print JSON")
+    _add_status(commands.add_parser(
+        "status", help="recordings, jobs, receivers, storage roots and the upload spool"))
     settings = commands.add_parser("config", help="the configuration file (serve --config)")
     what = settings.add_mutually_exclusive_group(required=True)
     what.add_argument("--defaults", action="store_true",
@@ -74,6 +71,32 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("file", type=Path)
     dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
     return parser
+
+
+def _add_status(status: argparse.ArgumentParser) -> None:
+    status.add_argument("--data-dir", type=Path, default=Path("data"),
+                        help="the recorder's data directory (default: ./data)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.add_argument("--url", metavar="URL",
+                        help="the running recorder (http://HOST:PORT): job and receiver "
+                        "states are read from its /metrics")
+    status.add_argument("--user", default=os.environ.get("ONVIF_RECORDER_USER"),
+                        help="user for --url when [metrics] require_auth is set "
+                        "(env ONVIF_RECORDER_USER)")
+    status.add_argument("--password", default=os.environ.get("ONVIF_RECORDER_PASSWORD"),
+                        help="its password (env ONVIF_RECORDER_PASSWORD)")
+
+
+def status_command(args: argparse.Namespace) -> int:
+    status = recorder_status.read(args.data_dir)
+    if args.url:
+        try:
+            recorder_status.ask_live(status, args.url, args.user, args.password)
+        except (OSError, ValueError) as exc:
+            print(f"onvif-recorder: cannot read {args.url}/metrics: {exc}", file=sys.stderr)
+            return 1
+    sys.stdout.write(recorder_status.render(status, args.json))
+    return 0
 
 
 def _add_serve(serve: argparse.ArgumentParser) -> None:
@@ -103,6 +126,8 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
     )
     _add_camera_tls(serve)
     serve.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING, … (default: INFO)")
+    serve.add_argument("--log-format", choices=config.LOG_FORMATS, default=None,
+                       help="text lines or one JSON object per line (default: text)")
 
 
 def _add_camera_tls(parser: argparse.ArgumentParser) -> None:
@@ -138,7 +163,8 @@ def serve_config(args: argparse.Namespace) -> config.ServeConfig:
     """The file's values (if any), then every option given on the command line."""
     values = config.load(args.config) if args.config is not None else {}
     given = {"data_dir": args.data_dir, "allow_password_text": args.allow_password_text,
-             "segment_duration": args.segment_duration, "log_level": args.log_level}
+             "segment_duration": args.segment_duration, "log_level": args.log_level,
+             "log_format": args.log_format}
     values |= {name: value if not isinstance(value, Path) else str(value)
                for name, value in given.items() if value is not None}
     if args.listen is not None:
@@ -158,10 +184,11 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
             f"with password {generated!r}. It is shown only this once.",
             flush=True,
         )
-    app = build_app(settings, services)
+    running = RunningEngine()
+    app = build_app(settings, services, running=running)
     ingest = IngestConfig(ConnectionConfig(tls=camera_tls(args)))
     app.cleanup_ctx.append(engine_context(
-        settings, services.holder, services.events, services.engine, media, ingest))
+        settings, services.holder, services.events, services.engine, media, ingest, running))
     print(
         f"onvif-recorder {__version__}: device service at "
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",
@@ -173,27 +200,21 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    level = "WARNING"
+    level, log_format = "WARNING", "text"
     if args.command == "serve":
         try:
             chosen = serve_config(args)
         except config.ConfigError as exc:
             print(f"onvif-recorder: {args.config}: {exc}", file=sys.stderr)
             return 2
-        level = chosen.log_level
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+        level, log_format = chosen.log_level, chosen.log_format
+    logs.configure(level, log_format)
     if args.command == "serve":
         return serve(args, chosen.settings)
     if args.command == "config":
         return config_command(args)
     if args.command == "status":
-        settings = RecorderSettings(data_dir=args.data_dir)
-        sys.stdout.write(render(read_status(settings.database_path), args.json))
-        return 0
+        return status_command(args)
     if args.command == "probe":
         return asyncio.run(probe(args.uri, args.seconds, args.transport, sys.stdout,
                                  camera_tls(args)))

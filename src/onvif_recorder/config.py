@@ -22,6 +22,7 @@ from pathlib import Path
 from onvif_recorder.settings import RecorderSettings
 
 Value = int | float | str | bool
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -53,6 +54,10 @@ def _listen(value: Value) -> str | None:
     except ValueError as exc:
         return str(exc)
     return None
+
+
+def _log_format(value: Value) -> str | None:
+    return None if value in LOG_FORMATS else f"must be one of {', '.join(LOG_FORMATS)}"
 
 
 def _level(value: Value) -> str | None:
@@ -110,10 +115,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("uploads", "min_rate", float, "upload_min_rate",
            "bytes per second below which an upload is abandoned even while it progresses",
            _at_least(1024)),
+    Option("metrics", "require_auth", bool, "metrics_require_auth",
+           "GET /metrics only for recorder users (HTTP Basic or Digest); anonymous if false"),
     Option("logging", "level", str, "log_level", "DEBUG, INFO, WARNING, ERROR", _level),
+    Option("logging", "format", str, "log_format",
+           "text (one line per event) or json (one JSON object per line)", _log_format),
 )
 
-SERVE_ONLY = {"listen": "0.0.0.0:8080", "log_level": "INFO"}
+SERVE_ONLY = {"listen": "0.0.0.0:8080", "log_level": "INFO", "log_format": "text"}
 """Options of ``serve`` that are not ``RecorderSettings`` fields, with their defaults."""
 
 
@@ -121,6 +130,7 @@ SERVE_ONLY = {"listen": "0.0.0.0:8080", "log_level": "INFO"}
 class ServeConfig:
     settings: RecorderSettings
     log_level: str
+    log_format: str = "text"
 
 
 def default_value(option: Option, settings: RecorderSettings | None = None) -> Value:
@@ -187,7 +197,8 @@ def apply(values: Mapping[str, Value], base: RecorderSettings | None = None) -> 
         plain["listen_host"], plain["listen_port"] = parse_listen(str(values["listen"]))
     settings = dataclasses.replace(settings, limits=dataclasses.replace(
         settings.limits, **limits), **plain)  # type: ignore[arg-type]
-    return ServeConfig(settings, str(values.get("log_level", SERVE_ONLY["log_level"])).upper())
+    return ServeConfig(settings, str(values.get("log_level", SERVE_ONLY["log_level"])).upper(),
+                       str(values.get("log_format", SERVE_ONLY["log_format"])))
 
 
 def _checked(option: Option, value: object, line: int | None) -> Value:

@@ -51,6 +51,7 @@ class RecorderSettings:
     upload_connect_timeout: float = 10.0
     upload_progress_timeout: float = 30.0
     upload_min_rate: float = 16 * 1024
+    metrics_require_auth: bool = False  # GET /metrics: anonymous unless set (README "Metrics")
     manufacturer: str = "onvif-recorder project"
     model: str = "onvif-recorder"
     serial_number: str = "0"

@@ -28,7 +28,7 @@ def read_status(database: Path) -> list[TargetStatus]:
         connection.close()
 
 
-def _time(value: float | None) -> str:
+def utc_text(value: float | None) -> str:
     if value is None:
         return "-"
     moment = datetime.datetime.fromtimestamp(value, datetime.UTC)
@@ -44,9 +44,9 @@ def render(statuses: list[TargetStatus], as_json: bool = False) -> str:
     for s in statuses:
         lines.append(
             f"storage {s.storage}: pending {s.pending_objects} objects, {s.pending_bytes} bytes"
-            f" (oldest {_time(s.oldest_pending_utc)}); uploaded {s.uploaded_objects} objects,"
-            f" {s.uploaded_bytes} bytes (last {_time(s.last_upload_utc)}); dropped"
+            f" (oldest {utc_text(s.oldest_pending_utc)}); uploaded {s.uploaded_objects} objects,"
+            f" {s.uploaded_bytes} bytes (last {utc_text(s.last_upload_utc)}); dropped"
             f" {s.dropped_objects} objects, {s.dropped_bytes} bytes")
         if s.last_error:
-            lines.append(f"  last error at {_time(s.last_error_utc)}: {s.last_error}")
+            lines.append(f"  last error at {utc_text(s.last_error_utc)}: {s.last_error}")
     return "\n".join(lines) + "\n"

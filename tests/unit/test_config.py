@@ -14,6 +14,7 @@ from onvif_recorder.config import (
     OPTIONS,
     SERVE_ONLY,
     ConfigError,
+    ServeConfig,
     apply,
     default_value,
     parse,
@@ -41,13 +42,16 @@ CHANGES = [
     ("uploads", "connect_timeout", "3", "upload_connect_timeout", 3.0),
     ("uploads", "progress_timeout", "12.5", "upload_progress_timeout", 12.5),
     ("uploads", "min_rate", "65536", "upload_min_rate", 65536.0),
+    ("metrics", "require_auth", "true", "metrics_require_auth", True),
     ("logging", "level", '"debug"', "log_level", "DEBUG"),
+    ("logging", "format", '"json"', "log_format", "json"),
 ]
 
 
-def landed(settings: RecorderSettings, log_level: str, field: str) -> object:
-    if field == "log_level":
-        return log_level
+def landed(chosen: ServeConfig, field: str) -> object:
+    settings = chosen.settings
+    if field in ("log_level", "log_format"):
+        return getattr(chosen, field)
     if field.startswith("limits."):
         return getattr(settings.limits, field.removeprefix("limits."))
     return getattr(settings, field)
@@ -69,9 +73,9 @@ def test_every_option_lands_in_a_real_setting() -> None:
 def test_each_option_is_applied(table: str, key: str, text: str, field: str,
                                 expected: object) -> None:
     chosen = apply(parse(f"[{table}]\n{key} = {text}\n"))
-    assert landed(chosen.settings, chosen.log_level, field) == expected
+    assert landed(chosen, field) == expected
     untouched = apply({})
-    assert landed(untouched.settings, untouched.log_level, field) != expected
+    assert landed(untouched, field) != expected
 
 
 def test_the_defaults_file_round_trips_to_the_defaults() -> None:
@@ -96,6 +100,7 @@ def test_the_defaults_file_round_trips_to_the_defaults() -> None:
     ("# comment\n[server\nlisten = 1\n", 2, "Expected ']'"),
     ("[media]\nroots = []\n", 2, "unknown option media.roots"),
     ("[logging]\nlevel = \"LOUD\"\n", 2, "must be one of"),
+    ("[logging]\nformat = \"xml\"\n", 2, "logging.format must be one of text, json"),
     ("listen = \"x\"\n", 1, "must be a [table]"),
 ])
 def test_a_wrong_file_names_the_line_and_the_reason(text: str, line: int, reason: str) -> None:

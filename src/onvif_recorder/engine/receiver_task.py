@@ -66,6 +66,20 @@ class IngestConfig:
 
 
 @dataclass(slots=True)
+class StreamTotals:
+    """RTP packets, samples and lost packets summed over streams (and sessions)."""
+
+    packets: int = 0
+    samples: int = 0
+    lost: int = 0
+
+    def add(self, stats: StreamStats) -> None:
+        self.packets += stats.packets
+        self.samples += stats.samples
+        self.lost += stats.sequence.lost
+
+
+@dataclass(slots=True)
 class ReceiverStats:
     attempts: int = 0
     sessions: int = 0
@@ -75,6 +89,20 @@ class ReceiverStats:
     skipped_media: tuple[str, ...] = ()
     streams: dict[int, StreamStats] = field(default_factory=dict)
     """Per media index, of the current (or last) session."""
+    earlier: StreamTotals = field(default_factory=StreamTotals)
+    """The streams of the sessions before ``streams``."""
+
+    def new_session(self, streams: dict[int, StreamStats]) -> None:
+        for stats in self.streams.values():
+            self.earlier.add(stats)
+        self.streams = streams
+
+    def totals(self) -> StreamTotals:
+        """Since the task started: monotonic counters (metrics)."""
+        total = StreamTotals(self.earlier.packets, self.earlier.samples, self.earlier.lost)
+        for stats in self.streams.values():
+            total.add(stats)
+        return total
 
 
 def public_uri(uri: str) -> str:
@@ -164,10 +192,12 @@ class ReceiverTask:
             pipeline = self._pipeline(description)
             media = sorted(pipeline.streams)
             await connection.play(media, how, pipeline)
-            self.stats.streams = {i: s.stats for i, s in pipeline.streams.items()}
+            self.stats.new_session({i: s.stats for i, s in pipeline.streams.items()})
             connected_at.append(asyncio.get_running_loop().time())
             self.stats.sessions += 1
             self._set_state(ReceiverState.CONNECTED)
+            log.info("receiver %s (%s): connected, receiving %s", self.token, self.uri,
+                     ", ".join(f"{i.track_type.value} {i.encoding}" for i in pipeline.infos))
             self._open_session = pipeline.session
             self.fanout.publish(SessionStarted(self.token, pipeline.session, self.uri,
                                                pipeline.infos))

@@ -69,6 +69,8 @@ class TaskSettings:
 @dataclass(slots=True)
 class TaskStats:
     samples: int = 0
+    bytes: int = 0
+    """Sample data written (``samples`` summed), for metrics."""
     lost: int = 0
     """Samples that could not be written (no parameter sets yet, writer restarting)."""
     segments: int = 0
@@ -227,6 +229,7 @@ class RecordingTask:
 
     def _push(self, sample: TrackSample) -> None:
         self.stats.samples += 1
+        self.stats.bytes += len(sample.data)
         if self._segmenter is not None:
             self._write(self._segmenter.push(sample))
             return

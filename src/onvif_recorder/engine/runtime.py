@@ -11,6 +11,7 @@ Object-storage targets go through the upload spool (``<data dir>/spool``), drain
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -39,6 +40,16 @@ from onvif_recorder.storage.spool_recovery import sweep
 from onvif_recorder.storage.upload_queue import SpoolEntry, UploadSpool
 
 Context = Callable[[web.Application], AsyncIterator[None]]
+
+
+@dataclass(slots=True)
+class RunningEngine:
+    """The engine's parts while it runs (None before start and after stop): what the
+    metrics collector reads its counters from."""
+
+    ingest: ReceiverSupervisor | None = None
+    recordings: RecordingSupervisor | None = None
+    uploads: UploadManager | None = None
 
 
 def engine_media_flow() -> IngestMediaFlow:
@@ -85,7 +96,8 @@ def upload_settings(settings: RecorderSettings) -> UploadSettings:
 
 def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBus,
                    events: EngineEvents, media: IngestMediaFlow,
-                   ingest_config: IngestConfig | None = None) -> Context:
+                   ingest_config: IngestConfig | None = None,
+                   running: RunningEngine | None = None) -> Context:
     flow = media.inner
     if not isinstance(flow, FlowTracker):
         raise TypeError("build the services with engine_media_flow()")
@@ -102,7 +114,11 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         await uploads.start()
         await engine.start()
         await ingest.start()
+        if running is not None:
+            running.ingest, running.recordings, running.uploads = ingest, engine, uploads
         yield
+        if running is not None:
+            running.ingest = running.recordings = running.uploads = None
         await engine.stop()
         await ingest.stop()
         await uploads.stop()

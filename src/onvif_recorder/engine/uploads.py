@@ -70,6 +70,8 @@ class UploadManager:
         self._stores: dict[str, tuple[StorageConfigurationData, ObjectStore]] = {}
         self._janitor: asyncio.Task[None] | None = None
         self._progress = asyncio.Event()
+        self.failures: dict[str, int] = {}
+        """Failed upload attempts (objects) per storage since start-up, for metrics."""
 
     async def start(self) -> None:
         """Start draining; the spool must have been swept (``spool_recovery.sweep``)."""
@@ -125,6 +127,7 @@ class UploadManager:
     async def _failed(self, storage: str, failed: list[tuple[SpoolEntry, UploadError]],
                       delay: float) -> None:
         message = str(failed[0][1])
+        self.failures[storage] = self.failures.get(storage, 0) + len(failed)
         self.spool.failed(storage, [entry for entry, _ in failed], message)
         if any(isinstance(error, StoreUnreachable) for _, error in failed):
             await self._discard(storage)  # its pooled connections may be the silent ones

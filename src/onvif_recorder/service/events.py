@@ -236,6 +236,7 @@ class EventBus:
         self._subscribers: dict[Subscriber, None] = {}  # ordered set
         self._sources: list[PropertySource] = []
         self._sequence = 0
+        self._dropped_by_gone = 0
 
     @property
     def subscriber_count(self) -> int:
@@ -246,6 +247,12 @@ class EventBus:
         """Notifications the live subscribers lost to the queue policy."""
         with self._lock:
             return sum(subscriber.dropped for subscriber in self._subscribers)
+
+    @property
+    def dropped_total(self) -> int:
+        """Notifications every subscriber, live or gone, lost to the queue policy."""
+        with self._lock:
+            return self._dropped_by_gone + self.dropped
 
     def add_property_source(self, source: PropertySource) -> None:
         self._sources.append(source)
@@ -281,7 +288,8 @@ class EventBus:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         with self._lock:
-            self._subscribers.pop(subscriber, None)
+            if self._subscribers.pop(subscriber, False) is None:
+                self._dropped_by_gone += subscriber.dropped
             subscriber.closed = True
             subscriber.take(subscriber.pending)
         subscriber._wake()

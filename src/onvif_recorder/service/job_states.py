@@ -11,6 +11,8 @@ and synchronization points get ``Initialized`` for every job from the same snaps
 
 from __future__ import annotations
 
+import logging
+
 from onvif_recorder.domain.job import RecordingJobStateInformation
 from onvif_recorder.domain.receiver import ReceiverState
 from onvif_recorder.service.arbitration import Eligible, arbitrate, job_state
@@ -24,6 +26,7 @@ from onvif_recorder.service.events import (
 from onvif_recorder.service.media_flow import MediaFlow
 from onvif_recorder.service.state import RecorderState, StateHolder
 
+log = logging.getLogger(__name__)
 JobStateMap = dict[str, RecordingJobStateInformation]
 
 
@@ -47,6 +50,11 @@ class JobStates:
         bus.add_property_source(self.initialized)
         holder.observe(self.refresh)
 
+    @property
+    def current(self) -> JobStateMap:
+        """Every job's state as last published."""
+        return dict(self._published)
+
     def initialized(self) -> list[JobStateChanged]:
         return [
             JobStateChanged(token, PropertyOperation.INITIALIZED, state)
@@ -69,6 +77,8 @@ class JobStates:
                 events.append(JobStateChanged(token, PropertyOperation.INITIALIZED, state))
             elif old.state is not state.state:
                 events.append(JobStateChanged(token, PropertyOperation.CHANGED, state))
+                log.info("job %s (recording %s): %s -> %s%s", token, state.recording_token,
+                         old.state.value, state.state.value, _reasons(state))
         if events:
             self._bus.publish(*events)
 
@@ -93,3 +103,10 @@ class EngineEvents:
         """Call whenever what ``MediaFlow`` answers has changed (samples started or stopped
         flowing, a writer failed): job states are re-derived and changes published."""
         self._job_states.refresh()
+
+
+def _reasons(state: RecordingJobStateInformation) -> str:
+    """The track errors of a job state, for its log line ("" when there are none)."""
+    errors = sorted({track.error for source in state.sources for track in source.tracks
+                     if track.error})
+    return f" ({'; '.join(errors)})" if errors else ""

@@ -9,6 +9,7 @@ without the right level gets ``env:Sender/ter:NotAuthorized``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,8 @@ from onvif_recorder.soap.security.username_token import (
     UsernameTokenVerifier,
     parse_security_header,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +59,23 @@ class Authenticator:
             except DigestStale as stale:
                 return Challenge(self.digest.challenge(now, stale=True), stale)
             except NotAuthorized as error:
+                _login_failed(request, "HTTP Digest", error)
                 return Challenge(self.digest.challenge(now), error)
         token = parse_security_header(security) if security is not None else None
-        user = self.username_token.verify(token, now) if token is not None else http_user
+        try:
+            user = self.username_token.verify(token, now) if token is not None else http_user
+        except NotAuthorized as error:
+            _login_failed(request, "UsernameToken", error)
+            raise
         if user is None and not is_allowed(None, access):
             return Challenge(
                 self.digest.challenge(now), NotAuthorized("this operation needs authentication")
             )
         require_access(user.level if user else None, access)
         return user
+
+
+def _login_failed(request: web.Request, scheme: str, error: NotAuthorized) -> None:
+    """One warning per refused login (a stale Digest nonce is not one: clients retry)."""
+    log.warning("login refused (%s) from %s to %s: %s", scheme, request.remote,
+                request.path, error)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,6 +71,13 @@ class _Exchange:
     """What is known of the request when an answer, or a fault, is written."""
 
     message_id: str | None = None  # wsa:MessageID, echoed as wsa:RelatesTo
+    operation: str = "unknown"  # set once the body names an operation of the endpoint
+    outcome: str = "ok"
+
+
+RequestObserver = Callable[[str, str, str, float], None]
+"""Told of every request: endpoint path, operation, outcome (``ok``, ``fault``,
+``unauthorized``, ``refused``, ``error``) and seconds taken (``metrics``)."""
 
 
 class SoapHandler:
@@ -80,22 +88,38 @@ class SoapHandler:
         endpoint: ServiceEndpoint,
         authenticator: Authenticator,
         clock: Callable[[], datetime],
+        observer: RequestObserver | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.authenticator = authenticator
         self.clock = clock
+        self.observer = observer
         self._cache: dict[str, tuple[int, bytes]] = {}
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         exchange = _Exchange()
+        started = time.perf_counter()
+        try:
+            return await self._answer(request, exchange)
+        finally:
+            if self.observer is not None:
+                self.observer(self.endpoint.path, exchange.operation, exchange.outcome,
+                              time.perf_counter() - started)
+
+    async def _answer(self, request: web.Request, exchange: _Exchange) -> web.StreamResponse:
         try:
             return await self._handle(request, exchange)
         except OnvifError as error:
+            exchange.outcome = "fault"
             return fault_response(error, self._addressing(exchange, FAULT_ACTION))
         except XmlRefused as refused:
+            exchange.outcome = "refused"
+            log.warning("%s from %s: request refused: %s", self.endpoint.path,
+                        request.remote, refused)
             fault = _refusal_fault(refused)
             return fault_response(fault, self._addressing(exchange, FAULT_ACTION))
         except Exception:
+            exchange.outcome = "error"
             log.exception("unexpected error in %s", self.endpoint.path)
             critical = CriticalError("internal error; see the recorder log")
             return fault_response(critical, self._addressing(exchange, FAULT_ACTION))
@@ -117,9 +141,11 @@ class SoapHandler:
         soap = parse_envelope(parse_document(body))
         exchange.message_id = soap.addressing.message_id
         operation = self.endpoint.lookup(soap.operation_name)
+        exchange.operation = operation.name
         now = self.clock()
         outcome = self.authenticator.authenticate(request, soap.security, operation.access, now)
         if isinstance(outcome, Challenge):
+            exchange.outcome = "unauthorized"
             return challenge_response(outcome, self._addressing(exchange, FAULT_ACTION))
         context = CallContext(outcome, now, _base_url(request), request.path)
         headers = self._addressing(exchange, operation.action)

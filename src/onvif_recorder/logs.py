@@ -1,0 +1,64 @@
+"""Logging set-up for the command line: one line per event, as text or as JSON.
+
+``--log-format json`` (``[logging] format``) writes one JSON object per line with
+``time`` (UTC, ISO 8601, milliseconds), ``level``, ``logger`` and ``message``, plus
+``exception`` (the traceback, as one string) when there is one, so a line never spans
+several. A client's mistake is never a traceback: aiohttp logs a request it cannot
+parse (garbage, a malformed request line or header) with the exception attached; that is
+the client's fault, so ``ClientMistakes`` turns it into one warning line.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import sys
+from typing import TextIO
+
+from aiohttp.http_exceptions import HttpProcessingError
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.datetime.fromtimestamp(record.created, datetime.UTC)
+        entry: dict[str, object] = {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class ClientMistakes(logging.Filter):
+    """aiohttp's record of a request that is not HTTP becomes one warning line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "malformed HTTP request refused: %s", (
+                error.message or type(error).__name__,)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def configure(level: str, log_format: str = "text", stream: TextIO | None = None) -> None:
+    """Root logging to ``stream`` (stderr) at ``level``, as ``text`` or ``json``."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json"
+                         else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(ClientMistakes())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)

@@ -43,9 +43,11 @@ class ClientMistakes(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            reason = " ".join(str(error.message or type(error).__name__).split())
             record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.msg, record.args = "malformed HTTP request refused: %s", (
-                error.message or type(error).__name__,)
+            record.msg, record.args = "malformed HTTP request from %s refused: %s", (
+                remote, reason)
             record.exc_info, record.exc_text = None, None
         return True
 

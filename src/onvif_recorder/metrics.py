@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.process_collector import ProcessCollector
@@ -46,6 +46,9 @@ from onvif_recorder.upload_status import read_status
 log = logging.getLogger(__name__)
 PREFIX = "onvif_recorder_"
 METRICS_PATH = "/metrics"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""The text format every Prometheus reads (``generate_latest`` writes it; our names
+need none of the UTF-8 escaping of version 1.0.0)."""
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                    10.0, 30.0, 60.0)
 """Seconds; PullMessages waits up to its Timeout (at most 60 s), hence the long tail."""
@@ -218,7 +221,7 @@ class MetricsEndpoint:
             if refused is not None:
                 return refused
         return web.Response(body=generate_latest(self.registry),
-                            headers={"Content-Type": CONTENT_TYPE_LATEST})
+                            headers={"Content-Type": CONTENT_TYPE})
 
     def _refusal(self, request: web.Request) -> web.Response | None:
         """None when a user of any level called (HTTP Basic or Digest), else 401 or 403."""

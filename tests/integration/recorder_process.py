@@ -59,6 +59,7 @@ class RecorderProcess:
         startup_timeout: float = STARTUP_TIMEOUT,
         extra_args: tuple[str, ...] = (),
         extra_env: dict[str, str] | None = None,
+        separate_stderr: bool = False,
     ) -> None:
         self.data_dir = data_dir
         self.extra_args = extra_args
@@ -69,6 +70,9 @@ class RecorderProcess:
         self.admin_password = admin_password
         self.startup_timeout = startup_timeout
         self.log_path = data_dir.parent / f"{data_dir.name}-recorder.log"
+        self.stderr_path = data_dir.parent / f"{data_dir.name}-recorder.stderr"
+        """stderr alone (the log), when ``separate_stderr``; else it goes to ``log_path``."""
+        self.separate_stderr = separate_stderr
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.returncode: int | None = None  # of the last process, once reaped
@@ -163,10 +167,15 @@ class RecorderProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ONVIF_RECORDER_")}
         env["PYTHONUNBUFFERED"] = "1"
         env.update(self.extra_env)
+        stderr: IO[bytes] | int = subprocess.STDOUT
+        if self.separate_stderr:
+            stderr = self.stderr_path.open("ab")
         self.process = subprocess.Popen(
             self._command(port), stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            stderr=stderr, env=env, start_new_session=True,
         )
+        if not isinstance(stderr, int):
+            stderr.close()  # the child has its own descriptor
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

@@ -19,6 +19,7 @@ from typing import TextIO
 from aiohttp.http_exceptions import HttpProcessingError
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_HANDLER = "onvif-recorder"
 
 
 class JsonFormatter(logging.Formatter):
@@ -52,14 +53,28 @@ class ClientMistakes(logging.Filter):
         return True
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
 def configure(level: str, log_format: str = "text", stream: TextIO | None = None) -> None:
-    """Root logging to ``stream`` (stderr) at ``level``, as ``text`` or ``json``."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Root logging to ``stream`` (stderr) at ``level``, as ``text`` or ``json``; replaces
+    what an earlier call installed, leaves other handlers alone."""
+    handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handler.setFormatter(JsonFormatter() if log_format == "json"
                          else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(ClientMistakes())
+    handler.set_name(_HANDLER)
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)

@@ -73,6 +73,19 @@ def test_a_full_queue_drops_the_oldest_and_counts_it() -> None:
     assert bus.dropped == 2
 
 
+def test_dropped_total_keeps_what_gone_subscribers_lost() -> None:
+    """The metric is a counter: an unsubscribe must not make it go down."""
+    bus = EventBus(queue_limit=1)
+    gone, live = bus.subscribe(), bus.subscribe()
+    bus.publish(*(created(n) for n in range(4)))
+    bus.unsubscribe(gone)
+    bus.unsubscribe(gone)  # twice: counted once
+    assert bus.dropped == 3 and bus.dropped_total == 6
+    live.take(1)
+    bus.publish(created(4))
+    assert bus.dropped_total == 6
+
+
 def test_an_abandoned_subscriber_stays_bounded_while_others_keep_up() -> None:
     bus = EventBus(queue_limit=10)
     abandoned, active = bus.subscribe(), bus.subscribe()

@@ -111,6 +111,11 @@ class SoapHandler:
             return await self._handle(request, exchange)
         except OnvifError as error:
             exchange.outcome = "fault"
+            # A request naming no operation of this endpoint is the client's mistake: one
+            # warning. A fault an operation answers is the protocol at work: debug.
+            level = logging.WARNING if exchange.operation == "unknown" else logging.DEBUG
+            log.log(level, "%s from %s: %s fault: %s", self.endpoint.path, request.remote,
+                    type(error).__name__, error)
             return fault_response(error, self._addressing(exchange, FAULT_ACTION))
         except XmlRefused as refused:
             exchange.outcome = "refused"

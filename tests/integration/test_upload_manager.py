@@ -91,10 +91,13 @@ async def outage_then_drain(target: UploadSpool, data: StorageConfigurationData,
     await manager.start()
     await until(lambda: last_error(target) is not None, 10)
     assert "Could not connect" in str(last_error(target))
+    failed = sum(manager.failures.values())  # metrics: uploads_failed_total
+    assert failed >= 1 and set(manager.failures) == {target.storages()[0]}
     await asyncio.to_thread(s3.start)
     async with asyncio.timeout(20):
         await manager.drained()
     await manager.stop()
+    assert sum(manager.failures.values()) >= failed  # a counter: never down
 
 
 def test_wrong_sas_is_reported_then_fixed_credentials_are_used(tmp_path: Path) -> None:

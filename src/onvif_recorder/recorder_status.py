@@ -75,6 +75,8 @@ class RootStatus:
     path: str
     free_bytes: int | None
     total_bytes: int | None
+    used_bytes: int = 0
+    """What the recorder keeps there: local segments (media) or pending objects (spool)."""
 
 
 @dataclass(slots=True)
@@ -91,18 +93,22 @@ class RecorderStatus:
 def read(data_dir: Path) -> RecorderStatus:
     status = RecorderStatus(str(data_dir))
     database = data_dir / "recorder.sqlite3"
+    media = 0
     if database.is_file():
         connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
         try:
-            _read_configuration(connection, status)
+            media = _read_configuration(connection, status)
         finally:
             connection.close()
         status.spool = read_status(database)
-    status.roots = [_root("media", data_dir / "media"), _root("spool", data_dir / "spool")]
+    spooled = sum(target.pending_bytes for target in status.spool)
+    status.roots = [_root("media", data_dir / "media", media),
+                    _root("spool", data_dir / "spool", spooled)]
     return status
 
 
-def _read_configuration(connection: sqlite3.Connection, status: RecorderStatus) -> None:
+def _read_configuration(connection: sqlite3.Connection, status: RecorderStatus) -> int:
+    """Fill in recordings, jobs and receivers; return the bytes of local segments."""
     tables = {row[0] for row in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     stored = _stored_segments(connection) if "segments" in tables else {}
@@ -118,6 +124,11 @@ def _read_configuration(connection: sqlite3.Connection, status: RecorderStatus) 
         status.receivers.append(ReceiverStatus(receiver.token,
                                                receiver.configuration.mode.value,
                                                public_uri(uri) if uri else ""))
+    if "segments" not in tables:
+        return 0
+    local = connection.execute(
+        "SELECT COALESCE(SUM(size), 0) FROM segments WHERE location = 'local'").fetchone()
+    return int(local[0])
 
 
 def _load(connection: sqlite3.Connection, tables: set[str], table: str,
@@ -144,12 +155,12 @@ def _recording(recording: Recording, stored: tuple[Any, ...] | None) -> Recordin
         target, int(count), int(size), first, last)
 
 
-def _root(name: str, path: Path) -> RootStatus:
+def _root(name: str, path: Path, used: int) -> RootStatus:
     try:
         usage = shutil.disk_usage(path if path.exists() else path.parent)
     except OSError:
-        return RootStatus(name, str(path), None, None)
-    return RootStatus(name, str(path), usage.free, usage.total)
+        return RootStatus(name, str(path), None, None, used)
+    return RootStatus(name, str(path), usage.free, usage.total, used)
 
 
 def ask_live(status: RecorderStatus, url: str, user: str | None = None,
@@ -194,8 +205,9 @@ def render(status: RecorderStatus, as_json: bool = False) -> str:
     lines += [f"  {r.token} {r.mode} {r.media_uri or '(no MediaUri)'}: state {r.state}"
               for r in status.receivers]
     lines += ["", "storage roots:"]
-    lines += [f"  {root.name} {root.path}: {_size(root.free_bytes)} free of"
-              f" {_size(root.total_bytes)}" for root in status.roots]
+    lines += [f"  {root.name} {root.path}: {_size(root.used_bytes)} recorder data,"
+              f" {_size(root.free_bytes)} free of {_size(root.total_bytes)}"
+              for root in status.roots]
     lines += ["", "upload spool:"]
     lines += ["  " + line for line in render_spool(status.spool).splitlines()]
     return "\n".join(lines) + "\n"

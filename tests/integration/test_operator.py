@@ -93,6 +93,11 @@ def test_metrics_move_while_the_camera_records(tmp_path: Path) -> None:
     assert value(second, "onvif_recorder_process_resident_memory_bytes") > 0
     assert value(second, "onvif_recorder_process_cpu_seconds_total") > 0
     assert status["live"] is True
+    [stored] = status["recordings"]
+    assert stored["token"] == token and stored["segments"] >= 1
+    assert stored["last_utc"] > stored["first_utc"]
+    media = next(root for root in status["roots"] if root["name"] == "media")
+    assert media["used_bytes"] == stored["bytes_stored"] > 0
     assert [(j["token"], j["state"]) for j in status["jobs"]] == [(job, "Active")]
     assert [(r["token"], r["state"]) for r in status["receivers"]] == [(receiver, "Connected")]
 

@@ -43,6 +43,7 @@ def test_status_json(recorder: RunningRecorder, capsys: pytest.CaptureFixture[st
     assert set(roots) == {"media", "spool"}
     free = shutil.disk_usage(recorder.data_dir).free
     assert abs(roots["media"]["free_bytes"] - free) < 64 * 1024**2
+    assert roots["media"]["used_bytes"] == 0 and roots["spool"]["used_bytes"] == 0
     assert status["spool"] == []
 
 
@@ -55,7 +56,8 @@ def test_status_text(recorder: RunningRecorder, capsys: pytest.CaptureFixture[st
     assert f"  {receiver} AutoConnect rtsp://192.0.2.7/stream" in text
     assert "secret" not in text
     assert "give --url" in text
-    assert f"  media {recorder.data_dir / 'media'}: " in text and " free of " in text
+    assert f"  media {recorder.data_dir / 'media'}: 0 B recorder data, " in text
+    assert " free of " in text
     assert "no object-storage uploads yet" in text
 
 

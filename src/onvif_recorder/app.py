@@ -19,6 +19,7 @@ from onvif_recorder.service.capabilities import (
     event_capabilities,
     receiver_capabilities,
     recording_capabilities,
+    search_capabilities,
 )
 from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.events import EventBus
@@ -27,6 +28,7 @@ from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recordings import RecordingService
+from onvif_recorder.service.search.service import SearchService
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.users import UserService
@@ -43,8 +45,11 @@ from onvif_recorder.soap.operations.events import (
 )
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
+from onvif_recorder.storage.search_data import SegmentIndexRecordedData
+from onvif_recorder.storage.segment_index import SegmentIndex
 
 REALM = "onvif-recorder"
 
@@ -61,6 +66,7 @@ class Services:
     events: EventBus
     job_states: JobStates
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
+    search: SearchService
 
 
 def build_services(
@@ -84,7 +90,15 @@ def build_services(
         events=bus,
         job_states=job_states,
         engine=EngineEvents(bus, job_states),
+        search=SearchService(holder, media, _recorded_data(settings), settings.limits),
     )
+
+
+def _recorded_data(settings: RecorderSettings) -> SegmentIndexRecordedData:
+    """The Search service reads the segment index through a connection of its own."""
+    media_root = settings.data_dir / "media"
+    return SegmentIndexRecordedData(SegmentIndex(settings.database_path),
+                                    lambda key: media_root / key)
 
 
 def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:
@@ -97,7 +111,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
     device = device_endpoint(
         DeviceHandlers(settings, services.device, services.users, services.storage)
     )
-    return [device, recording, receiver]
+    search = search_endpoint(SearchHandlers(services.search, search_capabilities(settings)))
+    return [device, recording, receiver, search]
 
 
 def build_event_endpoints(
@@ -155,6 +170,7 @@ def build_app(
 
     async def close_store(_: web.Application) -> None:
         services.holder.store.close()
+        services.search.data.close()
 
     app.on_cleanup.append(close_store)
     return app

@@ -24,10 +24,12 @@ from onvif_recorder.service.events import (
     RecordingConfigurationChanged,
     RecordingCreated,
     RecordingDeleted,
+    RecordingHistoryState,
     TrackConfigurationChanged,
     TrackCreated,
     TrackDataDeleted,
     TrackDeleted,
+    TrackHistoryState,
 )
 
 TOPIC_NAMESPACE = "http://www.onvif.org/ver10/topics"
@@ -136,6 +138,17 @@ TOPICS: tuple[Topic, ...] = (
 )
 """In TopicSet order; topics that share a root are adjacent."""
 
+# Search §5.17: found by FindEvents in what was recorded (not published live, so not in
+# TOPICS, which GetEventProperties announces). Note the Source item RecordingToken.
+RECORDING_HISTORY_STATE = Topic(
+    ("RecordingHistory", "Recording", "State"), True,
+    (Item("RecordingToken", "tt:ReferenceToken"),), (Item("IsRecording", "xs:boolean"),))
+TRACK_HISTORY_STATE = Topic(
+    ("RecordingHistory", "Track", "State"), True,
+    (Item("RecordingToken", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken")),
+    (Item("IsDataPresent", "xs:boolean"),))
+HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE)
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -161,6 +174,10 @@ def utc_text(moment: datetime) -> str:
     """xs:dateTime in UTC with the 'Z' indicator and milliseconds (Core: all event times)."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _tracks_differ(state: RecordingJobStateInformation) -> bool:
@@ -220,6 +237,13 @@ def _message(event: DomainEvent) -> Message:
             return Message(DELETE_TRACK, (("RecordingToken", recording), ("TrackToken", track)))
         case TrackDataDeleted():
             return _track_data_message(event)
+        case RecordingHistoryState(token, is_recording, operation):
+            return Message(RECORDING_HISTORY_STATE, (("RecordingToken", token),),
+                           (("IsRecording", _boolean(is_recording)),), operation)
+        case TrackHistoryState(recording, track, present, operation):
+            source = (("RecordingToken", recording), ("Track", track))
+            return Message(TRACK_HISTORY_STATE, source,
+                           (("IsDataPresent", _boolean(present)),), operation)
         case ReceiverStateChanged(token, state, uri):
             data = (("NewState", state.value),) + ((("MediaUri", uri),) if uri else ())
             return Message(RECEIVER_CHANGE_STATE, (("ReceiverToken", token),), data)

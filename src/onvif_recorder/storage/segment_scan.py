@@ -32,7 +32,7 @@ def track_ids_text(tokens_by_id: dict[int, str]) -> str:
     return ",".join(f"{track_id}={token}" for track_id, token in sorted(tokens_by_id.items()))
 
 
-def _parse_track_ids(text: object) -> dict[int, str]:
+def parse_track_ids(text: object) -> dict[int, str]:
     mapping: dict[int, str] = {}
     if isinstance(text, str):
         for item in filter(None, text.split(",")):
@@ -55,7 +55,7 @@ def scan_segment(data: bytes) -> SegmentFacts:
     start, timescale = info.get("start_utc"), info.get("timescale")
     if not isinstance(start, int | float) or not isinstance(timescale, int) or timescale <= 0:
         raise ValueError("recovery box without start_utc or timescale")
-    names = _parse_track_ids(info.get("track_ids"))
+    names = parse_track_ids(info.get("track_ids"))
     codecs = {names.get(track_id, str(track_id)): entry
               for track_id, entry in _sample_entries(moov).items()}
     first, end = _decode_extent(boxes)

@@ -14,6 +14,7 @@ from onvif_recorder.service.capabilities import (
     event_capabilities,
     receiver_capabilities,
     recording_capabilities,
+    search_capabilities,
 )
 from onvif_recorder.service.device import ONVIF_VERSION, DeviceCapabilities, DeviceService
 from onvif_recorder.service.storage import StorageService
@@ -38,12 +39,13 @@ from onvif_recorder.soap.mapping.device import (
     write_version,
 )
 from onvif_recorder.soap.mapping.primitives import Reader, sub
+from onvif_recorder.soap.mapping.search import write_legacy_search, write_search_capabilities
 from onvif_recorder.soap.mapping.storage import (
     read_storage_configuration,
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TT, qname
+from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TSE, TT, qname
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/device_service"
@@ -182,6 +184,7 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
     recording = recording_capabilities(settings)
     receiver = receiver_capabilities(settings)
     events = event_capabilities(settings)
+    search = search_capabilities(settings)
     string_length = settings.limits.descriptive_max_length
     return [
         ServiceEntry(
@@ -209,6 +212,12 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
             "/onvif/event_service",
             lambda p: write_event_capabilities(p, events),
             Legacy("Events", lambda p, x: write_legacy_events(p, x, events)),
+        ),
+        ServiceEntry(
+            TSE,
+            "/onvif/search_service",
+            lambda p: write_search_capabilities(p, search),
+            Legacy("Search", lambda p, x: write_legacy_search(p, x, search)),
         ),
     ]
 

@@ -1,0 +1,76 @@
+"""The read port onto recorded data: exactly what Search needs to know, nothing more.
+
+Implemented over the segment index by ``storage.search_data``. Times are POSIX seconds
+(UTC). A *range* is a stretch of time in which a track holds data without a gap; the
+ranges of one track are disjoint and in time order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRange:
+    start: float
+    end: float
+    open: bool = False
+    """Still being written: its end is not a stop (no "data absent" event there)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFacts:
+    encoding: str  # tt:VideoEncoding / MIME subtype name: H264, H265, JPEG
+    width: int
+    height: int
+    framerate: float
+    bitrate_kbps: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFacts:
+    encoding: str  # AAC, PCMU, PCMA
+    samplerate_khz: int
+    bitrate_kbps: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataFacts:
+    can_contain_ptz: bool = False
+    can_contain_analytics: bool = False
+    can_contain_notifications: bool = True
+
+
+TrackFacts = VideoFacts | AudioFacts | MetadataFacts
+
+
+class RecordedData(Protocol):
+    def ranges(self, recording: str) -> dict[str, list[RecordedRange]]:
+        """Every track of ``recording`` that holds data, with its ranges."""
+        ...
+
+    def facts(self, recording: str, at: float) -> dict[str, TrackFacts]:
+        """What each track recorded around ``at`` (the segment holding it, else the
+        nearest one): codec, resolution, frame rate, sample rate."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def merged(ranges: list[RecordedRange], tolerance: float = 0.0) -> list[RecordedRange]:
+    """Ranges sorted and joined where they touch or overlap (within ``tolerance`` s)."""
+    result: list[RecordedRange] = []
+    for current in sorted(ranges, key=lambda r: r.start):
+        if result and current.start <= result[-1].end + tolerance:
+            last = result[-1]
+            if current.end >= last.end:
+                result[-1] = RecordedRange(last.start, current.end, current.open)
+            continue
+        result.append(current)
+    return result
+
+
+def recording_ranges(tracks: dict[str, list[RecordedRange]]) -> list[RecordedRange]:
+    """When the recording as a whole was recording: the union of its tracks' ranges."""
+    return merged([r for ranges in tracks.values() for r in ranges])

@@ -1,0 +1,124 @@
+"""The Search operations (Search 25.12 §5.4-5.15) over configuration and recorded data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from onvif_recorder.domain.errors import InvalidToken
+from onvif_recorder.domain.job import JobState
+from onvif_recorder.domain.recording import Recording
+from onvif_recorder.service.job_states import current_job_states
+from onvif_recorder.service.media_flow import MediaFlow
+from onvif_recorder.service.search.history import (
+    EventQuery,
+    EventResult,
+    RecordingHistory,
+    find_events,
+)
+from onvif_recorder.service.search.information import (
+    MediaAttributes,
+    RecordingInformation,
+    RecordingSummary,
+    media_attributes,
+    recording_information,
+    summary,
+)
+from onvif_recorder.service.search.recorded import RecordedData
+from onvif_recorder.service.search.scope import SearchScope, information_node, scoped_tokens
+from onvif_recorder.service.search.sessions import Page, SearchKind, SearchSessions, SearchState
+from onvif_recorder.service.state import StateHolder
+from onvif_recorder.settings import Limits
+
+_RECORDING_STATES = (JobState.ACTIVE, JobState.PARTIALLY_ACTIVE)
+
+
+class SearchService:
+    def __init__(self, holder: StateHolder, media: MediaFlow, data: RecordedData,
+                 limits: Limits) -> None:
+        self.holder = holder
+        self.media = media
+        self.data = data
+        self.limits = limits
+        self.sessions = SearchSessions(limits.max_search_sessions,
+                                       float(limits.max_search_keep_alive_s))
+
+    def _recording_now(self) -> set[str]:
+        """Recordings a job is writing to right now (RecordingStatus ``Recording``)."""
+        states = current_job_states(self.holder.state, self.media)
+        return {s.recording_token for s in states.values() if s.state in _RECORDING_STATES}
+
+    def _recording(self, token: str) -> Recording:
+        found = self.holder.state.recordings.get(token)
+        if found is None:
+            raise InvalidToken(f"no recording {token[:64]!r}")
+        return found
+
+    def _information(self, recordings: Iterable[Recording]) -> list[RecordingInformation]:
+        active = self._recording_now()
+        return [recording_information(r, self.data.ranges(r.token), r.token in active)
+                for r in recordings]
+
+    # §5.4-5.6
+    def summary(self, now: float) -> RecordingSummary:
+        return summary(self._information(self.holder.state.recordings.values()), now)
+
+    def information(self, token: str) -> RecordingInformation:
+        return self._information([self._recording(token)])[0]
+
+    def media_attributes(self, tokens: Iterable[str], at: float) -> list[MediaAttributes]:
+        recordings = [self._recording(t) for t in tokens] or \
+            list(self.holder.state.recordings.values())
+        found = []
+        for info in self._information(recordings):
+            if info.tracks:
+                ranges = self.data.ranges(info.token)
+                found.append(media_attributes(info, ranges, self.data.facts(info.token, at), at))
+        return [m for m in found if m.tracks]
+
+    # §5.7, 5.8
+    def _scoped(self, scope: SearchScope) -> list[RecordingInformation]:
+        state = self.holder.state
+        tokens = scoped_tokens(scope, state)
+        informations = self._information(state.recordings[t] for t in tokens)
+        test = scope.information_filter
+        return [i for i in informations if test is None or test(information_node(i))]
+
+    def _limit(self, max_matches: int | None) -> int:
+        cap = self.limits.max_search_results
+        return cap if max_matches is None or max_matches <= 0 else min(max_matches, cap)
+
+    def find_recordings(self, scope: SearchScope, max_matches: int | None, keep_alive: float,
+                        now: float) -> str:
+        matches = self._scoped(scope)[:self._limit(max_matches)]
+        return self.sessions.start(SearchKind.RECORDINGS, matches, keep_alive, now, now)
+
+    def recording_results(self, token: str, now: float, max_results: int | None
+                          ) -> Page[RecordingInformation]:
+        page = self.sessions.page(token, SearchKind.RECORDINGS, now, max_results)
+        return Page(page.state, [r for r in page.results if isinstance(r, RecordingInformation)])
+
+    # §5.9, 5.10
+    def find_events(self, query: EventQuery, scope: SearchScope, max_matches: int | None,
+                    keep_alive: float, now: float) -> str:
+        histories = [RecordingHistory(i.token, tuple(t.token for t in
+                                                     self.holder.state.recordings[i.token].tracks),
+                                      self.data.ranges(i.token))
+                     for i in self._scoped(scope)]
+        limit = self._limit(max_matches)
+        results = find_events(histories, query, limit)
+        endpoint = query.end if query.end is not None else now
+        if len(results) == limit and results:
+            endpoint = results[-1].time  # stopped at MaxMatches: that is how far it got
+        return self.sessions.start(SearchKind.EVENTS, results, keep_alive, now, endpoint)
+
+    def event_results(self, token: str, now: float, max_results: int | None
+                      ) -> Page[EventResult]:
+        page = self.sessions.page(token, SearchKind.EVENTS, now, max_results)
+        return Page(page.state, [r for r in page.results if isinstance(r, EventResult)])
+
+    # §5.15 and the WSDL's GetSearchState
+    def end_search(self, token: str, now: float) -> float:
+        return self.sessions.end(token, now)
+
+    def search_state(self, token: str, now: float) -> SearchState:
+        return self.sessions.state(token, now)

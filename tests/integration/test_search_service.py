@@ -300,6 +300,11 @@ def test_find_events_start_state_search_3_1_11(
     real = [e for e in forward if not e[3]]
     assert [e[0] for e in real] == sorted(e[0] for e in real)
     assert all(at(start) <= e[0] <= at(end) for e in real)
+    year_one = datetime(1, 1, 1, tzinfo=UTC).timestamp()  # as TS-SEARCH 6-1-12 sends
+    from_the_start = find_events(svc, rec, stopped, year_one, None, True)
+    assert [e[:4] for e in from_the_start[:2]] == [(at(year_one), "", "false", True),
+                                                   (at(year_one), VIDEO, "false", True)]
+    assert len([e for e in from_the_start if not e[3]]) == 12
     backward = find_events(svc, rec, stopped, end, start, True)
     assert {e[0] for e in backward if e[3]} == {at(start), at(end)}
     assert [e for e in backward if not e[3]] == real[::-1]  # identical values backward

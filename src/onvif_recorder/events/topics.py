@@ -172,8 +172,8 @@ class Message:
 
 def utc_text(moment: datetime) -> str:
     """xs:dateTime in UTC with the 'Z' indicator and milliseconds (Core: all event times)."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = moment.astimezone(UTC)  # %Y is not zero-padded below year 1000: format it here
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def _boolean(value: bool) -> str:

@@ -21,7 +21,7 @@ from onvif_recorder.service.events import (
     RecordingHistoryState,
     TrackHistoryState,
 )
-from onvif_recorder.service.search.recorded import RecordedRange, recording_ranges
+from onvif_recorder.service.search.recorded import RecordedRange, recording_ranges, whole_ms
 
 CHANGED, INITIALIZED = PropertyOperation.CHANGED, PropertyOperation.INITIALIZED
 
@@ -106,7 +106,11 @@ def find_events(histories: Iterable[RecordingHistory], query: EventQuery,
     """Every matching event in search order, at most ``limit`` of them."""
     histories = list(histories)
     low, high = query.window
-    real = [item for h in histories for item in _real(h) if low <= item[0] <= high]
+    # Compared at the millisecond precision of the answers: an EndPoint equal to the
+    # LatestRecording a client was told includes the stop at that instant (3-1-13).
+    real = [item for h in histories for item in _real(h)
+            if whole_ms(low) <= whole_ms(item[0]) and (high == math.inf
+                                                       or whole_ms(item[0]) <= whole_ms(high))]
     # Stable: same-time events keep scope order (recordings, then configured tracks).
     real.sort(key=lambda item: (item[0], item[1]))
     ordered = [item[2] for item in (reversed(real) if query.backward else real)]

@@ -7,6 +7,7 @@ ranges of one track are disjoint and in time order.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -56,6 +57,12 @@ class RecordedData(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def whole_ms(seconds: float) -> int:
+    """Milliseconds, truncated: the precision every time is answered with (§5.2.6), so a
+    time a client read back from an answer compares equal to what the answer meant."""
+    return math.floor(seconds * 1000 + 1e-6)
 
 
 def merged(ranges: list[RecordedRange], tolerance: float = 0.0) -> list[RecordedRange]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from onvif_recorder.domain.errors import InvalidSource, InvalidToken
 from onvif_recorder.service.search.information import RecordingInformation
+from onvif_recorder.service.search.recorded import whole_ms
 from onvif_recorder.service.search.xpath import Filter, Node
 from onvif_recorder.service.state import RecorderState
 
@@ -25,8 +26,9 @@ class SearchScope:
 
 def xs_datetime(seconds: float) -> str:
     """xs:dateTime in UTC with 'Z' and milliseconds (Search §5.2.6)."""
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    ms = whole_ms(seconds)
+    moment = datetime.fromtimestamp(ms // 1000, UTC)
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def scoped_tokens(scope: SearchScope, state: RecorderState) -> list[str]:

@@ -8,7 +8,7 @@ are declared but not offered (``MetadataSearch="false"``, no metadata track
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
@@ -25,6 +25,7 @@ from onvif_recorder.events.topics import HISTORY_TOPICS
 from onvif_recorder.service.capabilities import SearchCapabilities
 from onvif_recorder.service.events import DomainEvent, Notification
 from onvif_recorder.service.search.history import EventQuery
+from onvif_recorder.service.search.recorded import whole_ms
 from onvif_recorder.service.search.scope import xs_datetime
 from onvif_recorder.service.search.service import SearchService
 from onvif_recorder.soap.dispatch import CallContext, Operation, ServiceEndpoint
@@ -182,7 +183,8 @@ class SearchHandlers:
         sub(results, qname(TT, "SearchState"), page.state.value)
         producer = ctx.base_url + PATH
         for result in page.results:
-            moment = datetime.fromtimestamp(result.time, UTC)
+            # UtcTime equals the result's Time, at the answers' millisecond precision.
+            moment = datetime.fromtimestamp(0, UTC) + timedelta(milliseconds=whole_ms(result.time))
             holder = notification_element(Notification(result.event, moment, 0), producer)
             write_event_result(results, result, holder)
         return response

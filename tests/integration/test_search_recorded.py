@@ -1,0 +1,107 @@
+"""Search over recordings made from the real test camera: a recording stopped, left idle
+and restarted has two recorded ranges with a gap, and every search operation says so
+(the TS-SEARCH fixture shape: a stopped recording with a gap). zeep from search.wsdl,
+every answer XSD-validated."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.camera import Camera
+from tests.integration.helpers import auto_receiver_job, client, recording_configuration
+from tests.integration.recording_support import (
+    configure_receiver,
+    engine_recorder,
+    wait_until,
+)
+from tests.integration.test_search_service import find_events, results
+from tests.onvif_client import validate_body
+
+pytestmark = pytest.mark.slow
+
+
+def job_state(trc: Any, job: str) -> str:
+    return str(trc.GetRecordingJobState(JobToken=job).State)
+
+
+def record_for(trc: Any, job: str, seconds: float, data_dir: Path) -> None:
+    trc.SetRecordingJobMode(JobToken=job, Mode="Active")
+    assert wait_until(lambda: job_state(trc, job) == "Active", 10.0)
+    time.sleep(seconds)
+    trc.SetRecordingJobMode(JobToken=job, Mode="Idle")
+    assert wait_until(lambda: job_state(trc, job) == "Idle", 5.0)
+    assert wait_until(lambda: not list(data_dir.rglob("*.partial")), 5.0)
+
+
+def test_a_recording_with_a_gap_is_found_with_both_ranges(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Camera() as camera, engine_recorder(data) as recorder:
+        trc, _ = client(recorder, "recording")
+        trv, _ = client(recorder, "receiver")
+        tse, rec = client(recorder, "search")
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(recording))
+        configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
+                           camera.url("/av"))
+        assert tse.GetRecordingInformation(RecordingToken=recording).RecordingStatus == \
+            "Initiated"
+        trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Active")
+        assert wait_until(lambda: job_state(trc, job.JobToken) == "Active", 10.0)
+        assert tse.GetRecordingInformation(RecordingToken=recording).RecordingStatus == \
+            "Recording"
+        time.sleep(4.0)
+        trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Idle")
+        assert wait_until(lambda: not list(data.rglob("*.partial")), 5.0)
+        time.sleep(2.0)
+        record_for(trc, job.JobToken, 4.0, data)
+
+        info = tse.GetRecordingInformation(RecordingToken=recording)
+        validate_body(rec.last)
+        assert info.RecordingStatus == "Stopped"
+        tracks = {t.TrackToken: t for t in info.Track}
+        assert set(tracks) == {"VIDEO001", "AUDIO001"}  # META001 recorded nothing
+        assert info.EarliestRecording == min(t.DataFrom for t in info.Track)
+        assert info.LatestRecording == max(t.DataTo for t in info.Track)
+
+        events = find_events(tse, rec, recording, info.EarliestRecording.timestamp(),
+                             info.LatestRecording.timestamp(), False)
+        state = [(e[0], e[2]) for e in events if e[1] == ""]
+        assert [value for _, value in state] == ["true", "false", "true", "false"]
+        first_stop, second_start = state[1][0], state[2][0]
+        assert (second_start - first_stop).total_seconds() >= 1.5  # the gap
+        for track in tracks:
+            values = [e[2] for e in events if e[1] == track]
+            assert values == ["true", "false", "true", "false"], track
+        backward = find_events(tse, rec, recording, info.LatestRecording.timestamp(),
+                               info.EarliestRecording.timestamp(), False)
+        assert backward == events[::-1]
+
+        middle = state[0][0] + (first_stop - state[0][0]) / 2
+        check_media_attributes(tse, rec, recording, middle, state[0][0], first_stop)
+        in_gap = first_stop + (second_start - first_stop) / 2
+        assert tse.GetMediaAttributes(RecordingTokens=[recording], Time=in_gap) == []
+
+        search = tse.FindRecordings(Scope={"RecordingInformationFilter":
+                                           'boolean(//Track[TrackType = "Audio"])'},
+                                    KeepAliveTime="PT10S")
+        found, _ = results(tse, rec, "GetRecordingSearchResults", search)
+        assert [i.RecordingToken for i in found] == [recording]
+        assert found[0] == info
+
+
+def check_media_attributes(tse: Any, rec: Any, recording: str, moment: datetime,
+                           start: datetime, stop: datetime) -> None:
+    [attributes] = tse.GetMediaAttributes(RecordingTokens=[recording], Time=moment)
+    validate_body(rec.last)
+    assert (attributes.From, attributes.Until) == (start, stop)
+    by_token = {t.TrackInformation.TrackToken: t for t in attributes.TrackAttributes}
+    video = by_token["VIDEO001"].VideoAttributes
+    assert (video.Encoding, video.Width, video.Height) == ("H264", 640, 360)
+    assert 20 <= video.Framerate <= 30  # the camera sends 25 frames/s
+    audio = by_token["AUDIO001"].AudioAttributes
+    assert (audio.Encoding, audio.Samplerate) == ("AAC", 16)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.camera import Camera
+from tests.integration.event_client import topic_filter
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
 from tests.integration.recording_support import (
     configure_receiver,
@@ -105,3 +106,47 @@ def check_media_attributes(tse: Any, rec: Any, recording: str, moment: datetime,
     assert 20 <= video.Framerate <= 30  # the camera sends 25 frames/s
     audio = by_token["AUDIO001"].AudioAttributes
     assert (audio.Encoding, audio.Samplerate) == ("AAC", 16)
+
+
+def test_events_recorded_in_a_metadata_track_are_found(tmp_path: Path) -> None:
+    """The camera's /meta stream sends a tns1:VideoSource/MotionAlarm event a second."""
+    data = tmp_path / "data"
+    with Camera() as camera, engine_recorder(data) as recorder:
+        trc, _ = client(recorder, "recording")
+        trv, _ = client(recorder, "receiver")
+        tse, rec = client(recorder, "search")
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(recording))
+        configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
+                           camera.url("/meta"))
+        record_for(trc, job.JobToken, 5.0, data)
+        info = tse.GetRecordingInformation(RecordingToken=recording)
+        assert {t.TrackToken for t in info.Track} == {"VIDEO001", "META001"}
+        start, end = info.EarliestRecording.timestamp(), info.LatestRecording.timestamp()
+
+        events = find_events(tse, rec, recording, start, end, False)
+        motion = [e for e in events if e[5] == "tns1:VideoSource/MotionAlarm"]
+        assert len(motion) >= 3 and {e[1] for e in motion} == {"META001"}
+        assert all(e[4] == "Changed" and e[3] is False for e in motion)
+        assert [e[0] for e in events] == sorted(e[0] for e in events)
+        assert all(info.EarliestRecording <= e[0] <= info.LatestRecording for e in events)
+        backward = find_events(tse, rec, recording, end, start, False)
+        assert backward == events[::-1]
+
+        only_motion = find_events(tse, rec, recording, start, end, False,
+                                  SearchFilter=topic_filter("tns1:VideoSource//."))
+        assert only_motion == motion
+        history_only = find_events(tse, rec, recording, start, end, False,
+                                   SearchFilter=topic_filter("tns1:RecordingHistory//."))
+        assert history_only == [e for e in events if e not in motion]
+        by_content = find_events(
+            tse, rec, recording, start, end, False, SearchFilter=topic_filter(
+                content=f'boolean(//SimpleItem[@Name="State" and @Value="{motion[0][2]}"])'))
+        assert by_content == [e for e in motion if e[2] == motion[0][2]]
+
+        middle = info.EarliestRecording + (info.LatestRecording - info.EarliestRecording) / 2
+        [attributes] = tse.GetMediaAttributes(RecordingTokens=[recording], Time=middle)
+        validate_body(rec.last)
+        [meta] = [t for t in attributes.TrackAttributes
+                  if t.TrackInformation.TrackToken == "META001"]
+        assert meta.MetadataAttributes.CanContainNotifications is True

@@ -233,7 +233,7 @@ def _events(found: list[Any]) -> list[tuple[Any, ...]]:
         message = result.Event.Message._value_1
         assert message.UtcTime == result.Time
         items = {i.Name: i.Value for i in message.Data.SimpleItem}
-        value = items.get("IsRecording", items.get("IsDataPresent"))
+        value = items.get("IsRecording", items.get("IsDataPresent", items.get("State")))
         rows.append((result.Time, result.TrackToken or "", value, result.StartStateEvent,
                      message.PropertyOperation, result.Event.Topic))
     return rows

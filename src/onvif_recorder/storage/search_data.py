@@ -16,13 +16,14 @@ from pathlib import Path
 from onvif_recorder.service.search.recorded import (
     AudioFacts,
     MetadataFacts,
+    MetadataSample,
     RecordedRange,
     TrackFacts,
     VideoFacts,
     merged,
 )
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
-from onvif_recorder.storage.segment_media import TrackMedia, segment_media
+from onvif_recorder.storage.segment_media import TrackMedia, metadata_samples, segment_media
 
 # Sample entry type -> the Encoding Search §5.6 names (tt:VideoEncoding / MIME subtypes).
 VIDEO_ENCODINGS = {"avc1": "H264", "avc3": "H264", "hvc1": "H265", "hev1": "H265",
@@ -52,6 +53,21 @@ class SegmentIndexRecordedData:
         for (track, _), span in spans.items():
             by_track.setdefault(track, []).append(span)
         return {track: merged(spans_) for track, spans_ in by_track.items()}
+
+    def metadata(self, recording: str, low: float, high: float) -> list[MetadataSample]:
+        found: list[MetadataSample] = []
+        for row in self.index.segments(recording):
+            if not row.complete or "metx" not in row.codecs.values():
+                continue
+            if row.end_utc < low or row.start_utc > high:
+                continue
+            try:
+                samples = metadata_samples(self.path_of(row.key).read_bytes())
+            except (OSError, ValueError, IndexError):
+                continue  # a segment deleted by retention meanwhile, or unreadable
+            found += [MetadataSample(track, row.start_utc, payload)
+                      for track, payloads in samples.items() for payload in payloads]
+        return found
 
     def facts(self, recording: str, at: float) -> dict[str, TrackFacts]:
         rows = [r for r in self.index.segments(recording) if r.complete]

@@ -21,7 +21,12 @@ from onvif_recorder.service.events import (
     RecordingHistoryState,
     TrackHistoryState,
 )
-from onvif_recorder.service.search.recorded import RecordedRange, recording_ranges, whole_ms
+from onvif_recorder.service.search.recorded import (
+    RecordedNotification,
+    RecordedRange,
+    recording_ranges,
+    whole_ms,
+)
 
 CHANGED, INITIALIZED = PropertyOperation.CHANGED, PropertyOperation.INITIALIZED
 
@@ -33,8 +38,12 @@ class EventResult:
     recording: str
     track: str
     time: float
-    event: DomainEvent
+    event: DomainEvent | RecordedNotification
     start_state: bool = False
+
+
+def _every(_: RecordedNotification) -> bool:
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,13 @@ class EventQuery:
     end: float | None  # None: forward without end
     include_start_state: bool
     accepts: Callable[[DomainEvent], bool]
+    accepts_recorded: Callable[[RecordedNotification], bool] = _every
+    """The same filter over events recorded in metadata tracks."""
+
+    def matches(self, result: EventResult) -> bool:
+        if isinstance(result.event, RecordedNotification):
+            return self.accepts_recorded(result.event)
+        return self.accepts(result.event)
 
     @property
     def backward(self) -> bool:
@@ -74,10 +90,10 @@ def _changes(ranges: list[RecordedRange]) -> Iterable[tuple[float, bool]]:
             yield r.end, False
 
 
-def _real(history: RecordingHistory) -> list[tuple[float, int, EventResult]]:
+def _real(history: RecordingHistory) -> list[tuple[float, float, EventResult]]:
     """(time, rank, result): at one instant a start comes before its tracks and a stop
     after them, so the order reads naturally in both directions."""
-    found = []
+    found: list[tuple[float, float, EventResult]] = []
     for moment, value in _changes(recording_ranges(history.ranges)):
         recording = RecordingHistoryState(history.token, value, CHANGED)
         found.append((moment, 0 if value else 3,
@@ -101,16 +117,23 @@ def _states(history: RecordingHistory, moment: float) -> list[EventResult]:
     return states
 
 
-def find_events(histories: Iterable[RecordingHistory], query: EventQuery,
-                limit: int) -> list[EventResult]:
-    """Every matching event in search order, at most ``limit`` of them."""
+def _within(moment: float, low: float, high: float) -> bool:
+    """Compared at the millisecond precision of the answers: an EndPoint equal to the
+    LatestRecording a client was told includes the stop at that instant (3-1-13)."""
+    return whole_ms(low) <= whole_ms(moment) and (high == math.inf
+                                                  or whole_ms(moment) <= whole_ms(high))
+
+
+def find_events(histories: Iterable[RecordingHistory], query: EventQuery, limit: int,
+                recorded: Iterable[EventResult] = ()) -> list[EventResult]:
+    """Every matching event in search order, at most ``limit`` of them: the recording
+    history and the ``recorded`` events of metadata tracks (between a range's start and
+    its stop at the same instant)."""
     histories = list(histories)
     low, high = query.window
-    # Compared at the millisecond precision of the answers: an EndPoint equal to the
-    # LatestRecording a client was told includes the stop at that instant (3-1-13).
-    real = [item for h in histories for item in _real(h)
-            if whole_ms(low) <= whole_ms(item[0]) and (high == math.inf
-                                                       or whole_ms(item[0]) <= whole_ms(high))]
+    found = [item for h in histories for item in _real(h)]
+    found += [(r.time, 1.5, r) for r in recorded]
+    real = [item for item in found if _within(item[0], low, high)]
     # Stable: same-time events keep scope order (recordings, then configured tracks).
     real.sort(key=lambda item: (item[0], item[1]))
     ordered = [item[2] for item in (reversed(real) if query.backward else real)]
@@ -118,4 +141,4 @@ def find_events(histories: Iterable[RecordingHistory], query: EventQuery,
         ordered = [s for h in histories for s in _states(h, query.start)] + ordered
         if query.backward and query.end is not None:
             ordered += [s for h in histories for s in _states(h, query.end)]
-    return [r for r in ordered if query.accepts(r.event)][:limit]
+    return [r for r in ordered if query.matches(r)][:limit]

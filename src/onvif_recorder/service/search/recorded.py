@@ -8,6 +8,7 @@ ranges of one track are disjoint and in time order.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,6 +47,36 @@ class MetadataFacts:
 TrackFacts = VideoFacts | AudioFacts | MetadataFacts
 
 
+@dataclass(frozen=True, slots=True)
+class MetadataSample:
+    """One recorded ONVIF metadata document (a ``tt:MetadataStream``), as bytes."""
+
+    track: str
+    segment_start: float  # start of the segment holding it: the time of last resort
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedNotification:
+    """An event recorded in a metadata track (a ``tt:Event`` of a metadata document).
+
+    ``topic`` is the topic path with the ONVIF topic namespace's names plain and others
+    as ``{namespace}name``; items are SimpleItems (Name, Value); ``xml`` is the
+    wsnt:NotificationMessage exactly as recorded, answered as the result's Event."""
+
+    time: float  # the message's UtcTime
+    topic_namespace: str
+    topic: tuple[str, ...]
+    operation: str | None
+    source: tuple[tuple[str, str], ...]
+    data: tuple[tuple[str, str], ...]
+    xml: bytes
+
+
+NotificationParser = Callable[[MetadataSample], list[RecordedNotification]]
+""" Reads the events out of a metadata document (an XML adapter, injected). """
+
+
 class RecordedData(Protocol):
     def ranges(self, recording: str) -> dict[str, list[RecordedRange]]:
         """Every track of ``recording`` that holds data, with its ranges."""
@@ -54,6 +85,10 @@ class RecordedData(Protocol):
     def facts(self, recording: str, at: float) -> dict[str, TrackFacts]:
         """What each track recorded around ``at`` (the segment holding it, else the
         nearest one): codec, resolution, frame rate, sample rate."""
+        ...
+
+    def metadata(self, recording: str, low: float, high: float) -> list[MetadataSample]:
+        """The metadata documents recorded in segments overlapping [low, high]."""
         ...
 
     def close(self) -> None: ...

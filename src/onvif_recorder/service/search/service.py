@@ -23,7 +23,7 @@ from onvif_recorder.service.search.information import (
     recording_information,
     summary,
 )
-from onvif_recorder.service.search.recorded import RecordedData
+from onvif_recorder.service.search.recorded import NotificationParser, RecordedData
 from onvif_recorder.service.search.scope import SearchScope, information_node, scoped_tokens
 from onvif_recorder.service.search.sessions import Page, SearchKind, SearchSessions, SearchState
 from onvif_recorder.service.state import StateHolder
@@ -34,10 +34,11 @@ _RECORDING_STATES = (JobState.ACTIVE, JobState.PARTIALLY_ACTIVE)
 
 class SearchService:
     def __init__(self, holder: StateHolder, media: MediaFlow, data: RecordedData,
-                 limits: Limits) -> None:
+                 limits: Limits, notifications: NotificationParser | None = None) -> None:
         self.holder = holder
         self.media = media
         self.data = data
+        self.notifications: NotificationParser = notifications or (lambda _: [])
         self.limits = limits
         self.sessions = SearchSessions(limits.max_search_sessions,
                                        float(limits.max_search_keep_alive_s))
@@ -100,16 +101,24 @@ class SearchService:
     # §5.9, 5.10
     def find_events(self, query: EventQuery, scope: SearchScope, max_matches: int | None,
                     keep_alive: float, now: float) -> str:
-        histories = [RecordingHistory(i.token, tuple(t.token for t in
-                                                     self.holder.state.recordings[i.token].tracks),
-                                      self.data.ranges(i.token))
-                     for i in self._scoped(scope)]
+        recordings = self.holder.state.recordings
+        scoped = [i.token for i in self._scoped(scope)]
+        histories = [RecordingHistory(token, tuple(t.token for t in recordings[token].tracks),
+                                      self.data.ranges(token)) for token in scoped]
         limit = self._limit(max_matches)
-        results = find_events(histories, query, limit)
+        results = find_events(histories, query, limit, self._recorded(scoped, query))
         endpoint = query.end if query.end is not None else now
         if len(results) == limit and results:
             endpoint = results[-1].time  # stopped at MaxMatches: that is how far it got
         return self.sessions.start(SearchKind.EVENTS, results, keep_alive, now, endpoint)
+
+    def _recorded(self, tokens: list[str], query: EventQuery) -> list[EventResult]:
+        """Events recorded in the metadata tracks of ``tokens`` within the window."""
+        low, high = query.window
+        return [EventResult(token, sample.track, event.time, event)
+                for token in tokens
+                for sample in self.data.metadata(token, low, high)
+                for event in self.notifications(sample)]
 
     def event_results(self, token: str, now: float, max_results: int | None
                       ) -> Page[EventResult]:

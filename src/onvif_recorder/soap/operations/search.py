@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 
 from onvif_recorder.domain.errors import InvalidFilterFault
-from onvif_recorder.events.errors import EventServiceError, TopicNotSupported
+from onvif_recorder.events.errors import EventServiceError
 from onvif_recorder.events.filters import EventFilter
 from onvif_recorder.events.item_filter import ContentFilter, parse_item_filter
 from onvif_recorder.events.topic_expression import (
@@ -21,11 +21,11 @@ from onvif_recorder.events.topic_expression import (
     TopicExpression,
     parse_topic_expression,
 )
-from onvif_recorder.events.topics import HISTORY_TOPICS
+from onvif_recorder.events.topics import TOPIC_NAMESPACE, Message, Topic
 from onvif_recorder.service.capabilities import SearchCapabilities
-from onvif_recorder.service.events import DomainEvent, Notification
+from onvif_recorder.service.events import DomainEvent, Notification, PropertyOperation
 from onvif_recorder.service.search.history import EventQuery
-from onvif_recorder.service.search.recorded import whole_ms
+from onvif_recorder.service.search.recorded import RecordedNotification, whole_ms
 from onvif_recorder.service.search.scope import xs_datetime
 from onvif_recorder.service.search.service import SearchService
 from onvif_recorder.soap.dispatch import CallContext, Operation, ServiceEndpoint
@@ -44,6 +44,7 @@ from onvif_recorder.soap.mapping.search import (
 )
 from onvif_recorder.soap.namespaces import TSE, TT, qname
 from onvif_recorder.soap.security.access import AccessClass
+from onvif_recorder.soap.xmlparse import parse_document
 
 PATH = "/onvif/search_service"
 DECLARED = ("FindMetadata", "GetMetadataSearchResults", "FindPTZPosition",
@@ -76,25 +77,45 @@ def _paging(reader: Reader) -> int | None:
 
 
 def _component(element: etree._Element) -> tuple[TopicExpression | None, ContentFilter | None]:
+    """One filter component; topic expressions may name any topic (metadata tracks
+    record whatever events the camera sends)."""
     if any(isinstance(child.tag, str) for child in element):
         raise InvalidFilterFault("a filter expression must be text")
     namespaces = element.nsmap
     resolve: Callable[[str], str | None] = lambda p: namespaces.get(p or None)  # noqa: E731
     text, dialect = element.text or "", element.get("Dialect", "").strip()
     if local_name(element) == "TopicExpression":
-        try:
-            return parse_topic_expression(text, dialect or CONCRETE_SET, resolve,
-                                          HISTORY_TOPICS), None
-        except TopicNotSupported:
-            return TopicExpression(()), None  # a valid expression naming nothing recorded
+        return parse_topic_expression(text, dialect or CONCRETE_SET, resolve, None), None
     if local_name(element) == "MessageContent":
         return None, parse_item_filter(text, dialect, resolve)
     raise InvalidFilterFault(f"unsupported filter component {local_name(element)!r}")
 
 
-def read_search_filter(reader: Reader) -> Callable[[DomainEvent], bool]:
+def _recorded_message(event: RecordedNotification) -> Message:
+    operations = {o.value: o for o in PropertyOperation}
+    operation = operations.get(event.operation or "")
+    # Topic expressions match ONVIF topics only (events.topic_expression); a vendor
+    # topic gets a path no expression can name.
+    path = event.topic if event.topic_namespace == TOPIC_NAMESPACE \
+        else (f"{{{event.topic_namespace}}}", *event.topic)
+    return Message(Topic(path, operation is not None, ()), event.source, event.data, operation)
+
+
+def _recorded_filter(topics: list[TopicExpression], contents: list[ContentFilter]
+                     ) -> Callable[[RecordedNotification], bool]:
+    def accepts(event: RecordedNotification) -> bool:
+        message = _recorded_message(event)
+        return all(t.matches(message.topic) for t in topics) and all(
+            content(message) for content in contents)
+
+    return accepts
+
+
+def read_search_filter(reader: Reader) -> tuple[Callable[[DomainEvent], bool],
+                                                Callable[[RecordedNotification], bool]]:
     """tt:EventFilter (wsnt:FilterType): topic expressions and ItemFilter content
-    filters over the recording-history topics; empty means every event (§5.9)."""
+    filters (the event service's) over the recording history and over the events
+    recorded in metadata tracks; empty means every event (§5.9)."""
     found = reader.child("SearchFilter")
     topics, contents = [], []
     try:
@@ -106,7 +127,8 @@ def read_search_filter(reader: Reader) -> Callable[[DomainEvent], bool]:
             contents += [content] if content is not None else []
     except EventServiceError as error:
         raise InvalidFilterFault(str(error)) from None
-    return EventFilter(tuple(topics), tuple(contents)).accepts
+    return EventFilter(tuple(topics), tuple(contents)).accepts, _recorded_filter(topics,
+                                                                                  contents)
 
 
 class SearchHandlers:
@@ -165,8 +187,9 @@ class SearchHandlers:
         include = reader.boolean("IncludeStartState")
         if include is None:
             raise reader.fail("FindEvents has no IncludeStartState")
+        history, recorded = read_search_filter(reader)
         query = EventQuery(read_time(reader, "StartPoint"), read_optional_time(reader, "EndPoint"),
-                           include, read_search_filter(reader))
+                           include, history, recorded)
         token = self.search.find_events(query, read_scope(reader),
                                         read_optional_int(reader, "MaxMatches"),
                                         _keep_alive(reader), _now(ctx))
@@ -185,7 +208,10 @@ class SearchHandlers:
         for result in page.results:
             # UtcTime equals the result's Time, at the answers' millisecond precision.
             moment = datetime.fromtimestamp(0, UTC) + timedelta(milliseconds=whole_ms(result.time))
-            holder = notification_element(Notification(result.event, moment, 0), producer)
+            if isinstance(result.event, RecordedNotification):
+                holder = parse_document(result.event.xml)  # as recorded
+            else:
+                holder = notification_element(Notification(result.event, moment, 0), producer)
             write_event_result(results, result, holder)
         return response
 

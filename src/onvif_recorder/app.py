@@ -36,7 +36,10 @@ from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
 from onvif_recorder.soap.http import SoapHandler, add_endpoint
-from onvif_recorder.soap.mapping.recorded_events import recorded_notifications
+from onvif_recorder.soap.mapping.recorded_events import (
+    metadata_document,
+    recorded_notifications,
+)
 from onvif_recorder.soap.operations.device import DeviceHandlers, device_endpoint
 from onvif_recorder.soap.operations.events import (
     EventHandlers,
@@ -92,7 +95,7 @@ def build_services(
         job_states=job_states,
         engine=EngineEvents(bus, job_states),
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
-                             recorded_notifications),
+                             recorded_notifications, metadata_document),
     )
 
 

@@ -6,7 +6,7 @@ every answer XSD-validated."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +144,50 @@ def test_events_recorded_in_a_metadata_track_are_found(tmp_path: Path) -> None:
                 content=f'boolean(//SimpleItem[@Name="State" and @Value="{motion[0][2]}"])'))
         assert by_content == [e for e in motion if e[2] == motion[0][2]]
 
+        check_find_metadata(tse, rec, recording, start, end, motion)
+
         middle = info.EarliestRecording + (info.LatestRecording - info.EarliestRecording) / 2
         [attributes] = tse.GetMediaAttributes(RecordingTokens=[recording], Time=middle)
         validate_body(rec.last)
         [meta] = [t for t in attributes.TrackAttributes
                   if t.TrackInformation.TrackToken == "META001"]
         assert meta.MetadataAttributes.CanContainNotifications is True
+
+
+def find_metadata(tse: Any, rec: Any, recording: str, start: float, end: float,
+                  expression: str, **extra: Any) -> list[tuple[datetime, str]]:
+    search = tse.FindMetadata(StartPoint=datetime.fromtimestamp(start, UTC),
+                              EndPoint=datetime.fromtimestamp(end, UTC),
+                              Scope={"IncludedRecordings": [recording]},
+                              MetadataFilter={"MetadataStreamFilter": expression},
+                              KeepAliveTime="PT10S", **extra)
+    validate_body(rec.last)
+    found = []
+    while True:
+        answer = tse.GetMetadataSearchResults(SearchToken=search, WaitTime="PT1S")
+        validate_body(rec.last)
+        found += [(r.Time, r.TrackToken) for r in answer.Result]
+        if answer.SearchState == "Completed":
+            return found
+
+
+def check_find_metadata(tse: Any, rec: Any, recording: str, start: float, end: float,
+                        motion: list[tuple[Any, ...]]) -> None:
+    """SEARCH-5-1-1, 5-1-4, 5-1-5 over the recorded /meta documents (one per event)."""
+    every = 'boolean(//SimpleItem[@Name="Source" and @Value="VideoSource_1"])'
+    forward = find_metadata(tse, rec, recording, start, end, every)
+    assert [t for t, _ in forward] == sorted(t for t, _ in forward)
+    assert {track for _, track in forward} == {"META001"}
+    # One document per event; an event's UtcTime is the camera's clock, the document's
+    # time the recorder's timeline, so the first may fall outside the recorded range.
+    assert len(motion) <= len(forward) <= len(motion) + 1
+    assert all(any(abs((t - e[0]).total_seconds()) < 1.5 for t, _ in forward) for e in motion)
+    assert find_metadata(tse, rec, recording, end, start, every) == forward[::-1]
+    assert find_metadata(tse, rec, recording, start, end, every, MaxMatches=1) == forward[:1]
+    nothing = 'boolean(//Track[TrackToken = "NonExistingToken"])'
+    assert find_metadata(tse, rec, recording, start, end, nothing) == []
+    state = motion[0][2]
+    with_state = find_metadata(tse, rec, recording, start, end,
+                               f'boolean(//Data/SimpleItem[@Value = "{state}"])')
+    assert 1 <= len(with_state) <= len([e for e in motion if e[2] == state]) + 1
+    assert set(with_state) <= set(forward)

@@ -96,10 +96,10 @@ def test_capabilities_agree_with_get_services_search_1_1_1_and_1_1_2(
     svc, rec = tse
     caps = svc.GetServiceCapabilities()
     validate_body(rec.last)
-    assert caps.MetadataSearch is False
+    assert caps.MetadataSearch is True
     anonymous, _ = onvif_service_with_recorder(
         "search", f"{recorder.url}/onvif/search_service")
-    assert anonymous.GetServiceCapabilities().MetadataSearch is False  # PRE_AUTH
+    assert anonymous.GetServiceCapabilities().MetadataSearch is True  # PRE_AUTH
     tds, drec = client(recorder, "device")
     services = tds.GetServices(IncludeCapability=True)
     validate_body(drec.last)
@@ -116,7 +116,7 @@ def test_capabilities_agree_with_get_services_search_1_1_1_and_1_1_2(
     search = body_element(drec.last).find(f"{tds_ns}Capabilities/{{{TT}}}Extension/{{{TT}}}Search")
     assert search is not None
     legacy = {etree.QName(child).localname: child.text for child in search.iterchildren()}
-    assert legacy == {"XAddr": entry.XAddr, "MetadataSearch": "false"}
+    assert legacy == {"XAddr": entry.XAddr, "MetadataSearch": "true"}
     with pytest.raises(zeep.exceptions.Fault):  # READ_MEDIA needs credentials
         anonymous.GetRecordingSummary()
 
@@ -202,6 +202,13 @@ def test_end_search_right_after_find_then_the_token_is_gone_search_2_1_12(
     expect_fault(svc.GetRecordingSearchResults, SearchToken=search, chain=INVALID_TOKEN, rec=rec)
     expect_fault(svc.EndSearch, SearchToken=search, chain=INVALID_TOKEN, rec=rec)
     expect_fault(svc.GetEventSearchResults, SearchToken="nope", chain=INVALID_TOKEN, rec=rec)
+    expect_fault(svc.GetMetadataSearchResults, SearchToken="nope", chain=INVALID_TOKEN,
+                 rec=rec)  # SEARCH-5-1-6
+    expect_fault(svc.GetPTZPositionSearchResults, SearchToken="nope",
+                 chain=["Receiver", "ActionNotSupported"], rec=rec)  # no PTZ search
+    expect_fault(svc.FindMetadata, StartPoint=at(T0), Scope={}, MetadataFilter={
+        "MetadataStreamFilter": "boolean(//Frame["}, KeepAliveTime="PT10S",
+        chain=["Sender", "InvalidArgVal", "InvalidFilterFault"], rec=rec)
 
 
 def test_keep_alive_expiry_search_2_1_19_and_2_1_20(

@@ -95,9 +95,9 @@ def receiver_capabilities(settings: RecorderSettings) -> ReceiverCapabilities:
 
 @dataclass(frozen=True, slots=True)
 class SearchCapabilities:
-    """tse:Capabilities (Search §5.16). Metadata search (FindMetadata) is not offered."""
+    """tse:Capabilities (Search §5.16): FindMetadata searches recorded metadata tracks."""
 
-    metadata_search: bool = False
+    metadata_search: bool = True
 
 
 def search_capabilities(_: RecorderSettings) -> SearchCapabilities:

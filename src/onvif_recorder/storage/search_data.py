@@ -65,8 +65,8 @@ class SegmentIndexRecordedData:
                 samples = metadata_samples(self.path_of(row.key).read_bytes())
             except (OSError, ValueError, IndexError):
                 continue  # a segment deleted by retention meanwhile, or unreadable
-            found += [MetadataSample(track, row.start_utc, payload)
-                      for track, payloads in samples.items() for payload in payloads]
+            found += [MetadataSample(track, moment, payload)
+                      for track, timed in samples.items() for moment, payload in timed]
         return found
 
     def facts(self, recording: str, at: float) -> dict[str, TrackFacts]:

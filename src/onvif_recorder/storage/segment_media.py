@@ -96,50 +96,59 @@ def _count(traf: ParsedBox, by_id: dict[int, TrackMedia]) -> None:
         reader.take(4 * sum(1 for bit in (0x400, 0x800) if flags & bit))
 
 
-def metadata_samples(data: bytes) -> dict[str, list[bytes]]:
-    """The samples of every ``metx`` track (ONVIF metadata documents), by track token, in
-    decode order. ``data_offset`` counts from the ``moof`` start (default-base-is-moof,
-    as ``mp4.fragment`` writes it)."""
+def metadata_samples(data: bytes) -> dict[str, list[tuple[float, bytes]]]:
+    """The samples of every ``metx`` track (ONVIF metadata documents) by track token, in
+    decode order, each with its UTC time: the segment start plus its decode time past the
+    segment's earliest ``tfdt`` (one timescale for every track, ``mp4.init_segment``).
+    ``data_offset`` counts from the ``moof`` start (default-base-is-moof)."""
+    facts = scan_segment(data)
     boxes = read_boxes(data)
-    moov = next((b for b in boxes if b.name == "moov" and not b.truncated), None)
-    if moov is None:
-        return {}
+    moov = next(b for b in boxes if b.name == "moov" and not b.truncated)
     info = next(filter(None, (parse_segment_info(b.payload)
                               for b in moov.find_all("udta/uuid"))), {})
     names = parse_track_ids(info.get("track_ids"))
     wanted = {i: names.get(i, str(i)) for i, m in _entries(moov).items() if m.entry == "metx"}
-    found: dict[str, list[bytes]] = {token: [] for token in wanted.values()}
-    for moof in (b for b in boxes if b.name == "moof" and not b.truncated):
-        for traf in moof.find_all("traf"):
-            located = _sample_ranges(traf, moof.offset)
-            if located is not None and located[0] in wanted:
-                found[wanted[located[0]]] += [data[a:b] for a, b in located[1]]
-    return found
+    runs = [(moof.offset, traf) for moof in boxes if moof.name == "moof" and not moof.truncated
+            for traf in moof.find_all("traf")]
+    located = [found for offset, traf in runs if (found := _samples(traf, offset)) is not None]
+    first = min((start for _, start, _ in located), default=0)
+    result: dict[str, list[tuple[float, bytes]]] = {token: [] for token in wanted.values()}
+    for track_id, _, samples in located:
+        if track_id in wanted:
+            result[wanted[track_id]] += [
+                (facts.start_utc + (decode - first) / facts.timescale, data[a:b])
+                for decode, a, b in samples]
+    return result
 
 
-def _sample_ranges(traf: ParsedBox, moof_offset: int
-                   ) -> tuple[int, list[tuple[int, int]]] | None:
-    tfhd, trun = traf.find("tfhd"), traf.find("trun")
-    if tfhd is None or trun is None:
+def _samples(traf: ParsedBox, moof_offset: int
+             ) -> tuple[int, int, list[tuple[int, int, int]]] | None:
+    """(track_ID, tfdt, [(decode time, first byte, end byte)]) of one track fragment."""
+    tfhd, tfdt, trun = traf.find("tfhd"), traf.find("tfdt"), traf.find("trun")
+    if tfhd is None or tfdt is None or trun is None:
         return None
     head = FieldReader(tfhd.payload)
     _, head_flags = head.full()
     track_id = head.uint(4)
-    for bit, width in ((0x1, 8), (0x2, 4), (0x8, 4)):
+    for bit, width in ((0x1, 8), (0x2, 4)):
         if head_flags & bit:
             head.take(width)
+    default_duration = head.uint(4) if head_flags & 0x8 else 0
     default_size = head.uint(4) if head_flags & 0x10 else 0
+    decode_reader = FieldReader(tfdt.payload)
+    version, _ = decode_reader.full()
+    start = decode = decode_reader.uint(8 if version else 4)
     reader = FieldReader(trun.payload)
     _, flags = reader.full()
     count = reader.uint(4)
-    position = moof_offset + (reader.uint(4) if flags & 0x1 else 0)
+    position = moof_offset + (reader.sint(4) if flags & 0x1 else 0)
     reader.take(4 * bool(flags & 0x4))
-    ranges = []
+    samples = []
     for _ in range(count):
-        if flags & 0x100:
-            reader.take(4)
+        duration = reader.uint(4) if flags & 0x100 else default_duration
         size = reader.uint(4) if flags & 0x200 else default_size
         reader.take(4 * sum(1 for bit in (0x400, 0x800) if flags & bit))
-        ranges.append((position, position + size))
+        samples.append((decode, position, position + size))
         position += size
-    return track_id, ranges
+        decode += duration
+    return track_id, start, samples

@@ -117,7 +117,7 @@ def _states(history: RecordingHistory, moment: float) -> list[EventResult]:
     return states
 
 
-def _within(moment: float, low: float, high: float) -> bool:
+def within(moment: float, low: float, high: float) -> bool:
     """Compared at the millisecond precision of the answers: an EndPoint equal to the
     LatestRecording a client was told includes the stop at that instant (3-1-13)."""
     return whole_ms(low) <= whole_ms(moment) and (high == math.inf
@@ -133,7 +133,7 @@ def find_events(histories: Iterable[RecordingHistory], query: EventQuery, limit:
     low, high = query.window
     found = [item for h in histories for item in _real(h)]
     found += [(r.time, 1.5, r) for r in recorded]
-    real = [item for item in found if _within(item[0], low, high)]
+    real = [item for item in found if within(item[0], low, high)]
     # Stable: same-time events keep scope order (recordings, then configured tracks).
     real.sort(key=lambda item: (item[0], item[1]))
     ordered = [item[2] for item in (reversed(real) if query.backward else real)]

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from onvif_recorder.service.search.xpath import Node
+
 
 @dataclass(frozen=True, slots=True)
 class RecordedRange:
@@ -52,7 +54,7 @@ class MetadataSample:
     """One recorded ONVIF metadata document (a ``tt:MetadataStream``), as bytes."""
 
     track: str
-    segment_start: float  # start of the segment holding it: the time of last resort
+    time: float  # its decode time, UTC
     payload: bytes
 
 
@@ -73,8 +75,11 @@ class RecordedNotification:
     xml: bytes
 
 
+DocumentReader = Callable[[MetadataSample], Node | None]
+"""Reads a metadata document as a node tree for the MetadataStreamFilter (injected)."""
+
 NotificationParser = Callable[[MetadataSample], list[RecordedNotification]]
-""" Reads the events out of a metadata document (an XML adapter, injected). """
+"""Reads the events out of a metadata document (an XML adapter, injected)."""
 
 
 class RecordedData(Protocol):

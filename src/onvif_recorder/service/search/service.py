@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from onvif_recorder.domain.errors import InvalidToken
 from onvif_recorder.domain.job import JobState
@@ -14,6 +16,7 @@ from onvif_recorder.service.search.history import (
     EventResult,
     RecordingHistory,
     find_events,
+    within,
 )
 from onvif_recorder.service.search.information import (
     MediaAttributes,
@@ -23,22 +26,58 @@ from onvif_recorder.service.search.information import (
     recording_information,
     summary,
 )
-from onvif_recorder.service.search.recorded import NotificationParser, RecordedData
+from onvif_recorder.service.search.recorded import (
+    DocumentReader,
+    NotificationParser,
+    RecordedData,
+)
 from onvif_recorder.service.search.scope import SearchScope, information_node, scoped_tokens
 from onvif_recorder.service.search.sessions import Page, SearchKind, SearchSessions, SearchState
+from onvif_recorder.service.search.xpath import Filter, Node
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import Limits
 
 _RECORDING_STATES = (JobState.ACTIVE, JobState.PARTIALLY_ACTIVE)
 
 
+@dataclass(frozen=True, slots=True)
+class MetadataResult:
+    """tt:FindMetadataResult."""
+
+    recording: str
+    track: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataQuery:
+    start: float
+    end: float | None
+    stream_filter: Filter | None  # MetadataStreamFilter; None accepts every document
+
+    @property
+    def backward(self) -> bool:
+        return self.end is not None and self.end < self.start
+
+    @property
+    def window(self) -> tuple[float, float]:
+        end = math.inf if self.end is None else self.end
+        return min(self.start, end), max(self.start, end)
+
+    def accepts(self, document: Node | None) -> bool:
+        return document is not None and (self.stream_filter is None
+                                         or self.stream_filter(document))
+
+
 class SearchService:
     def __init__(self, holder: StateHolder, media: MediaFlow, data: RecordedData,
-                 limits: Limits, notifications: NotificationParser | None = None) -> None:
+                 limits: Limits, notifications: NotificationParser | None = None,
+                 documents: DocumentReader | None = None) -> None:
         self.holder = holder
         self.media = media
         self.data = data
         self.notifications: NotificationParser = notifications or (lambda _: [])
+        self.documents: DocumentReader = documents or (lambda _: None)
         self.limits = limits
         self.sessions = SearchSessions(limits.max_search_sessions,
                                        float(limits.max_search_keep_alive_s))
@@ -124,6 +163,29 @@ class SearchService:
                       ) -> Page[EventResult]:
         page = self.sessions.page(token, SearchKind.EVENTS, now, max_results)
         return Page(page.state, [r for r in page.results if isinstance(r, EventResult)])
+
+    # §5.13, 5.14
+    def find_metadata(self, query: MetadataQuery, scope: SearchScope, max_matches: int | None,
+                      keep_alive: float, now: float) -> str:
+        """Every recorded metadata document in the window the MetadataStreamFilter
+        accepts (§5.13), ordered like events (backward when EndPoint < StartPoint)."""
+        low, high = query.window
+        found = [MetadataResult(token, sample.track, sample.time)
+                 for token in (i.token for i in self._scoped(scope))
+                 for sample in self.data.metadata(token, low, high)
+                 if within(sample.time, low, high) and query.accepts(self.documents(sample))]
+        found.sort(key=lambda r: r.time, reverse=query.backward)
+        limit = self._limit(max_matches)
+        results = found[:limit]
+        endpoint = query.end if query.end is not None else now
+        if len(found) > limit:
+            endpoint = results[-1].time
+        return self.sessions.start(SearchKind.METADATA, results, keep_alive, now, endpoint)
+
+    def metadata_results(self, token: str, now: float, max_results: int | None
+                         ) -> Page[MetadataResult]:
+        page = self.sessions.page(token, SearchKind.METADATA, now, max_results)
+        return Page(page.state, [r for r in page.results if isinstance(r, MetadataResult)])
 
     # §5.15 and the WSDL's GetSearchState
     def end_search(self, token: str, now: float) -> float:

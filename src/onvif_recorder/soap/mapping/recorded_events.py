@@ -10,6 +10,7 @@ from lxml import etree
 
 from onvif_recorder.events.topics import TOPIC_NAMESPACE, TOPIC_PREFIX
 from onvif_recorder.service.search.recorded import MetadataSample, RecordedNotification
+from onvif_recorder.service.search.xpath import Node
 from onvif_recorder.soap.namespaces import TT, WSNT, qname
 from onvif_recorder.soap.xmlparse import XmlRefused, parse_document
 
@@ -66,7 +67,24 @@ def recorded_notifications(sample: MetadataSample) -> list[RecordedNotification]
             continue
         operation = message.get("PropertyOperation")
         found.append(RecordedNotification(
-            _time(message, sample.segment_start), topic[0], topic[1],
+            _time(message, sample.time), topic[0], topic[1],
             None if operation is None else str(operation), _items(message, "Source"),
             _items(message, "Data"), etree.tostring(holder)))
     return found
+
+
+def _node(element: etree._Element) -> Node:
+    node = Node(etree.QName(element).localname, (element.text or "").strip(),
+                {etree.QName(k).localname: str(v) for k, v in element.attrib.items()})
+    node.children = [_node(child) for child in element
+                     if isinstance(child.tag, str)]
+    return node
+
+
+def metadata_document(sample: MetadataSample) -> Node | None:
+    """A recorded ``tt:MetadataStream`` as the MetadataStreamFilter sees it (local names,
+    text, attributes); None if the sample is not acceptable XML."""
+    try:
+        return _node(parse_document(sample.payload))
+    except XmlRefused:
+        return None

@@ -1,8 +1,7 @@
 """Recording Search service endpoint (tse): one row per operation of search.wsdl.
 
-FindMetadata/GetMetadataSearchResults and FindPTZPosition/GetPTZPositionSearchResults
-are declared but not offered (``MetadataSearch="false"``, no metadata track
-``CanContainPTZ``): they answer ``env:Receiver/ter:ActionNotSupported``.
+FindPTZPosition/GetPTZPositionSearchResults are declared but not offered (no metadata
+track says ``CanContainPTZ``): they answer ``env:Receiver/ter:ActionNotSupported``.
 """
 
 from __future__ import annotations
@@ -27,7 +26,8 @@ from onvif_recorder.service.events import DomainEvent, Notification, PropertyOpe
 from onvif_recorder.service.search.history import EventQuery
 from onvif_recorder.service.search.recorded import RecordedNotification, whole_ms
 from onvif_recorder.service.search.scope import xs_datetime
-from onvif_recorder.service.search.service import SearchService
+from onvif_recorder.service.search.service import MetadataQuery, SearchService
+from onvif_recorder.service.search.xpath import parse_filter
 from onvif_recorder.soap.dispatch import CallContext, Operation, ServiceEndpoint
 from onvif_recorder.soap.mapping.events import notification_element
 from onvif_recorder.soap.mapping.primitives import Reader, local_name, sub
@@ -47,8 +47,7 @@ from onvif_recorder.soap.security.access import AccessClass
 from onvif_recorder.soap.xmlparse import parse_document
 
 PATH = "/onvif/search_service"
-DECLARED = ("FindMetadata", "GetMetadataSearchResults", "FindPTZPosition",
-            "GetPTZPositionSearchResults")
+DECLARED = ("FindPTZPosition", "GetPTZPositionSearchResults")
 READ = AccessClass.READ_MEDIA
 
 
@@ -215,6 +214,35 @@ class SearchHandlers:
             write_event_result(results, result, holder)
         return response
 
+    def find_metadata(self, ctx: CallContext, request: etree._Element) -> etree._Element:
+        reader = Reader(request)
+        stream_filter = reader.required("MetadataFilter").required("MetadataStreamFilter")
+        text = stream_filter.value.strip()
+        query = MetadataQuery(read_time(reader, "StartPoint"),
+                              read_optional_time(reader, "EndPoint"),
+                              parse_filter(text) if text else None)
+        token = self.search.find_metadata(query, read_scope(reader),
+                                          read_optional_int(reader, "MaxMatches"),
+                                          _keep_alive(reader), _now(ctx))
+        response = _response("FindMetadataResponse")
+        sub(response, _tse("SearchToken"), token)
+        return response
+
+    def get_metadata_search_results(self, ctx: CallContext, request: etree._Element
+                                    ) -> etree._Element:
+        reader = Reader(request)
+        page = self.search.metadata_results(reader.text("SearchToken"), _now(ctx),
+                                            _paging(reader))
+        response = _response("GetMetadataSearchResultsResponse")
+        results = sub(response, _tse("ResultList"))
+        sub(results, qname(TT, "SearchState"), page.state.value)
+        for found in page.results:
+            result = sub(results, qname(TT, "Result"))
+            sub(result, qname(TT, "RecordingToken"), found.recording)
+            sub(result, qname(TT, "TrackToken"), found.track)
+            sub(result, qname(TT, "Time"), xs_datetime(found.time))
+        return response
+
     def end_search(self, ctx: CallContext, request: etree._Element) -> etree._Element:
         endpoint = self.search.end_search(Reader(request).text("SearchToken"), _now(ctx))
         response = _response("EndSearchResponse")
@@ -239,6 +267,8 @@ def search_endpoint(handlers: SearchHandlers) -> ServiceEndpoint:
         Operation("GetRecordingSearchResults", READ, h.get_recording_search_results),
         Operation("FindEvents", READ, h.find_events),
         Operation("GetEventSearchResults", READ, h.get_event_search_results),
+        Operation("FindMetadata", READ, h.find_metadata),
+        Operation("GetMetadataSearchResults", READ, h.get_metadata_search_results),
         Operation("EndSearch", READ, h.end_search),
         Operation("GetSearchState", READ, h.get_search_state),
     ]

@@ -95,7 +95,8 @@ def build_services(
         job_states=job_states,
         engine=EngineEvents(bus, job_states),
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
-                             recorded_notifications, metadata_document),
+                             recorded_notifications, metadata_document,
+                             lambda: clock().timestamp()),
     )
 
 

@@ -41,26 +41,20 @@ class SegmentIndexRecordedData:
 
     def ranges(self, recording: str) -> dict[str, list[RecordedRange]]:
         spans: dict[tuple[str, str], RecordedRange] = {}
-        for row in self.index.segments(recording):
-            for track in row.tracks:
-                key = (track, row.span)
-                found = spans.get(key)
-                is_open = not row.complete or (found is not None and found.open)
-                spans[key] = RecordedRange(row.start_utc if found is None else found.start,
-                                           max(row.end_utc, found.end if found else 0.0),
-                                           is_open)
+        for span, tracks, start, end, complete in self.index.span_extents(recording):
+            for track in tracks:
+                found = spans.get((track, span))
+                spans[(track, span)] = RecordedRange(start, end, not complete) if found is None \
+                    else RecordedRange(min(found.start, start), max(found.end, end),
+                                       found.open or not complete)
         by_track: dict[str, list[RecordedRange]] = {}
-        for (track, _), span in spans.items():
-            by_track.setdefault(track, []).append(span)
-        return {track: merged(spans_) for track, spans_ in by_track.items()}
+        for (track, _), extent in spans.items():
+            by_track.setdefault(track, []).append(extent)
+        return {track: merged(extents) for track, extents in by_track.items()}
 
     def metadata(self, recording: str, low: float, high: float) -> list[MetadataSample]:
         found: list[MetadataSample] = []
-        for row in self.index.segments(recording):
-            if not row.complete or "metx" not in row.codecs.values():
-                continue
-            if row.end_utc < low or row.start_utc > high:
-                continue
+        for row in self.index.overlapping(recording, low, high, "metx"):
             try:
                 samples = metadata_samples(self.path_of(row.key).read_bytes())
             except (OSError, ValueError, IndexError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from onvif_recorder.domain.errors import InvalidToken
@@ -30,6 +30,7 @@ from onvif_recorder.service.search.recorded import (
     DocumentReader,
     NotificationParser,
     RecordedData,
+    RecordedRange,
 )
 from onvif_recorder.service.search.scope import SearchScope, information_node, scoped_tokens
 from onvif_recorder.service.search.sessions import Page, SearchKind, SearchSessions, SearchState
@@ -38,6 +39,7 @@ from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import Limits
 
 _RECORDING_STATES = (JobState.ACTIVE, JobState.PARTIALLY_ACTIVE)
+Found = tuple[RecordingInformation, dict[str, list[RecordedRange]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +74,22 @@ class MetadataQuery:
 class SearchService:
     def __init__(self, holder: StateHolder, media: MediaFlow, data: RecordedData,
                  limits: Limits, notifications: NotificationParser | None = None,
-                 documents: DocumentReader | None = None) -> None:
+                 documents: DocumentReader | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
         self.holder = holder
         self.media = media
         self.data = data
         self.notifications: NotificationParser = notifications or (lambda _: [])
         self.documents: DocumentReader = documents or (lambda _: None)
+        self.clock: Callable[[], float] = clock or (lambda: 0.0)
         self.limits = limits
         self.sessions = SearchSessions(limits.max_search_sessions,
                                        float(limits.max_search_keep_alive_s))
+
+    def _after(self, now: float) -> float:
+        """When a session's keep-alive starts: once its matches are computed, which at NVR
+        scale may take longer than the KeepAliveTime the client asked for."""
+        return max(now, self.clock())
 
     def _recording_now(self) -> set[str]:
         """Recordings a job is writing to right now (RecordingStatus ``Recording``)."""
@@ -93,10 +102,17 @@ class SearchService:
             raise InvalidToken(f"no recording {token[:64]!r}")
         return found
 
-    def _information(self, recordings: Iterable[Recording]) -> list[RecordingInformation]:
+    def _with_ranges(self, recordings: Iterable[Recording]) -> list[Found]:
         active = self._recording_now()
-        return [recording_information(r, self.data.ranges(r.token), r.token in active)
-                for r in recordings]
+        found = []
+        for recording in recordings:
+            ranges = self.data.ranges(recording.token)
+            info = recording_information(recording, ranges, recording.token in active)
+            found.append((info, ranges))
+        return found
+
+    def _information(self, recordings: Iterable[Recording]) -> list[RecordingInformation]:
+        return [info for info, _ in self._with_ranges(recordings)]
 
     # §5.4-5.6
     def summary(self, now: float) -> RecordingSummary:
@@ -108,20 +124,18 @@ class SearchService:
     def media_attributes(self, tokens: Iterable[str], at: float) -> list[MediaAttributes]:
         recordings = [self._recording(t) for t in tokens] or \
             list(self.holder.state.recordings.values())
-        found = []
-        for info in self._information(recordings):
-            if info.tracks:
-                ranges = self.data.ranges(info.token)
-                found.append(media_attributes(info, ranges, self.data.facts(info.token, at), at))
+        found = [media_attributes(info, ranges, self.data.facts(info.token, at), at)
+                 for info, ranges in self._with_ranges(recordings)
+                 if any(r.start <= at <= r.end for spans in ranges.values() for r in spans)]
         return [m for m in found if m.tracks]
 
     # §5.7, 5.8
-    def _scoped(self, scope: SearchScope) -> list[RecordingInformation]:
+    def _scoped(self, scope: SearchScope) -> list[Found]:
         state = self.holder.state
         tokens = scoped_tokens(scope, state)
-        informations = self._information(state.recordings[t] for t in tokens)
+        found = self._with_ranges(state.recordings[t] for t in tokens)
         test = scope.information_filter
-        return [i for i in informations if test is None or test(information_node(i))]
+        return [(i, r) for i, r in found if test is None or test(information_node(i))]
 
     def _limit(self, max_matches: int | None) -> int:
         cap = self.limits.max_search_results
@@ -129,8 +143,9 @@ class SearchService:
 
     def find_recordings(self, scope: SearchScope, max_matches: int | None, keep_alive: float,
                         now: float) -> str:
-        matches = self._scoped(scope)[:self._limit(max_matches)]
-        return self.sessions.start(SearchKind.RECORDINGS, matches, keep_alive, now, now)
+        matches = [info for info, _ in self._scoped(scope)][:self._limit(max_matches)]
+        return self.sessions.start(SearchKind.RECORDINGS, matches, keep_alive,
+                                   self._after(now), now)
 
     def recording_results(self, token: str, now: float, max_results: int | None
                           ) -> Page[RecordingInformation]:
@@ -141,17 +156,19 @@ class SearchService:
     def find_events(self, query: EventQuery, scope: SearchScope, max_matches: int | None,
                     keep_alive: float, now: float) -> str:
         recordings = self.holder.state.recordings
-        scoped = [i.token for i in self._scoped(scope)]
-        histories = [RecordingHistory(token, tuple(t.token for t in recordings[token].tracks),
-                                      self.data.ranges(token)) for token in scoped]
+        scoped = self._scoped(scope)
+        histories = [RecordingHistory(i.token, tuple(t.token for t in recordings[i.token].tracks),
+                                      ranges) for i, ranges in scoped]
         limit = self._limit(max_matches)
-        results = find_events(histories, query, limit, self._recorded(scoped, query))
+        results = find_events(histories, query, limit,
+                              self._metadata_events([i.token for i, _ in scoped], query))
         endpoint = query.end if query.end is not None else now
         if len(results) == limit and results:
             endpoint = results[-1].time  # stopped at MaxMatches: that is how far it got
-        return self.sessions.start(SearchKind.EVENTS, results, keep_alive, now, endpoint)
+        return self.sessions.start(SearchKind.EVENTS, results, keep_alive, self._after(now),
+                                   endpoint)
 
-    def _recorded(self, tokens: list[str], query: EventQuery) -> list[EventResult]:
+    def _metadata_events(self, tokens: list[str], query: EventQuery) -> list[EventResult]:
         """Events recorded in the metadata tracks of ``tokens`` within the window."""
         low, high = query.window
         return [EventResult(token, sample.track, event.time, event)
@@ -171,7 +188,7 @@ class SearchService:
         accepts (§5.13), ordered like events (backward when EndPoint < StartPoint)."""
         low, high = query.window
         found = [MetadataResult(token, sample.track, sample.time)
-                 for token in (i.token for i in self._scoped(scope))
+                 for token in (i.token for i, _ in self._scoped(scope))
                  for sample in self.data.metadata(token, low, high)
                  if within(sample.time, low, high) and query.accepts(self.documents(sample))]
         found.sort(key=lambda r: r.time, reverse=query.backward)
@@ -180,7 +197,8 @@ class SearchService:
         endpoint = query.end if query.end is not None else now
         if len(found) > limit:
             endpoint = results[-1].time
-        return self.sessions.start(SearchKind.METADATA, results, keep_alive, now, endpoint)
+        return self.sessions.start(SearchKind.METADATA, results, keep_alive, self._after(now),
+                                   endpoint)
 
     def metadata_results(self, token: str, now: float, max_results: int | None
                          ) -> Page[MetadataResult]:

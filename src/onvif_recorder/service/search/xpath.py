@@ -13,7 +13,8 @@ and evaluator of its XPath 1.0 subset over a plain node tree.
 An ElementPath starting with ``//`` finds its first element anywhere, one starting with
 ``/`` at the root; names are matched by local name (prefixes are dropped, as the spec's
 examples carry none). Strings may be double- or single-quoted (real clients send both).
-Comparisons are numeric when both sides are numbers, else on the text. Anything else is
+Comparisons are numeric when both sides are numbers, chronological when both are
+xs:dateTime values, else on the text. Anything else is
 ``InvalidFilterFault``; 'and' binds tighter than 'or', as in XPath.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from onvif_recorder.domain.errors import InvalidFilterFault
 
@@ -90,8 +92,21 @@ def _number(text: str) -> float | None:
         return None
 
 
+def _moment(text: str) -> float | None:
+    """An xs:dateTime as POSIX seconds (no zone: UTC), else None."""
+    if "T" not in text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).timestamp()
+
+
 def _compare(left: str, operator: str, right: str) -> bool:
     a, b = _number(left), _number(right)
+    if a is None or b is None:
+        a, b = _moment(left), _moment(right)
     pair: tuple[float, float] | tuple[str, str] = (a, b) if a is not None and b is not None \
         else (left, right)
     x, y = pair

@@ -327,3 +327,23 @@ def test_media_attributes_for_the_tracks_at_that_time(
     assert [t.TrackInformation.TrackToken for t in item.TrackAttributes] == [VIDEO, META]
     assert (item.From, item.Until) == (at(T0 + 90), at(T0 + 150))
     assert svc.GetMediaAttributes(RecordingTokens=[stopped], Time=at(T0 + 75)) == []
+
+
+def test_event_and_metadata_sessions_keep_alive_and_expire_search_3_1_15_16_5_1_7_8(
+        tse: tuple[Any, ResponseRecorder], stopped: str) -> None:
+    svc, rec = tse
+    events = svc.FindEvents(StartPoint=at(T0), EndPoint=at(T0 + 150), Scope={},
+                            SearchFilter={}, IncludeStartState=True, KeepAliveTime="PT2S")
+    metadata = svc.FindMetadata(StartPoint=at(T0), Scope={}, KeepAliveTime="PT2S",
+                                MetadataFilter={"MetadataStreamFilter": "boolean(//Frame)"})
+    time.sleep(1.0)
+    # Any MinResults is accepted (SEARCH-2-1-3); the session was alive after 1 s.
+    page = svc.GetEventSearchResults(SearchToken=events, MinResults=1000, MaxResults=2,
+                                     WaitTime="PT0.5S")
+    validate_body(rec.last)
+    assert page.SearchState == "Searching" and len(page.Result) == 2
+    assert svc.GetSearchState(SearchToken=metadata) == "Completed"  # nothing recorded
+    time.sleep(2.5)
+    expect_fault(svc.GetEventSearchResults, SearchToken=events, chain=INVALID_TOKEN, rec=rec)
+    expect_fault(svc.GetMetadataSearchResults, SearchToken=metadata, chain=INVALID_TOKEN,
+                 rec=rec)

@@ -27,6 +27,7 @@ from onvif_recorder.service.job_states import EngineEvents, JobStates
 from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
+from onvif_recorder.service.recording_history import LiveRecordingHistory
 from onvif_recorder.service.recordings import RecordingService
 from onvif_recorder.service.search.service import SearchService
 from onvif_recorder.service.state import StateHolder
@@ -83,6 +84,7 @@ def build_services(
     holder = StateHolder(SqliteStore(settings.database_path), bus)
     media = media or NoMediaFlow()
     job_states = JobStates(holder, media, bus)
+    LiveRecordingHistory(holder, job_states, bus)
     return Services(
         holder=holder,
         recordings=RecordingService(holder, settings.limits),

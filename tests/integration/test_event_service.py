@@ -66,6 +66,12 @@ EXPECTED_TOPICS = {
         [("NewState", "tt:ReceiverState", S), ("MediaUri", "tt:MediaUri", S)]),
     "Receiver/ConnectionFailed": (
         "false", [("ReceiverToken", "tt:ReferenceToken")], [("MediaUri", "tt:MediaUri", S)]),
+    # Search §5.17, names and types as the spec prints them.
+    "RecordingHistory/Recording/State": (
+        "true", [("RecordingToken", "tt:ReferenceToken")], [("IsRecording", "xs:boolean", S)]),
+    "RecordingHistory/Track/State": (
+        "true", [("RecordingToken", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
+        [("IsDataPresent", "xs:boolean", S)]),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +18,9 @@ import zeep.exceptions
 from lxml import etree
 
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
-from tests.conftest import RunningRecorder
-from tests.integration.event_client import topic_filter
+from tests.conftest import RunningRecorder, start_recorder
+from tests.flowing_media import FlowingMedia
+from tests.integration.event_client import subscribe, topic_filter
 from tests.integration.helpers import client, expect_fault, recording_configuration
 from tests.onvif_client import (
     ResponseRecorder,
@@ -347,3 +349,37 @@ def test_event_and_metadata_sessions_keep_alive_and_expire_search_3_1_15_16_5_1_
     expect_fault(svc.GetEventSearchResults, SearchToken=events, chain=INVALID_TOKEN, rec=rec)
     expect_fault(svc.GetMetadataSearchResults, SearchToken=metadata, chain=INVALID_TOKEN,
                  rec=rec)
+
+
+def test_recording_history_is_published_live(tmp_path: Path) -> None:
+    """Search §5.17 topics on the event service: Initialized on subscription, Changed when
+    a job starts and stops writing; the tracks the job does not own stay false."""
+    media = FlowingMedia()
+    recorder, thread = start_recorder(tmp_path / "data", media=media)
+    try:
+        trc, _ = client(recorder, "recording")
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        job = trc.CreateRecordingJob(JobConfiguration={
+            "RecordingToken": recording, "Mode": "Idle", "Priority": 1, "Source": [{
+                "SourceToken": {"Token": zeep.xsd.SkipValue,
+                                "Type": "http://www.onvif.org/ver10/schema/Receiver"},
+                "AutoCreateReceiver": True,
+                "Tracks": [{"SourceTag": "Video", "Destination": VIDEO}]}]}).JobToken
+        subscription = subscribe(recorder, f"{HISTORY}//.")
+        initial = subscription.pull_until(lambda got: len(got) >= 4)
+        assert {(m.source.get("Track", ""), m.data[key], m.operation)
+                for m in initial for key in m.data} == {
+            ("", "false", "Initialized"), (VIDEO, "false", "Initialized"),
+            (AUDIO, "false", "Initialized"), (META, "false", "Initialized")}
+        trc.SetRecordingJobMode(JobToken=job, Mode="Active")
+        started = subscription.pull_until(lambda got: len(got) >= 2)
+        assert [(m.topic, m.source.get("Track", ""), m.data, m.operation) for m in started] == [
+            (f"{HISTORY}/Recording/State", "", {"IsRecording": "true"}, "Changed"),
+            (f"{HISTORY}/Track/State", VIDEO, {"IsDataPresent": "true"}, "Changed")]
+        trc.SetRecordingJobMode(JobToken=job, Mode="Idle")
+        stopped = subscription.pull_until(lambda got: len(got) >= 2)
+        assert [(m.source.get("Track", ""), m.data) for m in stopped] == [
+            ("", {"IsRecording": "false"}), (VIDEO, {"IsDataPresent": "false"})]
+        assert subscription.pull("PT0S") == []
+    finally:
+        thread.stop()

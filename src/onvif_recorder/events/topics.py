@@ -123,6 +123,17 @@ RECEIVER_CONNECTION_FAILED = Topic(
     ("Receiver", "ConnectionFailed"), False, (_RECEIVER,), (Item("MediaUri", "tt:MediaUri"),)
 )
 
+# Search §5.17: published live (service.recording_history) and found by FindEvents in
+# what was recorded. Note the Source item RecordingToken, and Track.
+RECORDING_HISTORY_STATE = Topic(
+    ("RecordingHistory", "Recording", "State"), True,
+    (Item("RecordingToken", "tt:ReferenceToken"),), (Item("IsRecording", "xs:boolean"),))
+TRACK_HISTORY_STATE = Topic(
+    ("RecordingHistory", "Track", "State"), True,
+    (Item("RecordingToken", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken")),
+    (Item("IsDataPresent", "xs:boolean"),))
+HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE)
+
 TOPICS: tuple[Topic, ...] = (
     JOB_STATE,
     RECORDING_CONFIGURATION,
@@ -135,19 +146,10 @@ TOPICS: tuple[Topic, ...] = (
     DELETE_TRACK_DATA,
     RECEIVER_CHANGE_STATE,
     RECEIVER_CONNECTION_FAILED,
+    *HISTORY_TOPICS,
 )
 """In TopicSet order; topics that share a root are adjacent."""
 
-# Search §5.17: found by FindEvents in what was recorded (not published live, so not in
-# TOPICS, which GetEventProperties announces). Note the Source item RecordingToken.
-RECORDING_HISTORY_STATE = Topic(
-    ("RecordingHistory", "Recording", "State"), True,
-    (Item("RecordingToken", "tt:ReferenceToken"),), (Item("IsRecording", "xs:boolean"),))
-TRACK_HISTORY_STATE = Topic(
-    ("RecordingHistory", "Track", "State"), True,
-    (Item("RecordingToken", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken")),
-    (Item("IsDataPresent", "xs:boolean"),))
-HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE)
 
 
 @dataclass(frozen=True, slots=True)

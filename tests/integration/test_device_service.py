@@ -185,7 +185,7 @@ def test_capability_exchange_needs_no_credentials(recorder: RunningRecorder) -> 
     """Core: GetServices, GetServiceCapabilities, GetCapabilities and GetSystemDateAndTime
     are PRE_AUTH."""
     svc, rec = onvif_service_with_recorder("device", recorder.service_url("device"))
-    assert len(svc.GetServices(IncludeCapability=True)) == 5
+    assert len(svc.GetServices(IncludeCapability=True)) == 6
     assert svc.GetServiceCapabilities().System.StorageConfiguration is True
     assert svc.GetCapabilities(Category=["Device"]).Device is not None
     before = datetime.now(UTC)

@@ -6,7 +6,7 @@ Emulation prevention: H.264 §7.4.1 / H.265 §7.4.2 (``0x000003`` escapes).
 
 from __future__ import annotations
 
-from onvif_recorder.codecs.errors import BitstreamError
+from onvif_recorder.codecs.errors import BitstreamError, TruncatedBitstream
 
 MAX_EXP_GOLOMB_ZEROS = 31
 
@@ -28,7 +28,7 @@ class BitReader:
     def read_bits(self, count: int) -> int:
         """Read ``count`` bits as an unsigned integer."""
         if count > self.bits_left:
-            raise BitstreamError(f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
+            raise TruncatedBitstream(f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
         value = 0
         for _ in range(count):
             byte = self._data[self._pos >> 3]
@@ -41,7 +41,7 @@ class BitReader:
 
     def skip_bits(self, count: int) -> None:
         if count > self.bits_left:
-            raise BitstreamError(f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
+            raise TruncatedBitstream(f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
         self._pos += count
 
     def read_ue(self) -> int:

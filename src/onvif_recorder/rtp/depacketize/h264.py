@@ -81,6 +81,9 @@ class H264Depacketizer(NalDepacketizer):
         elif kind == h264.NalType.PPS:
             self._pps = nal
 
+    def _reorder_depth(self) -> int | None:
+        return None if self._info is None else self._info.reorder_depth
+
     def _config(self) -> H264Config | None:
         if self._sps is None:
             return None

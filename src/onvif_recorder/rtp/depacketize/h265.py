@@ -85,6 +85,9 @@ class H265Depacketizer(NalDepacketizer):
         elif kind == h265.NalType.PPS:
             self._pps = nal
 
+    def _reorder_depth(self) -> int | None:
+        return None if self._info is None else self._info.reorder_depth
+
     def _config(self) -> H265Config | None:
         if self._sps is None:
             return None

@@ -97,7 +97,8 @@ class NalDepacketizer(ABC):
         config = self._config()
         changed = config != self._last_config
         self._last_config = config
-        self._ready.append(AccessUnit(timestamp, tuple(units), sync, config, changed))
+        self._ready.append(AccessUnit(timestamp, tuple(units), sync, config, changed,
+                                      self._reorder_depth()))
 
     def _fragment_part(self, header: bytes, data: bytes, start: bool, end: bool,
                        seq: int) -> list[bytes]:
@@ -135,6 +136,10 @@ class NalDepacketizer(ABC):
 
     @abstractmethod
     def _config(self) -> CodecConfig | None: ...
+
+    @abstractmethod
+    def _reorder_depth(self) -> int | None:
+        """The reorder depth the parameter sets in force declare (None: not said)."""
 
 
 def split_aggregate(data: bytes, what: str, first_skip: int = 0, next_skip: int = 0

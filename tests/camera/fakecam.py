@@ -13,6 +13,8 @@ Mounts:
   /h264      H.264 640x360@25, SPS/PPS in band (x264 repeats them)
   /h264-sep  the same, SPS/PPS as separate packets with the IDR timestamp (many cameras)
   /av        H.264 + AAC-LC 16 kHz mono (mpeg4-generic)
+  /h264-bframes  H.264 640x360@25 with 2 B-frames between references (no b-pyramid,
+             so decode order I P B B P B B …, max_num_reorder_frames 1)
   /h265      H.265 Main 640x360@25
   /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
   /pcmu      H.264 + G.711 µ-law 8 kHz
@@ -41,6 +43,13 @@ X264 = (
 )
 VIDEO = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=0"
 VIDEO_SEPARATE = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=-1"
+# tune=zerolatency would turn B-frames off, and so would the constrained-baseline profile
+# that x264enc negotiates with rtph264pay unless the caps ask for main.
+VIDEO_BFRAMES = (
+    f"videotestsrc is-live=true pattern=ball ! {RAW} ! x264enc speed-preset=ultrafast "
+    "key-int-max=25 bitrate=800 bframes=2 b-adapt=false b-pyramid=false ! video/x-h264,"
+    "profile=main ! rtph264pay name=pay0 pt=96 config-interval=-1"
+)
 AAC = (
     "audiotestsrc is-live=true ! audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 "
     "! rtpmp4gpay name=pay1 pt=97"
@@ -169,6 +178,7 @@ def main():
     mounts = {
         "/h264": VIDEO,
         "/h264-sep": VIDEO_SEPARATE,
+        "/h264-bframes": VIDEO_BFRAMES,
         "/av": f"{VIDEO} {AAC}",
         "/h265": H265,
         "/meta": f"{VIDEO} {METADATA}",

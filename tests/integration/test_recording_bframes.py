@@ -10,6 +10,7 @@ one frame interval apart).
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_b_frames_record_in_decode_order_and_play_in_presentation_order(
         stored, times = pictures(path)
         assert stored >= 20
         assert len(times) == stored  # every picture the camera sent, once
-        steps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        steps = [b - a for a, b in itertools.pairwise(times)]
         assert all(step == pytest.approx(FRAME, abs=0.002) for step in steps), steps
 
 

@@ -131,12 +131,36 @@ def parse_sps(nal: bytes) -> SpsInfo:
 
 
 def parse_pps_ids(nal: bytes) -> tuple[int, int]:
-    """pic_parameter_set_id and seq_parameter_set_id of a PPS (§7.3.2.2), range-checked."""
+    """pic_parameter_set_id and seq_parameter_set_id of a PPS (§7.3.2.2), after checking
+    every field up to the trailing bits against the ranges of §7.4.2.2."""
     if len(nal) < 2 or nal_type(nal) != NalType.PPS:
         raise BitstreamError("not a PPS NAL unit")
     reader = BitReader(unescape_rbsp(nal[1:]))
-    return _check(reader.read_ue(), 255, "pic_parameter_set_id"), _check(
-        reader.read_ue(), 31, "seq_parameter_set_id")
+    pps_id = _check(reader.read_ue(), 255, "pic_parameter_set_id")
+    sps_id = _check(reader.read_ue(), 31, "seq_parameter_set_id")
+    reader.skip_bits(2)  # entropy_coding_mode_flag, bottom_field_pic_order_in_frame_present
+    if _check(reader.read_ue(), 7, "num_slice_groups_minus1") > 0:
+        return pps_id, sps_id  # FMO (Baseline only): its maps are not checked further
+    _check(reader.read_ue(), 31, "num_ref_idx_l0_default_active_minus1")
+    _check(reader.read_ue(), 31, "num_ref_idx_l1_default_active_minus1")
+    reader.skip_bits(1)  # weighted_pred_flag
+    _check(reader.read_bits(2), 2, "weighted_bipred_idc")
+    _check_signed(reader.read_se(), -62, 25, "pic_init_qp_minus26")
+    _check_signed(reader.read_se(), -26, 25, "pic_init_qs_minus26")
+    _check_signed(reader.read_se(), -12, 12, "chroma_qp_index_offset")
+    reader.skip_bits(3)  # deblocking, constrained_intra_pred, redundant_pic_cnt flags
+    if not reader.at_trailing_bits():  # more_rbsp_data()
+        reader.skip_bits(1)  # transform_8x8_mode_flag
+        if reader.read_flag():  # pic_scaling_matrix_present_flag
+            return pps_id, sps_id  # scaling lists: their count depends on the SPS
+        _check_signed(reader.read_se(), -12, 12, "second_chroma_qp_index_offset")
+    _check_trailing_bits(reader)
+    return pps_id, sps_id
+
+
+def _check_signed(value: int, low: int, high: int, name: str) -> None:
+    if not low <= value <= high:
+        raise BitstreamError(f"{name} {value} outside [{low}, {high}]")
 
 
 def _check(value: int, limit: int, name: str) -> int:
@@ -149,10 +173,7 @@ def _check_trailing_bits(reader: BitReader) -> None:
     """rbsp_trailing_bits (§7.3.2.11): a stop bit then zeros; anything else means the
     fields before were not what the parser took them for. A missing stop bit (only
     zeros left) is tolerated: some encoders pad that way."""
-    left = reader.bits_left
-    if left == 0:
-        return
-    if reader.read_bits(left) not in (0, 1 << (left - 1)):
+    if not reader.at_trailing_bits():
         raise BitstreamError("data after the end of the parameter set")
 
 

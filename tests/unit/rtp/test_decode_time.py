@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from onvif_recorder.rtp.decode_time import DecodeTimes
@@ -40,7 +42,7 @@ def test_undeclared_depth_is_learned_and_decode_times_still_grow(pts: list[int])
     back; decode times never do, and once caught up they trail presentation again."""
     times = DecodeTimes(90000)
     got = [times.decode_time(p * F, None) for p in pts]
-    assert all(b > a for a, b in zip(got, got[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(got))
     assert times.depth == (1 if pts[2] == 1 else 2)
     tail = slice(-4, None)
     assert all(d <= p * F for d, p in zip(got[tail], pts[tail], strict=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 
 import pytest
 from hypothesis import given
@@ -58,7 +59,7 @@ def test_samples_get_unwrapped_times_and_a_wall_clock() -> None:
     # This x264 SPS declares max_num_reorder_frames = 2: each picture is decoded two
     # frames before the one presented two places earlier (rtp.decode_time).
     assert [s.dts for s in samples[2:]] == [s.pts for s in samples[:-2]]
-    assert all(b.dts > a.dts for a, b in zip(samples, samples[1:], strict=False))
+    assert all(b.dts > a.dts for a, b in itertools.pairwise(samples))
     assert samples[0].clock_source is ClockSource.ARRIVAL
     assert samples[25].utc - samples[0].utc == pytest.approx(1.0)
     assert stream.stats.sequence.lost == 0 and stream.stats.samples == 50

@@ -19,6 +19,8 @@ Mounts:
   /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
+  /h264-unstable  H.264 whose parameters change every 0.4 s: GOPs of 10 pictures,
+             alternately 640x360 and 320x180, each with its own SPS/PPS in band
 """
 
 import argparse
@@ -67,6 +69,11 @@ METADATA = (
 )
 CLIP = (
     "appsrc name=clip is-live=true format=time do-timestamp=true caps=video/x-h264,"
+    "stream-format=byte-stream,alignment=au,framerate=25/1 ! h264parse "
+    "! rtph264pay name=pay0 pt=96 config-interval=-1"
+)
+UNSTABLE = (
+    "appsrc name=unstable is-live=true format=time do-timestamp=true caps=video/x-h264,"
     "stream-format=byte-stream,alignment=au,framerate=25/1 ! h264parse "
     "! rtph264pay name=pay0 pt=96 config-interval=-1"
 )
@@ -133,6 +140,24 @@ def load_clip(path):
     return units
 
 
+def encode_gop(width, height, frames=10):
+    """One closed GOP of ``frames`` pictures, SPS/PPS in band, as access units."""
+    pipeline = Gst.parse_launch(
+        f"videotestsrc num-buffers={frames} ! video/x-raw,format=I420,width={width},"
+        f"height={height},framerate=25/1 ! x264enc tune=zerolatency speed-preset=ultrafast "
+        f"key-int-max={frames} ! video/x-h264,stream-format=byte-stream,alignment=au "
+        "! appsink name=sink sync=false"
+    )
+    pipeline.set_state(Gst.State.PLAYING)
+    units = []
+    sink = pipeline.get_by_name("sink")
+    while (sample := sink.emit("pull-sample")) is not None:
+        buffer = sample.get_buffer()
+        units.append(buffer.extract_dup(0, buffer.get_size()))
+    pipeline.set_state(Gst.State.NULL)
+    return units
+
+
 def clip_feeder(appsrc, units, fps=25):
     """Push the access units due by now (wall clock), so the loop never drifts."""
     start, sent = time.monotonic(), [0]
@@ -174,11 +199,15 @@ def main():
         clip = element.get_by_name("clip")
         if clip is not None:
             clip_feeder(clip, units)
+        unstable = element.get_by_name("unstable")
+        if unstable is not None:
+            clip_feeder(unstable, encode_gop(640, 360) + encode_gop(320, 180))
 
     mounts = {
         "/h264": VIDEO,
         "/h264-sep": VIDEO_SEPARATE,
         "/h264-bframes": VIDEO_BFRAMES,
+        "/h264-unstable": UNSTABLE,
         "/av": f"{VIDEO} {AAC}",
         "/h265": H265,
         "/meta": f"{VIDEO} {METADATA}",

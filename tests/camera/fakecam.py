@@ -16,6 +16,7 @@ Mounts:
   /h264-bframes  H.264 640x360@25 with 2 B-frames between references (no b-pyramid,
              so decode order I P B B P B B …, max_num_reorder_frames 1)
   /h265      H.265 Main 640x360@25
+  /h265-bframes  H.265 640x360@25 with 2 B-frames between references (I P B B …)
   /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
@@ -62,6 +63,11 @@ PCMU = (
 H265 = (
     f"videotestsrc is-live=true ! {RAW} ! x265enc tune=zerolatency speed-preset=ultrafast "
     "key-int-max=25 bitrate=800 ! rtph265pay name=pay0 pt=96 config-interval=-1"
+)
+H265_BFRAMES = (
+    f"videotestsrc is-live=true pattern=ball ! {RAW} ! x265enc speed-preset=ultrafast "
+    "key-int-max=25 bitrate=800 option-string=bframes=2:b-adapt=0:b-pyramid=0 "
+    "! rtph265pay name=pay0 pt=96 config-interval=-1"
 )
 METADATA = (
     'appsrc name=pay1 is-live=true format=time do-timestamp=true caps="application/x-rtp,'
@@ -210,6 +216,7 @@ def main():
         "/h264-unstable": UNSTABLE,
         "/av": f"{VIDEO} {AAC}",
         "/h265": H265,
+        "/h265-bframes": H265_BFRAMES,
         "/meta": f"{VIDEO} {METADATA}",
         "/pcmu": f"{VIDEO} {PCMU}",
     }

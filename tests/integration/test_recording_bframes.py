@@ -1,11 +1,11 @@
 """A camera that sends B-frames records with decode times that only grow and composition
 offsets that put every picture back in presentation order (issue 18 item 5).
 
-The test camera's ``/h264-bframes`` mount is x264 with two B-frames between references
-(decode order I P B B P B B …). The recorded segments are read back by three peers:
-ffprobe (has_b_frames), FFmpeg remuxing and decoding them with its log at level warning
-(no DTS complaints), and PyAV (every recorded picture decodes, in presentation order,
-one frame interval apart).
+The test camera's ``/h264-bframes`` and ``/h265-bframes`` mounts are x264 and x265 with
+two B-frames between references (decode order I P B B P B B …). The recorded segments
+are read back by three peers: ffprobe (has_b_frames), FFmpeg remuxing and decoding them
+with its log at level warning (no DTS complaints), and PyAV (every recorded picture
+decodes, in presentation order, one frame interval apart).
 """
 
 from __future__ import annotations
@@ -67,13 +67,15 @@ def pictures(path: Path) -> tuple[int, list[float]]:
     return packets, times
 
 
+@pytest.mark.parametrize(("mount", "codec"), [("/h264-bframes", "h264"),
+                                              ("/h265-bframes", "hevc")])
 def test_b_frames_record_in_decode_order_and_play_in_presentation_order(
-        tmp_path: Path) -> None:
-    files = record(tmp_path, "/h264-bframes", 3)
+        tmp_path: Path, mount: str, codec: str) -> None:
+    files = record(tmp_path, mount, 3)
     assert len(files) >= 3
     for path in files[:3]:
         stream = ffprobe(path)["streams"][0]
-        assert stream["codec_name"] == "h264" and stream["has_b_frames"] > 0, stream
+        assert stream["codec_name"] == codec and stream["has_b_frames"] > 0, stream
         warnings = ffmpeg_warnings(path).lower()
         assert not any(text in warnings for text in DTS_COMPLAINTS), warnings
         stored, times = pictures(path)

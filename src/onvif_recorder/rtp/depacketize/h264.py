@@ -59,6 +59,7 @@ class H264Depacketizer(NalDepacketizer):
         fu_header = payload[1]
         kind = fu_header & 0x1F
         if kind in _AGGREGATION_TYPES or kind == 0:
+            self.invalid_fragments += 1
             raise DepacketizeError(f"FU-A carries NAL unit type {kind}")
         header = bytes([(payload[0] & 0xE0) | kind])
         return self._fragment_part(header, payload[2:], bool(fu_header & 0x80),

@@ -60,6 +60,7 @@ class H265Depacketizer(NalDepacketizer):
         fu_header = payload[2]
         kind = fu_header & 0x3F
         if kind >= h265.NalType.AP:
+            self.invalid_fragments += 1  # RFC 7798 §4.4.3: not an AP, FU or PACI
             raise DepacketizeError(f"H.265 FU carries NAL unit type {kind}")
         start = bool(fu_header & 0x80)
         data = payload[3 + don :] if start else payload[3:]

@@ -11,9 +11,9 @@ By default access units before the first sync sample are skipped: a client that 
 a shared stream mid-GOP cannot decode them (see ``peers.md`` §1).
 
 Junk is kept out, and counted per stream: a fragment whose header has both the start
-and the end bit (RFC 6184 §5.8, RFC 7798 §4.4.3 forbid it) is refused
-(``invalid_fragments``), and an in-band parameter set that does not parse leaves the one
-in force in place (``refused_parameter_sets``).
+and the end bit (RFC 6184 §5.8, RFC 7798 §4.4.3 forbid it) or names a NAL unit type a
+fragment cannot carry is refused (``invalid_fragments``), and an in-band parameter set
+that does not parse leaves the one in force in place (``refused_parameter_sets``).
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ MAX_REORDER_DEPTH = 16
 """H.264/H.265 never need more (MaxDpbFrames ≤ 16)."""
 _HISTORY = MAX_REORDER_DEPTH + 1
 _RESET_AFTER = 5.0
-"""Seconds a presentation time may step back before it is a new timeline, not reordering."""
+"""Seconds a presentation time may stray from the last decode time before it is a new
+timeline (sender restart, timestamp jump), not reordering."""
 
 
 class DecodeTimes:
@@ -56,7 +57,7 @@ class DecodeTimes:
         """The decode time of the next picture (in decode order) presented at ``pts``."""
         if declared_depth == 0 and self.depth == 0:
             return pts  # declared in order (audio, POC type 2, Baseline…): nothing to do
-        if self._last is not None and pts < self._last - self._reset_ticks:
+        if self._last is not None and abs(pts - self._last) > self._reset_ticks:
             self._restart()
         self._raise_depth(pts, declared_depth or 0)
         self._recent.append(pts)
@@ -82,7 +83,8 @@ class DecodeTimes:
         self.depth = min(MAX_REORDER_DEPTH, max(self.depth, declared, observed))
 
     def _restart(self) -> None:
-        """The sender's timeline jumped back (restart): start over, keeping the depth."""
+        """The sender's timeline jumped (restart): start over, keeping the depth; the
+        segmenter sees the jump in the decode times and starts a new span."""
         self._window.clear()
         self._recent.clear()
         self._last = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from onvif_recorder.rtp.decode_time import DecodeTimes
 
@@ -54,9 +56,29 @@ def test_declared_in_order_stream_is_left_alone() -> None:
     assert [times.decode_time(p, 0) for p in (0, 160, 160, 320, 100)] == [0, 160, 160, 320, 100]
 
 
-def test_a_jump_back_restarts_the_timeline() -> None:
+@pytest.mark.parametrize("restart_at", [0, 5000])
+def test_a_timestamp_jump_restarts_the_timeline(restart_at: int) -> None:
+    """A sender restart: no picture after it is decoded at a time from before it."""
     times = DecodeTimes(90000)
     first = [times.decode_time(p * F, 1) for p in (1000, 1003, 1001, 1002)]
-    again = [times.decode_time(p * F, 1) for p in (0, 3, 1, 2)]
+    again = [times.decode_time((restart_at + p) * F, 1) for p in (0, 3, 1, 2)]
     assert first == [d * F for d in (999, 1000, 1001, 1002)]
-    assert again == [d * F for d in (-1, 0, 1, 2)]
+    assert again == [(restart_at + d) * F for d in (-1, 0, 1, 2)]
+
+
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=40))
+def test_any_b_frame_pattern_gives_growing_decode_times_before_presentation(
+        groups: list[int]) -> None:
+    """Each group is a reference picture sent before the 0-3 B-pictures shown before it
+    (no pyramid: depth 1). Decode times grow, never pass presentation times, and from
+    the second picture on they are the presentation times in order."""
+    pts: list[int] = [0]
+    shown = 1
+    for b_frames in groups:
+        pts += [shown + b_frames, *range(shown, shown + b_frames)]
+        shown += b_frames + 1
+    times = DecodeTimes(90000)
+    dts = [times.decode_time(p * F, 1) for p in pts]
+    assert all(b > a for a, b in itertools.pairwise(dts))
+    assert all(d <= p * F for d, p in zip(dts, pts, strict=True))
+    assert dts[1:] == [p * F for p in sorted(pts)[:-1]]

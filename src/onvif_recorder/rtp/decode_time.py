@@ -16,8 +16,10 @@ R comes from the parameter sets (``max_num_reorder_frames``, ``sps_max_num_reord
 When they do not say (an H.264 VUI without bitstream_restriction) or declare some, R
 grows if the timestamps show more reordering, as FFmpeg's decoder
 does ("Increasing reorder buffer"): pictures decoded before the growth keep their
-times, so decode times then advance by one tick until the window catches up, and those
-few samples carry negative composition offsets (signed ``trun`` offsets, version 1).
+times, so the next decode times advance by a frame interval while the wider window
+fills, then by as little as one tick until it catches up; those few samples carry
+negative composition offsets (signed ``trun`` offsets, version 1). Tested end to end:
+FFmpeg and PyAV decode such a start without complaint.
 
 A stream declared in order (R = 0: audio, metadata, H.264 POC type 2 or Baseline, a
 VUI or H.265 SPS saying 0) keeps decode time = presentation time whatever its

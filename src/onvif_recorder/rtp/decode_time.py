@@ -18,8 +18,7 @@ grows if the timestamps show more reordering, as FFmpeg's decoder
 does ("Increasing reorder buffer"): pictures decoded before the growth keep their
 times, so the next decode times advance by a frame interval while the wider window
 fills, then by as little as one tick until it catches up; those few samples carry
-negative composition offsets (signed ``trun`` offsets, version 1). Tested end to end:
-FFmpeg and PyAV decode such a start without complaint.
+negative composition offsets (signed ``trun`` offsets, version 1).
 
 A stream declared in order (R = 0: audio, metadata, H.264 POC type 2 or Baseline, a
 VUI or H.265 SPS saying 0) keeps decode time = presentation time whatever its

@@ -9,13 +9,17 @@ Receivers are connected by the ingest supervisor, which also sees the Active job
 
 At start-up local storage is recovered first (torn segments repaired, index reconciled),
 so recording resumes after ``kill -9`` without a client doing anything. A 1 s tick lets
-the flow tracker notice tracks that stopped and runs retention.
+the flow tracker notice tracks that stopped and runs retention. Recovery, retention and
+every task's writes run on one ``StorageThread`` (``engine.storage_writer``), never on
+the event loop; the engine makes its own unless it is given the one it shares with the
+upload manager.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -23,6 +27,7 @@ from onvif_recorder.engine.flow import DEFAULT_TIMEOUT, FlowTracker
 from onvif_recorder.engine.recording_plan import plans
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
 from onvif_recorder.engine.retention import Retention
+from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.segment_index import SegmentRow
@@ -44,7 +49,8 @@ class RecordingEngine:
     def __init__(self, holder: StateHolder, storage: LocalStorage, flow: FlowTracker,
                  source: SampleSource, settings: EngineSettings | None = None,
                  retention: Retention | None = None,
-                 spool: UploadSpool | None = None) -> None:
+                 spool: UploadSpool | None = None,
+                 thread: StorageThread | None = None) -> None:
         self.holder = holder
         self.storage = storage
         self.flow = flow
@@ -53,6 +59,8 @@ class RecordingEngine:
         self.retention = retention
         self.spool = spool
         """Upload spool of recordings with an object-storage Target (Annex B)."""
+        self._owns_thread = thread is None
+        self.thread = thread or StorageThread()
         self.tasks: dict[str, RecordingTask] = {}
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -61,7 +69,7 @@ class RecordingEngine:
         holder.overrides.observers.append(self._on_commit)  # RC §5.24 overrides
 
     async def start(self) -> None:
-        report = self.storage.recover()
+        report = await self.thread.run(self.storage.recover)
         if report.repaired or report.dropped or report.forgotten:
             log.warning("local storage recovered: %d repaired, %d dropped, %d forgotten",
                         len(report.repaired), len(report.dropped), len(report.forgotten))
@@ -79,6 +87,8 @@ class RecordingEngine:
         tasks, self.tasks = list(self.tasks.values()), {}
         await asyncio.gather(*(task.stop() for task in tasks))
         self._loop = None
+        if self._owns_thread:
+            self.thread.close()
 
     def _on_commit(self) -> None:
         # Commits may come from another thread (tests drive services directly).
@@ -100,7 +110,8 @@ class RecordingEngine:
             task = self.tasks.get(token)
             if task is None:
                 task = RecordingTask(plan, self.storage, self.flow, self.source,
-                                     self.settings.task, self._segment_written, self.spool)
+                                     self.settings.task, self.thread, self._segment_written,
+                                     self.spool)
                 self.tasks[token] = task
             task.update(plan)
 
@@ -115,6 +126,7 @@ class RecordingEngine:
             self.holder.overrides.expire()  # observers wake reconcile when one expired
             if self.retention is not None:
                 try:
-                    self.retention.enforce(self.holder.state)
+                    await self.thread.run(functools.partial(self.retention.enforce,
+                                                            self.holder.state))
                 except OSError:
                     log.exception("retention could not delete segments")

@@ -6,6 +6,7 @@ from the ingest supervisor, job media flow from the recording engine's ``FlowTra
 app starts and stops them (spans closed, TEARDOWN sent) before the store closes.
 Object-storage targets go through the upload spool (``<data dir>/spool``), drained by
 ``engine.uploads.UploadManager`` from start-up on (what a crash left is uploaded first).
+Both share one ``StorageThread`` for their blocking file and journal work.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recorder import EngineSettings, RecordingEngine
 from onvif_recorder.engine.recording_plan import seconds
 from onvif_recorder.engine.retention import Retention
+from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.engine.supervisor import IngestMediaFlow, IngestSupervisor, ReceiverStates
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
 from onvif_recorder.service.events import EventBus
@@ -42,7 +44,8 @@ def local_storage(settings: RecorderSettings) -> LocalStorage:
     return LocalStorage(settings.data_dir / "media", index, settings.fsync_interval)
 
 
-def upload_manager(settings: RecorderSettings, holder: StateHolder) -> UploadManager:
+def upload_manager(settings: RecorderSettings, holder: StateHolder,
+                   thread: StorageThread | None = None) -> UploadManager:
     spool = UploadSpool(settings.data_dir / "spool", settings.database_path,
                         settings.spool_max_bytes)
 
@@ -55,7 +58,7 @@ def upload_manager(settings: RecorderSettings, holder: StateHolder) -> UploadMan
                 for r in holder.state.recordings.values()]
 
     backoff = UploadSettings(maximum=settings.upload_backoff_max)
-    return UploadManager(spool, config, backoff, retention)
+    return UploadManager(spool, config, backoff, retention, thread=thread)
 
 
 def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBus,
@@ -70,10 +73,11 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         tracker.on_change = events.media_flow_changed
         ingest = IngestSupervisor(holder, events, ingest_config, states=media.states)
         storage = local_storage(settings)
-        uploads = upload_manager(settings, holder)
+        thread = StorageThread()
+        uploads = upload_manager(settings, holder, thread)
         engine = RecordingEngine(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve), uploads.spool)
+            Retention(storage, bus, settings.disk_reserve), uploads.spool, thread)
         await uploads.start()
         await engine.start()
         await ingest.start()
@@ -81,6 +85,7 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         await engine.stop()
         await ingest.stop()
         await uploads.stop()
+        thread.close()
         uploads.spool.close()
         storage.index.close()
 

@@ -11,18 +11,25 @@ before every batch, so SetStorageConfiguration takes effect without a restart.
 
 MaximumRetentionTime applies to the spool too: pending objects older than it are
 dropped (the store keeps what it already has: uploaded objects are never deleted).
+
+The spool's journal and files are touched on the ``StorageThread`` the recording engine
+writes the spool with (``engine.storage_writer``: one thread, so the journal's writers
+stay serial), spooled bodies are read on a worker thread; the event loop never waits
+for the disk. Enqueues made on that thread wake the drainers through the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from onvif_recorder.domain.storage import StorageConfigurationData
+from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.storage.upload_queue import SpoolEntry, UploadSpool
 from onvif_recorder.storage.uploader import ObjectStore, UploadError, UploadObject, open_store
 
@@ -47,7 +54,7 @@ class UploadManager:
                  settings: UploadSettings | None = None,
                  retention: RetentionLookup | None = None,
                  opener: Callable[[StorageConfigurationData], Awaitable[ObjectStore]]
-                 = open_store) -> None:
+                 = open_store, thread: StorageThread | None = None) -> None:
         self.spool = spool
         self.configs = configs
         self.settings = settings or UploadSettings()
@@ -58,11 +65,15 @@ class UploadManager:
         self._stores: dict[str, tuple[StorageConfigurationData, ObjectStore]] = {}
         self._janitor: asyncio.Task[None] | None = None
         self._progress = asyncio.Event()
+        self._owns_thread = thread is None
+        self.thread = thread or StorageThread()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
-        self.spool.sweep()
-        self.spool.listeners.append(self.wake)
-        for storage in self.spool.storages():
+        await self.thread.run(self.spool.sweep)
+        self._loop = asyncio.get_running_loop()
+        self.spool.listeners.append(self._enqueued)
+        for storage in await self.thread.run(self.spool.storages):
             self.wake(storage)
         self._janitor = asyncio.create_task(self._expire_forever(), name="spool retention")
 
@@ -77,7 +88,23 @@ class UploadManager:
                 await store.close()
         self._stores.clear()
         with contextlib.suppress(ValueError):
-            self.spool.listeners.remove(self.wake)
+            self.spool.listeners.remove(self._enqueued)
+        if self._owns_thread:
+            self.thread.close()
+
+    def _enqueued(self, storage: str) -> None:
+        """Spool listener; called on the storage thread (or the loop's, in tests)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self.wake(storage)
+        else:
+            loop.call_soon_threadsafe(self.wake, storage)
 
     def wake(self, storage: str) -> None:
         self._wakeups.setdefault(storage, asyncio.Event()).set()
@@ -96,7 +123,8 @@ class UploadManager:
         wakeup = self._wakeups[storage]
         delay = self.settings.initial
         while True:
-            heads = self.spool.heads(storage, self.settings.concurrency)
+            heads = await self.thread.run(functools.partial(
+                self.spool.heads, storage, self.settings.concurrency))
             if not heads:
                 wakeup.clear()
                 await wakeup.wait()
@@ -110,7 +138,8 @@ class UploadManager:
             if not failed:
                 delay = self.settings.initial
                 continue
-            self.spool.failed(storage, [e for e, _ in failed], failed[0][1])
+            await self.thread.run(functools.partial(
+                self.spool.failed, storage, [e for e, _ in failed], failed[0][1]))
             log.warning("uploads to %s failed (%s); retry in %.1f s", storage, failed[0][1],
                         delay)
             await asyncio.sleep(delay)
@@ -143,7 +172,8 @@ class UploadManager:
         try:
             body = await asyncio.to_thread(self.spool.read_body, entry)
         except FileNotFoundError:
-            self.spool.drop([entry], "spool file missing")
+            await self.thread.run(functools.partial(self.spool.drop, [entry],
+                                                    "spool file missing"))
             return None
         obj = UploadObject(entry.key, entry.content_type, body, bytes.fromhex(entry.md5),
                            entry.metadata)
@@ -151,7 +181,7 @@ class UploadManager:
             await store.put(obj)
         except UploadError as exc:
             return str(exc)
-        self.spool.confirmed(entry)
+        await self.thread.run(functools.partial(self.spool.confirmed, entry))
         return None
 
     async def _expire_forever(self) -> None:
@@ -159,4 +189,5 @@ class UploadManager:
             await asyncio.sleep(self.settings.retention_check)
             for recording, seconds in self.retention() if self.retention else ():
                 if seconds > 0:
-                    self.spool.expire(recording, time.time() - seconds)
+                    await self.thread.run(functools.partial(
+                        self.spool.expire, recording, time.time() - seconds))

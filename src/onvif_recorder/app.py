@@ -7,14 +7,16 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiohttp import web
 
 from onvif_recorder.clock import utc_now
+from onvif_recorder.engine.schedule_clock import ScheduleClock
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
 from onvif_recorder.persistence.sqlite_store import SqliteStore
+from onvif_recorder.schedules.posix_tz import UTC_ZONE
 from onvif_recorder.service.capabilities import (
     event_capabilities,
     receiver_capabilities,
@@ -27,6 +29,8 @@ from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recordings import RecordingService
+from onvif_recorder.service.schedule_states import ScheduleStates
+from onvif_recorder.service.schedules import ScheduleService
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.users import UserService
@@ -43,6 +47,7 @@ from onvif_recorder.soap.operations.events import (
 )
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
 
@@ -61,6 +66,8 @@ class Services:
     events: EventBus
     job_states: JobStates
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
+    schedules: ScheduleService
+    schedule_states: ScheduleStates
 
 
 def build_services(
@@ -84,6 +91,8 @@ def build_services(
         events=bus,
         job_states=job_states,
         engine=EngineEvents(bus, job_states),
+        schedules=ScheduleService(holder),
+        schedule_states=ScheduleStates(holder, bus, device_time_zone),
     )
 
 
@@ -97,7 +106,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
     device = device_endpoint(
         DeviceHandlers(settings, services.device, services.users, services.storage)
     )
-    return [device, recording, receiver]
+    schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
+    return [device, recording, receiver, schedule]
 
 
 def build_event_endpoints(
@@ -127,6 +137,23 @@ def _expiry(
     return run
 
 
+def _schedule_clock(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context: schedule states and the jobs they gate follow the clock."""
+
+    async def run(_: web.Application) -> AsyncIterator[None]:
+        clock = ScheduleClock(services.schedule_states, services.holder)
+        clock.start()
+        yield
+        await clock.stop()
+
+    return run
+
+
+def device_time_zone() -> tzinfo:
+    """Schedules are evaluated in the Device TimeZone (Sched §4.1)."""
+    return UTC_ZONE
+
+
 def build_app(
     settings: RecorderSettings,
     services: Services,
@@ -147,6 +174,7 @@ def build_app(
     for endpoint in endpoints:
         add_endpoint(app, SoapHandler(endpoint, authenticator, clock))
     app.cleanup_ctx.append(_expiry(manager, clock))
+    app.cleanup_ctx.append(_schedule_clock(services))
 
     async def close_pull_points(_: web.Application) -> None:
         manager.close()

@@ -70,7 +70,7 @@ class UploadManager:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
-        await self.thread.run(self.spool.sweep)
+        """Start draining; the spool must have been swept (``spool_recovery.sweep``)."""
         self._loop = asyncio.get_running_loop()
         self.spool.listeners.append(self._enqueued)
         for storage in await self.thread.run(self.spool.storages):

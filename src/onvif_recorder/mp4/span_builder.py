@@ -36,7 +36,7 @@ from onvif_recorder.mp4.events import (
     SpanOpened,
 )
 from onvif_recorder.mp4.fragment import FragmentSample, ProducerReference, TrackRun
-from onvif_recorder.mp4.model import Sample, TrackInfo, TrackKind
+from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
 from onvif_recorder.mp4.segment import SegmentAssembler
 from onvif_recorder.mp4.timeline import (
     Placement,
@@ -45,9 +45,10 @@ from onvif_recorder.mp4.timeline import (
     common_timescale,
     utc_to_ntp,
 )
-from onvif_recorder.mp4.user_data import JsonValue
+from onvif_recorder.mp4.user_data import SegmentInfo
 
-HeaderFactory = Callable[[Sequence[TrackInfo], int, dict[str, JsonValue]], bytes]
+HeaderFactory = Callable[[Sequence[TrackInfo], SegmentInfo], bytes]
+"""Makes a segment header for the tracks, carrying the segment's recovery box."""
 
 
 class State(Enum):
@@ -141,7 +142,7 @@ class SpanBuilder:
 
     # --- inputs ---------------------------------------------------------------------
 
-    def push(self, sample: Sample) -> list[Event]:
+    def push(self, sample: TrackSample) -> list[Event]:
         events: list[Event] = []
         if sample.track_id not in self.tracks:
             self.counters.unknown_track += 1
@@ -174,7 +175,7 @@ class SpanBuilder:
         self._run_cuts(events, force=False)
         return events
 
-    def _opens(self, sample: Sample) -> bool:
+    def _opens(self, sample: TrackSample) -> bool:
         return sample.track_id == self.primary and (
             sample.sync or self.tracks[sample.track_id].kind is not TrackKind.VIDEO)
 
@@ -344,7 +345,7 @@ class SpanBuilder:
 
     # --- opening and closing --------------------------------------------------------
 
-    def _open_session(self, sample: Sample, events: list[Event]) -> None:
+    def _open_session(self, sample: TrackSample, events: list[Event]) -> None:
         self.state = State.OPEN
         self._origin = sample.utc - (sample.pts - sample.dts) / self.tracks[
             sample.track_id].clock_rate
@@ -370,11 +371,10 @@ class SpanBuilder:
     def _open_segment(self, time: int, events: list[Event]) -> None:
         span = self._span
         assert span is not None
-        info: dict[str, JsonValue] = {"span": span.span_id, "segment": span.counter,
-                                   "extension": self.extension, "timescale": self.timescale,
-                                   "start_utc": self._utc(time),
-                                   "span_start_utc": self._utc(span.start)}
-        header = self._header(span.tracks, self.timescale, info)
+        info = SegmentInfo(span=span.span_id, segment=span.counter, extension=self.extension,
+                           timescale=self.timescale, start_utc=self._utc(time),
+                           span_start_utc=self._utc(span.start))
+        header = self._header(span.tracks, info)
         span.segment = SegmentAssembler(header, [t.track_id for t in span.tracks])
         span.segment_start = time
         self.counters.segments += 1

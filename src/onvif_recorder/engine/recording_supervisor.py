@@ -1,18 +1,26 @@
 """The recording engine's supervisor: jobs and arbitration in, recording tasks out.
 
-It observes ``StateHolder`` commits (job mode, priority, configuration, deletion,
-recording changes) and reconciles in one task: ``recording_plan.plans`` applies Annex A
-arbitration to the stored jobs, a ``RecordingTask`` runs for each recording with a won
-track, is updated when its feeds change and stopped (spans closed) when none is left.
-Receivers are connected by the ingest supervisor, which also sees the Active jobs
+It reconciles after every ``StateHolder`` commit (job mode, priority, configuration,
+deletion, recording changes; ``engine.reconciler``), one pass at a time:
+``recording.plan.plans`` applies Annex A arbitration to the stored jobs, a
+``RecordingTask`` runs for each recording with a won track, is updated when its feeds
+change and stopped (spans closed) when none is left.
+Receivers are connected by the receiver supervisor, which also sees the Active jobs
 (AutoConnect); this engine only subscribes to their sample queues.
 
 At start-up local storage is recovered first (torn segments repaired, index reconciled),
 so recording resumes after ``kill -9`` without a client doing anything. A 1 s tick lets
-the flow tracker notice tracks that stopped and runs retention. Recovery, retention and
-every task's writes run on one ``StorageThread`` (``engine.storage_writer``), never on
-the event loop; the engine makes its own unless it is given the one it shares with the
-upload manager.
+the flow tracker notice tracks that stopped and runs retention. Recovery, retention,
+data deletion and every task's writes run on one ``StorageThread``
+(``engine.storage_writer``), never on the event loop; the supervisor makes its own unless
+it is given the one it shares with the upload manager.
+
+Recorded data follows the configuration (RC §5.5, §5.10): every commit is compared with
+the track set before it (``storage.deletion.TrackSnapshot``); a deleted recording's task
+is stopped, and a task whose tracks were renumbered by a DeleteTrack is restarted
+(``RecordingPlan.track_ids`` follow the track order), before ``DataDeleter`` gets the
+deletion, so no segment of the deleted data is still open. At start-up, what a crash
+left undeleted is found in the index and on disk and deleted then.
 """
 
 from __future__ import annotations
@@ -23,13 +31,22 @@ import functools
 import logging
 from dataclasses import dataclass, field
 
-from onvif_recorder.engine.flow import DEFAULT_TIMEOUT, FlowTracker
-from onvif_recorder.engine.recording_plan import plans
+from onvif_recorder.engine.data_deletion import DataDeleter
+from onvif_recorder.engine.reconciler import CommitReconciler
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
-from onvif_recorder.engine.retention import Retention
 from onvif_recorder.engine.storage_writer import StorageThread
+from onvif_recorder.recording.flow import DEFAULT_TIMEOUT, FlowTracker
+from onvif_recorder.recording.plan import RecordingPlan, plans
+from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.state import StateHolder
+from onvif_recorder.storage.deletion import (
+    DataDeletion,
+    TrackSnapshot,
+    leftovers,
+    recording_tracks,
+)
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.retention import Retention
 from onvif_recorder.storage.segment_index import SegmentRow
 from onvif_recorder.storage.upload_queue import UploadSpool
 
@@ -45,11 +62,11 @@ class EngineSettings:
     task: TaskSettings = field(default_factory=TaskSettings)
 
 
-class RecordingEngine:
+class RecordingSupervisor:
     def __init__(self, holder: StateHolder, storage: LocalStorage, flow: FlowTracker,
                  source: SampleSource, settings: EngineSettings | None = None,
                  retention: Retention | None = None,
-                 spool: UploadSpool | None = None,
+                 spool: UploadSpool | None = None, bus: EventBus | None = None,
                  thread: StorageThread | None = None) -> None:
         self.holder = holder
         self.storage = storage
@@ -62,49 +79,50 @@ class RecordingEngine:
         self._owns_thread = thread is None
         self.thread = thread or StorageThread()
         self.tasks: dict[str, RecordingTask] = {}
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runners: list[asyncio.Task[None]] = []
+        self.deleter = DataDeleter(storage, bus, self.thread)
+        self._tracks = TrackSnapshot(holder.state.recordings)
+        self._deletions: list[DataDeletion] = []
+        self._reconciler = CommitReconciler(self.reconcile, "recordings")
+        self._ticker: asyncio.Task[None] | None = None
         holder.observe(self._on_commit)
-        holder.overrides.observers.append(self._on_commit)  # RC §5.24 overrides
+        holder.overrides.observers.append(self._reconciler.changed)  # RC §5.24 overrides
 
     async def start(self) -> None:
         report = await self.thread.run(self.storage.recover)
         if report.repaired or report.dropped or report.forgotten:
             log.warning("local storage recovered: %d repaired, %d dropped, %d forgotten",
                         len(report.repaired), len(report.dropped), len(report.forgotten))
-        self._loop = asyncio.get_running_loop()
-        self._wake.set()
-        self._runners = [asyncio.create_task(self._reconcile_forever(), name="recorder"),
-                         asyncio.create_task(self._tick_forever(), name="recorder tick")]
+        self._deletions += leftovers(recording_tracks(self.holder.state.recordings),
+                                     self.storage.index.recorded_tracks(),
+                                     self.storage.recordings_on_disk())
+        self._reconciler.start()
+        self._ticker = asyncio.create_task(self._tick_forever(), name="recordings tick")
 
     async def stop(self) -> None:
-        for runner in self._runners:
-            runner.cancel()
+        await self._reconciler.stop()
+        if self._ticker is not None:
+            self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await runner
-        self._runners = []
+                await self._ticker
+            self._ticker = None
         tasks, self.tasks = list(self.tasks.values()), {}
         await asyncio.gather(*(task.stop() for task in tasks))
-        self._loop = None
+        await self.deleter.stop()
         if self._owns_thread:
             self.thread.close()
 
     def _on_commit(self) -> None:
-        # Commits may come from another thread (tests drive services directly).
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self.reconcile()
+        # Diffed at once, in commit order: a track token deleted and created again
+        # before the next reconcile still has its old data deleted.
+        self._deletions += self._tracks.observe(self.holder.state.recordings)
+        self._reconciler.changed()
 
     async def reconcile(self) -> None:
+        deletions, self._deletions = self._deletions, []
         wanted = plans(self.holder.state, self.settings.segment_duration,
-                       self.holder.overrides)
-        stale = [token for token in self.tasks if token not in wanted]
+                       self.holder.overrides, self.holder.conditions.eligible)
+        stale = [token for token, task in self.tasks.items()
+                 if token not in wanted or _renumbered(task.plan, wanted[token])]
         await asyncio.gather(*(self.tasks.pop(token).stop() for token in stale))
         for token, plan in wanted.items():
             task = self.tasks.get(token)
@@ -114,6 +132,8 @@ class RecordingEngine:
                                      self.spool)
                 self.tasks[token] = task
             task.update(plan)
+        for deletion in deletions:  # their segments are closed now
+            self.deleter.submit(deletion)
 
     def _segment_written(self, row: SegmentRow) -> None:
         if self.retention is not None:
@@ -124,9 +144,14 @@ class RecordingEngine:
             await asyncio.sleep(self.settings.tick)
             self.flow.refresh()
             self.holder.overrides.expire()  # observers wake reconcile when one expired
-            if self.retention is not None:
+            if self.retention is not None and not self.deleter.busy:
                 try:
                     await self.thread.run(functools.partial(self.retention.enforce,
                                                             self.holder.state))
                 except OSError:
                     log.exception("retention could not delete segments")
+
+
+def _renumbered(running: RecordingPlan, wanted: RecordingPlan) -> bool:
+    """Did a track of the running task lose its track_ID (deleted or moved)?"""
+    return any(wanted.track_id(token) != track_id for token, track_id in running.track_ids)

@@ -12,10 +12,11 @@ from datetime import datetime, tzinfo
 from aiohttp import web
 
 from onvif_recorder.clock import utc_now
+from onvif_recorder.engine.condition_clock import ConditionClock
 from onvif_recorder.engine.runtime import RunningEngine
-from onvif_recorder.engine.schedule_clock import ScheduleClock
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
+from onvif_recorder.events.triggers import check_filter
 from onvif_recorder.metrics import (
     METRICS_PATH,
     MetricsEndpoint,
@@ -29,6 +30,7 @@ from onvif_recorder.service.capabilities import (
     event_capabilities,
     receiver_capabilities,
     recording_capabilities,
+    search_capabilities,
 )
 from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.events import EventBus
@@ -36,9 +38,11 @@ from onvif_recorder.service.job_states import EngineEvents, JobStates
 from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
+from onvif_recorder.service.recording_history import LiveRecordingHistory
 from onvif_recorder.service.recordings import RecordingService
 from onvif_recorder.service.schedule_states import ScheduleStates
 from onvif_recorder.service.schedules import ScheduleService
+from onvif_recorder.service.search.service import SearchService
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.users import UserService
@@ -46,6 +50,10 @@ from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
 from onvif_recorder.soap.http import SoapHandler, add_endpoint
+from onvif_recorder.soap.mapping.recorded_events import (
+    metadata_document,
+    recorded_notifications,
+)
 from onvif_recorder.soap.operations.device import DeviceHandlers, device_endpoint
 from onvif_recorder.soap.operations.events import (
     EventHandlers,
@@ -56,8 +64,11 @@ from onvif_recorder.soap.operations.events import (
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
+from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
+from onvif_recorder.storage.search_data import SegmentIndexRecordedData
+from onvif_recorder.storage.segment_index import SegmentIndex
 
 REALM = "onvif-recorder"
 
@@ -76,6 +87,7 @@ class Services:
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
     schedules: ScheduleService
     schedule_states: ScheduleStates
+    search: SearchService
 
 
 def build_services(
@@ -88,10 +100,11 @@ def build_services(
     holder = StateHolder(SqliteStore(settings.database_path), bus)
     media = media or NoMediaFlow()
     job_states = JobStates(holder, media, bus)
+    LiveRecordingHistory(holder, job_states, bus)
     return Services(
         holder=holder,
         recordings=RecordingService(holder, settings.limits),
-        jobs=JobService(holder, settings.limits, media),
+        jobs=JobService(holder, settings.limits, media, check_filter),
         receivers=ReceiverService(holder, settings.limits, media),
         users=UserService(holder, settings.limits),
         storage=StorageService(holder, settings.limits),
@@ -101,7 +114,17 @@ def build_services(
         engine=EngineEvents(bus, job_states),
         schedules=ScheduleService(holder),
         schedule_states=ScheduleStates(holder, bus, device_time_zone),
+        search=SearchService(holder, media, _recorded_data(settings), settings.limits,
+                             recorded_notifications, metadata_document,
+                             lambda: clock().timestamp()),
     )
+
+
+def _recorded_data(settings: RecorderSettings) -> SegmentIndexRecordedData:
+    """The Search service reads the segment index through a connection of its own."""
+    media_root = settings.data_dir / "media"
+    return SegmentIndexRecordedData(SegmentIndex(settings.database_path),
+                                    lambda key: media_root / key)
 
 
 def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:
@@ -115,7 +138,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
         DeviceHandlers(settings, services.device, services.users, services.storage)
     )
     schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
-    return [device, recording, receiver, schedule]
+    search = search_endpoint(SearchHandlers(services.search, search_capabilities(settings)))
+    return [device, recording, receiver, schedule, search]
 
 
 def build_event_endpoints(
@@ -145,11 +169,11 @@ def _expiry(
     return run
 
 
-def _schedule_clock(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Cleanup context: schedule states and the jobs they gate follow the clock."""
+def _condition_clock(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context: schedules and event triggers gate the jobs, on time."""
 
     async def run(_: web.Application) -> AsyncIterator[None]:
-        clock = ScheduleClock(services.schedule_states, services.holder)
+        clock = ConditionClock(services.schedule_states, services.holder, services.events)
         clock.start()
         yield
         await clock.stop()
@@ -184,7 +208,7 @@ def build_app(
     ]
     registry = new_registry(RecorderCollector(
         services.holder, services.job_states, services.events, manager,
-        running or RunningEngine(), settings.database_path))
+        running or RunningEngine(), settings.database_path, services.search.sessions))
     soap_metrics = SoapMetrics(registry)
     for endpoint in endpoints:
         add_endpoint(app, SoapHandler(endpoint, authenticator, clock, soap_metrics.observe))
@@ -192,7 +216,7 @@ def build_app(
                               settings.metrics_require_auth, clock)
     app.router.add_get(METRICS_PATH, metrics.handle)
     app.cleanup_ctx.append(_expiry(manager, clock))
-    app.cleanup_ctx.append(_schedule_clock(services))
+    app.cleanup_ctx.append(_condition_clock(services))
 
     async def close_pull_points(_: web.Application) -> None:
         manager.close()
@@ -201,6 +225,7 @@ def build_app(
 
     async def close_store(_: web.Application) -> None:
         services.holder.store.close()
+        services.search.data.close()
 
     app.on_cleanup.append(close_store)
     return app

@@ -19,7 +19,7 @@ import binascii
 import hmac
 import logging
 from collections import Counter as Tally
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from datetime import datetime
 from pathlib import Path
 
@@ -82,13 +82,14 @@ class RecorderCollector(Collector):
 
     def __init__(self, holder: StateHolder, job_states: JobStates, bus: EventBus,
                  pull_points: SubscriptionManager, running: RunningEngine,
-                 database: Path) -> None:
+                 database: Path, search_sessions: Sized = ()) -> None:
         self.holder = holder
         self.job_states = job_states
         self.bus = bus
         self.pull_points = pull_points
         self.running = running
         self.database = database
+        self.search_sessions = search_sessions
 
     def collect(self) -> Iterator[Metric]:
         yield from self._receivers()
@@ -174,6 +175,9 @@ class RecorderCollector(Collector):
     def _events(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(PREFIX + "pull_point_subscriptions",
                                 "PullPoint subscriptions open", value=len(self.pull_points))
+        yield GaugeMetricFamily(PREFIX + "search_sessions",
+                                "Search service sessions kept (until EndSearch or KeepAlive)",
+                                value=len(self.search_sessions))
         yield CounterMetricFamily(PREFIX + "event_notifications_dropped",
                                   "notifications dropped from full subscription queues",
                                   value=self.bus.dropped_total)

@@ -90,6 +90,7 @@ def test_metrics_move_while_the_camera_records(tmp_path: Path) -> None:
     count = "onvif_recorder_soap_request_duration_seconds_count"
     assert value(second, count, service="recording_service", operation="CreateRecording") == 1
     assert value(second, "onvif_recorder_pull_point_subscriptions") == 0
+    assert value(second, "onvif_recorder_search_sessions") == 0
     assert value(second, "onvif_recorder_process_resident_memory_bytes") > 0
     assert value(second, "onvif_recorder_process_cpu_seconds_total") > 0
     assert status["live"] is True

@@ -12,6 +12,7 @@ and synchronization points get ``Initialized`` for every job from the same snaps
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from onvif_recorder.domain.job import RecordingJobStateInformation
 from onvif_recorder.domain.receiver import ReceiverState
@@ -47,13 +48,15 @@ class JobStates:
         self._media = media
         self._bus = bus
         self._published = current_job_states(holder.state, media, holder.conditions.eligible)
+        self.listeners: list[Callable[[JobStateMap], None]] = []
+        """Told every refreshed state map (the live recording history follows it)."""
         bus.add_property_source(self.initialized)
         holder.observe(self.refresh)
 
     @property
     def current(self) -> JobStateMap:
         """Every job's state as last published."""
-        return dict(self._published)
+        return self._published
 
     def initialized(self) -> list[JobStateChanged]:
         return [
@@ -81,6 +84,8 @@ class JobStates:
                          old.state.value, state.state.value, _reasons(state))
         if events:
             self._bus.publish(*events)
+        for listener in self.listeners:
+            listener(after)
 
 
 class EngineEvents:

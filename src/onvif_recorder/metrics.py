@@ -100,15 +100,14 @@ class RecorderCollector(Collector):
 
     def _receivers(self) -> Iterator[Metric]:
         ingest = self.running.ingest
-        states = Tally(
-            (ingest.states.get(token) if ingest else ReceiverState.NOT_CONNECTED).value
-            for token in self.holder.state.receivers)
+        current = {token: ingest.states.get(token) if ingest else ReceiverState.NOT_CONNECTED
+                   for token in self.holder.state.receivers}
+        states = Tally(state.value for state in current.values())
         yield _by_label(PREFIX + "receivers", "configured receivers by connection state",
                         "state", {s.value: states[s.value] for s in ReceiverState})
         each = _gauge("receiver_state", "1 for each receiver's connection state", "receiver",
                       "state")
-        for token in self.holder.state.receivers:
-            now = ingest.states.get(token) if ingest else ReceiverState.NOT_CONNECTED
+        for token, now in current.items():
             for state in ReceiverState:
                 each.add_metric([token, state.value], int(state is now))
         yield each

@@ -5,8 +5,9 @@ publish), refresh the schedule states (``ScheduleStates.refresh``) and the event
 triggers (``events.triggers``), hand both to ``JobConditions``, then sleep until the next
 edge either returned or until a commit or an event wakes it. No polling: a schedule that
 changes at 18:00:00 is refreshed at 18:00:00, an ``After`` window ends on time. The
-subscriber exists only while some job has an EventFilter. When a commit adds an event job, the bus re-sends ``Initialized`` for every property, so a
-condition that is already true (motion going on) triggers the new job at once.
+subscriber exists only while some job has an EventFilter. When a commit adds an event
+job, the bus re-sends ``Initialized`` for every property, so a condition that is already
+true (motion going on) triggers the new job at once.
 """
 
 from __future__ import annotations

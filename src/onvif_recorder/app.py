@@ -15,6 +15,7 @@ from onvif_recorder.clock import utc_now
 from onvif_recorder.engine.schedule_clock import ScheduleClock
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
+from onvif_recorder.persistence import replay_document
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.schedules.posix_tz import UTC_ZONE
 from onvif_recorder.service.capabilities import (
@@ -29,6 +30,7 @@ from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recordings import RecordingService
+from onvif_recorder.service.replay import ReplayService, RtspAddress
 from onvif_recorder.service.schedule_states import ScheduleStates
 from onvif_recorder.service.schedules import ScheduleService
 from onvif_recorder.service.state import StateHolder
@@ -47,6 +49,7 @@ from onvif_recorder.soap.operations.events import (
 )
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.operations.replay import ReplayHandlers, replay_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
@@ -68,6 +71,7 @@ class Services:
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
     schedules: ScheduleService
     schedule_states: ScheduleStates
+    replay: ReplayService
 
 
 def build_services(
@@ -93,6 +97,10 @@ def build_services(
         engine=EngineEvents(bus, job_states),
         schedules=ScheduleService(holder),
         schedule_states=ScheduleStates(holder, bus, device_time_zone),
+        replay=ReplayService(
+            holder, RtspAddress(settings.rtsp_listen_host, settings.rtsp_listen_port),
+            lambda: replay_document.load(settings.data_dir),
+            lambda values: replay_document.save(settings.data_dir, values)),
     )
 
 
@@ -107,7 +115,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
         DeviceHandlers(settings, services.device, services.users, services.storage)
     )
     schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
-    return [device, recording, receiver, schedule]
+    replay = replay_endpoint(ReplayHandlers(services.replay))
+    return [device, recording, receiver, schedule, replay]
 
 
 def build_event_endpoints(

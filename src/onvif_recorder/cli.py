@@ -63,6 +63,8 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
                        help="database and recordings (default: ./data)")
     serve.add_argument("--listen", type=parse_listen, default=None,
                        metavar="HOST:PORT", help="SOAP/HTTP address (default: 0.0.0.0:8080)")
+    serve.add_argument("--rtsp-listen", type=parse_listen, default=None, metavar="HOST:PORT",
+                       help="replay RTSP server address (default: 0.0.0.0:8554; 0 = any port)")
     serve.add_argument(
         "--admin-user", default=os.environ.get("ONVIF_RECORDER_ADMIN_USER"),
         help="first-run administrator (env ONVIF_RECORDER_ADMIN_USER; default: admin)",
@@ -98,9 +100,10 @@ def serve_config(args: argparse.Namespace) -> config.ServeConfig:
              "segment_duration": args.segment_duration, "log_level": args.log_level}
     values |= {name: value if not isinstance(value, Path) else str(value)
                for name, value in given.items() if value is not None}
-    if args.listen is not None:
-        host, port = args.listen
-        values["listen"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    for name in ("listen", "rtsp_listen"):
+        if getattr(args, name) is not None:
+            host, port = getattr(args, name)
+            values[name] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return config.apply(values)
 
 

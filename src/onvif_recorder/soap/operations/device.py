@@ -16,6 +16,7 @@ from onvif_recorder.service.capabilities import (
     recording_capabilities,
 )
 from onvif_recorder.service.device import ONVIF_VERSION, DeviceCapabilities, DeviceService
+from onvif_recorder.service.replay import replay_capabilities
 from onvif_recorder.service.schedules import ScheduleCapabilities
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.users import UserService
@@ -39,13 +40,15 @@ from onvif_recorder.soap.mapping.device import (
     write_version,
 )
 from onvif_recorder.soap.mapping.primitives import Reader, sub
+from onvif_recorder.soap.mapping.replay import write_capabilities as write_replay_capabilities
+from onvif_recorder.soap.mapping.replay import write_legacy_replay
 from onvif_recorder.soap.mapping.schedule import write_capabilities as write_schedule_capabilities
 from onvif_recorder.soap.mapping.storage import (
     read_storage_configuration,
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TSC, TT, qname
+from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRP, TRV, TSC, TT, qname
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/device_service"
@@ -215,6 +218,9 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
         # Schedule (Sched §5.1): no GetCapabilities category exists for it.
         ServiceEntry(TSC, "/onvif/schedule_service",
                      lambda p: write_schedule_capabilities(p, ScheduleCapabilities())),
+        ServiceEntry(TRP, "/onvif/replay_service",
+                     lambda p: write_replay_capabilities(p, replay_capabilities()),
+                     Legacy("Replay", write_legacy_replay)),
     ]
 
 

@@ -28,6 +28,6 @@ def test_reads_back_every_sample_of_every_track() -> None:
     utc = segment.utc(first.track_id, first.decode_time)
     assert abs(utc - segment.info.start_utc) < 0.05
     origin = samples[0].utc
-    written = next(s for s in samples if s.track_id == first.track_id and s.data == first.data)
-    assert abs(segment.utc(first.track_id, first.presentation_time) - written.utc) < 0.002
+    source = next(s for s in samples if s.track_id == first.track_id and s.data == first.data)
+    assert abs(segment.utc(first.track_id, first.presentation_time) - source.utc) < 0.002
     assert origin <= utc

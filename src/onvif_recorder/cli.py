@@ -14,7 +14,8 @@ from pathlib import Path
 from aiohttp import web
 
 from onvif_recorder import __version__, config
-from onvif_recorder.app import build_app, build_services
+from onvif_recorder.app import REALM, build_app, build_services
+from onvif_recorder.engine.rtsp_server import replay_context
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
 from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.probe import probe
@@ -121,6 +122,8 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
     app = build_app(settings, services)
     app.cleanup_ctx.append(engine_context(
         settings, services.holder, services.events, services.engine, media))
+    app.cleanup_ctx.append(replay_context(settings, services.replay, services.users.lookup,
+                                          REALM))
     print(
         f"onvif-recorder {__version__}: device service at "
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",

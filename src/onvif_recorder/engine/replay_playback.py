@@ -6,9 +6,9 @@ time unless ``Rate-Control: no`` (Streaming §6.5.2).
 Between spans the gap is skipped: with rate control neither the pacing nor the RTP
 timestamps count it (render time, RFC 2326 App. B); without, RTP timestamps are the
 original sampling times. Playback ends after the last recorded frame (T set) or at the
-end of a closed range, with an RTCP BYE per stream; a segment still being written is
-read as far as it is written,
-so a replay of an active recording ends at the data present when it got there.
+end of a closed range (an RTCP BYE per stream for non-ONVIF clients); a segment still
+being written is read as far as it is written, so a replay of an active recording ends
+at the data present when it got there.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class Playback:
         self.origin: float | None = None  # UTC of the first frame sent
         self.skipped = 0.0  # seconds of gaps jumped so far
         self.wall_start = 0.0
-        self.discontinuity = request.immediate
+        self.discontinuity = request.discontinuity
 
     async def run(self) -> None:
         requested = self.request.start if self.request.start is not None else (
@@ -93,11 +93,14 @@ class Playback:
             if not await self._send(frames):
                 return
             previous = row
-        self._bye()
+        if not self.request.onvif:
+            self._bye()
 
     def _bye(self) -> None:
         """RTCP BYE on each stream (RFC 3550 §6.6): the end of the data, which plain RTSP
-        clients (ffmpeg) take as end of stream; ONVIF clients see T first. A compound
+        clients (ffmpeg) take as end of stream. ONVIF replay clients get the T bit
+        instead: a BYE makes GStreamer end the stream ~2 s later, before it has played
+        out what Rate-Control no sent ahead. A compound
         packet starts with an SR (§6.1), its times zero as Streaming §6.11 allows."""
         log.debug("end of the replay of %s", self.session.recording)
         for stream in self.session.streams:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
 from onvif_recorder.replay.media import ReplayMedia, control, session_description
@@ -44,6 +44,7 @@ from onvif_recorder.rtsp.message import (
 
 PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 FEATURES = frozenset({"onvif-replay"})
+SESSION_METHODS = frozenset({"PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER"})
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
            405: "Method Not Allowed", 454: "Session Not Found",
            455: "Method Not Valid in This State", 457: "Invalid Range",
@@ -85,6 +86,10 @@ class PlayRequest:
     immediate: bool
     frames: FrameFilter
     cseq: int
+    onvif: bool = False
+    """``Require: onvif-replay``: the client reads the end of data from the T bit."""
+    discontinuity: bool = False
+    """D on the first frame: Immediate, or any PLAY that moves the position (§6.10)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +200,8 @@ class ServerConnection:
             return self._describe(request)
         if method == "SETUP":
             return self._setup(request), b"", []
+        if method not in SESSION_METHODS:
+            raise RequestError(405 if method in ("ANNOUNCE", "RECORD", "REDIRECT") else 501)
         session = self._session_of(request)
         if method == "PLAY":
             return self._play(request, session)
@@ -203,9 +210,7 @@ class ServerConnection:
         if method == "TEARDOWN":
             self.session = None
             return [], b"", [StopPlay(session)]
-        if method in ("GET_PARAMETER", "SET_PARAMETER"):
-            return self._session_header(session), b"", []
-        raise RequestError(405 if method in ("ANNOUNCE", "RECORD", "REDIRECT") else 501)
+        return self._session_header(session), b"", []  # GET/SET_PARAMETER: keep-alive
 
     # --- methods ------------------------------------------------------------------------
 
@@ -288,6 +293,11 @@ class ServerConnection:
         if found is None:
             raise RequestError(404)
         play = _play_request(request, found)
+        # A PLAY while playing restarts at once, D set on its first frame (§6.10 asks it
+        # of Immediate; GStreamer's ONVIF client repeats its first PLAY without it and
+        # drops frames whose time steps back unless D says the timeline jumped).
+        if session.playing or (play.start is not None and session.position is not None):
+            play = replace(play, discontinuity=True)
         base = request.url.rstrip("/")
         infos = [RtpInfo(f"{base}/{control(index_of(found, s.media))}", s.sequence,
                          s.next_origin()) for s in session.streams]
@@ -332,8 +342,9 @@ def _play_request(request: Request, found: RecordingMedia) -> PlayRequest:
     if not rate_control and scale != 1.0:
         raise RequestError(400, "Scale must be 1.0 without rate control (§6.5.2)")
     immediate = (headers.get("Immediate") or "no").strip().lower() == "yes"
+    onvif = any("onvif-replay" in value for value in headers.get_all("Require"))
     return PlayRequest(start, end, scale, rate_control, immediate,
-                       _frames(headers.get("Frames")), request.cseq or 0)
+                       _frames(headers.get("Frames")), request.cseq or 0, onvif, immediate)
 
 
 def _number(text: str) -> float:

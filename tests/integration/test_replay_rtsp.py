@@ -257,8 +257,7 @@ def test_play_with_a_closed_clock_range_starts_at_the_clean_point_and_stops(
     expected = recorded_video(recorder.data_dir, recording)
     syncs = [utc for utc, _, sync in expected if sync]
     start, stop = syncs[1] + 0.3, syncs[1] + 0.9
-    text = "clock={}-{}".format(*(time.strftime("%Y%m%dT%H%M%S", time.gmtime(t))
-                                  + f".{round(t % 1 * 1000):03d}Z" for t in (start, stop)))
+    text = f"clock={utc_text(start)}-{utc_text(stop)}"
     play, packets = play_all(replay_uri(recorder, recording, credentials=False),
                              Rate_Control="no", Range=text, Immediate="yes")
     times = [ReplayExtension.parse(p.extension).utc for p in packets if p.extension]
@@ -267,3 +266,53 @@ def test_play_with_a_closed_clock_range_starts_at_the_clean_point_and_stops(
     assert abs(min(times) - syncs[1]) < 0.002
     assert max(times) < stop + 0.1
     assert "clock=" in play["range"]
+
+
+def utc_text(moment: float) -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(moment)) + f".{round(moment % 1 * 1000):03d}Z"
+
+
+@pytest.mark.parametrize("rate_control", ["no", None])
+def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorder, str],
+                                                  rate_control: str | None) -> None:
+    """§6.6 (REPLAY-3-1-5 sends no Rate-Control): GOPs in reverse order, frames forward
+    within each, D on each GOP's first packet, sequence numbers increasing; RTP times the
+    original ones without rate control, render times (decreasing in a GOP, GOP starts
+    increasing) with it; E and T on the last frame sent."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording)
+    headers = {"Scale": "-1.0", "Range": f"clock={utc_text(expected[-1][0] + 1)}-"}
+    if rate_control:
+        headers["Rate_Control"] = rate_control
+    _, packets = play_all(replay_uri(recorder, recording, credentials=False), **headers)
+    frames: list[tuple[RtpPacket, ReplayExtension]] = []
+    for before, packet in zip([None, *packets], packets, strict=False):
+        assert packet.extension is not None
+        if before is not None:
+            assert packet.sequence_number == (before.sequence_number + 1) & 0xFFFF
+        if before is None or before.marker:
+            frames.append((packet, ReplayExtension.parse(packet.extension)))
+    gops: list[list[tuple[RtpPacket, ReplayExtension]]] = []
+    for packet, ext in frames:
+        if ext.discontinuity:
+            assert ext.clean_point
+            gops.append([])
+        gops[-1].append((packet, ext))
+    starts = [gop[0][1].utc for gop in gops]
+    assert starts == sorted(starts, reverse=True)
+    assert (sorted(round(e.utc, 5) for _, e in frames)
+            == sorted(round(utc, 5) for utc, _, _ in expected))  # NTP: 2^-32 s steps
+    assert len(gops) == sum(sync for _, _, sync in expected)
+    for gop in gops:
+        times = [e.utc for _, e in gop]
+        assert times == sorted(times)
+        stamps = [p.timestamp for p, _ in gop]
+        if rate_control == "no":
+            assert stamps == sorted(stamps)
+        else:
+            assert stamps == sorted(stamps, reverse=True)
+    firsts = [gop[0][0].timestamp for gop in gops]
+    assert firsts == sorted(firsts, reverse=rate_control == "no")
+    last = frames[-1][1]
+    assert last.terminal and last.end_of_section
+    assert not any(e.terminal for _, e in frames[:-1])

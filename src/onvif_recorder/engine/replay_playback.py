@@ -28,6 +28,7 @@ from onvif_recorder.replay.playback import (
     streams_by_token,
 )
 from onvif_recorder.replay.playback import clean_start as clean_point
+from onvif_recorder.replay.reverse import Gop, reverse_gops
 from onvif_recorder.rtp.rtcp import Bye, SenderReport, serialize_compound
 from onvif_recorder.rtsp.server import PlayRequest, ServerSession
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
@@ -69,6 +70,9 @@ class Playback:
         self.discontinuity = request.discontinuity
 
     async def run(self) -> None:
+        if self.request.scale < 0:
+            await self._run_reverse()
+            return
         requested = self.request.start if self.request.start is not None else (
             self.session.position or 0.0)
         end = self.request.end
@@ -96,6 +100,65 @@ class Playback:
         if not self.request.onvif:
             self._bye()
 
+    def _emit(self, frame: Frame, offset: float, discontinuity: bool) -> None:
+        stream = self.session.streams[frame.stream]
+        extension = extension_for(frame, self.request.cseq, discontinuity)
+        for packet in stream.packets(frame, offset, extension):
+            self.write(interleave(stream.channel, packet))
+
+    async def _drain(self) -> None:
+        waiter = self.drain()
+        if asyncio.iscoroutine(waiter):
+            await waiter
+
+    async def _run_reverse(self) -> None:
+        """§6.6: GOPs latest first; ``Range`` start is the upper bound, its end (if any)
+        the lower one."""
+        upper = self.request.start
+        if upper is None:
+            upper = self.session.position if self.session.position is not None else FAR_FUTURE
+        lower = self.request.end
+        rows = [r for r in self.index.overlapping(self.session.recording, lower or 0.0,
+                                                  upper + 1e-3) if r.extension != "mp4_end"]
+        later: SegmentRow | None = None
+        for position in range(len(rows) - 1, -1, -1):
+            row = rows[position]
+            segment = await asyncio.to_thread(read_local, self.root, row)
+            if segment is None:
+                continue
+            if later is not None and later.span != row.span:
+                self.skipped += max(0.0, later.start_utc - row.end_utc)
+            earlier = rows[position - 1] if position else None
+            for gop in reverse_gops(segment, self.streams, upper, lower,
+                                    section_starts=earlier is None or earlier.span != row.span,
+                                    first_of_all=earlier is None):
+                if not await self._send_gop(gop):
+                    return
+            later = row
+        if not self.request.onvif:
+            self._bye()
+
+    async def _send_gop(self, gop: Gop) -> bool:
+        """One GOP, frames forward; with rate control sent when its latest frame is due,
+        RTP timestamps the render times (decreasing within the GOP, §6.6.3)."""
+        if self.pause_at is not None and gop.start <= self.pause_at:
+            self.session.position = self.pause_at
+            return False
+        if self.origin is None:
+            self.origin, self.wall_start = gop.frames[-1].decode_utc, self.clock()
+        speed = abs(self.request.scale)
+        renders = [(self.origin - f.utc - self.skipped) / speed for f in gop.frames]
+        if self.request.rate_control:
+            delay = self.wall_start + min(renders) - self.clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        for index, (frame, render) in enumerate(zip(gop.frames, renders, strict=True)):
+            offset = render if self.request.rate_control else frame.utc - self.origin
+            self._emit(frame, offset, index == 0)
+        self.session.position = gop.start - 1e-6
+        await self._drain()
+        return True
+
     def _bye(self) -> None:
         """RTCP BYE on each stream (RFC 3550 §6.6): the end of the data, which plain RTSP
         clients (ffmpeg) take as end of stream. ONVIF replay clients get the T bit
@@ -122,13 +185,8 @@ class Playback:
                     await asyncio.sleep(delay)
             offset = (render + frame.utc - frame.decode_utc if self.request.rate_control
                       else frame.utc - self.origin)
-            stream = self.session.streams[frame.stream]
-            extension = extension_for(frame, self.request.cseq, self.discontinuity)
+            self._emit(frame, offset, self.discontinuity)
             self.discontinuity = False
-            for packet in stream.packets(frame, offset, extension):
-                self.write(interleave(stream.channel, packet))
             self.session.position = frame.decode_utc + 1e-6
-            waiter = self.drain()
-            if asyncio.iscoroutine(waiter):
-                await waiter
+            await self._drain()
         return True

@@ -5,7 +5,7 @@ its ``StartPlay`` actions ask for.
 
 Per method: OPTIONS; DESCRIBE (SDP with ``a=x-onvif-track``); SETUP (RTP/AVP/TCP
 interleaved, §10.12; ``Session`` with ``timeout=`` from the Replay configuration);
-PLAY (``Range: clock=``/``npt=``, ``Scale`` > 0, ``Rate-Control``, ``Immediate``,
+PLAY (``Range: clock=``/``npt=``, ``Scale`` (negative: reverse), ``Rate-Control``, ``Immediate``,
 ``Frames``; ``RTP-Info`` per stream); PAUSE (now, or at ``Range: clock=``); TEARDOWN;
 GET_PARAMETER/SET_PARAMETER as keep-alive. ``Require: onvif-replay`` is accepted, any
 other required feature is 551 with ``Unsupported`` (§6.2). Any request but TEARDOWN and
@@ -317,34 +317,37 @@ def index_of(found: RecordingMedia, media: ReplayMedia) -> int:
 
 def _play_request(request: Request, found: RecordingMedia) -> PlayRequest:
     headers = request.headers
-    start, end = None, None
-    text = headers.get("Range")
-    if text is not None:
-        try:
-            wanted = parse_range(text.replace(" ", ""))
-        except RemoteProtocolError:
-            raise RequestError(457) from None
-        if wanted.unit == "npt":
-            start = None if wanted.start is None else found.start + wanted.start
-            end = None if wanted.end is None else found.start + wanted.end
-        elif wanted.unit == "clock":
-            start, end = wanted.start, wanted.end
-        else:
-            raise RequestError(457)
-        if start is None:
-            raise RequestError(457, "a replay Range needs a start")
-        if end is not None and end <= start:
-            raise RequestError(457, "reverse ranges need reverse playback")
     scale = _number(headers.get("Scale") or headers.get("Speed") or "1")
-    if scale <= 0:
-        raise RequestError(551, "", Headers.of([("Unsupported", "Scale")]))
     rate_control = (headers.get("Rate-Control") or "yes").strip().lower() != "no"
-    if not rate_control and scale != 1.0:
-        raise RequestError(400, "Scale must be 1.0 without rate control (§6.5.2)")
+    if scale == 0 or (not rate_control and abs(scale) != 1.0):
+        raise RequestError(400, "Scale must be 1.0 or -1.0 without rate control (§6.5.2)")
+    start, end = _play_range(headers.get("Range"), found)
+    if start is not None and end is not None and (end - start) * scale <= 0:
+        raise RequestError(457, "a closed range runs in the direction of Scale (§6.5)")
     immediate = (headers.get("Immediate") or "no").strip().lower() == "yes"
     onvif = any("onvif-replay" in value for value in headers.get_all("Require"))
     return PlayRequest(start, end, scale, rate_control, immediate,
                        _frames(headers.get("Frames")), request.cseq or 0, onvif, immediate)
+
+
+def _play_range(text: str | None, found: RecordingMedia) -> tuple[float | None, float | None]:
+    """``Range: clock=`` (absolute UTC) or ``npt=`` (from the recording's start)."""
+    if text is None:
+        return None, None
+    try:
+        wanted = parse_range(text.replace(" ", ""))
+    except RemoteProtocolError:
+        raise RequestError(457) from None
+    if wanted.unit == "npt":
+        start = None if wanted.start is None else found.start + wanted.start
+        end = None if wanted.end is None else found.start + wanted.end
+    elif wanted.unit == "clock":
+        start, end = wanted.start, wanted.end
+    else:
+        raise RequestError(457)
+    if start is None:
+        raise RequestError(457, "a replay Range needs a start")
+    return start, end
 
 
 def _number(text: str) -> float:

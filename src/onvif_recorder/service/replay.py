@@ -57,7 +57,7 @@ class ReplayConfiguration:
 
 def replay_capabilities() -> ReplayCapabilities:
     """What the RTSP server really does (GetServiceCapabilities and GetServices agree)."""
-    return ReplayCapabilities(reverse_playback=False,
+    return ReplayCapabilities(reverse_playback=True,
                               session_timeout_range=SESSION_TIMEOUT_RANGE, rtp_rtsp_tcp=True)
 
 

@@ -118,6 +118,8 @@ def test_describe_names_each_track() -> None:
       "Immediate": "yes"}, (1_700_000_010.5, 1_700_000_020.0, 1.0, False, True, False)),
     ({"Range": "npt=5-", "Scale": "2.0"}, (1_700_000_005.0, None, 2.0, True, False, False)),
     ({"Frames": "intra/500"}, (None, None, 1.0, True, False, True)),
+    ({"Range": "clock=20231114T221340Z-20231114T221330Z", "Scale": "-1.0",
+      "Rate-Control": "no"}, (1_700_000_020.0, 1_700_000_010.0, -1.0, False, False, False)),
 ])
 def test_play_reads_the_replay_headers(headers: dict[str, str],
                                        expected: tuple[object, ...]) -> None:
@@ -134,8 +136,9 @@ def test_play_reads_the_replay_headers(headers: dict[str, str],
 
 
 @pytest.mark.parametrize(("headers", "status"), [
-    ({"Scale": "-1.0"}, 551),  # ReversePlayback is not advertised
     ({"Scale": "2.0", "Rate-Control": "no"}, 400),  # §6.5.2
+    ({"Scale": "0"}, 400),
+    ({"Scale": "-1.0", "Range": "clock=20231114T221330Z-20231114T221340Z"}, 457),
     ({"Range": "clock=20231114T221340Z-20231114T221330Z"}, 457),
     ({"Range": "clock=yesterday-"}, 457),
     ({"Frames": "all/100"}, 400),

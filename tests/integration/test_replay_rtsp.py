@@ -92,8 +92,8 @@ def test_pyav_decodes_every_recorded_frame(recorded: tuple[RunningRecorder, str]
         assert frame_hashes(container) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="GStreamer 1.22 onvif-mode decodes all but the first "
-                   "second of the replay; not understood yet (README, Replay: known issues)")
+@pytest.mark.xfail(strict=True, reason="h264parse receives every access unit but GStreamer "
+                   "1.22's openh264dec outputs nothing of the first GOP (README, Replay)")
 def test_gstreamer_onvif_replay_client_plays_back(recorded: tuple[RunningRecorder, str]
                                                   ) -> None:
     """rtspsrc onvif-mode (Range clock, server-paced, Require onvif-replay, Digest)

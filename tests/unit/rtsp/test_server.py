@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onvif_recorder.replay.media import ReplayMedia
 from onvif_recorder.rtp.packetize import h264
@@ -177,3 +179,20 @@ def test_rtcp_from_the_client_keeps_the_session() -> None:
 def test_garbage_closes_the_connection_with_400() -> None:
     actions = connection().receive(b"\x00\x01 what\r\n\r\n", 0.0)
     assert isinstance(actions[-1], Close)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.binary(max_size=300) | st.sampled_from([
+    b"PLAY " + URI.encode() + b" RTSP/1.0\r\nCSeq: 1\r\nRange: clock=",
+    b"SETUP " + URI.encode() + b"/trackID=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP",
+    b"\r\nScale: -", b"\r\nFrames: intra/", b"\r\n\r\n", b"$\x01\x00\x08", b"Session: ",
+]), max_size=8))
+def test_any_bytes_give_replies_or_a_close_never_an_exception(chunks: list[bytes]) -> None:
+    """Fuzz (a short run here): whatever arrives, the server answers or closes."""
+    conn = connection()
+    for chunk in chunks:
+        actions = conn.receive(chunk, 0.0)
+        assert all(isinstance(a, (Reply, StartPlay, PausePlay, StopPlay, Close))
+                   for a in actions)
+        if any(isinstance(a, Close) for a in actions):
+            break

@@ -65,9 +65,12 @@ def recorded_video(data: Path, recording: str) -> list[tuple[float, bytes, bool]
     return found
 
 
-def test_ffprobe_reads_the_replay_uri(recorded: tuple[RunningRecorder, str]) -> None:
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_ffprobe_reads_the_replay_uri(recorded: tuple[RunningRecorder, str],
+                                      transport: str) -> None:
     recorder, recording = recorded
-    done = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_streams",
+    done = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", transport,
+                           "-show_streams",
                            "-of", "json", replay_uri(recorder, recording)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -79,7 +82,9 @@ def frame_hashes(container: Any) -> list[str]:
             for frame in container.decode(container.streams.video[0])]
 
 
-def test_pyav_decodes_every_recorded_frame(recorded: tuple[RunningRecorder, str]) -> None:
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_pyav_decodes_every_recorded_frame(recorded: tuple[RunningRecorder, str],
+                                           transport: str) -> None:
     """Rate-Control yes (the default): the decoded frames are those decoded from disk."""
     recorder, recording = recorded
     expected: list[str] = []
@@ -87,7 +92,7 @@ def test_pyav_decodes_every_recorded_frame(recorded: tuple[RunningRecorder, str]
         if row.extension != "mp4_end":
             with av.open(str(recorder.data_dir / "media" / row.key)) as container:
                 expected += frame_hashes(container)
-    with av.open(replay_uri(recorder, recording), options={"rtsp_transport": "tcp"},
+    with av.open(replay_uri(recorder, recording), options={"rtsp_transport": transport},
                  timeout=20) as container:
         assert frame_hashes(container) == expected
 

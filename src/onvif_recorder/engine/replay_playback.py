@@ -22,6 +22,7 @@ from pathlib import Path
 from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
 from onvif_recorder.replay.playback import (
     Frame,
+    RtpStream,
     extension_for,
     interleave,
     segment_frames,
@@ -58,10 +59,13 @@ def read_local(root: Path, row: SegmentRow) -> StoredSegment | None:
 class Playback:
     def __init__(self, index: SegmentIndex, root: Path, session: ServerSession,
                  request: PlayRequest, write: Callable[[bytes], None],
-                 drain: Callable[[], object], clock: Callable[[], float] = time.monotonic
-                 ) -> None:
+                 drain: Callable[[], object], clock: Callable[[], float] = time.monotonic,
+                 datagram: Callable[[bytes, int], None] | None = None) -> None:
+        """``write``/``drain``: the RTSP connection (interleaved streams); ``datagram``
+        sends to a client UDP port (RTP/UDP streams)."""
         self.index, self.root, self.session, self.request = index, root, session, request
         self.write, self.drain, self.clock = write, drain, clock
+        self.datagram = datagram
         self.streams = streams_by_token(session.streams)
         self.pause_at: float | None = None
         self.origin: float | None = None  # UTC of the first frame sent
@@ -104,9 +108,16 @@ class Playback:
         stream = self.session.streams[frame.stream]
         extension = extension_for(frame, self.request.cseq, discontinuity)
         for packet in stream.packets(frame, offset, extension):
-            self.write(interleave(stream.channel, packet))
+            self._out(stream, packet, rtcp=False)
+
+    def _out(self, stream: RtpStream, packet: bytes, *, rtcp: bool) -> None:
+        if stream.client_port is None:
+            self.write(interleave(stream.channel + rtcp, packet))
+        elif self.datagram is not None:
+            self.datagram(packet, stream.client_port[rtcp])
 
     async def _drain(self) -> None:
+        await asyncio.sleep(0)  # UDP has no backpressure: let the requests in
         waiter = self.drain()
         if asyncio.iscoroutine(waiter):
             await waiter
@@ -169,7 +180,7 @@ class Playback:
         for stream in self.session.streams:
             report = SenderReport(stream.ssrc, 0, 0, 0, 0)
             compound = serialize_compound([report, Bye((stream.ssrc,))])
-            self.write(interleave(stream.channel + 1, compound))
+            self._out(stream, compound, rtcp=True)
 
     async def _send(self, frames: list[Frame]) -> bool:
         for frame in frames:

@@ -99,17 +99,48 @@ class RtspServer:
         self.catalog = Catalog(index, media_root, replay)
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task[None]] = set()
+        self.udp: list[asyncio.DatagramTransport] = []  # RTP/UDP: the RTP and RTCP ports
 
     async def start(self) -> None:
         address = self.replay.address
         self.server = await asyncio.start_server(self._accept, address.host or None,
                                                  address.port)
         address.port = self.server.sockets[0].getsockname()[1]
+        await self._bind_udp(address.host or "0.0.0.0")
         log.info("replay RTSP server on port %d", address.port)
+
+    async def _bind_udp(self, host: str) -> None:
+        """An even RTP port and the odd one above it (RFC 3550 §11), shared by every
+        RTP/UDP stream; what clients send there (RTCP reports) is not read."""
+        loop = asyncio.get_running_loop()
+        for _ in range(32):
+            rtp, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol,
+                                                         local_addr=(host, 0))
+            port = rtp.get_extra_info("sockname")[1]
+            if port % 2 == 0:
+                try:
+                    rtcp, _ = await loop.create_datagram_endpoint(
+                        asyncio.DatagramProtocol, local_addr=(host, port + 1))
+                except OSError:
+                    rtcp = None
+                if rtcp is not None:
+                    self.udp = [rtp, rtcp]
+                    return
+            rtp.close()
+        log.warning("no UDP port pair for RTP/UDP replay: TCP only")
+
+    @property
+    def udp_ports(self) -> tuple[int, int] | None:
+        if not self.udp:
+            return None
+        rtp, rtcp = (t.get_extra_info("sockname")[1] for t in self.udp)
+        return rtp, rtcp
 
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+        for transport in self.udp:
+            transport.close()
         for task in list(self.connections):
             task.cancel()
         for task in list(self.connections):
@@ -137,8 +168,10 @@ class _Connection:
                  writer: asyncio.StreamWriter) -> None:
         self.server, self.reader, self.writer = server, reader, writer
         host = writer.get_extra_info("sockname")[0]
+        self.peer = writer.get_extra_info("peername")[0]
         self.state = ServerConnection(server.catalog, server.gate,
-                                      lambda: server.replay.session_timeout_seconds, host)
+                                      lambda: server.replay.session_timeout_seconds, host,
+                                      server.udp_ports)
         self.playback: Playback | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -177,7 +210,8 @@ class _Connection:
     def _start(self, action: StartPlay) -> None:
         self._stop()
         self.playback = Playback(self.server.index, self.server.root, action.session,
-                                 action.request, self.writer.write, self.writer.drain)
+                                 action.request, self.writer.write, self.writer.drain,
+                                 datagram=self._datagram)
         self.task = asyncio.create_task(self._play(self.playback))
 
     async def _play(self, playback: Playback) -> None:
@@ -189,6 +223,10 @@ class _Connection:
             log.exception("replay of %s failed", playback.session.recording)
         finally:
             playback.session.playing = False
+
+    def _datagram(self, packet: bytes, port: int) -> None:
+        if self.server.udp:
+            self.server.udp[0].sendto(packet, (self.peer, port))
 
     def _pause(self, session: ServerSession, at: float | None) -> None:
         if at is not None and self.playback is not None:

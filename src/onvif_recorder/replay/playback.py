@@ -107,6 +107,9 @@ class RtpStream:
 
     media: ReplayMedia
     channel: int
+    """Interleaved RTP channel (RTCP on the next); -1 for RTP/UDP."""
+    client_port: tuple[int, int] | None = None
+    """RTP/UDP: the client's RTP and RTCP ports."""
     ssrc: int = field(default_factory=lambda: random.getrandbits(32))
     sequence: int = field(default_factory=lambda: random.getrandbits(16))
     rtptime: int = field(default_factory=lambda: random.getrandbits(32))

@@ -4,9 +4,10 @@ shell (``engine/rtsp_server.py``) feeds it, writes its replies and runs the play
 its ``StartPlay`` actions ask for.
 
 Per method: OPTIONS; DESCRIBE (SDP with ``a=x-onvif-track``); SETUP (RTP/AVP/TCP
-interleaved, §10.12; ``Session`` with ``timeout=`` from the Replay configuration);
-PLAY (``Range: clock=``/``npt=``, ``Scale`` (negative: reverse), ``Rate-Control``, ``Immediate``,
-``Frames``; ``RTP-Info`` per stream); PAUSE (now, or at ``Range: clock=``); TEARDOWN;
+interleaved, §10.12, or RTP/AVP unicast UDP to the client's ports; ``Session`` with
+``timeout=`` from the Replay configuration); PLAY (``Range: clock=``/``npt=``, ``Scale``
+(negative: reverse), ``Rate-Control``, ``Immediate``, ``Frames``; ``RTP-Info`` per
+stream); PAUSE (now, or at ``Range: clock=``); TEARDOWN;
 GET_PARAMETER/SET_PARAMETER as keep-alive. ``Require: onvif-replay`` is accepted, any
 other required feature is 551 with ``Unsupported`` (§6.2). Any request but TEARDOWN and
 any RTCP packet the client sends keep the session alive (§5.2.2.2).
@@ -131,7 +132,9 @@ class RequestError(Exception):
 
 class ServerConnection:
     def __init__(self, catalog: Catalog, gate: Gate, session_timeout: Callable[[], int],
-                 host: str) -> None:
+                 host: str, udp_ports: tuple[int, int] | None = None) -> None:
+        """``udp_ports``: the server's RTP and RTCP ports for RTP/UDP (None: TCP only)."""
+        self.udp_ports = udp_ports
         self.catalog = catalog
         self.gate = gate
         self.session_timeout = session_timeout
@@ -255,9 +258,12 @@ class ServerConnection:
         if session is None:
             session = ServerSession(secrets.token_hex(8), token, last_seen=self.now)
             self.session = session
-        assert transport.interleaved is not None
+        rtp = RtpStream(found.media[stream], transport.interleaved[0] if transport.interleaved
+                        else -1, client_port=transport.client_port)
         session.streams = [s for s in session.streams if s.media != found.media[stream]]
-        session.streams.append(RtpStream(found.media[stream], transport.interleaved[0]))
+        session.streams.append(rtp)
+        if transport.lower == "UDP":
+            transport = replace(transport, ssrc=rtp.ssrc)
         return [("Transport", format_transport(transport)), *self._session_header(session)]
 
     def _transport(self, request: Request, stream: int) -> Transport:
@@ -271,9 +277,12 @@ class ServerConnection:
         for spec in offered:
             if spec.lower == "TCP" and not spec.multicast:
                 channels = spec.interleaved or (2 * stream, 2 * stream + 1)
-                return Transport(spec.profile, "TCP", interleaved=channels,
-                                 ssrc=None)
-        raise RequestError(461, "only RTP/AVP/TCP interleaved is served")
+                return Transport(spec.profile, "TCP", interleaved=channels)
+            if (spec.lower == "UDP" and not spec.multicast and spec.client_port is not None
+                    and self.udp_ports is not None):
+                return Transport(spec.profile, client_port=spec.client_port,
+                                 server_port=self.udp_ports)
+        raise RequestError(461, "RTP/AVP/TCP interleaved or RTP/AVP unicast with client_port")
 
     def _session_of(self, request: Request) -> ServerSession:
         value = request.headers.get("Session")

@@ -21,9 +21,10 @@ from onvif_recorder.service.state import StateHolder
 DEFAULT_SESSION_TIMEOUT = XsDuration.from_seconds(60)  # the RTSP default (RFC 2326 §12.37)
 SESSION_TIMEOUT_RANGE = (10, 600)  # seconds, trp:Capabilities SessionTimeoutRange
 REPLAY_PATH = "/replay/"
-# RTP/RTSP/TCP interleaved (RTSP, and TCP as clients mean it), RTP/UDP unicast and RTSP
-# tunnelled over HTTP are what the RTSP server answers SETUP with.
-SERVED_PROTOCOLS = frozenset({TransportProtocol.RTSP, TransportProtocol.TCP})
+# RTP/RTSP/TCP interleaved (RTSP, and TCP as clients mean it) and RTP/UDP unicast are
+# what the RTSP server answers SETUP with; RTSP tunnelled over HTTP is not served yet.
+SERVED_PROTOCOLS = frozenset({TransportProtocol.RTSP, TransportProtocol.TCP,
+                              TransportProtocol.UDP})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ class ReplayService:
             raise InvalidStreamSetup("replay is served as RTP-Unicast only")
         if transport.protocol not in SERVED_PROTOCOLS or transport.tunnel is not None:
             raise InvalidStreamSetup(
-                f"transport {transport.protocol.value} is not served; use RTSP (interleaved)")
+                f"transport {transport.protocol.value} is not served; use RTSP or UDP")
         host = self.address.uri_host(urlsplit(base_url).hostname or "127.0.0.1")
         return f"rtsp://{host}:{self.address.port}{REPLAY_PATH}{quote(recording, safe='')}"
 

@@ -89,6 +89,20 @@ def test_requests_without_a_session(method: str, url: str, headers: dict[str, st
     assert actions == []
 
 
+def test_setup_over_udp_names_the_server_ports_and_ssrc() -> None:
+    conn = ServerConnection(catalog, allow, lambda: 30, "127.0.0.1", (6970, 6971))
+    response, _ = send(conn, "SETUP", f"{URI}/trackID=0",
+                       Transport="RTP/AVP;unicast;client_port=5000-5001")
+    assert response.status == 200
+    assert conn.session is not None
+    [stream] = conn.session.streams
+    assert stream.client_port == (5000, 5001)
+    assert response.headers.get("Transport") == (
+        f"RTP/AVP;unicast;client_port=5000-5001;server_port=6970-6971;ssrc={stream.ssrc:08X}")
+    response, _ = send(conn, "SETUP", f"{URI}/trackID=0", Transport="RTP/AVP;multicast")
+    assert response.status == 461
+
+
 def test_options_lists_the_methods_replay_needs() -> None:
     response, _ = send(connection(deny), "OPTIONS")
     public = {m.strip() for m in (response.headers.get("Public") or "").split(",")}

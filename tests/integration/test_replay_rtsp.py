@@ -65,7 +65,7 @@ def recorded_video(data: Path, recording: str) -> list[tuple[float, bytes, bool]
     return found
 
 
-@pytest.mark.parametrize("transport", ["tcp", "udp"])
+@pytest.mark.parametrize("transport", ["tcp", "udp", "http"])
 def test_ffprobe_reads_the_replay_uri(recorded: tuple[RunningRecorder, str],
                                       transport: str) -> None:
     recorder, recording = recorded
@@ -82,7 +82,7 @@ def frame_hashes(container: Any) -> list[str]:
             for frame in container.decode(container.streams.video[0])]
 
 
-@pytest.mark.parametrize("transport", ["tcp", "udp"])
+@pytest.mark.parametrize("transport", ["tcp", "udp", "http"])
 def test_pyav_decodes_every_recorded_frame(recorded: tuple[RunningRecorder, str],
                                            transport: str) -> None:
     """Rate-Control yes (the default): the decoded frames are those decoded from disk."""

@@ -56,7 +56,7 @@ def test_replay_uri_names_the_rtsp_server(recorder: RunningRecorder,
     trc, _ = client(recorder, "recording")
     token = trc.CreateRecording(RecordingConfiguration=recording_configuration())
     service, rec = trp
-    for protocol in ("RTSP", "TCP", "UDP"):
+    for protocol in ("RTSP", "TCP", "UDP", "HTTP"):
         uri = service.GetReplayUri(StreamSetup=setup(protocol), RecordingToken=token)
         validate_body(rec.last)
         port = recorder.services.replay.address.port
@@ -69,7 +69,9 @@ def test_replay_uri_faults(recorder: RunningRecorder, trp: tuple[Any, ResponseRe
                  chain=["Sender", "InvalidArgVal", "NoRecording"], rec=rec)
     trc, _ = client(recorder, "recording")
     token = trc.CreateRecording(RecordingConfiguration=recording_configuration())
-    for bad in (setup(stream="RTP-Multicast"), setup("HTTP")):
+    tunnelled = {"Stream": "RTP-Unicast",
+                 "Transport": {"Protocol": "RTSP", "Tunnel": {"Protocol": "HTTP"}}}
+    for bad in (setup(stream="RTP-Multicast"), tunnelled):
         expect_fault(service.GetReplayUri, StreamSetup=bad, RecordingToken=token,
                      chain=["Sender", "InvalidArgVal", "InvalidStreamSetup"], rec=rec)
 

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +24,14 @@ from onvif_recorder.domain.errors import NotAuthorized
 from onvif_recorder.domain.users import User
 from onvif_recorder.engine.replay_playback import Playback, read_local
 from onvif_recorder.replay.media import describe
+from onvif_recorder.rtsp.http_tunnel import (
+    BAD_REQUEST,
+    MAX_HEAD,
+    TUNNEL_OK,
+    Base64Stream,
+    is_http,
+    parse_tunnel_request,
+)
 from onvif_recorder.rtsp.message import Headers, Request, Response
 from onvif_recorder.rtsp.server import (
     Action,
@@ -100,6 +108,8 @@ class RtspServer:
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task[None]] = set()
         self.udp: list[asyncio.DatagramTransport] = []  # RTP/UDP: the RTP and RTCP ports
+        # RTSP over HTTP: the GET half of each tunnel, by x-sessioncookie, until its POST
+        self.tunnels: dict[str, tuple[asyncio.StreamWriter, asyncio.Future[None]]] = {}
 
     async def start(self) -> None:
         address = self.replay.address
@@ -157,16 +167,62 @@ class RtspServer:
         assert task is not None
         self.connections.add(task)
         try:
-            await _Connection(self, reader, writer).run()
+            await self._serve(reader, writer)
+        except (ConnectionError, OSError, TimeoutError, asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError, ValueError):
+            pass
         finally:
             self.connections.discard(task)
             writer.close()
 
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """RTSP, or one half of an RTSP-over-HTTP tunnel (same port)."""
+        first = await asyncio.wait_for(reader.readuntil(b"\n"), 10.0)
+        if not is_http(first):
+            await _Connection(self, reader.read, writer, first).run()
+            return
+        head = first + await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10.0)
+        tunnel = parse_tunnel_request(head[:MAX_HEAD])
+        if tunnel is None:
+            writer.write(BAD_REQUEST)
+            return
+        if tunnel.method == "GET":
+            writer.write(TUNNEL_OK)
+            await writer.drain()
+            done = asyncio.get_running_loop().create_future()
+            self.tunnels[tunnel.cookie] = (writer, done)
+            try:
+                await done  # the POST half runs the session and writes here
+            finally:
+                self.tunnels.pop(tunnel.cookie, None)
+            return
+        half = self.tunnels.get(tunnel.cookie)
+        if half is None:
+            writer.write(BAD_REQUEST)
+            return
+        get_writer, done = half
+        decoder = Base64Stream()
+
+        async def read(size: int) -> bytes:
+            while True:
+                data = await reader.read(size)
+                if not data:
+                    return b""
+                decoded = decoder.feed(data)
+                if decoded:
+                    return decoded
+
+        try:
+            await _Connection(self, read, get_writer, b"").run()
+        finally:
+            if not done.done():
+                done.set_result(None)
+
 
 class _Connection:
-    def __init__(self, server: RtspServer, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
-        self.server, self.reader, self.writer = server, reader, writer
+    def __init__(self, server: RtspServer, read: Callable[[int], Awaitable[bytes]],
+                 writer: asyncio.StreamWriter, first: bytes) -> None:
+        self.server, self.read, self.writer, self.first = server, read, writer, first
         host = writer.get_extra_info("sockname")[0]
         self.peer = writer.get_extra_info("peername")[0]
         self.state = ServerConnection(server.catalog, server.gate,
@@ -177,9 +233,11 @@ class _Connection:
 
     async def run(self) -> None:
         try:
+            if self.first and not self._apply(self.state.receive(self.first, time.monotonic())):
+                return
             while True:
                 try:
-                    data = await asyncio.wait_for(self.reader.read(READ_SIZE), 1.0)
+                    data = await asyncio.wait_for(self.read(READ_SIZE), 1.0)
                 except TimeoutError:
                     if self.state.expired(time.monotonic()):
                         log.info("replay session timed out")

@@ -21,10 +21,11 @@ from onvif_recorder.service.state import StateHolder
 DEFAULT_SESSION_TIMEOUT = XsDuration.from_seconds(60)  # the RTSP default (RFC 2326 §12.37)
 SESSION_TIMEOUT_RANGE = (10, 600)  # seconds, trp:Capabilities SessionTimeoutRange
 REPLAY_PATH = "/replay/"
-# RTP/RTSP/TCP interleaved (RTSP, and TCP as clients mean it) and RTP/UDP unicast are
-# what the RTSP server answers SETUP with; RTSP tunnelled over HTTP is not served yet.
+# RTP/RTSP/TCP interleaved (RTSP, and TCP as clients mean it), RTP/UDP unicast and RTSP
+# tunnelled over HTTP (HTTP: the same rtsp:// URI, the tunnel on the same port, as
+# REPLAY-3-1-3 expects) are what the RTSP server serves.
 SERVED_PROTOCOLS = frozenset({TransportProtocol.RTSP, TransportProtocol.TCP,
-                              TransportProtocol.UDP})
+                              TransportProtocol.UDP, TransportProtocol.HTTP})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ class ReplayService:
             raise InvalidStreamSetup("replay is served as RTP-Unicast only")
         if transport.protocol not in SERVED_PROTOCOLS or transport.tunnel is not None:
             raise InvalidStreamSetup(
-                f"transport {transport.protocol.value} is not served; use RTSP or UDP")
+                f"transport {transport.protocol.value} with a tunnel is not served")
         host = self.address.uri_host(urlsplit(base_url).hostname or "127.0.0.1")
         return f"rtsp://{host}:{self.address.port}{REPLAY_PATH}{quote(recording, safe='')}"
 

@@ -321,3 +321,44 @@ def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorde
     last = frames[-1][1]
     assert last.terminal and last.end_of_section
     assert not any(e.terminal for _, e in frames[:-1])
+
+
+def test_pause_and_resume_where_it_paused(recorded: tuple[RunningRecorder, str]) -> None:
+    """REPLAY-3-1-15: PAUSE without Range stops the packets; PLAY without Range goes on
+    from the pause point: from the clean point at or before it (§6.5.4), D set since the
+    time steps back to it."""
+    recorder, recording = recorded
+    uri = replay_uri(recorder, recording, credentials=False)
+    client_ = RawClient(uri)
+    assert client_.request("DESCRIBE", uri)[0] == 200
+    assert client_.request("SETUP", f"{uri}/trackID=0",
+                           Transport="RTP/AVP/TCP;unicast;interleaved=0-1")[0] == 200
+    assert client_.request("PLAY", uri, Range="clock=19700101T000000Z-")[0] == 200
+    before: list[ReplayExtension] = []
+    while len(before) < 10:
+        item = client_.next_item()
+        if len(item) == 3 and item[0] == 0:
+            packet = RtpPacket.parse(item[1])
+            assert packet.extension is not None
+            before.append(ReplayExtension.parse(packet.extension))
+    status, _ = client_.request("PAUSE", uri)  # packets sent meanwhile are skipped by it
+    assert status == 200
+    client_.sock.settimeout(1.0)
+    with pytest.raises(TimeoutError):
+        while True:  # nothing more arrives once the PAUSE is answered
+            client_.next_item()
+    client_.sock.settimeout(10)
+    client_.buffer = b""
+    status, play = client_.request("PLAY", uri)
+    assert status == 200 and "clock=" in play["range"]
+    item = client_.next_item()
+    while len(item) != 3 or item[0] != 0:
+        item = client_.next_item()
+    packet = RtpPacket.parse(item[1])
+    assert packet.extension is not None
+    resumed = ReplayExtension.parse(packet.extension)
+    expected = recorded_video(recorder.data_dir, recording)
+    paused_at = max(e.utc for e in before)
+    clean = max(utc for utc, _, sync in expected if sync and utc <= paused_at + 1e-6)
+    assert resumed.clean_point and resumed.discontinuity
+    assert abs(resumed.utc - clean) < 1e-5 or clean < resumed.utc <= paused_at + 0.5

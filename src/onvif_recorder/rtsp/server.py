@@ -303,9 +303,9 @@ class ServerConnection:
             raise RequestError(404)
         play = _play_request(request, found)
         # A PLAY while playing restarts at once, D set on its first frame (§6.10 asks it
-        # of Immediate; GStreamer's ONVIF client repeats its first PLAY without it and
-        # drops frames whose time steps back unless D says the timeline jumped).
-        if session.playing or (play.start is not None and session.position is not None):
+        # of Immediate; GStreamer's ONVIF client repeats its first PLAY without it). A
+        # resume starts again at the clean point before the pause (§6.5.4): D too.
+        if session.playing or session.position is not None:
             play = replace(play, discontinuity=True)
         base = request.url.rstrip("/")
         infos = [RtpInfo(f"{base}/{control(index_of(found, s.media))}", s.sequence,

@@ -22,7 +22,8 @@ from aiohttp import web
 from onvif_recorder.clock import utc_now
 from onvif_recorder.domain.errors import NotAuthorized
 from onvif_recorder.domain.users import User
-from onvif_recorder.engine.replay_playback import Playback, read_local
+from onvif_recorder.engine.replay_playback import Playback, segment_path
+from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
 from onvif_recorder.replay.media import describe
 from onvif_recorder.rtsp.http_tunnel import (
     BAD_REQUEST,
@@ -48,7 +49,7 @@ from onvif_recorder.service.replay import ReplayService
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.security.access import AccessClass, is_allowed
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
-from onvif_recorder.storage.segment_index import SegmentIndex
+from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 
 log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 64
@@ -91,13 +92,25 @@ class Catalog:
         spans = self.index.spans(recording)
         rows = [r for r in self.index.segments(recording) if r.extension != "mp4_end"]
         for row in reversed(rows):
-            segment = read_local(self.root, row)
+            segment = _read_head(self.root, row)
             if segment is not None and segment.info is not None:
                 media = [describe(track, segment.info.token_of(track.track_id), index)
                          for index, track in enumerate(segment.tracks.values())]
                 found = [m for m in media if m is not None]
                 return RecordingMedia(found, spans[0].start_utc, spans[-1].end_utc)
         return RecordingMedia([], 0.0, 0.0)
+
+
+def _read_head(root: Path, row: SegmentRow) -> StoredSegment | None:
+    """The tracks of a segment from its first bytes (the moov comes first)."""
+    path = segment_path(root, row)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return read_segment(handle.read(HEADER_BYTES))
+    except OSError:
+        return None
 
 
 class RtspServer:

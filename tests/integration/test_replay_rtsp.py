@@ -362,3 +362,28 @@ def test_pause_and_resume_where_it_paused(recorded: tuple[RunningRecorder, str])
     clean = max(utc for utc, _, sync in expected if sync and utc <= paused_at + 1e-6)
     assert resumed.clean_point and resumed.discontinuity
     assert abs(resumed.utc - clean) < 1e-5 or clean < resumed.utc <= paused_at + 0.5
+
+
+def test_serve_runs_the_rtsp_server_on_the_port_it_names(tmp_path: Path) -> None:
+    """``onvif-recorder serve --rtsp-listen 127.0.0.1:0``: GetReplayUri names the port
+    really bound, and an RTSP client is answered there (Digest challenge included)."""
+    from tests.integration.helpers import recording_configuration
+    from tests.integration.recorder_process import RecorderProcess
+    from tests.onvif_client import onvif_service_with_recorder
+
+    with RecorderProcess(tmp_path / "data", extra_args=("--rtsp-listen", "127.0.0.1:0")) as rp:
+        trc, _ = onvif_service_with_recorder("recording", rp.service_url("recording"),
+                                             username="admin", password="Admin-Pass-1")
+        token = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        trp, _ = onvif_service_with_recorder("replay", rp.service_url("replay"),
+                                             username="admin", password="Admin-Pass-1")
+        uri = str(trp.GetReplayUri(StreamSetup={"Stream": "RTP-Unicast",
+                                                "Transport": {"Protocol": "RTSP"}},
+                                   RecordingToken=token))
+        port = urlsplit(uri).port
+        assert uri == f"rtsp://127.0.0.1:{port}/replay/{token}" and port not in (0, 8554)
+        raw = RawClient(uri)
+        assert raw._send("OPTIONS", uri, {})[0] == 200
+        status, answer = raw._send("DESCRIBE", uri, {})
+        assert status == 401 and "Digest" in answer["www-authenticate"]
+        assert raw.request("DESCRIBE", uri)[0] == 404  # nothing recorded yet

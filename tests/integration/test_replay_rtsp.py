@@ -387,3 +387,17 @@ def test_serve_runs_the_rtsp_server_on_the_port_it_names(tmp_path: Path) -> None
         status, answer = raw._send("DESCRIBE", uri, {})
         assert status == 401 and "Digest" in answer["www-authenticate"]
         assert raw.request("DESCRIBE", uri)[0] == 404  # nothing recorded yet
+
+
+def test_frames_intra_sends_only_the_sync_frames(recorded: tuple[RunningRecorder, str]) -> None:
+    """REPLAY-3-1-11 (§6.5.3): with ``Frames: intra`` only I-frames, every one of them."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording)
+    _, packets = play_all(replay_uri(recorder, recording, credentials=False),
+                          Rate_Control="no", Frames="intra",
+                          Range="clock=19700101T000000Z-")
+    firsts = [ReplayExtension.parse(p.extension) for before, p in
+              zip([None, *packets], packets, strict=False)
+              if p.extension is not None and (before is None or before.marker)]
+    assert all(e.clean_point for e in firsts)
+    assert [round(e.utc, 5) for e in firsts] == [round(u, 5) for u, _, s in expected if s]

@@ -16,6 +16,7 @@ from onvif_recorder.engine.condition_clock import ConditionClock
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
 from onvif_recorder.events.triggers import check_filter
+from onvif_recorder.persistence import replay_document
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.schedules.posix_tz import UTC_ZONE
 from onvif_recorder.service.capabilities import (
@@ -32,6 +33,7 @@ from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recording_history import LiveRecordingHistory
 from onvif_recorder.service.recordings import RecordingService
+from onvif_recorder.service.replay import ReplayService, RtspAddress
 from onvif_recorder.service.schedule_states import ScheduleStates
 from onvif_recorder.service.schedules import ScheduleService
 from onvif_recorder.service.search.service import SearchService
@@ -55,6 +57,7 @@ from onvif_recorder.soap.operations.events import (
 )
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.operations.replay import ReplayHandlers, replay_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
 from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
@@ -80,6 +83,7 @@ class Services:
     schedules: ScheduleService
     schedule_states: ScheduleStates
     search: SearchService
+    replay: ReplayService
 
 
 def build_services(
@@ -109,6 +113,10 @@ def build_services(
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
                              recorded_notifications, metadata_document,
                              lambda: clock().timestamp()),
+        replay=ReplayService(
+            holder, RtspAddress(settings.rtsp_listen_host, settings.rtsp_listen_port),
+            lambda: replay_document.load(settings.data_dir),
+            lambda values: replay_document.save(settings.data_dir, values)),
     )
 
 
@@ -131,7 +139,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
     )
     schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
     search = search_endpoint(SearchHandlers(services.search, search_capabilities(settings)))
-    return [device, recording, receiver, schedule, search]
+    replay = replay_endpoint(ReplayHandlers(services.replay))
+    return [device, recording, receiver, schedule, search, replay]
 
 
 def build_event_endpoints(

@@ -15,9 +15,10 @@ from pathlib import Path
 from aiohttp import web
 
 from onvif_recorder import __version__, config
-from onvif_recorder.app import build_app, build_services
+from onvif_recorder.app import REALM, build_app, build_services
 from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.receiver_task import IngestConfig
+from onvif_recorder.engine.rtsp_server import replay_context
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
 from onvif_recorder.engine.tls import TlsPolicy, parse_pin
 from onvif_recorder.mp4.inspect import dump
@@ -84,6 +85,8 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
                        help="database and recordings (default: ./data)")
     serve.add_argument("--listen", type=parse_listen, default=None,
                        metavar="HOST:PORT", help="SOAP/HTTP address (default: 0.0.0.0:8080)")
+    serve.add_argument("--rtsp-listen", type=parse_listen, default=None, metavar="HOST:PORT",
+                       help="replay RTSP server address (default: 0.0.0.0:8554; 0 = any port)")
     serve.add_argument(
         "--admin-user", default=os.environ.get("ONVIF_RECORDER_ADMIN_USER"),
         help="first-run administrator (env ONVIF_RECORDER_ADMIN_USER; default: admin)",
@@ -141,9 +144,10 @@ def serve_config(args: argparse.Namespace) -> config.ServeConfig:
              "segment_duration": args.segment_duration, "log_level": args.log_level}
     values |= {name: value if not isinstance(value, Path) else str(value)
                for name, value in given.items() if value is not None}
-    if args.listen is not None:
-        host, port = args.listen
-        values["listen"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    for name in ("listen", "rtsp_listen"):
+        if getattr(args, name) is not None:
+            host, port = getattr(args, name)
+            values[name] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return config.apply(values)
 
 
@@ -162,6 +166,8 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
     ingest = IngestConfig(ConnectionConfig(tls=camera_tls(args)))
     app.cleanup_ctx.append(engine_context(
         settings, services.holder, services.events, services.engine, media, ingest))
+    app.cleanup_ctx.append(replay_context(settings, services.replay, services.users.lookup,
+                                          REALM))
     print(
         f"onvif-recorder {__version__}: device service at "
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",

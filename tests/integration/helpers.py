@@ -32,6 +32,7 @@ def client(
         "events": "event_service",
         "schedule": "schedule_service",
         "search": "search_service",
+        "replay": "replay_service",
     }[name]
     return onvif_service_with_recorder(
         name,

@@ -91,6 +91,12 @@ class NoRecording(SenderFault):
     subcodes = ("InvalidArgVal", "NoRecording")
 
 
+class InvalidStreamSetup(SenderFault):
+    """Replay GetReplayUri: the StreamSetup is not supported."""
+
+    subcodes = ("InvalidArgVal", "InvalidStreamSetup")
+
+
 class NoTrack(SenderFault):
     subcodes = ("InvalidArgVal", "NoTrack")
 

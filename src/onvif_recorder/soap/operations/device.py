@@ -17,6 +17,7 @@ from onvif_recorder.service.capabilities import (
     search_capabilities,
 )
 from onvif_recorder.service.device import ONVIF_VERSION, DeviceCapabilities, DeviceService
+from onvif_recorder.service.replay import replay_capabilities
 from onvif_recorder.service.schedules import ScheduleCapabilities
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.users import UserService
@@ -40,6 +41,8 @@ from onvif_recorder.soap.mapping.device import (
     write_version,
 )
 from onvif_recorder.soap.mapping.primitives import Reader, sub
+from onvif_recorder.soap.mapping.replay import write_capabilities as write_replay_capabilities
+from onvif_recorder.soap.mapping.replay import write_legacy_replay
 from onvif_recorder.soap.mapping.schedule import write_capabilities as write_schedule_capabilities
 from onvif_recorder.soap.mapping.search import write_legacy_search, write_search_capabilities
 from onvif_recorder.soap.mapping.storage import (
@@ -47,7 +50,7 @@ from onvif_recorder.soap.mapping.storage import (
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TSC, TSE, TT, qname
+from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRP, TRV, TSC, TSE, TT, qname
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/device_service"
@@ -224,6 +227,9 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
             lambda p: write_search_capabilities(p, search),
             Legacy("Search", lambda p, x: write_legacy_search(p, x, search)),
         ),
+        ServiceEntry(TRP, "/onvif/replay_service",
+                     lambda p: write_replay_capabilities(p, replay_capabilities()),
+                     Legacy("Replay", write_legacy_replay)),
     ]
 
 

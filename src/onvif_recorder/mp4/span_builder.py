@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from onvif_recorder.cenc.protector import SegmentProtection
 from onvif_recorder.mp4.events import (
     Event,
     FragmentWritten,
@@ -47,7 +48,16 @@ from onvif_recorder.mp4.timeline import (
 )
 from onvif_recorder.mp4.user_data import SegmentInfo
 
-HeaderFactory = Callable[[Sequence[TrackInfo], SegmentInfo], bytes]
+
+@dataclass(frozen=True, slots=True)
+class SegmentHeader:
+    """A segment's ``ftyp`` + ``moov`` and, if it is encrypted, its keys (RC B.8)."""
+
+    data: bytes
+    protection: SegmentProtection | None = None
+
+
+HeaderFactory = Callable[[Sequence[TrackInfo], SegmentInfo], SegmentHeader]
 """Makes a segment header for the tracks, carrying the segment's recovery box."""
 
 
@@ -375,11 +385,12 @@ class SpanBuilder:
                            timescale=self.timescale, start_utc=self._utc(time),
                            span_start_utc=self._utc(span.start))
         header = self._header(span.tracks, info)
-        span.segment = SegmentAssembler(header, [t.track_id for t in span.tracks])
+        span.segment = SegmentAssembler(header.data, [t.track_id for t in span.tracks],
+                                        header.protection)
         span.segment_start = time
         self.counters.segments += 1
         events.append(SegmentOpened(span.span_id, self.extension, span.counter,
-                                    self._utc(time), header))
+                                    self._utc(time), header.data))
 
     def _close_segment(self, end: int, events: list[Event]) -> None:
         span = self._span

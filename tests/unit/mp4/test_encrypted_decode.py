@@ -1,0 +1,158 @@
+"""Encrypted segments (RC B.8, ISO/IEC 23001-7 ``cenc``) read back by independent decryptors.
+
+PyAV (FFmpeg's libraries, ``decryption_key``) and Debian's ffmpeg CLI decrypt what the
+segmenter wrote; the decrypted frames must hash-equal the clear recording of the same
+samples. Decoding alone proves nothing: with the NAL headers clear, H.264 decoded with
+no key still "decodes", so the keyless decode must differ (``shared/peers.md`` §4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from onvif_recorder.cenc.keys import ContentKey
+from onvif_recorder.cenc.policy import EncryptionPolicy, EntryPolicy, StaticKey
+from onvif_recorder.mp4.init_segment import Brand
+from onvif_recorder.mp4.inspect import find, read_boxes
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
+from onvif_recorder.mp4.segmenter import SegmenterConfig
+from tests.unit.mp4 import media
+from tests.unit.mp4.test_decode import write_spans
+from tests.unit.mp4.test_segmenter import record
+
+KEY = ContentKey(bytes.fromhex("0123456789abcdef0123456789abcdef"),
+                 bytes.fromhex("00112233445566778899aabbccddeeff"))
+
+
+def policy(track_ids: frozenset[int] | None = None) -> EncryptionPolicy:
+    return EncryptionPolicy([EntryPolicy("CENC", StaticKey(KEY), track_ids)])
+
+
+def frame_hashes(path: Path, kind: str, key: bytes | None) -> list[str]:
+    options = {"decryption_key": key.hex()} if key else {}
+    with av.open(str(path), options=options) as container:
+        stream = getattr(container.streams, kind)[0]
+        return [_hash(frame) for frame in container.decode(stream)]
+
+
+def decodes_without_key_to(path: Path, expected: list[str]) -> bool:
+    """Whether a keyless decode gives the clear frames (it must not: it errors or
+    yields garbage)."""
+    try:
+        return frame_hashes(path, "video", None) == expected
+    except av.error.InvalidDataError:
+        return False
+
+
+def _hash(frame: Any) -> str:
+    return hashlib.md5(b"".join(bytes(plane) for plane in frame.planes)).hexdigest()
+
+
+def ffmpeg_framemd5(path: Path, key: bytes | None, stream: str) -> list[str]:
+    """Debian ffmpeg's frame hashes, the file fed through a pipe (peers.md §4)."""
+    args = ["ffmpeg", "-v", "error"]
+    if key:
+        args += ["-decryption_key", key.hex()]
+    args += ["-f", "mp4", "-i", "-", "-map", f"0:{stream}", "-f", "framemd5", "-"]
+    done = subprocess.run(args, input=path.read_bytes(), capture_output=True, check=True)
+    return [line.split(b",")[-1].strip().decode() for line in done.stdout.splitlines()
+            if line and not line.startswith(b"#")]
+
+
+def write(tmp_path: Path, name: str, tracks: list[TrackInfo], samples: list[TrackSample],
+          config: SegmenterConfig) -> dict[str, list[Path]]:
+    directory = tmp_path / name
+    directory.mkdir()
+    return write_spans(record(tracks, samples, config), directory)
+
+
+def av_streams() -> tuple[list[TrackInfo], list[TrackSample]]:
+    video, video_samples = media.h264_track(1)
+    audio, audio_samples = media.aac_track(2, offset=0.01)
+    meta, meta_samples = media.metadata_track(3)
+    return [video, audio, meta], media.merge(video_samples, audio_samples, meta_samples)
+
+
+def test_mp4_cenc_decrypts_to_the_clear_recording(tmp_path: Path) -> None:
+    tracks, samples = av_streams()
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=1.0)
+    clear = write(tmp_path, "clear", tracks, samples, config)["mp4"]
+    secret = write(tmp_path, "enc", tracks, samples,
+                   SegmenterConfig(format=Brand.MP4, segment_duration=1.0,
+                                   encryption=policy()))["mp4"]
+    assert len(secret) == len(clear) == 2
+    for plain, encrypted in zip(clear, secret, strict=True):
+        for kind in ("video", "audio"):
+            expected = frame_hashes(plain, kind, None)
+            assert len(expected) > 20
+            assert frame_hashes(encrypted, kind, KEY.key) == expected
+        assert not decodes_without_key_to(encrypted, frame_hashes(plain, "video", None))
+        for stream in ("v", "a"):
+            assert ffmpeg_framemd5(encrypted, KEY.key, stream) == ffmpeg_framemd5(
+                plain, None, stream)
+
+
+def test_every_encrypted_segment_has_protected_entries_and_the_w3c_pssh(
+        tmp_path: Path) -> None:
+    tracks, samples = av_streams()
+    files = write(tmp_path, "enc", tracks, samples,
+                  SegmenterConfig(format=Brand.MP4, segment_duration=1.0,
+                                  encryption=policy()))["mp4"]
+    for path in files:
+        boxes = read_boxes(path.read_bytes())
+        moov = find(boxes, "moov")
+        assert moov is not None
+        entries = [b.name for b in moov.find_all("trak/mdia/minf/stbl/stsd")]
+        assert len(entries) == 3
+        pssh = moov.find_all("pssh")
+        assert len(pssh) == 1 and pssh[0].payload[4:20] == bytes.fromhex(
+            "1077efecc0b24d02ace33c1e52e2fb4b")
+        kinds = [stsd.payload[12:16] for stsd in moov.find_all("trak/mdia/minf/stbl/stsd")]
+        assert kinds == [b"encv", b"enca", b"encm"]
+        for moof in [b for b in boxes if b.name == "moof"]:
+            for traf in moof.find_all("traf"):
+                assert [b.name for b in traf.children][-3:] == ["saiz", "saio", "senc"]
+
+
+def test_entry_with_tracks_leaves_other_tracks_clear(tmp_path: Path) -> None:
+    tracks, samples = av_streams()
+    files = write(tmp_path, "enc", tracks, samples,
+                  SegmenterConfig(format=Brand.MP4, segment_duration=10.0,
+                                  encryption=policy(frozenset({2}))))["mp4"]
+    moov = find(read_boxes(files[0].read_bytes()), "moov")
+    assert moov is not None
+    kinds = [stsd.payload[12:16] for stsd in moov.find_all("trak/mdia/minf/stbl/stsd")]
+    assert kinds == [b"avc1", b"enca", b"metx"]
+
+
+@pytest.mark.parametrize("extension", ["m4v", "m4a"])
+def test_cmaf_cenc_decrypts_to_the_clear_recording(tmp_path: Path, extension: str) -> None:
+    tracks, samples = av_streams()
+    config = SegmenterConfig(format=Brand.CMAF, segment_duration=1.0)
+    clear = write(tmp_path, "clear", tracks, samples, config)[extension]
+    secret = write(tmp_path, "enc", tracks, samples,
+                   SegmenterConfig(format=Brand.CMAF, segment_duration=1.0,
+                                   encryption=policy()))[extension]
+    kind = "video" if extension == "m4v" else "audio"
+    assert len(secret) == len(clear) >= 2
+    for plain, encrypted in zip(clear, secret, strict=True):
+        assert frame_hashes(encrypted, kind, KEY.key) == frame_hashes(plain, kind, None)
+
+
+def test_h265_cenc_decrypts_to_the_clear_recording(tmp_path: Path) -> None:
+    video, samples = media.h265_track(1)
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=100.0)
+    clear = write(tmp_path, "clear", [video], samples, config)["mp4"]
+    secret = write(tmp_path, "enc", [video], samples,
+                   SegmenterConfig(format=Brand.MP4, segment_duration=100.0,
+                                   encryption=policy()))["mp4"]
+    expected = frame_hashes(clear[0], "video", None)
+    assert len(expected) > 10
+    assert frame_hashes(secret[0], "video", KEY.key) == expected
+    assert not decodes_without_key_to(secret[0], expected)

@@ -158,6 +158,10 @@ class Segmenter:
         for builder in self._builders:
             builder.limits = self._limits()
 
+    def set_encryption(self, policy: EncryptionPolicy | None) -> None:
+        """Encrypt segments opened from now on with ``policy``; open ones keep theirs (B.8)."""
+        self.config = replace(self.config, encryption=policy)
+
     @property
     def counters(self) -> Counters:
         total = Counters()

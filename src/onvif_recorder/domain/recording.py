@@ -46,7 +46,7 @@ class RecordingEncryption:
 
     mode: str
     kid: str | None = None
-    key: str | None = None  # hexBinary as written by the client
+    key: str | None = field(default=None, repr=False)  # hexBinary; never shown (B.8)
     tracks: tuple[str, ...] = ()
     asymmetric: AsymmetricEncryption | None = None
 

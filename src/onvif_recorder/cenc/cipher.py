@@ -2,8 +2,9 @@
 
 An 8-byte per-sample IV is the upper half of the initial counter block, the lower half
 is a block counter starting at 0. All protected ranges of one sample form one key
-stream, so they are encrypted as one concatenated run and put back in place. CTR is its
-own inverse: ``apply`` both encrypts and decrypts.
+stream: one CTR context is fed the ranges in order, and the sample is joined once from
+clear and encrypted pieces (this runs for every sample; ``bench/encryption.py``). CTR is
+its own inverse: ``apply`` both encrypts and decrypts.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ def apply(key: bytes, iv: bytes, sample: bytes, subsamples: Sequence[Subsample])
     ranges = list(protected_ranges(list(subsamples), len(sample)))
     if not ranges:
         return sample
-    cipher = Cipher(algorithms.AES(key), modes.CTR(counter_block(iv))).encryptor()
-    stream = cipher.update(b"".join(sample[start:end] for start, end in ranges))
-    out = bytearray(sample)
+    context = Cipher(algorithms.AES(key), modes.CTR(counter_block(iv))).encryptor()
+    view = memoryview(sample)
+    parts: list[bytes | memoryview] = []
     position = 0
     for start, end in ranges:
-        out[start:end] = stream[position:position + end - start]
-        position += end - start
-    return bytes(out)
+        parts += [view[position:start], context.update(view[start:end])]
+        position = end
+    parts.append(view[position:])
+    return b"".join(parts)

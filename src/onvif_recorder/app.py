@@ -26,6 +26,7 @@ from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import EngineEvents, JobStates
 from onvif_recorder.service.jobs import JobService
+from onvif_recorder.service.keystore import KeystoreService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recordings import RecordingService
@@ -45,6 +46,7 @@ from onvif_recorder.soap.operations.events import (
     event_endpoint,
     subscription_endpoint,
 )
+from onvif_recorder.soap.operations.keystore import KeystoreHandlers, keystore_endpoint
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
@@ -68,6 +70,7 @@ class Services:
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
     schedules: ScheduleService
     schedule_states: ScheduleStates
+    keystore: KeystoreService
 
 
 def build_services(
@@ -93,6 +96,7 @@ def build_services(
         engine=EngineEvents(bus, job_states),
         schedules=ScheduleService(holder),
         schedule_states=ScheduleStates(holder, bus, device_time_zone),
+        keystore=KeystoreService(holder),
     )
 
 
@@ -107,7 +111,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
         DeviceHandlers(settings, services.device, services.users, services.storage)
     )
     schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
-    return [device, recording, receiver, schedule]
+    keystore = keystore_endpoint(KeystoreHandlers(services.keystore))
+    return [device, recording, receiver, schedule, keystore]
 
 
 def build_event_endpoints(

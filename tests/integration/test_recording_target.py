@@ -142,7 +142,7 @@ def entry(**fields: Any) -> dict[str, Any]:
     ([entry(Track=[t]) for t in ("VIDEO001", "AUDIO001", "META001", "A", "B")],
      "EncryptionEntryLimit is 4"),
     ([entry(KID=None, Key=None, AsymmetricEncryption={"CertificateID": ["cert-1"]})],
-     "AsymmetricEncryption is not supported"),
+     "no certificate 'cert-1' in the keystore"),
 ])
 def test_entries_the_recorder_cannot_apply_are_bad_configurations(
         recorder: RunningRecorder, entries: list[dict[str, Any]], reason: str) -> None:
@@ -164,4 +164,4 @@ def test_capabilities_advertise_what_is_written(recorder: RunningRecorder) -> No
     validate_body(rec.last)
     assert caps.SupportedEncryptionModes == ["CENC"]
     assert caps.EncryptionEntryLimit == 4
-    assert caps.AsymmetricEncryptionSupported is False
+    assert caps.AsymmetricEncryptionSupported is True

@@ -17,13 +17,18 @@ n + 1, so a track keeps its ID across spans and restarts.
 
 from __future__ import annotations
 
+import base64
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
+from onvif_recorder.cenc.asymmetric import Recipient
 from onvif_recorder.cenc.keys import ContentKey, parse_key, parse_kid
-from onvif_recorder.cenc.policy import EncryptionPolicy, EntryPolicy, StaticKey
+from onvif_recorder.cenc.policy import EncryptionPolicy, EntryPolicy, KeySource, StaticKey
+from onvif_recorder.cenc.rotation import RotatingKey
 from onvif_recorder.domain.duration import XsDuration
 from onvif_recorder.domain.job import JobTrack, RecordingJob
+from onvif_recorder.domain.keystore import StoredCertificate
 from onvif_recorder.domain.recording import Recording, RecordingEncryption
 from onvif_recorder.service.arbitration import Arbitration, Eligible, arbitrate
 from onvif_recorder.service.overrides import SegmentOverrides
@@ -57,13 +62,18 @@ class TargetPlan:
 
 @dataclass(frozen=True, slots=True)
 class EncryptionEntry:
-    """One ``tt:RecordingEncryption`` as the writer applies it (validated by the service)."""
+    """One ``tt:RecordingEncryption`` as the writer applies it (validated by the service):
+    a client's key, or (B.8.2) the certificates a generated key is encrypted for."""
 
     mode: str
-    kid: bytes
-    key: bytes = field(repr=False)
     track_ids: frozenset[int] | None
     """None: every track of the recording (B.8)."""
+    key: ContentKey | None = None
+    certificates: tuple[bytes, ...] = ()
+    """DER certificates from the keystore (AsymmetricEncryption)."""
+    rotation: float | None = None
+    info: bytes | None = None
+    """AdditionalInfo as UTF-8: the 26.06 box layout and HPKE info (decision §7.1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,25 +130,44 @@ def encryption_policy(entries: tuple[EncryptionEntry, ...]) -> EncryptionPolicy 
     """The segmenter's view of the entries: each key applied as segments open (B.8)."""
     if not entries:
         return None
-    return EncryptionPolicy([EntryPolicy(e.mode, StaticKey(ContentKey(e.kid, e.key)),
-                                         e.track_ids) for e in entries])
+    return EncryptionPolicy([EntryPolicy(e.mode, _key_source(e), e.track_ids)
+                             for e in entries])
 
 
-def encryption_entries(recording: Recording) -> tuple[EncryptionEntry, ...]:
+def _key_source(entry: EncryptionEntry) -> KeySource:
+    if entry.key is not None:
+        return StaticKey(entry.key)
+    recipients = [Recipient.from_certificate(der) for der in entry.certificates]
+    return RotatingKey(recipients, entry.rotation, entry.info)
+
+
+def encryption_entries(recording: Recording,
+                       state: RecorderState | None) -> tuple[EncryptionEntry, ...]:
     target = recording.configuration.target
     if target is None:
         return ()
     ids = {track.token: index + 1 for index, track in enumerate(recording.tracks)}
-    return tuple(_entry(entry, ids) for entry in target.encryption)
+    certificates = {} if state is None else state.certificates
+    return tuple(_entry(entry, ids, certificates) for entry in target.encryption)
 
 
-def _entry(entry: RecordingEncryption, ids: dict[str, int]) -> EncryptionEntry:
-    """Raises ValueError for an entry the writer cannot apply (stored by an older release)."""
-    if entry.asymmetric is not None:
-        raise ValueError("AsymmetricEncryption is not supported")
+def _entry(entry: RecordingEncryption, ids: dict[str, int],
+           certificates: Mapping[str, StoredCertificate]) -> EncryptionEntry:
+    """Raises ValueError for an entry the writer cannot apply (e.g. a certificate gone)."""
     tracks = frozenset(ids[t] for t in entry.tracks if t in ids) if entry.tracks else None
-    return EncryptionEntry(entry.mode, parse_kid(entry.kid or ""), parse_key(entry.key or ""),
-                           tracks)
+    asymmetric = entry.asymmetric
+    if asymmetric is None:
+        key = ContentKey(parse_kid(entry.kid or ""), parse_key(entry.key or ""))
+        return EncryptionEntry(entry.mode, tracks, key)
+    missing = [c for c in asymmetric.certificate_ids if c not in certificates]
+    if missing:
+        raise ValueError(f"certificate {missing[0]!r} is not in the keystore")
+    ders = tuple(base64.b64decode(certificates[c].content) for c in asymmetric.certificate_ids)
+    rotation = asymmetric.key_rotation_duration
+    info = asymmetric.additional_info
+    return EncryptionEntry(entry.mode, tracks, None, ders,
+                           None if rotation is None else float(rotation.seconds),
+                           None if info is None else info.encode("utf-8"))
 
 
 def recording_plan(recording: Recording, feeds: list[Feed], default_segment: float,
@@ -155,7 +184,7 @@ def recording_plan(recording: Recording, feeds: list[Feed], default_segment: flo
         segment if segment > 0 else default_segment,
         seconds(recording.configuration.maximum_retention_time),
         tuple(feeds), target_plan(recording, state),
-        0 if override is None else override.serial, encryption_entries(recording))
+        0 if override is None else override.serial, encryption_entries(recording, state))
 
 
 def plans(state: RecorderState, default_segment: float,

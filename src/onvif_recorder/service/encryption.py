@@ -13,17 +13,18 @@ from collections.abc import Collection, Sequence
 from onvif_recorder.cenc.keys import InvalidKey, parse_key, parse_kid
 from onvif_recorder.cenc.protector import SCHEMES
 from onvif_recorder.domain import errors
-from onvif_recorder.domain.recording import RecordingEncryption
+from onvif_recorder.domain.recording import AsymmetricEncryption, RecordingEncryption
 
 SUPPORTED_MODES = tuple(SCHEMES)
 """``SupportedEncryptionModes``: the tt:EncryptionMode values segments are written in."""
 ENTRY_LIMIT = 4
 """``EncryptionEntryLimit``: one entry per track of the default tracks, and one spare."""
-ASYMMETRIC_SUPPORTED = False
-"""``AsymmetricEncryptionSupported``: CertificateID needs the keystore, not built yet."""
+ASYMMETRIC_SUPPORTED = True
+"""``AsymmetricEncryptionSupported``: CertificateID names a keystore certificate (§7.3)."""
 
 
-def check_entries(entries: Sequence[RecordingEncryption], tracks: Collection[str]) -> None:
+def check_entries(entries: Sequence[RecordingEncryption], tracks: Collection[str],
+                  certificates: Collection[str] = ()) -> None:
     """Raise the fault RC §5.4/§5.7 name for the first entry the recorder cannot apply."""
     if len(entries) > ENTRY_LIMIT:
         raise errors.BadConfiguration(
@@ -31,7 +32,7 @@ def check_entries(entries: Sequence[RecordingEncryption], tracks: Collection[str
     seen: set[str] = set()
     for number, entry in enumerate(entries, start=1):
         where = f"Encryption entry {number}"
-        _check_entry(entry, where)
+        _check_entry(entry, where, certificates)
         if not entry.tracks and len(entries) > 1:
             raise errors.BadConfiguration(
                 f"{where} has no Track, so it covers every track, beside other entries")
@@ -43,7 +44,8 @@ def check_entries(entries: Sequence[RecordingEncryption], tracks: Collection[str
             seen.add(track)
 
 
-def _check_entry(entry: RecordingEncryption, where: str) -> None:
+def _check_entry(entry: RecordingEncryption, where: str,
+                 certificates: Collection[str]) -> None:
     if (entry.key is not None or entry.kid is not None) and entry.asymmetric is not None:
         raise errors.AmbiguousConfiguration(
             f"{where}: Key/KID and AsymmetricEncryption are mutually exclusive")
@@ -52,8 +54,7 @@ def _check_entry(entry: RecordingEncryption, where: str) -> None:
             f"{where}: encryption mode {entry.mode!r} is not supported "
             f"(SupportedEncryptionModes: {' '.join(SUPPORTED_MODES)})")
     if entry.asymmetric is not None:
-        if not ASYMMETRIC_SUPPORTED:
-            raise errors.BadConfiguration(f"{where}: AsymmetricEncryption is not supported")
+        _check_asymmetric(entry.asymmetric, where, certificates)
         return
     if entry.key is None or entry.kid is None:
         raise errors.BadConfiguration(
@@ -63,3 +64,14 @@ def _check_entry(entry: RecordingEncryption, where: str) -> None:
         parse_kid(entry.kid)
     except InvalidKey as exc:
         raise errors.BadConfiguration(f"{where}: {exc}") from None
+
+
+def _check_asymmetric(asymmetric: AsymmetricEncryption, where: str,
+                      certificates: Collection[str]) -> None:
+    for certificate in asymmetric.certificate_ids:
+        if certificate not in certificates:
+            raise errors.BadConfiguration(
+                f"{where}: no certificate {certificate!r} in the keystore (UploadCertificate)")
+    rotation = asymmetric.key_rotation_duration
+    if rotation is not None and rotation.seconds <= 0:
+        raise errors.BadConfiguration(f"{where}: KeyRotationDuration must be positive")

@@ -175,7 +175,7 @@ class RecordingService:
             raise errors.BadConfiguration("SegmentDuration must be positive")
         if target.span_duration is not None and target.span_duration.seconds <= 0:
             raise errors.BadConfiguration("SpanDuration must be positive")
-        check_entries(target.encryption, tracks)
+        check_entries(target.encryption, tracks, self.holder.state.certificates.keys())
 
     # RC §5.9
     def create_track(self, recording_token: str, configuration: TrackConfiguration) -> Track:

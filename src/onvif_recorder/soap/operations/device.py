@@ -16,6 +16,7 @@ from onvif_recorder.service.capabilities import (
     recording_capabilities,
 )
 from onvif_recorder.service.device import ONVIF_VERSION, DeviceCapabilities, DeviceService
+from onvif_recorder.service.keystore import KeystoreCapabilities
 from onvif_recorder.service.schedules import ScheduleCapabilities
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.users import UserService
@@ -38,6 +39,7 @@ from onvif_recorder.soap.mapping.device import (
     write_user,
     write_version,
 )
+from onvif_recorder.soap.mapping.keystore import write_capabilities as write_keystore_capabilities
 from onvif_recorder.soap.mapping.primitives import Reader, sub
 from onvif_recorder.soap.mapping.schedule import write_capabilities as write_schedule_capabilities
 from onvif_recorder.soap.mapping.storage import (
@@ -45,7 +47,7 @@ from onvif_recorder.soap.mapping.storage import (
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TSC, TT, qname
+from onvif_recorder.soap.namespaces import TAS, TDS, TEV, TRC, TRV, TSC, TT, qname
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/device_service"
@@ -215,6 +217,9 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
         # Schedule (Sched §5.1): no GetCapabilities category exists for it.
         ServiceEntry(TSC, "/onvif/schedule_service",
                      lambda p: write_schedule_capabilities(p, ScheduleCapabilities())),
+        # Advanced Security, keystore subset (ASec §5.2.6): CertificateID for RC B.8.2.
+        ServiceEntry(TAS, "/onvif/advancedsecurity_service",
+                     lambda p: write_keystore_capabilities(p, KeystoreCapabilities())),
     ]
 
 

@@ -1,0 +1,117 @@
+"""The Advanced Security keystore subset (ASec §5.2.6, §5.5.7; decision §7.3) and what it
+gives RC B.8.2: CertificateID in AsymmetricEncryption names an uploaded certificate.
+Driven by zeep from the official advancedsecurity.wsdl, every response XSD-validated."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from onvif_recorder.cenc import asymmetric
+from onvif_recorder.mp4.inspect import read_boxes
+from onvif_recorder.recording.plan import encryption_entries, encryption_policy
+from tests.conftest import RunningRecorder
+from tests.integration.helpers import client, expect_fault, recording_configuration
+from tests.integration.test_recording_target import storage, target
+from tests.onvif_client import validate_body
+from tests.unit.cenc.certificates import ec_key, rsa_key, self_signed
+from tests.unit.mp4.test_encrypted_decode import av_streams
+
+BAD_ARG = ["Sender", "InvalidArgVal"]
+
+
+def upload(recorder: RunningRecorder, der: bytes, **fields: object) -> tuple[str, str]:
+    tas, rec = client(recorder, "keystore")
+    answer = tas.UploadCertificate(Certificate=der, **fields)
+    validate_body(rec.last)
+    return answer.CertificateID, answer.KeyID
+
+
+def test_capabilities_and_get_services(recorder: RunningRecorder) -> None:
+    tas, rec = client(recorder, "advancedsecurity")
+    caps = tas.GetServiceCapabilities()
+    validate_body(rec.last)
+    assert caps.KeystoreCapabilities.MaximumNumberOfCertificates >= 4
+    assert caps.KeystoreCapabilities.MaximumNumberOfKeys >= 4
+    tds, rec = client(recorder, "device")
+    services = tds.GetServices(IncludeCapability=True)
+    validate_body(rec.last)
+    [entry] = [s for s in services
+               if s.Namespace == "http://www.onvif.org/ver10/advancedsecurity/wsdl"]
+    assert entry.XAddr.endswith("/onvif/advancedsecurity_service")
+
+
+def test_upload_get_and_delete(recorder: RunningRecorder) -> None:
+    key = ec_key()
+    der, again = self_signed(key, "one"), self_signed(key, "two")
+    first, key_id = upload(recorder, der, Alias="reader")
+    second, same_key = upload(recorder, again)
+    assert first != second and same_key == key_id  # one public key, one key pair
+    tas, rec = client(recorder, "keystore")
+    got = tas.GetCertificate(CertificateID=first)
+    validate_body(rec.last)
+    assert (got.CertificateID, got.KeyID, got.Alias) == (first, key_id, "reader")
+    assert got.CertificateContent == der
+    assert [c.CertificateID for c in tas.GetAllCertificates()] == [first, second]
+    validate_body(rec.last)
+    assert tas.GetKeyStatus(KeyID=key_id) == "ok"
+    keys = tas.GetAllKeys()
+    validate_body(rec.last)
+    assert [(k.KeyID, k.KeyStatus, k.hasPrivateKey) for k in keys] == [(key_id, "ok", False)]
+    expect_fault(tas.DeleteKey, KeyID=key_id, chain=[*BAD_ARG, "ReferenceExists"], rec=rec)
+    tas.DeleteCertificate(CertificateID=first)
+    tas.DeleteCertificate(CertificateID=second)
+    tas.DeleteKey(KeyID=key_id)
+    assert tas.GetAllCertificates() == [] and tas.GetAllKeys() == []
+    expect_fault(tas.GetCertificate, CertificateID=first, chain=[*BAD_ARG, "CertificateID"],
+                 rec=rec)
+    expect_fault(tas.GetKeyStatus, KeyID=key_id, chain=[*BAD_ARG, "KeyID"], rec=rec)
+
+
+@pytest.mark.parametrize(("der", "fields", "chain"), [
+    (b"not a certificate", {}, [*BAD_ARG, "BadCertificate"]),
+    (self_signed(ed25519.Ed25519PrivateKey.generate()), {},
+     [*BAD_ARG, "UnsupportedPublicKeyAlgorithm"]),
+    (self_signed(ec_key()), {"PrivateKeyRequired": True},
+     ["Receiver", "Action", "NoMatchingPrivateKey"]),
+])
+def test_upload_faults(recorder: RunningRecorder, der: bytes, fields: dict[str, object],
+                       chain: list[str]) -> None:
+    tas, rec = client(recorder, "keystore")
+    expect_fault(tas.UploadCertificate, Certificate=der, chain=chain, rec=rec, **fields)
+
+
+def test_asymmetric_recording_uses_keystore_certificates(recorder: RunningRecorder) -> None:
+    """B.8.2 end to end up to the segment: the configured certificates' keys open the
+    content key in the AsymmetricKeySystemHeaderBox; a used certificate cannot go."""
+    rsa_private, ec_private = rsa_key(), ec_key()
+    ders = [self_signed(rsa_private), self_signed(ec_private)]
+    ids = [upload(recorder, der)[0] for der in ders]
+    trc, rec = client(recorder, "recording")
+    entry = {"Mode": "CENC", "AsymmetricEncryption": {
+        "CertificateID": ids, "KeyRotationDuration": "PT1M"}}
+    token = trc.CreateRecording(RecordingConfiguration=recording_configuration(
+        Target=target(storage(recorder), Encryption=[entry])))
+    configuration = trc.GetRecordingConfiguration(RecordingToken=token)
+    validate_body(rec.last)
+    assert configuration.Target.Encryption[0].AsymmetricEncryption.CertificateID == ids
+    tas, rec = client(recorder, "keystore")
+    expect_fault(tas.DeleteCertificate, CertificateID=ids[0],
+                 chain=[*BAD_ARG, "ReferenceExists"], rec=rec)
+    state = recorder.services.holder.state
+    entries = encryption_entries(state.recordings[token], state)
+    policy = encryption_policy(entries)
+    assert policy is not None
+    tracks, _ = av_streams()
+    segment = policy.segment(tracks, 0.0)
+    assert segment is not None
+    _w3c, onvif = segment.pssh
+    (box,) = read_boxes(onvif)
+    kid, key_entries = asymmetric.parse(box.payload)
+    assert [e.thumbprint for e in key_entries] == [hashlib.sha256(d).digest() for d in ders]
+    content = segment.tracks[1].key
+    assert kid == content.kid
+    assert asymmetric.unwrap(key_entries[0], rsa_private) == content.key
+    assert asymmetric.unwrap(key_entries[1], ec_private) == content.key

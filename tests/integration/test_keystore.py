@@ -13,6 +13,7 @@ from onvif_recorder.cenc import asymmetric
 from onvif_recorder.mp4.inspect import read_boxes
 from onvif_recorder.recording.plan import encryption_entries, encryption_policy
 from tests.conftest import RunningRecorder
+from tests.integration.event_client import subscribe
 from tests.integration.helpers import client, expect_fault, recording_configuration
 from tests.integration.test_recording_target import storage, target
 from tests.onvif_client import validate_body
@@ -115,3 +116,15 @@ def test_asymmetric_recording_uses_keystore_certificates(recorder: RunningRecord
     assert kid == content.kid
     assert asymmetric.unwrap(key_entries[0], rsa_private) == content.key
     assert asymmetric.unwrap(key_entries[1], ec_private) == content.key
+
+
+def test_a_new_key_pair_is_announced(recorder: RunningRecorder) -> None:
+    """ASec §5.5.8.1 KeyStatus: OldStatus is left out only for ``generating``."""
+    events = subscribe(recorder, "tns1:Advancedsecurity/Keystore/KeyStatus")
+    key = ec_key()
+    _, key_id = upload(recorder, self_signed(key, "one"))
+    upload(recorder, self_signed(key, "two"))  # same key pair: no new announcement
+    got = events.pull_until(lambda r: len(r) >= 2)
+    assert [(e.source, e.data) for e in got] == [
+        ({"KeyID": key_id}, {"NewStatus": "generating"}),
+        ({"KeyID": key_id}, {"OldStatus": "generating", "NewStatus": "ok"})]

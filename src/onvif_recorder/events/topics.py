@@ -18,6 +18,7 @@ from onvif_recorder.service.events import (
     DomainEvent,
     JobConfigurationChanged,
     JobStateChanged,
+    KeyStatusChanged,
     PropertyOperation,
     ReceiverConnectionFailed,
     ReceiverStateChanged,
@@ -139,6 +140,10 @@ SPECIAL_DAYS_CHANGED = Topic(("Configuration", "SpecialDays", "Changed"), False,
 SPECIAL_DAYS_REMOVED = Topic(("Configuration", "SpecialDays", "Removed"), False,
                              (_SPECIAL_DAYS,))
 
+_KEY_STATUS = Item("OldStatus", "tas:KeyStatus"), Item("NewStatus", "tas:KeyStatus")
+KEY_STATUS = Topic(("Advancedsecurity", "Keystore", "KeyStatus"), False,
+                   (Item("KeyID", "tas:KeyID"),), _KEY_STATUS)
+
 TOPICS: tuple[Topic, ...] = (
     JOB_STATE,
     RECORDING_CONFIGURATION,
@@ -156,6 +161,7 @@ TOPICS: tuple[Topic, ...] = (
     SCHEDULE_REMOVED,
     SPECIAL_DAYS_CHANGED,
     SPECIAL_DAYS_REMOVED,
+    KEY_STATUS,
 )
 """In TopicSet order; topics that share a root are adjacent."""
 
@@ -254,6 +260,9 @@ def _message(event: DomainEvent) -> Message:
         case ScheduleChanged(token, removed):
             topic = SCHEDULE_REMOVED if removed else SCHEDULE_CHANGED
             return Message(topic, (("ScheduleToken", token),))
+        case KeyStatusChanged(key_id, new, old):
+            status = ((("OldStatus", old),) if old is not None else ()) + (("NewStatus", new),)
+            return Message(KEY_STATUS, (("KeyID", key_id),), status)
         case SpecialDaysChanged(token, removed):
             topic = SPECIAL_DAYS_REMOVED if removed else SPECIAL_DAYS_CHANGED
             return Message(topic, (("SpecialDaysToken", token),))

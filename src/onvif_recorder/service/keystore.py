@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from onvif_recorder.domain import errors
-from onvif_recorder.domain.keystore import KeyPair, StoredCertificate
+from onvif_recorder.domain.keystore import KEY_STATUS_OK, KeyPair, StoredCertificate
 from onvif_recorder.domain.recording import RecordingTarget
+from onvif_recorder.service.events import KeyStatusChanged
 from onvif_recorder.service.state import Changes, StateHolder
 
 MAX_CERTIFICATES = 16
@@ -62,6 +63,10 @@ class KeystoreService:
             key = KeyPair(self.holder.next_token("keystore-key", changes, "Key_"), public,
                           key_alias)
             changes.keys.append(key)
+            # ASec §5.5.8.1: OldStatus may be omitted only for "generating", so the new
+            # public-only key is announced as generated and ok within this one commit.
+            changes.events += [KeyStatusChanged(key.key_id, "generating"),
+                               KeyStatusChanged(key.key_id, KEY_STATUS_OK, "generating")]
         certificate = StoredCertificate(
             self.holder.next_token("keystore-certificate", changes, "Certificate_"),
             key.key_id, base64.b64encode(der).decode("ascii"), alias)

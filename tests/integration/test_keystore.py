@@ -17,6 +17,7 @@ from tests.integration.event_client import subscribe
 from tests.integration.helpers import client, expect_fault, recording_configuration
 from tests.integration.test_recording_target import storage, target
 from tests.onvif_client import validate_body
+from tests.soap_raw import body_of, envelope, post
 from tests.unit.cenc.certificates import ec_key, rsa_key, self_signed
 from tests.unit.mp4.test_encrypted_decode import av_streams
 
@@ -128,3 +129,49 @@ def test_a_new_key_pair_is_announced(recorder: RunningRecorder) -> None:
     assert [(e.source, e.data) for e in got] == [
         ({"KeyID": key_id}, {"NewStatus": "generating"}),
         ({"KeyID": key_id}, {"OldStatus": "generating", "NewStatus": "ok"})]
+
+
+def test_additional_info_is_kept_and_selects_the_2606_layout(recorder: RunningRecorder) -> None:
+    """RC 26.06 AdditionalInfo (≥ 256 characters accepted): stored and used as the HPKE info
+    of the 26.06 box layout (decision §7.1); not returned, since this service answers in
+    the 25.12 schema, where it does not validate."""
+    key = ec_key()
+    certificate, _ = upload(recorder, self_signed(key))
+    info = "site 7 / camera 3 / " * 14  # 280 characters
+    token = create_raw(recorder, storage(recorder), certificate, info)
+    trc, rec = client(recorder, "recording")
+    trc.GetRecordingConfiguration(RecordingToken=token)
+    validate_body(rec.last)
+    assert b"AdditionalInfo" not in rec.last
+    state = recorder.services.holder.state
+    policy = encryption_policy(encryption_entries(state.recordings[token], state))
+    assert policy is not None
+    tracks, _ = av_streams()
+    segment = policy.segment(tracks, 0.0)
+    assert segment is not None
+    (box,) = read_boxes(segment.pssh[1])
+    _, (entry,) = asymmetric.parse(box.payload)
+    assert entry.info == info.encode()
+    assert asymmetric.unwrap(entry, key) == segment.tracks[1].key.key
+
+
+def create_raw(recorder: RunningRecorder, storage_token: str, certificate: str,
+               info: str) -> str:
+    body = (
+        "<trc:CreateRecording><trc:RecordingConfiguration>"
+        "<tt:Source><tt:SourceId>urn:x</tt:SourceId><tt:Name>n</tt:Name>"
+        "<tt:Location>l</tt:Location><tt:Description>d</tt:Description>"
+        "<tt:Address>http://192.0.2.10/</tt:Address></tt:Source>"
+        "<tt:Content>c</tt:Content><tt:MaximumRetentionTime>PT0S</tt:MaximumRetentionTime>"
+        f"<tt:Target><tt:Storage>{storage_token}</tt:Storage><tt:Format>MP4</tt:Format>"
+        "<tt:SegmentDuration>PT10S</tt:SegmentDuration><tt:Encryption Mode=\"CENC\">"
+        f"<tt:AsymmetricEncryption><tt:CertificateID>{certificate}</tt:CertificateID>"
+        f"<tt:AdditionalInfo>{info}</tt:AdditionalInfo></tt:AsymmetricEncryption>"
+        "</tt:Encryption></tt:Target></trc:RecordingConfiguration></trc:CreateRecording>")
+    response = post(recorder.service_url("recording"), envelope(body), recorder.admin_user,
+                    recorder.admin_password)
+    assert response.status_code == 200, response.text
+    token = body_of(response).findtext("{http://www.onvif.org/ver10/recording/wsdl}"
+                                       "RecordingToken")
+    assert token
+    return token

@@ -122,8 +122,8 @@ def write_encryption(parent: etree._Element, encryption: RecordingEncryption) ->
         if encryption.asymmetric.key_rotation_duration is not None:
             rotation = encryption.asymmetric.key_rotation_duration.lexical
             sub(asymmetric, _tt("KeyRotationDuration"), rotation)
-        if encryption.asymmetric.additional_info is not None:  # 26.06; xs:any in 25.12
-            sub(asymmetric, _tt("AdditionalInfo"), encryption.asymmetric.additional_info)
+        # AdditionalInfo (26.06) is applied but not returned: in the 25.12 schema this
+        # service answers with, a tt: element after KeyRotationDuration does not validate.
 
 
 def write_target(parent: etree._Element, target: RecordingTarget) -> None:

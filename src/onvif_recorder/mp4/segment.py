@@ -14,11 +14,20 @@ runs pass through its ``SegmentProtection`` (``cenc.protector``) before encoding
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from onvif_recorder.cenc.protector import SegmentProtection
 from onvif_recorder.mp4.events import TrackStats
 from onvif_recorder.mp4.fragment import ProducerReference, TrackRun, encode_fragment
 from onvif_recorder.mp4.mfra import RandomAccessEntry, encode_mfra
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentHeader:
+    """A segment's ``ftyp`` + ``moov`` and, if it is encrypted, its keys (RC B.8)."""
+
+    data: bytes
+    protection: SegmentProtection | None = None
 
 
 class SegmentAssembler:

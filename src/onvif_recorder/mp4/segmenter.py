@@ -29,7 +29,8 @@ from onvif_recorder.cenc.policy import EncryptionPolicy
 from onvif_recorder.mp4.events import Event, SpanClosed, SpanEndReason
 from onvif_recorder.mp4.init_segment import Brand, init_segment
 from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
-from onvif_recorder.mp4.span_builder import Counters, Limits, SegmentHeader, SpanBuilder
+from onvif_recorder.mp4.segment import SegmentHeader
+from onvif_recorder.mp4.span_builder import Counters, Limits, SpanBuilder
 from onvif_recorder.mp4.user_data import SegmentInfo
 
 CMAF_EXTENSIONS = {TrackKind.VIDEO: "m4v", TrackKind.AUDIO: "m4a", TrackKind.METADATA: "m4m"}

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from onvif_recorder.cenc.protector import SegmentProtection
 from onvif_recorder.mp4.events import (
     Event,
     FragmentWritten,
@@ -38,7 +37,7 @@ from onvif_recorder.mp4.events import (
 )
 from onvif_recorder.mp4.fragment import FragmentSample, ProducerReference, TrackRun
 from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
-from onvif_recorder.mp4.segment import SegmentAssembler
+from onvif_recorder.mp4.segment import SegmentAssembler, SegmentHeader
 from onvif_recorder.mp4.timeline import (
     Placement,
     Timed,
@@ -47,15 +46,6 @@ from onvif_recorder.mp4.timeline import (
     utc_to_ntp,
 )
 from onvif_recorder.mp4.user_data import SegmentInfo
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentHeader:
-    """A segment's ``ftyp`` + ``moov`` and, if it is encrypted, its keys (RC B.8)."""
-
-    data: bytes
-    protection: SegmentProtection | None = None
-
 
 HeaderFactory = Callable[[Sequence[TrackInfo], SegmentInfo], SegmentHeader]
 """Makes a segment header for the tracks, carrying the segment's recovery box."""

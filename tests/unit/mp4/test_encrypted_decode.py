@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from onvif_recorder.mp4.inspect import find, read_boxes
 from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.mp4.track_removal import remove_track
+from onvif_recorder.storage.segment_scan import scan_segment
 from tests.unit.mp4 import media
 from tests.unit.mp4.collect import collect
 from tests.unit.mp4.test_decode import write_spans
@@ -230,3 +232,18 @@ def pssh_kids(path: Path) -> list[bytes]:
     (pssh,) = moov.find_all("pssh")
     count = int.from_bytes(pssh.payload[20:24], "big")
     return [pssh.payload[24 + 16 * i:40 + 16 * i] for i in range(count)]
+
+
+def test_the_index_sees_the_codec_behind_the_protection(tmp_path: Path) -> None:
+    """Start-up reconciliation (``storage.segment_scan``) reads ``frma``: an encrypted
+    segment is indexed with ``avc1``/``mp4a``/``metx`` as the live writer indexes it, so
+    RC §5.19's codec comparison after a restart is the same as before."""
+    tracks, samples = av_streams()
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=10.0,
+                             track_tokens={1: "VIDEO001", 2: "AUDIO001", 3: "META001"})
+    (plain,) = write(tmp_path, "clear", tracks, samples, config)["mp4"]
+    (secret,) = write(tmp_path, "enc", tracks, samples, replace(config, encryption=policy()))[
+        "mp4"]
+    facts = scan_segment(secret.read_bytes())
+    assert facts.codecs == scan_segment(plain.read_bytes()).codecs == {
+        "VIDEO001": "avc1", "AUDIO001": "mp4a", "META001": "metx"}

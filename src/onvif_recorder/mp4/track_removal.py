@@ -5,7 +5,9 @@ track rewrites the segment without it, the way the recorder would have written i
 without that track:
 
 * ``moov``: the track's ``trak`` and its ``mvex/trex`` go; the recovery box
-  (``mp4.user_data``) loses the track from ``track_ids``;
+  (``mp4.user_data``) loses the track from ``track_ids``; in an encrypted segment the
+  W3C ``pssh`` lists only the KIDs still in use, and ``pssh`` boxes of a KID no track
+  uses any more go (RC B.8);
 * each ``moof``: the track's ``traf`` goes, the other ``traf``s are kept byte for byte
   except their ``trun`` data_offset (relative to the ``moof``: our writer sets
   default-base-is-moof), recomputed for the smaller ``moof`` and ``mdat``, and the
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from onvif_recorder.cenc.boxes import W3C_SYSTEM_ID, w3c_pssh
 from onvif_recorder.mp4.boxes import HEADER_SIZE, box, box_header, u32
 from onvif_recorder.mp4.fields import FieldReader
 from onvif_recorder.mp4.inspect import ParsedBox, read_boxes
@@ -95,7 +98,11 @@ def _payload_id(parsed: ParsedBox) -> int:
 
 def _without_track_moov(data: bytes, moov: ParsedBox, track_id: int) -> bytes:
     children: list[bytes] = []
+    kids = _kids_in_use(moov, track_id)
     for child in moov.children:
+        if child.name == "pssh":
+            children += _pssh_for(data, child, kids)
+            continue
         if child.name == "trak" and _trak_id(child) == track_id:
             continue
         if child.name == "mvex":
@@ -108,6 +115,34 @@ def _without_track_moov(data: bytes, moov: ParsedBox, track_id: int) -> bytes:
         else:
             children.append(_raw(data, child))
     return box(b"moov", *children)
+
+
+def _kids_in_use(moov: ParsedBox, track_id: int) -> list[bytes]:
+    """The ``tenc`` default KIDs of the tracks that stay, in track order."""
+    kids: list[bytes] = []
+    for trak in moov.find_all("trak"):
+        if _trak_id(trak) == track_id:
+            continue
+        for tenc in trak.find_all("mdia/minf/stbl/stsd/encv/sinf/schi/tenc") + trak.find_all(
+                "mdia/minf/stbl/stsd/enca/sinf/schi/tenc"):
+            kids.append(tenc.payload[8:24])
+        entry = trak.find("mdia/minf/stbl/stsd")
+        if entry is not None and entry.payload[12:16] == b"encm":
+            at = entry.payload.rfind(b"tenc")
+            kids.append(entry.payload[at + 12:at + 28])
+    return list(dict.fromkeys(kids))
+
+
+def _pssh_for(data: bytes, pssh: ParsedBox, kids: list[bytes]) -> list[bytes]:
+    """RC B.8: the W3C ``pssh`` lists the KIDs still in use; a KID's own boxes (B.8.2)
+    go with its last track; other systems' boxes stay as they are."""
+    system, version = pssh.payload[4:20], pssh.payload[0]
+    if system == W3C_SYSTEM_ID:
+        return [w3c_pssh(kids)] if kids else []
+    if version and int.from_bytes(pssh.payload[20:24], "big") == 1 and \
+            pssh.payload[24:40] not in kids:
+        return []
+    return [_raw(data, pssh)]
 
 
 def _user_data(data: bytes, child: ParsedBox, track_id: int) -> bytes:

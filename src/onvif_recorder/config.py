@@ -102,6 +102,14 @@ OPTIONS: tuple[Option, ...] = (
            _at_least(1 << 20)),
     Option("uploads", "backoff_max", float, "upload_backoff_max",
            "seconds: longest wait between upload retries", _at_least(1)),
+    Option("uploads", "connect_timeout", float, "upload_connect_timeout",
+           "seconds to connect to an object store", _at_least(1)),
+    Option("uploads", "progress_timeout", float, "upload_progress_timeout",
+           "seconds an upload may make no progress before it is abandoned and retried on a "
+           "new connection", _at_least(1)),
+    Option("uploads", "min_rate", float, "upload_min_rate",
+           "bytes per second below which an upload is abandoned even while it progresses",
+           _at_least(1024)),
     Option("logging", "level", str, "log_level", "DEBUG, INFO, WARNING, ERROR", _level),
 )
 

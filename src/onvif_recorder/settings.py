@@ -29,6 +29,10 @@ class Limits:
     max_pull_messages: int = 100  # PullMessages returns at most this many messages
     default_subscription_s: int = 60  # termination when the client gives none
     max_subscription_s: int = 3600  # longest InitialTerminationTime or Renew accepted
+    # Recording Search (README "Search").
+    max_search_sessions: int = 16  # concurrent search sessions; one more is ResourceProblem
+    max_search_keep_alive_s: int = 3600  # longer KeepAliveTime values are adapted down
+    max_search_results: int = 10_000  # results a session holds (MaxMatches adapted down)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,11 @@ class RecorderSettings:
     disk_reserve: float = 0.05  # fraction of the file system kept free by deleting old data
     spool_max_bytes: int = 2 * 1024**3  # upload spool budget; over it the oldest are dropped
     upload_backoff_max: float = 30.0  # seconds: longest wait between upload retries
+    # Every request to an object store (README "Uploads and the spool"): seconds to connect,
+    # seconds without progress, and the slowest transfer (bytes/s) an upload may last at.
+    upload_connect_timeout: float = 10.0
+    upload_progress_timeout: float = 30.0
+    upload_min_rate: float = 16 * 1024
     manufacturer: str = "onvif-recorder project"
     model: str = "onvif-recorder"
     serial_number: str = "0"

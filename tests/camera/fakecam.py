@@ -5,18 +5,31 @@ Runs under Debian's /usr/bin/python3 (python3-gi); the project's virtualenv cann
 import gi. Usage:
 
     /usr/bin/python3 fakecam.py [--port 0] [--user U --password P] [--clip FILE.mp4]
+                                [--tls-cert CERT.pem --tls-key KEY.pem]
+                                [--address 127.0.0.1] [--multicast-iface lo]
 
-Prints ``READY rtsp://127.0.0.1:PORT`` once listening and runs until SIGTERM; then one
-line ``REQUEST TEARDOWN /mount`` for every TEARDOWN a client sends (tests observe it).
+Prints ``READY rtsp://ADDRESS:PORT`` (``rtsps://`` with --tls-cert) once listening and
+runs until SIGTERM; then one line ``REQUEST TEARDOWN /mount`` for every TEARDOWN a client
+sends (tests observe it). Every mount is also reachable tunnelled over HTTP (the
+QuickTime GET/POST pair) on the same port: gst-rtsp-server accepts it on any connection.
 
 Mounts:
   /h264      H.264 640x360@25, SPS/PPS in band (x264 repeats them)
   /h264-sep  the same, SPS/PPS as separate packets with the IDR timestamp (many cameras)
   /av        H.264 + AAC-LC 16 kHz mono (mpeg4-generic)
+  /h264-bframes  H.264 640x360@25 with 2 B-frames between references (no b-pyramid,
+             so decode order I P B B P B B …, max_num_reorder_frames 1)
   /h265      H.265 Main 640x360@25
+  /h265-bframes  H.265 640x360@25 with 2 B-frames between references (I P B B …)
   /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
+  /mcast     /h264 offered only as RTP multicast (groups 239.255.42.1-10, ports 5000-5098,
+             TTL 1, sent on --multicast-iface); one group for all its clients. The server
+             binds the group's ports without SO_REUSEADDR, so a receiver on the same host
+             (network namespace) cannot bind them: tests run this camera in its own one.
+  /h264-unstable  H.264 whose parameters change every 0.4 s: GOPs of 10 pictures,
+             alternately 640x360 and 320x180, each with its own SPS/PPS in band
 """
 
 import argparse
@@ -30,7 +43,7 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from gi.repository import Gio, GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 Gst.init(None)
 
@@ -41,6 +54,13 @@ X264 = (
 )
 VIDEO = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=0"
 VIDEO_SEPARATE = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=-1"
+# tune=zerolatency would turn B-frames off, and so would the constrained-baseline profile
+# that x264enc negotiates with rtph264pay unless the caps ask for main.
+VIDEO_BFRAMES = (
+    f"videotestsrc is-live=true pattern=ball ! {RAW} ! x264enc speed-preset=ultrafast "
+    "key-int-max=25 bitrate=800 bframes=2 b-adapt=false b-pyramid=false ! video/x-h264,"
+    "profile=main ! rtph264pay name=pay0 pt=96 config-interval=-1"
+)
 AAC = (
     "audiotestsrc is-live=true ! audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 "
     "! rtpmp4gpay name=pay1 pt=97"
@@ -52,12 +72,22 @@ H265 = (
     f"videotestsrc is-live=true ! {RAW} ! x265enc tune=zerolatency speed-preset=ultrafast "
     "key-int-max=25 bitrate=800 ! rtph265pay name=pay0 pt=96 config-interval=-1"
 )
+H265_BFRAMES = (
+    f"videotestsrc is-live=true pattern=ball ! {RAW} ! x265enc speed-preset=ultrafast "
+    "key-int-max=25 bitrate=800 option-string=bframes=2:b-adapt=0:b-pyramid=0 "
+    "! rtph265pay name=pay0 pt=96 config-interval=-1"
+)
 METADATA = (
     'appsrc name=pay1 is-live=true format=time do-timestamp=true caps="application/x-rtp,'
     'media=application,payload=107,clock-rate=90000,encoding-name=vnd.onvif.metadata"'
 )
 CLIP = (
     "appsrc name=clip is-live=true format=time do-timestamp=true caps=video/x-h264,"
+    "stream-format=byte-stream,alignment=au,framerate=25/1 ! h264parse "
+    "! rtph264pay name=pay0 pt=96 config-interval=-1"
+)
+UNSTABLE = (
+    "appsrc name=unstable is-live=true format=time do-timestamp=true caps=video/x-h264,"
     "stream-format=byte-stream,alignment=au,framerate=25/1 ! h264parse "
     "! rtph264pay name=pay0 pt=96 config-interval=-1"
 )
@@ -124,6 +154,24 @@ def load_clip(path):
     return units
 
 
+def encode_gop(width, height, frames=10):
+    """One closed GOP of ``frames`` pictures, SPS/PPS in band, as access units."""
+    pipeline = Gst.parse_launch(
+        f"videotestsrc num-buffers={frames} ! video/x-raw,format=I420,width={width},"
+        f"height={height},framerate=25/1 ! x264enc tune=zerolatency speed-preset=ultrafast "
+        f"key-int-max={frames} ! video/x-h264,stream-format=byte-stream,alignment=au "
+        "! appsink name=sink sync=false"
+    )
+    pipeline.set_state(Gst.State.PLAYING)
+    units = []
+    sink = pipeline.get_by_name("sink")
+    while (sample := sink.emit("pull-sample")) is not None:
+        buffer = sample.get_buffer()
+        units.append(buffer.extract_dup(0, buffer.get_size()))
+    pipeline.set_state(Gst.State.NULL)
+    return units
+
+
 def clip_feeder(appsrc, units, fps=25):
     """Push the access units due by now (wall clock), so the loop never drifts."""
     start, sent = time.monotonic(), [0]
@@ -148,12 +196,52 @@ def on_client(_server, client):
     client.connect("teardown-request", on_teardown)
 
 
+def multicast_factory(interface):
+    """The /mcast factory: multicast only, addresses from a pool, sent on ``interface``."""
+    pool = GstRtspServer.RTSPAddressPool()
+    pool.add_range("239.255.42.1", "239.255.42.10", 5000, 5098, 1)
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_address_pool(pool)
+    factory.set_protocols(GstRtsp.RTSPLowerTrans.UDP_MCAST)
+    factory.set_multicast_iface(interface)
+    return factory
+
+
+def make_auth(args):
+    """Digest users and/or the TLS certificate; None when neither is asked for."""
+    if not (args.user or args.tls_cert):
+        return None, None
+    auth, permissions = GstRtspServer.RTSPAuth(), None
+    if args.tls_cert:
+        auth.set_tls_certificate(Gio.TlsCertificate.new_from_files(args.tls_cert, args.tls_key))
+    if args.user:
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "user")
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        auth.add_digest(args.user, args.password or "", token)
+        permissions = GstRtspServer.RTSPPermissions()
+        for permission in ("media.factory.access", "media.factory.construct"):
+            permissions.add_permission_for_role("user", permission, True)
+    else:  # TLS alone: anonymous clients may play
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "anonymous")
+        auth.set_default_token(token)
+        permissions = GstRtspServer.RTSPPermissions()
+        for permission in ("media.factory.access", "media.factory.construct"):
+            permissions.add_permission_for_role("anonymous", permission, True)
+    return auth, permissions
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", default="0")
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--clip")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--multicast-iface", default="lo")
     args = parser.parse_args()
     units = load_clip(args.clip) if args.clip else []
 
@@ -165,31 +253,32 @@ def main():
         clip = element.get_by_name("clip")
         if clip is not None:
             clip_feeder(clip, units)
+        unstable = element.get_by_name("unstable")
+        if unstable is not None:
+            clip_feeder(unstable, encode_gop(640, 360) + encode_gop(320, 180))
 
     mounts = {
+        "/mcast": VIDEO,
         "/h264": VIDEO,
         "/h264-sep": VIDEO_SEPARATE,
+        "/h264-bframes": VIDEO_BFRAMES,
+        "/h264-unstable": UNSTABLE,
         "/av": f"{VIDEO} {AAC}",
         "/h265": H265,
+        "/h265-bframes": H265_BFRAMES,
         "/meta": f"{VIDEO} {METADATA}",
         "/pcmu": f"{VIDEO} {PCMU}",
     }
     if units:
         mounts["/file"] = CLIP
     server = GstRtspServer.RTSPServer(service=args.port)
-    server.set_address("127.0.0.1")
-    permissions = None
-    if args.user:
-        auth, token = GstRtspServer.RTSPAuth(), GstRtspServer.RTSPToken()
-        token.set_string("media.factory.role", "user")
-        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
-        auth.add_digest(args.user, args.password or "", token)
+    server.set_address(args.address)
+    auth, permissions = make_auth(args)
+    if auth is not None:
         server.set_auth(auth)
-        permissions = GstRtspServer.RTSPPermissions()
-        for permission in ("media.factory.access", "media.factory.construct"):
-            permissions.add_permission_for_role("user", permission, True)
     for path, launch in mounts.items():
-        factory = GstRtspServer.RTSPMediaFactory()
+        factory = (multicast_factory(args.multicast_iface) if path == "/mcast"
+                   else GstRtspServer.RTSPMediaFactory())
         factory.set_launch(f"( {launch} )")
         factory.set_shared(True)
         factory.connect("media-configure", on_configure)
@@ -198,7 +287,8 @@ def main():
         server.get_mount_points().add_factory(path, factory)
     server.connect("client-connected", on_client)
     server.attach(None)
-    print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}", flush=True)
+    scheme = "rtsps" if args.tls_cert else "rtsp"
+    print(f"READY {scheme}://{args.address}:{server.get_bound_port()}", flush=True)
     GLib.MainLoop().run()
 
 

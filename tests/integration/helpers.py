@@ -33,6 +33,7 @@ def client(
         "schedule": "schedule_service",
         "advancedsecurity": "advancedsecurity_service",
         "keystore": "advancedsecurity_service",
+        "search": "search_service",
     }[name]
     return onvif_service_with_recorder(
         name,

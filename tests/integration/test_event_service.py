@@ -82,6 +82,12 @@ EXPECTED_TOPICS = {
     "Advancedsecurity/Keystore/KeyStatus": (
         "false", [("KeyID", "tas:KeyID")],
         [("OldStatus", "tas:KeyStatus", S), ("NewStatus", "tas:KeyStatus", S)]),
+    # Search §5.17, names and types as the spec prints them.
+    "RecordingHistory/Recording/State": (
+        "true", [("RecordingToken", "tt:ReferenceToken")], [("IsRecording", "xs:boolean", S)]),
+    "RecordingHistory/Track/State": (
+        "true", [("RecordingToken", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
+        [("IsDataPresent", "xs:boolean", S)]),
 }
 
 

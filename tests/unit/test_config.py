@@ -38,6 +38,9 @@ CHANGES = [
     ("recording", "disk_reserve", "0.1", "disk_reserve", 0.1),
     ("uploads", "spool_max_bytes", "1073741824", "spool_max_bytes", 1 << 30),
     ("uploads", "backoff_max", "60", "upload_backoff_max", 60.0),
+    ("uploads", "connect_timeout", "3", "upload_connect_timeout", 3.0),
+    ("uploads", "progress_timeout", "12.5", "upload_progress_timeout", 12.5),
+    ("uploads", "min_rate", "65536", "upload_min_rate", 65536.0),
     ("logging", "level", '"debug"', "log_level", "DEBUG"),
 ]
 

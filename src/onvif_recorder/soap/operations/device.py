@@ -14,6 +14,7 @@ from onvif_recorder.service.capabilities import (
     event_capabilities,
     receiver_capabilities,
     recording_capabilities,
+    search_capabilities,
 )
 from onvif_recorder.service.device import ONVIF_VERSION, DeviceCapabilities, DeviceService
 from onvif_recorder.service.keystore import KeystoreCapabilities
@@ -42,12 +43,13 @@ from onvif_recorder.soap.mapping.device import (
 from onvif_recorder.soap.mapping.keystore import write_capabilities as write_keystore_capabilities
 from onvif_recorder.soap.mapping.primitives import Reader, sub
 from onvif_recorder.soap.mapping.schedule import write_capabilities as write_schedule_capabilities
+from onvif_recorder.soap.mapping.search import write_legacy_search, write_search_capabilities
 from onvif_recorder.soap.mapping.storage import (
     read_storage_configuration,
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TAS, TDS, TEV, TRC, TRV, TSC, TT, qname
+from onvif_recorder.soap.namespaces import TAS, TDS, TEV, TRC, TRV, TSC, TSE, TT, qname
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/device_service"
@@ -186,6 +188,7 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
     recording = recording_capabilities(settings)
     receiver = receiver_capabilities(settings)
     events = event_capabilities(settings)
+    search = search_capabilities(settings)
     string_length = settings.limits.descriptive_max_length
     return [
         ServiceEntry(
@@ -217,6 +220,12 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
         # Schedule (Sched §5.1): no GetCapabilities category exists for it.
         ServiceEntry(TSC, "/onvif/schedule_service",
                      lambda p: write_schedule_capabilities(p, ScheduleCapabilities())),
+        ServiceEntry(
+            TSE,
+            "/onvif/search_service",
+            lambda p: write_search_capabilities(p, search),
+            Legacy("Search", lambda p, x: write_legacy_search(p, x, search)),
+        ),
         # Advanced Security, keystore subset (ASec §5.2.6): CertificateID for RC B.8.2.
         ServiceEntry(TAS, "/onvif/advancedsecurity_service",
                      lambda p: write_keystore_capabilities(p, KeystoreCapabilities())),

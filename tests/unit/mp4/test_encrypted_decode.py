@@ -29,6 +29,7 @@ from onvif_recorder.mp4.inspect import find, read_boxes
 from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.mp4.track_removal import remove_track
+from onvif_recorder.storage.segment_media import metadata_samples, segment_media
 from onvif_recorder.storage.segment_scan import scan_segment
 from tests.unit.cenc.certificates import ec_key, self_signed
 from tests.unit.mp4 import media
@@ -287,3 +288,18 @@ def system_kids(data: bytes) -> list[tuple[bytes, list[bytes]]]:
         found.append((pssh.payload[4:20],
                       [pssh.payload[24 + 16 * i:40 + 16 * i] for i in range(count)]))
     return found
+
+
+def test_search_sees_media_attributes_but_not_encrypted_metadata(tmp_path: Path) -> None:
+    """Recording Search over encrypted segments: GetMediaAttributes gets the codec and
+    picture size behind ``encv``; an encrypted metadata track holds ciphertext, so
+    FindMetadata/FindEvents get no documents from it (rather than garbage)."""
+    tracks, samples = av_streams()
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=10.0, encryption=policy(),
+                             track_tokens={1: "VIDEO001", 2: "AUDIO001", 3: "META001"})
+    (secret,) = write(tmp_path, "enc", tracks, samples, config)["mp4"]
+    data = secret.read_bytes()
+    media = segment_media(data).tracks
+    video = next(m for m in media.values() if m.width)
+    assert (video.entry, video.width, video.height, video.encrypted) == ("avc1", 320, 180, True)
+    assert metadata_samples(data) == {}

@@ -30,6 +30,10 @@ class RecordingCapabilities:
     """RC §5.25 / B.8: the modes encrypted segments are really written in."""
     asymmetric_encryption_supported: bool = False
     scheduled_recording: bool = False
+    event_recording: bool = False
+    """RC §5.25 EventRecording, with BeforeEventLimit/AfterEventLimit in seconds."""
+    before_event_limit_s: int = 0
+    after_event_limit_s: int = 0
     """RC §5.25 ScheduledRecording: jobs honour ScheduleToken (declared in the 26.06 WSDL,
     an anyAttribute in 25.12's)."""
 
@@ -90,6 +94,9 @@ def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
         supported_encryption_modes=encryption.SUPPORTED_MODES,
         asymmetric_encryption_supported=encryption.ASYMMETRIC_SUPPORTED,
         scheduled_recording=True,
+        event_recording=True,
+        before_event_limit_s=limits.before_event_limit_s,
+        after_event_limit_s=limits.after_event_limit_s,
     )
 
 

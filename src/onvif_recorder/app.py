@@ -29,6 +29,7 @@ from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import EngineEvents, JobStates
 from onvif_recorder.service.jobs import JobService
+from onvif_recorder.service.keystore import KeystoreService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recording_history import LiveRecordingHistory
@@ -55,6 +56,7 @@ from onvif_recorder.soap.operations.events import (
     event_endpoint,
     subscription_endpoint,
 )
+from onvif_recorder.soap.operations.keystore import KeystoreHandlers, keystore_endpoint
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
 from onvif_recorder.soap.operations.replay import ReplayHandlers, replay_endpoint
@@ -82,6 +84,7 @@ class Services:
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
     schedules: ScheduleService
     schedule_states: ScheduleStates
+    keystore: KeystoreService
     search: SearchService
     replay: ReplayService
 
@@ -110,6 +113,7 @@ def build_services(
         engine=EngineEvents(bus, job_states),
         schedules=ScheduleService(holder),
         schedule_states=ScheduleStates(holder, bus, device_time_zone),
+        keystore=KeystoreService(holder),
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
                              recorded_notifications, metadata_document,
                              lambda: clock().timestamp()),
@@ -140,7 +144,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
     schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
     search = search_endpoint(SearchHandlers(services.search, search_capabilities(settings)))
     replay = replay_endpoint(ReplayHandlers(services.replay))
-    return [device, recording, receiver, schedule, search, replay]
+    keystore = keystore_endpoint(KeystoreHandlers(services.keystore))
+    return [device, recording, receiver, schedule, search, replay, keystore]
 
 
 def build_event_endpoints(

@@ -1,5 +1,5 @@
-"""Command line: ``onvif-recorder serve``, ``probe URI``, ``status``, ``config`` and
-``dump-segment FILE``."""
+"""Command line: ``onvif-recorder serve``, ``probe URI``, ``status``, ``config``,
+``dump-segment FILE`` and ``decrypt FILE...``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from onvif_recorder import __version__, config
+from onvif_recorder import __version__, config, decrypt
 from onvif_recorder.app import REALM, build_app, build_services
 from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.receiver_task import IngestConfig
@@ -74,7 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     dump = commands.add_parser("dump-segment", help="print the box tree of an MP4 segment")
     dump.add_argument("file", type=Path)
     dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
+    _add_decrypt(commands.add_parser(
+        "decrypt", help="write clear copies of encrypted segments (RC Annex B.8, cenc)"))
     return parser
+
+
+def _add_decrypt(decrypt: argparse.ArgumentParser) -> None:
+    decrypt.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    key = decrypt.add_mutually_exclusive_group(required=True)
+    key.add_argument("--key", action="append", metavar="[KID:]KEY",
+                     help="content key as 32 hex digits, optionally for one KID (repeatable)")
+    key.add_argument("--private-key", type=Path, metavar="PEM",
+                     help="private key of a certificate the recording was encrypted for "
+                     "(AsymmetricEncryption; RSA or EC)")
+    decrypt.add_argument("-o", "--output", type=Path, default=None,
+                         help="output file (one input) or directory; default: "
+                         "NAME.clear.EXT beside each input")
 
 
 def _add_serve(serve: argparse.ArgumentParser) -> None:
@@ -203,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "probe":
         return asyncio.run(probe(args.uri, args.seconds, args.transport, sys.stdout,
                                  camera_tls(args)))
+    if args.command == "decrypt":
+        return decrypt_command(args)
     if args.command == "dump-segment":
         sys.stdout.write(dump(Path(args.file).read_bytes(), max_samples=args.max_samples))
         return 0
@@ -219,4 +236,15 @@ def config_command(args: argparse.Namespace) -> int:
         print(f"{args.check}: {exc}", file=sys.stderr)
         return 1
     print(f"{args.check}: OK")
+    return 0
+
+
+def decrypt_command(args: argparse.Namespace) -> int:
+    try:
+        written = decrypt.run(args.files, args.key, args.private_key, args.output)
+    except (OSError, ValueError) as exc:
+        print(f"onvif-recorder decrypt: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
     return 0

@@ -31,6 +31,8 @@ def client(
         "device": "device_service",
         "events": "event_service",
         "schedule": "schedule_service",
+        "advancedsecurity": "advancedsecurity_service",
+        "keystore": "advancedsecurity_service",
         "search": "search_service",
         "replay": "replay_service",
     }[name]

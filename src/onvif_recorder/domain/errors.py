@@ -264,6 +264,33 @@ class MissingToken(SenderFault):
     subcodes = ("InvalidArgVal", "MissingToken")
 
 
+# Advanced Security keystore (ASec §5.2.6; its ``ter:Sender``/``ter:Receiver`` read as env:)
+class BadCertificate(SenderFault):
+    subcodes = ("InvalidArgVal", "BadCertificate")
+
+
+class UnsupportedPublicKeyAlgorithm(SenderFault):
+    subcodes = ("InvalidArgVal", "UnsupportedPublicKeyAlgorithm")
+
+
+class NoMatchingPrivateKey(ReceiverFault):
+    subcodes = ("Action", "NoMatchingPrivateKey")
+
+
+class MaximumNumberOfCertificatesReached(ReceiverFault):
+    subcodes = ("Action", "MaximumNumberOfCertificatesReached")
+
+
+class UnknownCertificateID(SenderFault):
+    subcodes = ("InvalidArgVal", "CertificateID")
+
+
+class UnknownKeyID(SenderFault):
+    subcodes = ("InvalidArgVal", "KeyID")
+
+
+class ReferenceExists(SenderFault):
+    subcodes = ("InvalidArgVal", "ReferenceExists")
 # Recording Search (Search 25.12 §5.5-5.15)
 
 

@@ -17,6 +17,7 @@ from onvif_recorder.service.capabilities import (
     search_capabilities,
 )
 from onvif_recorder.service.device import ONVIF_VERSION, DeviceCapabilities, DeviceService
+from onvif_recorder.service.keystore import KeystoreCapabilities
 from onvif_recorder.service.replay import replay_capabilities
 from onvif_recorder.service.schedules import ScheduleCapabilities
 from onvif_recorder.service.storage import StorageService
@@ -40,6 +41,7 @@ from onvif_recorder.soap.mapping.device import (
     write_user,
     write_version,
 )
+from onvif_recorder.soap.mapping.keystore import write_capabilities as write_keystore_capabilities
 from onvif_recorder.soap.mapping.primitives import Reader, sub
 from onvif_recorder.soap.mapping.replay import write_capabilities as write_replay_capabilities
 from onvif_recorder.soap.mapping.replay import write_legacy_replay
@@ -50,7 +52,7 @@ from onvif_recorder.soap.mapping.storage import (
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRP, TRV, TSC, TSE, TT, qname
+from onvif_recorder.soap.namespaces import TAS, TDS, TEV, TRC, TRP, TRV, TSC, TSE, TT, qname
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/device_service"
@@ -230,6 +232,9 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
         ServiceEntry(TRP, "/onvif/replay_service",
                      lambda p: write_replay_capabilities(p, replay_capabilities()),
                      Legacy("Replay", write_legacy_replay)),
+        # Advanced Security, keystore subset (ASec §5.2.6): CertificateID for RC B.8.2.
+        ServiceEntry(TAS, "/onvif/advancedsecurity_service",
+                     lambda p: write_keystore_capabilities(p, KeystoreCapabilities())),
     ]
 
 

@@ -209,7 +209,7 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
     app.cleanup_ctx.append(engine_context(
         settings, services.holder, services.events, services.engine, media, ingest, running))
     app.cleanup_ctx.append(replay_context(settings, services.replay, services.users.lookup,
-                                          REALM))
+                                          REALM, running))
     print(
         f"onvif-recorder {__version__}: device service at "
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",

@@ -177,6 +177,9 @@ class RecorderCollector(Collector):
         yield GaugeMetricFamily(PREFIX + "search_sessions",
                                 "Search service sessions kept (until EndSearch or KeepAlive)",
                                 value=len(self.search_sessions))
+        yield GaugeMetricFamily(PREFIX + "replay_connections",
+                                "replay RTSP server connections open (Replay service)",
+                                value=len(self.running.replay_connections))
         yield CounterMetricFamily(PREFIX + "event_notifications_dropped",
                                   "notifications dropped from full subscription queues",
                                   value=self.bus.dropped_total)

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.camera import Camera
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
-from tests.integration.recorder_process import RecorderProcess
+from tests.integration.recorder_process import RecorderProcess, free_port
 from tests.integration.recording_support import configure_receiver, wait_until
 
 pytestmark = pytest.mark.slow
@@ -50,7 +50,8 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 def recording(tmp_path: Path, *args: str) -> Iterator[tuple[RecorderProcess, str, str, str]]:
     """A recorder process recording the test camera: (recorder, recording, job, receiver)."""
     with Camera() as camera, RecorderProcess(
-            tmp_path / "data", extra_args=("--segment-duration", "1", *args),
+            tmp_path / "data",
+            extra_args=("--segment-duration", "1", *own_rtsp_port(args), *args),
             separate_stderr=True) as recorder:
         trc, _ = client(recorder, "recording")  # type: ignore[arg-type]
         trv, _ = client(recorder, "receiver")  # type: ignore[arg-type]
@@ -64,10 +65,20 @@ def recording(tmp_path: Path, *args: str) -> Iterator[tuple[RecorderProcess, str
         yield recorder, token, job.JobToken, receiver
 
 
+def own_rtsp_port(args: tuple[str, ...]) -> tuple[str, ...]:
+    """A free port for the replay RTSP server, unless the test names one."""
+    return () if "--rtsp-listen" in args else ("--rtsp-listen", f"127.0.0.1:{free_port()}")
+
+
 def test_metrics_move_while_the_camera_records(tmp_path: Path) -> None:
-    with recording(tmp_path) as (recorder, token, job, receiver):
+    rtsp = free_port()
+    with recording(tmp_path, "--rtsp-listen", f"127.0.0.1:{rtsp}") as (
+            recorder, token, job, receiver):
         first = scrape(recorder.url)
         time.sleep(2.5)
+        with socket.create_connection(("127.0.0.1", rtsp), timeout=5):
+            assert wait_until(lambda: value(scrape(recorder.url),
+                                            "onvif_recorder_replay_connections") == 1, 5.0)
         second = scrape(recorder.url)
         status = run_status("--data-dir", str(tmp_path / "data"), "--url", recorder.url,
                             "--json")
@@ -91,6 +102,7 @@ def test_metrics_move_while_the_camera_records(tmp_path: Path) -> None:
     assert value(second, count, service="recording_service", operation="CreateRecording") == 1
     assert value(second, "onvif_recorder_pull_point_subscriptions") == 0
     assert value(second, "onvif_recorder_search_sessions") == 0
+    assert value(first, "onvif_recorder_replay_connections") == 0
     assert value(second, "onvif_recorder_process_resident_memory_bytes") > 0
     assert value(second, "onvif_recorder_process_cpu_seconds_total") > 0
     assert status["live"] is True

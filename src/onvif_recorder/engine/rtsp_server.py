@@ -23,6 +23,7 @@ from onvif_recorder.clock import utc_now
 from onvif_recorder.domain.errors import NotAuthorized
 from onvif_recorder.domain.users import User
 from onvif_recorder.engine.replay_playback import Playback, segment_path
+from onvif_recorder.engine.runtime import RunningEngine
 from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
 from onvif_recorder.replay.media import describe
 from onvif_recorder.rtsp.http_tunnel import (
@@ -313,15 +314,21 @@ class _Connection:
 
 
 def replay_context(settings: RecorderSettings, replay: ReplayService,
-                   lookup: Callable[[str], User | None], realm: str
+                   lookup: Callable[[str], User | None], realm: str,
+                   running: RunningEngine | None = None,
                    ) -> Callable[[web.Application], AsyncIterator[None]]:
-    """aiohttp cleanup context: the RTSP server runs while the app does."""
+    """aiohttp cleanup context: the RTSP server runs while the app does (its connections
+    counted in ``running`` for the metrics)."""
 
     async def run(_: web.Application) -> AsyncIterator[None]:
         index = SegmentIndex(settings.database_path)
         server = RtspServer(replay, index, settings.data_dir / "media", DigestGate(realm, lookup))
         await server.start()
+        if running is not None:
+            running.replay_connections = server.connections
         yield
+        if running is not None:
+            running.replay_connections = ()
         await server.stop()
         index.close()
 

@@ -11,7 +11,7 @@ Both share one ``StorageThread`` for their blocking file and journal work.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sized
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -52,6 +52,8 @@ class RunningEngine:
     ingest: ReceiverSupervisor | None = None
     recordings: RecordingSupervisor | None = None
     uploads: UploadManager | None = None
+    replay_connections: Sized = ()
+    """The replay RTSP server's open connections (``engine.rtsp_server``)."""
 
 
 def engine_media_flow() -> IngestMediaFlow:

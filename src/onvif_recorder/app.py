@@ -14,6 +14,9 @@ from aiohttp import web
 from onvif_recorder.clock import utc_now
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
+from onvif_recorder.hostinfo import LinuxHost
+from onvif_recorder.logbuffer import install as install_log_buffer
+from onvif_recorder.persistence.device_file import DeviceFile
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.service.capabilities import (
     event_capabilities,
@@ -29,12 +32,14 @@ from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recordings import RecordingService
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.service.storage import StorageService
+from onvif_recorder.service.system import Lifecycle, SystemService
 from onvif_recorder.service.users import UserService
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
-from onvif_recorder.soap.http import SoapHandler, add_endpoint
+from onvif_recorder.soap.http import SoapHandler, add_endpoint, add_fallback
 from onvif_recorder.soap.operations.device import DeviceHandlers, device_endpoint
+from onvif_recorder.soap.operations.device_system import SystemHandlers
 from onvif_recorder.soap.operations.events import (
     EventHandlers,
     PullPointHandlers,
@@ -58,6 +63,7 @@ class Services:
     users: UserService
     storage: StorageService
     device: DeviceService
+    system: SystemService
     events: EventBus
     job_states: JobStates
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
@@ -67,7 +73,10 @@ def build_services(
     settings: RecorderSettings,
     media: MediaFlow | None = None,
     clock: Callable[[], datetime] = utc_now,
+    lifecycle: Lifecycle | None = None,
 ) -> Services:
+    """``lifecycle`` restarts the process (SystemReboot, SetSystemFactoryDefault); without
+    one, as in-process, those operations answer ActionNotSupported."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     bus = EventBus(clock, settings.limits.event_queue_limit)
     holder = StateHolder(SqliteStore(settings.database_path), bus)
@@ -80,7 +89,8 @@ def build_services(
         receivers=ReceiverService(holder, settings.limits, media),
         users=UserService(holder, settings.limits),
         storage=StorageService(holder, settings.limits),
-        device=DeviceService(settings),
+        device=DeviceService(settings, DeviceFile(settings.data_dir), LinuxHost()),
+        system=SystemService(settings, holder, install_log_buffer(), lifecycle),
         events=bus,
         job_states=job_states,
         engine=EngineEvents(bus, job_states),
@@ -95,7 +105,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
         ReceiverHandlers(services.receivers, receiver_capabilities(settings))
     )
     device = device_endpoint(
-        DeviceHandlers(settings, services.device, services.users, services.storage)
+        DeviceHandlers(settings, services.device, services.users, services.storage),
+        SystemHandlers(services.device, services.system),
     )
     return [device, recording, receiver]
 
@@ -146,6 +157,7 @@ def build_app(
     ]
     for endpoint in endpoints:
         add_endpoint(app, SoapHandler(endpoint, authenticator, clock))
+    add_fallback(app)
     app.cleanup_ctx.append(_expiry(manager, clock))
 
     async def close_pull_points(_: web.Application) -> None:

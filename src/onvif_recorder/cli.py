@@ -14,7 +14,10 @@ from aiohttp import web
 
 from onvif_recorder import __version__
 from onvif_recorder.app import build_app, build_services
+from onvif_recorder.engine.discovery import discovery_context
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
+from onvif_recorder.factory_reset import apply_factory_default
+from onvif_recorder.lifecycle import ProcessLifecycle, exec_again
 from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.probe import probe
 from onvif_recorder.settings import RecorderSettings
@@ -70,6 +73,15 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
         "--segment-duration", type=float, default=10.0, metavar="SECONDS",
         help="segment length of recordings without a Target (default: 10)",
     )
+    serve.add_argument(
+        "--no-discovery", action="store_true",
+        help="no WS-Discovery (UDP 3702): clients must be given the device service address",
+    )
+    serve.add_argument(
+        "--allow-hard-reset", action="store_true",
+        help="let SetSystemFactoryDefault Hard delete every recording, user and setting "
+        "(refused without this option)",
+    )
     serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, …")
 
 
@@ -89,9 +101,12 @@ def serve(args: argparse.Namespace) -> int:
         listen_port=port,
         allow_password_text=args.allow_password_text,
         segment_duration=args.segment_duration,
+        discovery=not args.no_discovery,
+        allow_hard_reset=args.allow_hard_reset,
     )
     media = engine_media_flow()
-    services = build_services(settings, media)
+    lifecycle = ProcessLifecycle()
+    services = build_services(settings, media, lifecycle=lifecycle)
     generated = services.users.ensure_initial_administrator(args.admin_user, args.admin_password)
     if generated is not None:
         print(
@@ -102,12 +117,18 @@ def serve(args: argparse.Namespace) -> int:
     app = build_app(settings, services)
     app.cleanup_ctx.append(engine_context(
         settings, services.holder, services.events, services.engine, media))
+    if settings.discovery:  # torn down first: Bye before the engine stops
+        app.cleanup_ctx.append(discovery_context(services.device, host, port))
     print(
         f"onvif-recorder {__version__}: device service at "
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",
         flush=True,
     )
     web.run_app(app, host=host, port=port, print=None, access_log=None)
+    if lifecycle.requested:  # SystemReboot or SetSystemFactoryDefault
+        if lifecycle.reset is not None:
+            apply_factory_default(settings, lifecycle.reset)
+        exec_again()
     return 0
 
 

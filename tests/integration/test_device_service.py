@@ -203,8 +203,8 @@ def test_get_device_information(tds: Client) -> None:
     info = svc.GetDeviceInformation()
     validate_body(rec.last)
     defaults = RecorderSettings()
-    assert (info.Manufacturer, info.Model, info.SerialNumber, info.HardwareId) == (
-        defaults.manufacturer, defaults.model, defaults.serial_number, defaults.hardware_id)
+    assert (info.Manufacturer, info.Model, info.HardwareId) == (
+        defaults.manufacturer, defaults.model, defaults.hardware_id)
     assert info.FirmwareVersion == onvif_recorder.__version__
 
 

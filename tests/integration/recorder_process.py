@@ -58,9 +58,11 @@ class RecorderProcess:
         admin_password: str = "Admin-Pass-1",
         startup_timeout: float = STARTUP_TIMEOUT,
         extra_args: tuple[str, ...] = (),
+        discovery: bool = False,
     ) -> None:
         self.data_dir = data_dir
-        self.extra_args = extra_args
+        # Tests never touch the network: WS-Discovery would multicast on every interface.
+        self.extra_args = extra_args if discovery else ("--no-discovery", *extra_args)
         self.admin_user = admin_user
         self.admin_password = admin_password
         self.startup_timeout = startup_timeout

@@ -10,7 +10,7 @@ delay of up to ``APP_MAX_DELAY`` (§3.1.3), which the caller applies.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +25,9 @@ from onvif_recorder.discovery.messages import Announcement, Header, Probe, Resol
 from onvif_recorder.soap.xmlparse import XmlRefused
 
 APP_MAX_DELAY = 0.5  # seconds
+# SOAP-over-UDP §3.1: clients repeat each datagram (typically 2-4 times) under one
+# MessageID; a request seen among the last REMEMBERED is a repeat and gets no answer.
+REMEMBERED = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class DiscoveryTarget:
         self.message_id = message_id
         self.message_number = 0
         self.counters: Counter[str] = Counter()  # answered, ignored, and dropped by reason
+        self._seen: OrderedDict[str, None] = OrderedDict()
 
     def _header(self, action: str, relates_to: str | None = None) -> Header:
         """A new header; ``action`` is the name under the discovery namespace, or a URI."""
@@ -77,9 +81,20 @@ class DiscoveryTarget:
         except messages.NotDiscovery:
             self.counters["ignored"] += 1  # Hello, Bye, ProbeMatches of others…
             return None
+        if self._repeated(request.message_id):
+            self.counters["repeated"] += 1
+            return None
         if isinstance(request, Probe):
             return self._probe(request, a, multicast)
         return self._resolve(request, a, multicast)
+
+    def _repeated(self, message_id: str) -> bool:
+        if message_id in self._seen:
+            return True
+        self._seen[message_id] = None
+        if len(self._seen) > REMEMBERED:
+            self._seen.popitem(last=False)
+        return False
 
     def _probe(self, probe: Probe, a: Announcement, multicast: bool) -> Reply | None:
         try:

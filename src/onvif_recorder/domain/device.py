@@ -37,10 +37,14 @@ class DeviceConfig:
     daylight_savings: bool = False
     # WS-Discovery MetadataVersion: raised with every scope change, kept across restarts.
     metadata_version: int = 1
+    # WS-Discovery AppSequence InstanceId: higher at every start (§7), even two a second.
+    instance_id: int = 0
 
     def factory_default(self) -> DeviceConfig:
         """Everything back to defaults but the identity; the metadata changed, so it is
         announced with a higher MetadataVersion."""
         return replace(
-            DeviceConfig(self.identity), metadata_version=self.metadata_version + 1
+            DeviceConfig(self.identity),
+            metadata_version=self.metadata_version + 1,
+            instance_id=self.instance_id,
         )

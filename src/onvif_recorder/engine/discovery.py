@@ -86,7 +86,7 @@ class DiscoveryService:
         self.device = device
         self.listen_host = listen_host
         self.port = port
-        self.target = DiscoveryTarget(instance_id=int(time.time()))
+        self.target = DiscoveryTarget(instance_id=device.next_instance_id(time.time()))
         self.addresses = serving_addresses(listen_host)
         self.sock = open_socket(self.addresses)
         self.loop = asyncio.get_running_loop()

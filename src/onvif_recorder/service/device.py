@@ -127,6 +127,13 @@ class DeviceService:
     def discovery_mode(self) -> DiscoveryMode:
         return self.config.discovery_mode
 
+    def next_instance_id(self, now: float) -> int:
+        """A new WS-Discovery InstanceId (an xs:unsignedInt): the time in seconds, or one
+        more than the last if that is not higher."""
+        instance = max(int(now), self.config.instance_id + 1) % 2**32
+        self._commit(replace(self.config, instance_id=instance))
+        return instance
+
     def set_discovery_mode(self, mode: DiscoveryMode) -> None:
         if not self.settings.discovery:
             raise errors.ActionNotSupported("WS-Discovery is off (onvif-recorder --no-discovery)")

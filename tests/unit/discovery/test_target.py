@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from itertools import count
 
 import pytest
@@ -26,10 +27,11 @@ ME = Announcement(
 )
 
 
-def probe(body: str, envelope: str = ENV, extra: str = "") -> bytes:
+def probe(body: str, envelope: str = ENV, extra: str = "", message_id: str = "") -> bytes:
+    message_id = message_id or uuid.uuid4().urn
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <s:Envelope xmlns:s="{envelope}" xmlns:a="{WSA}" xmlns:d="{D}" {extra}>
- <s:Header><a:MessageID>uuid:9c35aca0-d1cc-41bf-a932-2dd0fe45cc87</a:MessageID>
+ <s:Header><a:MessageID>{message_id}</a:MessageID>
   <a:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</a:To>
   <a:Action>{D}/Probe</a:Action></s:Header>
  <s:Body>{body}</s:Body></s:Envelope>""".encode()
@@ -52,7 +54,8 @@ def texts(root: etree._Element, path: str) -> list[str]:
 def test_probe_by_type_and_scope_gets_a_full_probe_match(target: DiscoveryTarget) -> None:
     body = (f'<d:Probe><d:Types xmlns:tds="{TDS}">tds:Device</d:Types>'
             "<d:Scopes>onvif://www.onvif.org/Profile/G</d:Scopes></d:Probe>")
-    reply = target.answer(probe(body), ME, multicast=True)
+    message_id = "uuid:9c35aca0-d1cc-41bf-a932-2dd0fe45cc87"  # DISCOVERY-1-1-3: no "urn:"
+    reply = target.answer(probe(body, message_id=message_id), ME, multicast=True)
     assert reply is not None and reply.delayed
     root = parse(reply.data)
     assert texts(root, "env:Header/wsa:RelatesTo") == [
@@ -68,6 +71,14 @@ def test_probe_by_type_and_scope_gets_a_full_probe_match(target: DiscoveryTarget
     assert texts(match, "d:MetadataVersion") == ["4"]
     sequence = root.find("env:Header/d:AppSequence", NS)
     assert sequence is not None and sequence.get("InstanceId") == "1700000000"
+
+
+def test_repeated_datagrams_are_answered_once(target: DiscoveryTarget) -> None:
+    """SOAP-over-UDP: a client sends each Probe several times under one MessageID."""
+    datagram = probe("<d:Probe/>")
+    assert target.answer(datagram, ME, multicast=True) is not None
+    assert target.answer(datagram, ME, multicast=True) is None
+    assert target.counters["repeated"] == 1
 
 
 def test_omitted_types_and_scopes_match(target: DiscoveryTarget) -> None:

@@ -32,6 +32,7 @@ _PROBE = (
     b'<env:Body><tds:GetSystemDateAndTime xmlns:tds="http://www.onvif.org/ver10/device/wsdl"/>'
     b"</env:Body></env:Envelope>"
 )
+_STARTED = "device service at"  # cli.serve's first line
 _SOAP_HEADERS = {"Content-Type": "application/soap+xml; charset=utf-8"}
 
 
@@ -135,6 +136,20 @@ class RecorderProcess:
                 process.kill()
         self._reap()
         return self.returncode
+
+    def wait_restarted(self, starts_before: int) -> None:
+        """After SystemReboot or SetSystemFactoryDefault: the process replaced itself
+        (same PID, same port) and answers again."""
+        deadline = time.monotonic() + self.startup_timeout
+        while self.log_tail(10**7).count(_STARTED) <= starts_before:
+            if self._exited() or time.monotonic() > deadline:
+                raise RecorderNotReady(f"no restart:\n{self.log_tail()}")
+            time.sleep(0.05)
+        self._wait_ready()
+
+    def starts(self) -> int:
+        """How often a recorder announced itself in the log so far."""
+        return self.log_tail(10**7).count(_STARTED)
 
     def log_tail(self, chars: int = 4000) -> str:
         if not self.log_path.exists():

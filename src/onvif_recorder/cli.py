@@ -118,7 +118,7 @@ def serve(args: argparse.Namespace) -> int:
     app.cleanup_ctx.append(engine_context(
         settings, services.holder, services.events, services.engine, media))
     if settings.discovery:  # torn down first: Bye before the engine stops
-        app.cleanup_ctx.append(discovery_context(services.device, host, port))
+        app.cleanup_ctx.append(discovery_context(services.device, services.system, host, port))
     print(
         f"onvif-recorder {__version__}: device service at "
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",

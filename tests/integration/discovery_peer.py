@@ -7,8 +7,8 @@ on ADDRESS) to FILE as JSON lines until killed; its socket has SO_REUSEADDR only
 other discovery tools. ``probe ADDRESS [--to HOST] [--types T] [--scope S] [--wait N]``
 sends a Probe (multicast, or unicast to HOST) once a second and prints the answers as
 JSON. ``soap URL OPERATION JSON`` calls a device service operation through zeep with the
-test administrator, validating the answer against the XSD, and prints it. ``wsdiscovery
-ADDRESS`` searches with the third-party ``WSDiscovery`` package. The messages are written
+test administrator, validating the answer against the XSD, and prints it. ``send ADDRESS HOST TEXT`` sends TEXT as
+one datagram to HOST:3702. ``wsdiscovery ADDRESS`` searches with the third-party ``WSDiscovery`` package. The messages are written
 here by hand, independent of the recorder's own code.
 """
 
@@ -123,6 +123,11 @@ def main(argv: list[str]) -> None:
               options.get("--scope", ""), float(options.get("--wait", "10")))
     elif command == "soap":
         soap(*rest)
+    elif command == "send":
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((rest[0], 0))
+            sock.sendto(rest[2].encode(), (rest[1], PORT))
+        print(json.dumps("sent"))
     elif command == "wsdiscovery":
         third_party(rest[0])
     else:

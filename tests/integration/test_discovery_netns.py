@@ -203,6 +203,15 @@ def test_unicast_probe_and_probes_that_do_not_match(lab: Lab) -> None:
     assert lab.probe("--types", "tds:Camera", "--wait", "3") == []
 
 
+def test_hostile_datagrams_are_dropped_and_counted(lab: Lab) -> None:
+    for payload in ("<not xml", '<!DOCTYPE x [<!ENTITY e "e">]><x>&e;</x>', "<a>" * 200):
+        lab.in_b("send", lab.address_b, lab.address_a, payload)
+    assert len(lab.probe("--to", lab.address_a, "--wait", "5")) == 1  # still answering
+    support = lab.soap("GetSystemSupportInformation")["String"]
+    assert "dropped_malformed 1" in support and "dropped_dtd 1" in support
+    assert "dropped_too_deep 1" in support and "probe_matches" in support
+
+
 def test_third_party_client_finds_the_recorder(lab: Lab) -> None:
     found = lab.in_b("wsdiscovery", lab.address_b)
     stored = json.loads((lab.data_dir / "device.json").read_text())["identity"]

@@ -27,6 +27,7 @@ from onvif_recorder.discovery.messages import Announcement
 from onvif_recorder.discovery.target import APP_MAX_DELAY, DiscoveryTarget
 from onvif_recorder.domain.device import DeviceConfig, DiscoveryMode
 from onvif_recorder.service.device import DeviceService
+from onvif_recorder.service.system import SystemService
 
 log = logging.getLogger(__name__)
 GROUP = "239.255.255.250"
@@ -34,6 +35,10 @@ PORT = 3702
 IP_PKTINFO = 8  # Linux <netinet/in.h>; the socket module lacks the name
 HELLO_DELAY = 0.5  # after start: the HTTP site listens by then
 BATCH = 16
+ADDRESS_TTL = 5.0  # seconds an interface enumeration is reused for XAddrs
+# Answers waiting for their random delay: beyond this a Probe flood is dropped (and
+# counted) instead of growing timers; a spoofed flood cannot be amplified without bound.
+MAX_PENDING = 64
 TDS = "http://www.onvif.org/ver10/device/wsdl"
 DN = "http://www.onvif.org/ver10/network/wsdl"
 # tds:Device is what Core requires; dn:NetworkVideoTransmitter is the ONVIF 1.x device
@@ -88,6 +93,8 @@ class DiscoveryService:
         self.port = port
         self.target = DiscoveryTarget(instance_id=device.next_instance_id(time.time()))
         self.addresses = serving_addresses(listen_host)
+        self._addresses_at = time.monotonic()
+        self._pending = 0
         self.sock = open_socket(self.addresses)
         self.loop = asyncio.get_running_loop()
         self._mode = device.config.discovery_mode
@@ -100,7 +107,9 @@ class DiscoveryService:
         return self.device.config.discovery_mode is DiscoveryMode.DISCOVERABLE
 
     def announcement(self, first: str | None = None) -> Announcement:
-        self.addresses = serving_addresses(self.listen_host)
+        if time.monotonic() - self._addresses_at > ADDRESS_TTL:
+            self.addresses = serving_addresses(self.listen_host)
+            self._addresses_at = time.monotonic()
         ordered = sorted({a for _, a in self.addresses}, key=lambda a: a != first)
         xaddrs = tuple(f"http://{_host(a)}:{self.port}/onvif/device_service" for a in ordered)
         config = self.device.config
@@ -155,12 +164,22 @@ class DiscoveryService:
         reply = self.target.answer(data, self.announcement(first), multicast)
         if reply is None:
             return
+        if self._pending >= MAX_PENDING:
+            self.target.counters["dropped_busy"] += 1
+            return
+        self._pending += 1
         delay = random.uniform(0, APP_MAX_DELAY) if reply.delayed else 0.0
         self.loop.call_later(delay, self._send, reply.data, sender)
 
     def _send(self, data: bytes, destination: tuple[str, int]) -> None:
+        self._pending -= 1
         with contextlib.suppress(OSError):
             self.sock.sendto(data, destination)
+
+    def facts(self) -> str:
+        """For GetSystemSupportInformation: what discovery answered and dropped."""
+        counters = ", ".join(f"{k} {v}" for k, v in sorted(self.target.counters.items()))
+        return f"WS-Discovery: {counters or 'nothing received'}"
 
     def close(self) -> None:
         self.loop.remove_reader(self.sock.fileno())
@@ -179,13 +198,13 @@ def _index(name: str) -> int:
 
 
 def discovery_context(
-    device: DeviceService, listen_host: str, port: int
+    device: DeviceService, system: SystemService, listen_host: str, port: int
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """aiohttp cleanup context: Hello once the site listens, Bye before it stops."""
 
     async def run(app: web.Application) -> AsyncIterator[None]:
         service = DiscoveryService(device, listen_host, port)
-        app["discovery"] = service
+        system.add_facts(service.facts)
         greeting = service.loop.call_later(HELLO_DELAY, service.hello)
         log.info("WS-Discovery on %s, endpoint %s", ", ".join(a for _, a in service.addresses),
                  device.config.identity.endpoint_reference)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
 
@@ -53,6 +54,11 @@ class SystemService:
         self.log = log
         self.lifecycle = lifecycle
         self.started = time.time()
+        self._facts: list[Callable[[], str]] = []
+
+    def add_facts(self, source: Callable[[], str]) -> None:
+        """A line for GetSystemSupportInformation from a running part (discovery…)."""
+        self._facts.append(source)
 
     def _lifecycle(self) -> Lifecycle:
         if self.lifecycle is None:
@@ -95,5 +101,6 @@ class SystemService:
             f"receivers {len(state.receivers)}, users {len(state.users)}, "
             f"storage configurations {len(state.storage)}",
             f"discovery {'on' if self.settings.discovery else 'off'}",
+            *(source() for source in self._facts),
         ]
         return "\n".join(facts) + "\n\n" + self.log.text()

@@ -7,9 +7,10 @@ on ADDRESS) to FILE as JSON lines until killed; its socket has SO_REUSEADDR only
 other discovery tools. ``probe ADDRESS [--to HOST] [--types T] [--scope S] [--wait N]``
 sends a Probe (multicast, or unicast to HOST) once a second and prints the answers as
 JSON. ``soap URL OPERATION JSON`` calls a device service operation through zeep with the
-test administrator, validating the answer against the XSD, and prints it. ``send ADDRESS HOST TEXT`` sends TEXT as
-one datagram to HOST:3702. ``wsdiscovery ADDRESS`` searches with the third-party ``WSDiscovery`` package. The messages are written
-here by hand, independent of the recorder's own code.
+test administrator, validating the answer against the XSD, and prints it. ``send ADDRESS
+HOST TEXT`` sends TEXT as one datagram to HOST:3702. ``wsdiscovery ADDRESS`` searches with
+the third-party ``WSDiscovery`` package. The messages are written here by hand,
+independent of the recorder's own code.
 """
 
 from __future__ import annotations

@@ -17,6 +17,12 @@ def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert args.data_dir == Path("data") and args.listen == ("0.0.0.0", 8080)
     assert args.admin_user is None and args.admin_password is None
     assert args.allow_password_text is False
+    assert args.no_discovery is False and args.allow_hard_reset is False  # discovery on
+
+
+def test_device_flags() -> None:
+    args = build_parser().parse_args(["serve", "--no-discovery", "--allow-hard-reset"])
+    assert args.no_discovery is True and args.allow_hard_reset is True
 
 
 def test_admin_credentials_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -82,6 +82,16 @@ class Lab:
                 self.recorder.kill()
                 self.recorder.wait()
 
+    def starts(self) -> int:
+        log = self.data_dir.parent / "recorder.log"
+        return log.read_text(errors="replace").count("device service at") if log.exists() else 0
+
+    def wait_restarted(self, starts_before: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while self.starts() <= starts_before:
+            assert time.monotonic() < deadline, self.log()
+            time.sleep(0.1)
+
     def log(self) -> str:
         return (self.data_dir.parent / "recorder.log").read_text(errors="replace")[-3000:]
 
@@ -246,6 +256,29 @@ def test_non_discoverable_answers_nothing(lab: Lab) -> None:
         lab.soap("SetDiscoveryMode", DiscoveryMode="Discoverable")
     wait_heard(lab.heard_in_b, "Hello", since)
     assert len(lab.probe("--wait", "5")) == 1
+
+
+def test_non_discoverable_reboot_is_silent(lab: Lab) -> None:
+    """DISCOVERY-1-1-9, second half: no Bye and no Hello around a reboot while
+    NonDiscoverable, and the mode survives it."""
+    lab.soap("SetDiscoveryMode", DiscoveryMode="NonDiscoverable")
+    since, starts = lines(lab.heard_in_b), lab.starts()
+    lab.soap("SystemReboot")
+    lab.wait_restarted(starts)
+    deadline = time.monotonic() + 15
+    while True:  # the HTTP site comes up a moment after the log line
+        try:
+            mode = lab.soap("GetDiscoveryMode")
+            break
+        except AssertionError:
+            assert time.monotonic() < deadline, lab.log()
+            time.sleep(0.2)
+    assert mode == "NonDiscoverable"
+    time.sleep(1.0)  # as long as a Hello after start would take
+    assert heard(lab.heard_in_b, "Bye", since) == []
+    assert heard(lab.heard_in_b, "Hello", since) == []
+    lab.soap("SetDiscoveryMode", DiscoveryMode="Discoverable")
+    wait_heard(lab.heard_in_b, "Hello", since)
 
 
 def test_reboot_says_bye_and_hello_again(lab: Lab) -> None:

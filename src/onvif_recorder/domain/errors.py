@@ -225,10 +225,6 @@ class TooManyScopes(ReceiverFault):
     subcodes = ("Action", "TooManyScopes")
 
 
-class EmptyScope(ReceiverFault):
-    subcodes = ("Action", "EmptyScope")
-
-
 class FixedScope(SenderFault):
     subcodes = ("OperationProhibited", "FixedScope")
 

@@ -219,11 +219,12 @@ def test_system_log_and_support_information(
     one warning line, which GetSystemLog then shows."""
     svc, rec = tds
     with caplog.at_level(logging.INFO):
-        answer = requests.post(f"{recorder.url}/onvif/no_such_service", data=b"<x/>",
+        answer = requests.post(f"{recorder.url}/onvif/no_such_service%0Aforged", data=b"<x/>",
                                headers={"Content-Type": "application/soap+xml"}, timeout=5)
     assert answer.status_code == 404 and b"env:Fault" in answer.content
     records = [r for r in caplog.records if r.name.startswith("onvif_recorder")]
     assert [(r.levelno, r.exc_info) for r in records] == [(logging.WARNING, None)]
+    assert "\n" not in records[0].getMessage()
     log = svc.GetSystemLog(LogType="System")
     validate_body(rec.last)
     assert "/onvif/no_such_service" in log.String

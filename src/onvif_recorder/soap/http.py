@@ -154,8 +154,9 @@ def add_endpoint(app: web.Application, handler: SoapHandler) -> None:
 async def no_service(request: web.Request) -> web.Response:
     """A POST to a path where no service lives: a SOAP fault with HTTP 404 and one
     warning line (a scanner or a misconfigured client, never a recorder error)."""
-    log.warning("POST to %s from %s: no service at this path", request.path, request.remote)
-    return fault_response(NoService(f"no service at {request.path}"))
+    path = request.raw_path[:200]  # still percent-encoded: no line breaks in the log
+    log.warning("POST to %s from %s: no service at this path", path, request.remote)
+    return fault_response(NoService(f"no service at {path}"))
 
 
 def add_fallback(app: web.Application) -> None:

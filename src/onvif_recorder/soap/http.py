@@ -161,4 +161,4 @@ async def no_service(request: web.Request) -> web.Response:
 
 def add_fallback(app: web.Application) -> None:
     """Register after every endpoint: routes match in order, so this one takes the rest."""
-    app.router.add_post("/{path:.*}", no_service)
+    app.router.add_post(r"/{path:[\s\S]*}", no_service)  # any path, line breaks too

@@ -42,9 +42,10 @@ from tests.camera import Camera  # noqa: E402
 from tests.integration.ingest_support import RecordedEvents, receiver  # noqa: E402
 
 from onvif_recorder.domain.receiver import ReceiverState  # noqa: E402
-from onvif_recorder.engine.backoff import BackoffPolicy  # noqa: E402
 from onvif_recorder.engine.receiver_task import IngestConfig, ReceiverTask  # noqa: E402
-from onvif_recorder.engine.samples import MediaSample, SampleFanout, SampleQueue  # noqa: E402
+from onvif_recorder.engine.samples import SampleFanout, SampleQueue  # noqa: E402
+from onvif_recorder.ingest.backoff import BackoffPolicy  # noqa: E402
+from onvif_recorder.ingest.items import MediaSample  # noqa: E402
 from onvif_recorder.rtp.stream import StreamStats  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -27,13 +27,13 @@ from onvif_recorder.domain.receiver import (
     TransportProtocol,
 )
 from onvif_recorder.domain.recording import RecordingConfiguration, RecordingSource
-from onvif_recorder.engine.flow import FlowTracker
+from onvif_recorder.engine.receiver_supervisor import ReceiverSupervisor
 from onvif_recorder.engine.receiver_task import ReceiverStats
-from onvif_recorder.engine.recorder import EngineSettings, RecordingEngine
-from onvif_recorder.engine.retention import Retention
+from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
 from onvif_recorder.engine.runtime import engine_media_flow, local_storage
-from onvif_recorder.engine.supervisor import IngestSupervisor
+from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.settings import Limits, RecorderSettings
+from onvif_recorder.storage.retention import Retention
 from record_files import FileStats
 
 DRAIN = 1.0  # seconds for the recording tasks to write what ingest delivered last
@@ -96,9 +96,9 @@ async def run_engine(conn: Connection, data: Path, url: str, streams: int, segme
     tracker = media.inner
     assert isinstance(tracker, FlowTracker)
     tracker.on_change = services.engine.media_flow_changed
-    ingest = IngestSupervisor(services.holder, services.engine, states=media.states)
+    ingest = ReceiverSupervisor(services.holder, services.engine, states=media.states)
     storage = local_storage(settings)
-    engine = RecordingEngine(services.holder, storage, tracker, ingest,
+    engine = RecordingSupervisor(services.holder, storage, tracker, ingest,
                              EngineSettings(segment), Retention(storage, services.events))
     await engine.start()
     await ingest.start()

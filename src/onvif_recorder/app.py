@@ -12,6 +12,7 @@ from datetime import datetime
 from aiohttp import web
 
 from onvif_recorder.clock import utc_now
+from onvif_recorder.engine.schedule_clock import ScheduleClock
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
 from onvif_recorder.hostinfo import LinuxHost
@@ -30,6 +31,8 @@ from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recordings import RecordingService
+from onvif_recorder.service.schedule_states import ScheduleStates
+from onvif_recorder.service.schedules import ScheduleService
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.system import Lifecycle, SystemService
@@ -48,6 +51,7 @@ from onvif_recorder.soap.operations.events import (
 )
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
 
@@ -67,6 +71,8 @@ class Services:
     events: EventBus
     job_states: JobStates
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
+    schedules: ScheduleService
+    schedule_states: ScheduleStates
 
 
 def build_services(
@@ -82,6 +88,7 @@ def build_services(
     holder = StateHolder(SqliteStore(settings.database_path), bus)
     media = media or NoMediaFlow()
     job_states = JobStates(holder, media, bus)
+    device = DeviceService(settings, DeviceFile(settings.data_dir), LinuxHost())
     return Services(
         holder=holder,
         recordings=RecordingService(holder, settings.limits),
@@ -89,11 +96,14 @@ def build_services(
         receivers=ReceiverService(holder, settings.limits, media),
         users=UserService(holder, settings.limits),
         storage=StorageService(holder, settings.limits),
-        device=DeviceService(settings, DeviceFile(settings.data_dir), LinuxHost()),
+        device=device,
         system=SystemService(settings, holder, install_log_buffer(), lifecycle),
         events=bus,
         job_states=job_states,
         engine=EngineEvents(bus, job_states),
+        schedules=ScheduleService(holder),
+        # Schedules are evaluated in the Device TimeZone (Sched §4.1).
+        schedule_states=ScheduleStates(holder, bus, device.time_zone),
     )
 
 
@@ -108,7 +118,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
         DeviceHandlers(settings, services.device, services.users, services.storage),
         SystemHandlers(services.device, services.system),
     )
-    return [device, recording, receiver]
+    schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
+    return [device, recording, receiver, schedule]
 
 
 def build_event_endpoints(
@@ -138,6 +149,18 @@ def _expiry(
     return run
 
 
+def _schedule_clock(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context: schedule states and the jobs they gate follow the clock."""
+
+    async def run(_: web.Application) -> AsyncIterator[None]:
+        clock = ScheduleClock(services.schedule_states, services.holder)
+        clock.start()
+        yield
+        await clock.stop()
+
+    return run
+
+
 def build_app(
     settings: RecorderSettings,
     services: Services,
@@ -159,6 +182,7 @@ def build_app(
         add_endpoint(app, SoapHandler(endpoint, authenticator, clock))
     add_fallback(app)
     app.cleanup_ctx.append(_expiry(manager, clock))
+    app.cleanup_ctx.append(_schedule_clock(services))
 
     async def close_pull_points(_: web.Application) -> None:
         manager.close()

@@ -1,4 +1,5 @@
-"""Command line: ``onvif-recorder serve``, ``probe URI``, ``status`` and ``dump-segment FILE``."""
+"""Command line: ``onvif-recorder serve``, ``probe URI``, ``status``, ``config`` and
+``dump-segment FILE``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from onvif_recorder import __version__
+from onvif_recorder import __version__, config
 from onvif_recorder.app import build_app, build_services
 from onvif_recorder.engine.discovery import discovery_context
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
@@ -27,10 +28,10 @@ log = logging.getLogger("onvif_recorder")
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host.strip("[]") or "0.0.0.0", int(port)
+    try:
+        return config.parse_listen(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--data-dir", type=Path, default=Path("data"),
                         help="the recorder's data directory (default: ./data)")
     status.add_argument("--json", action="store_true", help="print JSON")
+    settings = commands.add_parser("config", help="the configuration file (serve --config)")
+    what = settings.add_mutually_exclusive_group(required=True)
+    what.add_argument("--defaults", action="store_true",
+                      help="print a complete configuration file of the defaults, commented")
+    what.add_argument("--check", type=Path, metavar="FILE",
+                      help="check FILE as serve --config would; exit 1 with the line and reason")
     dump = commands.add_parser("dump-segment", help="print the box tree of an MP4 segment")
     dump.add_argument("file", type=Path)
     dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
@@ -52,9 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_serve(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument("--data-dir", type=Path, default=Path("data"),
+    serve.add_argument("--config", type=Path, metavar="FILE",
+                       help="TOML configuration file (onvif-recorder config --defaults prints "
+                       "one); options given here win over it")
+    serve.add_argument("--data-dir", type=Path, default=None,
                        help="database and recordings (default: ./data)")
-    serve.add_argument("--listen", type=parse_listen, default=("0.0.0.0", 8080),
+    serve.add_argument("--listen", type=parse_listen, default=None,
                        metavar="HOST:PORT", help="SOAP/HTTP address (default: 0.0.0.0:8080)")
     serve.add_argument(
         "--admin-user", default=os.environ.get("ONVIF_RECORDER_ADMIN_USER"),
@@ -66,11 +76,11 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
         "ONVIF_RECORDER_ADMIN_PASSWORD; generated and printed if absent)",
     )
     serve.add_argument(
-        "--allow-password-text", action="store_true",
+        "--allow-password-text", action="store_true", default=None,
         help="accept WS-UsernameToken PasswordText (clear-text passwords; off by default)",
     )
     serve.add_argument(
-        "--segment-duration", type=float, default=10.0, metavar="SECONDS",
+        "--segment-duration", type=float, default=None, metavar="SECONDS",
         help="segment length of recordings without a Target (default: 10)",
     )
     serve.add_argument(
@@ -82,7 +92,7 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
         help="let SetSystemFactoryDefault Hard delete every recording, user and setting "
         "(refused without this option)",
     )
-    serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, …")
+    serve.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING, … (default: INFO)")
 
 
 def _add_probe(probe_parser: argparse.ArgumentParser) -> None:
@@ -93,17 +103,23 @@ def _add_probe(probe_parser: argparse.ArgumentParser) -> None:
                               help="RTP interleaved over RTSP/TCP (default: RTP/UDP)")
 
 
-def serve(args: argparse.Namespace) -> int:
-    host, port = args.listen
-    settings = RecorderSettings(
-        data_dir=args.data_dir,
-        listen_host=host,
-        listen_port=port,
-        allow_password_text=args.allow_password_text,
-        segment_duration=args.segment_duration,
-        discovery=not args.no_discovery,
-        allow_hard_reset=args.allow_hard_reset,
-    )
+def serve_config(args: argparse.Namespace) -> config.ServeConfig:
+    """The file's values (if any), then every option given on the command line."""
+    values = config.load(args.config) if args.config is not None else {}
+    given = {"data_dir": args.data_dir, "allow_password_text": args.allow_password_text,
+             "segment_duration": args.segment_duration, "log_level": args.log_level,
+             "discovery": False if args.no_discovery else None,
+             "allow_hard_reset": True if args.allow_hard_reset else None}
+    values |= {name: value if not isinstance(value, Path) else str(value)
+               for name, value in given.items() if value is not None}
+    if args.listen is not None:
+        host, port = args.listen
+        values["listen"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return config.apply(values)
+
+
+def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
+    host, port = settings.listen_host, settings.listen_port
     media = engine_media_flow()
     lifecycle = ProcessLifecycle()
     services = build_services(settings, media, lifecycle=lifecycle)
@@ -134,13 +150,23 @@ def serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    level = "WARNING"
+    if args.command == "serve":
+        try:
+            chosen = serve_config(args)
+        except config.ConfigError as exc:
+            print(f"onvif-recorder: {args.config}: {exc}", file=sys.stderr)
+            return 2
+        level = chosen.log_level
     logging.basicConfig(
-        level=getattr(args, "log_level", "WARNING").upper(),
+        level=level,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command == "serve":
-        return serve(args)
+        return serve(args, chosen.settings)
+    if args.command == "config":
+        return config_command(args)
     if args.command == "status":
         settings = RecorderSettings(data_dir=args.data_dir)
         sys.stdout.write(render(read_status(settings.database_path), args.json))
@@ -148,6 +174,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "probe":
         return asyncio.run(probe(args.uri, args.seconds, args.tcp, sys.stdout))
     if args.command == "dump-segment":
-        sys.stdout.write(dump(args.file, max_samples=args.max_samples))
+        sys.stdout.write(dump(Path(args.file).read_bytes(), max_samples=args.max_samples))
         return 0
     return 2
+
+
+def config_command(args: argparse.Namespace) -> int:
+    if args.defaults:
+        sys.stdout.write(config.render_defaults())
+        return 0
+    try:
+        config.load(args.check)
+    except config.ConfigError as exc:
+        print(f"{args.check}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.check}: OK")
+    return 0

@@ -21,13 +21,8 @@ from onvif_recorder.domain.receiver import (
     TransportProtocol,
 )
 from onvif_recorder.engine.receiver_task import ReceiverTask, public_uri
-from onvif_recorder.engine.samples import (
-    MediaSample,
-    SampleFanout,
-    SampleQueue,
-    SessionStarted,
-    StreamInfo,
-)
+from onvif_recorder.engine.samples import SampleFanout, SampleQueue
+from onvif_recorder.ingest.items import MediaSample, SessionStarted, StreamInfo
 from onvif_recorder.rtp.depacketize.base import AacConfig, G711Config, H264Config, H265Config
 from onvif_recorder.rtp.stream import Sample
 

@@ -51,7 +51,7 @@ class RecorderSettings:
     model: str = "onvif-recorder"
     hardware_id: str = "python"
     # Device service (README "Discovery and device operations").
-    discovery: bool = False  # WS-Discovery; ``onvif-recorder serve`` turns it on by default
+    discovery: bool = True  # WS-Discovery, run by ``onvif-recorder serve`` (engine/discovery)
     allow_hard_reset: bool = False  # SetSystemFactoryDefault Hard may delete recordings
 
     @property

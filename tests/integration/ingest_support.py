@@ -17,10 +17,11 @@ from onvif_recorder.domain.receiver import (
     Transport,
     TransportProtocol,
 )
-from onvif_recorder.engine.backoff import BackoffPolicy
 from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.receiver_task import IngestConfig
-from onvif_recorder.engine.samples import IngestItem, MediaSample, SampleQueue, SessionStarted
+from onvif_recorder.engine.samples import SampleQueue
+from onvif_recorder.ingest.backoff import BackoffPolicy
+from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionStarted
 from onvif_recorder.rtsp.events import SessionConfig
 
 QUICK = IngestConfig(

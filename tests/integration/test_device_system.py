@@ -155,6 +155,9 @@ def test_time_zone_is_stored_and_applied(tds: Client, recorder: RunningRecorder)
     utc = reported(answer.UTCDateTime).replace(tzinfo=UTC)
     berlin = utc.astimezone(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)
     assert reported(answer.LocalDateTime) == berlin
+    summer = datetime(2026, 7, 1, 12, tzinfo=UTC)  # the zone schedules are evaluated in
+    assert summer.astimezone(recorder.services.device.time_zone()).utcoffset() == timedelta(
+        hours=2)
     svc.SetSystemDateAndTime(DateTimeType="NTP", DaylightSavings=False)
     answer = svc.GetSystemDateAndTime()
     assert (answer.DaylightSavings, answer.TimeZone.TZ) == (False, zone)  # zone kept

@@ -28,6 +28,7 @@ from tests.onvif_client import body_element, onvif_service_with_recorder, valida
 
 WSTOP = "http://docs.oasis-open.org/wsn/t-1"
 XS = "http://www.w3.org/2001/XMLSchema"
+PT = "http://www.onvif.org/ver10/pacs"
 EVENT_ACTIONS = "http://www.onvif.org/ver10/events/wsdl/EventPortType/"
 NOT_SUPPORTED = ["Receiver", "ActionNotSupported"]
 
@@ -66,6 +67,16 @@ EXPECTED_TOPICS = {
         [("NewState", "tt:ReceiverState", S), ("MediaUri", "tt:MediaUri", S)]),
     "Receiver/ConnectionFailed": (
         "false", [("ReceiverToken", "tt:ReferenceToken")], [("MediaUri", "tt:MediaUri", S)]),
+    # Sched §6, exactly as SCHEDULE-7-1-1..5 check them.
+    "Schedule/State/Active": (
+        "true", [("ScheduleToken", "pt:ReferenceToken"), ("Name", "xs:string")],
+        [("Active", "xs:boolean", S), ("SpecialDay", "xs:boolean", S)]),
+    "Configuration/Schedule/Changed": ("false", [("ScheduleToken", "pt:ReferenceToken")], []),
+    "Configuration/Schedule/Removed": ("false", [("ScheduleToken", "pt:ReferenceToken")], []),
+    "Configuration/SpecialDays/Changed": (
+        "false", [("SpecialDaysToken", "pt:ReferenceToken")], []),
+    "Configuration/SpecialDays/Removed": (
+        "false", [("SpecialDaysToken", "pt:ReferenceToken")], []),
 }
 
 
@@ -113,7 +124,7 @@ def check_type_prefixes(description: etree._Element) -> None:
     for item in description.iter(f"{{{TT}}}SimpleItemDescription",
                                  f"{{{TT}}}ElementItemDescription"):
         prefix = str(item.get("Type")).split(":", 1)[0]
-        assert item.nsmap.get(prefix) == {"tt": TT, "xs": XS}[prefix]
+        assert item.nsmap.get(prefix) == {"tt": TT, "xs": XS, "pt": PT}[prefix]
 
 
 @pytest.mark.parametrize("path", list(EXPECTED_TOPICS))

@@ -12,7 +12,8 @@ import pytest
 
 from onvif_recorder.domain.receiver import ReceiverState
 from onvif_recorder.engine.receiver_task import ReceiverTask
-from onvif_recorder.engine.samples import SampleFanout, SessionEnded
+from onvif_recorder.engine.samples import SampleFanout
+from onvif_recorder.ingest.items import SessionEnded
 from tests.camera import Camera
 from tests.integration.ingest_support import (
     QUICK,

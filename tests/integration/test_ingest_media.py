@@ -20,7 +20,8 @@ import pytest
 
 from onvif_recorder.domain.receiver import ReceiverState
 from onvif_recorder.engine.receiver_task import ReceiverTask
-from onvif_recorder.engine.samples import MediaSample, SampleFanout, SessionEnded
+from onvif_recorder.engine.samples import SampleFanout
+from onvif_recorder.ingest.items import MediaSample, SessionEnded
 from onvif_recorder.rtp.depacketize.base import (
     AacConfig,
     G711Config,

@@ -15,8 +15,12 @@ from onvif_recorder.domain.duration import ZERO
 from onvif_recorder.domain.job import JobMode, JobSource, RecordingJobConfiguration, SourceReference
 from onvif_recorder.domain.receiver import ReceiverMode, ReceiverState
 from onvif_recorder.domain.recording import RecordingConfiguration, RecordingSource
-from onvif_recorder.engine.samples import SessionStarted
-from onvif_recorder.engine.supervisor import IngestMediaFlow, IngestSupervisor, ReceiverStates
+from onvif_recorder.engine.receiver_supervisor import (
+    IngestMediaFlow,
+    ReceiverStates,
+    ReceiverSupervisor,
+)
+from onvif_recorder.ingest.items import SessionStarted
 from onvif_recorder.service.events import (
     DomainEvent,
     ReceiverConnectionFailed,
@@ -34,7 +38,7 @@ SOURCE = RecordingSource("urn:x", "cam", "hall", "door", "http://192.0.2.1/")
 class Recorder:
     """The services with the ingest attached, and a subscriber to the receiver events."""
 
-    def __init__(self, services: Services, ingest: IngestSupervisor) -> None:
+    def __init__(self, services: Services, ingest: ReceiverSupervisor) -> None:
         self.services = services
         self.ingest = ingest
         self.published = asyncio.Event()
@@ -74,7 +78,7 @@ async def recorder(tmp_path: Path) -> AsyncIterator[Recorder]:
     sockets, tasks = open_sockets(), other_tasks()
     states = ReceiverStates()
     services = build_services(RecorderSettings(data_dir=tmp_path), IngestMediaFlow(states))
-    ingest = IngestSupervisor(services.holder, services.engine, QUICK, states)
+    ingest = ReceiverSupervisor(services.holder, services.engine, QUICK, states)
     await ingest.start()
     yield Recorder(services, ingest)
     await ingest.stop()

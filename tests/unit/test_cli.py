@@ -7,22 +7,39 @@ from pathlib import Path
 
 import pytest
 
-from onvif_recorder.cli import build_parser, parse_listen
+from onvif_recorder.cli import build_parser, parse_listen, serve_config
+from onvif_recorder.settings import RecorderSettings
 
 
 def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ONVIF_RECORDER_ADMIN_USER", raising=False)
     monkeypatch.delenv("ONVIF_RECORDER_ADMIN_PASSWORD", raising=False)
     args = build_parser().parse_args(["serve"])
-    assert args.data_dir == Path("data") and args.listen == ("0.0.0.0", 8080)
     assert args.admin_user is None and args.admin_password is None
-    assert args.allow_password_text is False
-    assert args.no_discovery is False and args.allow_hard_reset is False  # discovery on
+    chosen = serve_config(args)
+    assert chosen.settings == RecorderSettings() and chosen.log_level == "INFO"
+    assert chosen.settings.data_dir == Path("data")
+    assert (chosen.settings.listen_host, chosen.settings.listen_port) == ("0.0.0.0", 8080)
+    assert chosen.settings.allow_password_text is False
+    assert chosen.settings.discovery is True and chosen.settings.allow_hard_reset is False
 
 
 def test_device_flags() -> None:
     args = build_parser().parse_args(["serve", "--no-discovery", "--allow-hard-reset"])
-    assert args.no_discovery is True and args.allow_hard_reset is True
+    settings = serve_config(args).settings
+    assert settings.discovery is False and settings.allow_hard_reset is True
+
+
+def test_command_line_options_win_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "recorder.toml"
+    path.write_text('[server]\nlisten = "127.0.0.1:9000"\ndata_dir = "/srv/nvr"\n'
+                    "[recording]\nsegment_duration = 30\n[limits]\nmax_recordings = 200\n")
+    args = build_parser().parse_args(["serve", "--config", str(path), "--listen", "[::1]:8081",
+                                      "--segment-duration", "4"])
+    settings = serve_config(args).settings
+    assert (settings.listen_host, settings.listen_port) == ("::1", 8081)
+    assert settings.segment_duration == 4 and settings.data_dir == Path("/srv/nvr")
+    assert settings.limits.max_recordings == 200
 
 
 def test_admin_credentials_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,6 +49,11 @@ SAMPLES: list[ev.DomainEvent] = [
     ev.JobStateChanged("J", ev.PropertyOperation.CHANGED, state(JobState.IDLE, JobState.ACTIVE)),
     ev.ReceiverStateChanged("V", ReceiverState.CONNECTED, "rtsp://cam/"),
     ev.ReceiverConnectionFailed("V", "rtsp://cam/"),
+    ev.ScheduleStateChanged("S", "Office hours", ev.PropertyOperation.CHANGED, True, False),
+    ev.ScheduleChanged("S"),
+    ev.ScheduleChanged("S", removed=True),
+    ev.SpecialDaysChanged("G"),
+    ev.SpecialDaysChanged("G", removed=True),
 ]
 
 

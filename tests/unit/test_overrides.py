@@ -12,7 +12,7 @@ from onvif_recorder.domain.recording import (
     RecordingSource,
     RecordingTarget,
 )
-from onvif_recorder.engine.recording_plan import key_part, recording_plan
+from onvif_recorder.recording.plan import key_part, recording_plan
 from onvif_recorder.service.overrides import SegmentOverrides
 
 D = XsDuration.parse

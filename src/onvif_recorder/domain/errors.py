@@ -211,6 +211,53 @@ class NoConfig(SenderFault):
     subcodes = ("InvalidArgVal", "NoConfig")
 
 
+# Schedule service (Sched §5; PACS faults: ``ter:CapabilityViolated`` is not in Core).
+
+
+class TooManyItems(SenderFault):
+    subcodes = ("InvalidArgs", "TooManyItems")
+
+
+class InvalidStartReference(SenderFault):
+    subcodes = ("InvalidArgVal", "InvalidStartReference")
+
+
+class NotFound(SenderFault):
+    subcodes = ("InvalidArgVal", "NotFound")
+
+
+class ReferenceNotFound(SenderFault):
+    subcodes = ("InvalidArgVal", "ReferenceNotFound")
+
+
+class ReferenceInUse(SenderFault):
+    subcodes = ("InvalidArgVal", "ReferenceInUse")
+
+
+class MaxSchedules(ReceiverFault):
+    subcodes = ("CapabilityViolated", "MaxSchedules")
+
+
+class MaxSpecialDayGroups(ReceiverFault):
+    subcodes = ("CapabilityViolated", "MaxSpecialDayGroups")
+
+
+class MaxSpecialDaysSchedules(SenderFault):
+    subcodes = ("CapabilityViolated", "MaxSpecialDaysSchedules")
+
+
+class MaxTimePeriodsPerDay(SenderFault):
+    subcodes = ("CapabilityViolated", "MaxTimePeriodsPerDay")
+
+
+class MaxDaysInSpecialDayGroup(SenderFault):
+    subcodes = ("CapabilityViolated", "MaxDaysInSpecialDayGroup")
+
+
+class MissingToken(SenderFault):
+    subcodes = ("InvalidArgVal", "MissingToken")
+
+
 # Device management: scopes, date and time, system (Core 25.12, "Device management").
 
 

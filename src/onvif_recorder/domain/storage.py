@@ -15,6 +15,9 @@ class StorageType(Enum):
     OBJECT_STORAGE_AZURE = "ObjectStorageAzure"
 
 
+OBJECT_STORAGE_TYPES = frozenset({StorageType.OBJECT_STORAGE_S3.value,
+                                  StorageType.OBJECT_STORAGE_AZURE.value})
+
 @dataclass(frozen=True, slots=True)
 class UserCredential:
     """Credentials of a storage: stored for the uploader, never returned to clients."""
@@ -41,6 +44,13 @@ class StorageConfigurationData:
     region: str | None = None
     cert_path_validation_policy_id: str | None = None
     configuration_renewal: ConfigurationRenewal | None = None
+
+    @property
+    def is_object_storage(self) -> bool:
+        """S3 or Azure Blob: the StorageUri is the HTTP(S) endpoint of a bucket or container
+        (Core, "Storage Configuration - Authentication"), and recordings upload there
+        (RC Annex B)."""
+        return self.type in OBJECT_STORAGE_TYPES
 
     @property
     def effective_region(self) -> str:

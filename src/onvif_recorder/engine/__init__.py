@@ -1,9 +1,12 @@
-"""The asyncio shells around the sans-IO cores: sockets, timers, tasks.
+"""The asyncio shells around the sans-IO cores: sockets, timers, tasks, threads.
+
+Only code that waits lives here; the decisions it acts on are pure and live with their
+peers (``ingest``, ``recording``, ``service``, ``storage``, ``mp4``).
 
 Ingest: ``connection`` drives one ``rtsp.session.ClientSession`` over a TCP connection
 and, for RTP/UDP, a pair of datagram sockets per media; ``receiver_task`` keeps one
-receiver connected (reconnecting with backoff) and publishes its samples through
-``samples``, the interface the recording side subscribes to; ``supervisor`` decides from
-the stored configuration which receivers run. Recording (``recorder``, ``recording_task``,
-``flow``, ``retention``, ``uploads``) and ``runtime``, which composes both for ``serve``.
+receiver connected (reconnecting with ``ingest.backoff``) and publishes its samples
+through ``samples``, the interface the recording side subscribes to; ``supervisor``
+decides from the stored configuration which receivers run. Recording (``recorder``,
+``recording_task``, ``uploads``) and ``runtime``, which composes both for ``serve``.
 """

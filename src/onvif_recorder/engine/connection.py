@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from onvif_recorder.engine.errors import EndedByServer, MediaTimeout, Redirect
 from onvif_recorder.engine.udp import UdpPair, UdpStats, bind_pair
+from onvif_recorder.ingest.errors import EndedByServer, MediaTimeout, Redirect
 from onvif_recorder.rtsp import errors as rtsp_errors
 from onvif_recorder.rtsp.auth import Credentials
 from onvif_recorder.rtsp.events import (
@@ -65,7 +65,7 @@ class ConnectionConfig:
 
 
 class MediaHandler(Protocol):
-    """Where a playing connection delivers packets (``engine.media.MediaPipeline``)."""
+    """Where a playing connection delivers packets (``ingest.media.MediaPipeline``)."""
 
     def on_playing(self, playing: Playing) -> None: ...
 

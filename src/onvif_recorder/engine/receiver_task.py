@@ -35,16 +35,17 @@ from onvif_recorder.domain.receiver import (
     StreamType,
     TransportProtocol,
 )
-from onvif_recorder.engine.backoff import Backoff, BackoffPolicy
 from onvif_recorder.engine.connection import ConnectionConfig, RtspConnection
-from onvif_recorder.engine.errors import (
+from onvif_recorder.engine.samples import SampleFanout
+from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
+from onvif_recorder.ingest.errors import (
     RETRYABLE,
     NoSupportedMedia,
     Redirect,
     UnsupportedTransport,
 )
-from onvif_recorder.engine.media import MediaPipeline, select_media
-from onvif_recorder.engine.samples import SampleFanout, SessionEnded, SessionStarted
+from onvif_recorder.ingest.items import SessionEnded, SessionStarted
+from onvif_recorder.ingest.media import MediaPipeline, select_media
 from onvif_recorder.rtp.stream import StreamStats
 from onvif_recorder.rtsp.auth import split_userinfo
 from onvif_recorder.rtsp.sdp import SessionDescription

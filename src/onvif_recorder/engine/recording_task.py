@@ -4,7 +4,7 @@ Each ``Feed`` (a job's source and the tracks it won) has a reader task on its re
 ``SampleQueue``; all readers run on the event loop and push into the recording's single
 ``Segmenter`` synchronously, so no locking is needed. Per item:
 
-* ``SessionStarted``: streams are routed to tracks (``feed_session``); if the recording
+* ``SessionStarted``: streams are routed to tracks (``recording.feed_session``); if the recording
   already wrote from an earlier session, ``discontinuity()`` starts a new span (B.2);
 * ``MediaSample``: new parameter sets → ``update_track``; a sample with
   ``discontinuity`` (the queue dropped a GOP) → ``discontinuity()``; then ``push``;
@@ -30,26 +30,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from onvif_recorder.engine.backoff import Backoff, BackoffPolicy
-from onvif_recorder.engine.feed_session import INCOMPATIBLE, FeedSession, map_session
-from onvif_recorder.engine.flow import FlowTracker
-from onvif_recorder.engine.recording_plan import Feed, RecordingPlan
-from onvif_recorder.engine.samples import (
-    IngestItem,
-    MediaSample,
-    SampleQueue,
-    SessionEnded,
-    SessionStarted,
-)
-from onvif_recorder.engine.track_mapping import to_mp4_sample, track_info
+from onvif_recorder.engine.samples import SampleQueue
+from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
+from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionEnded, SessionStarted
 from onvif_recorder.mp4.events import Event
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.model import Sample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
+from onvif_recorder.recording.feed_session import INCOMPATIBLE, FeedSession, map_session
+from onvif_recorder.recording.flow import FlowTracker
+from onvif_recorder.recording.plan import Feed, RecordingPlan
+from onvif_recorder.recording.track_mapping import to_mp4_sample, track_info
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.object_sink import ObjectSink
 from onvif_recorder.storage.segment_index import SegmentRow
-from onvif_recorder.storage.segment_scan import track_ids_text
 from onvif_recorder.storage.sink import LocalSink
 from onvif_recorder.storage.upload_queue import UploadSpool
 
@@ -57,7 +51,7 @@ log = logging.getLogger(__name__)
 
 
 class SampleSource(Protocol):
-    """What the ingest supervisor offers (``engine.supervisor.IngestSupervisor``)."""
+    """What the ingest supervisor offers (``engine.supervisor.ReceiverSupervisor``)."""
 
     def subscribe(self, token: str) -> SampleQueue: ...
 
@@ -243,14 +237,13 @@ class RecordingTask:
 
     def _start_segmenter(self) -> None:
         infos = {i.track_id: i for m in self._sessions.values() for i in m.infos.values()}
-        extra = (("recording", self.plan.recording),
-                 ("track_ids", track_ids_text(self._track_tokens())))
         target = self.plan.target
         brand = Brand.CMAF if target is not None and target.format == "CMAF" else Brand.MP4
         config = SegmenterConfig(brand, self.plan.segment_duration,
                                  span_duration=target.span_duration if target else None,
                                  fragment_duration=self.settings.fragment_duration,
-                                 extra_info=extra)
+                                 recording=self.plan.recording,
+                                 track_tokens=self._track_tokens())
         self._segmenter = Segmenter([infos[k] for k in sorted(infos)], config)
         pending, self._pending = self._pending, []
         for sample in sorted(pending, key=lambda s: s.utc):

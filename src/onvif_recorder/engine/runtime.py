@@ -15,18 +15,22 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from onvif_recorder.domain.storage import StorageConfigurationData
-from onvif_recorder.engine.flow import FlowTracker
+from onvif_recorder.engine.receiver_supervisor import (
+    IngestMediaFlow,
+    ReceiverStates,
+    ReceiverSupervisor,
+)
 from onvif_recorder.engine.receiver_task import IngestConfig
-from onvif_recorder.engine.recorder import EngineSettings, RecordingEngine
-from onvif_recorder.engine.recording_plan import seconds
-from onvif_recorder.engine.retention import Retention
-from onvif_recorder.engine.supervisor import IngestMediaFlow, IngestSupervisor, ReceiverStates
+from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
+from onvif_recorder.recording.flow import FlowTracker
+from onvif_recorder.recording.plan import seconds
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import EngineEvents
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.retention import Retention
 from onvif_recorder.storage.segment_index import SegmentIndex
 from onvif_recorder.storage.upload_queue import UploadSpool
 
@@ -44,7 +48,7 @@ def local_storage(settings: RecorderSettings) -> LocalStorage:
 
 def upload_manager(settings: RecorderSettings, holder: StateHolder) -> UploadManager:
     spool = UploadSpool(settings.data_dir / "spool", settings.database_path,
-                        settings.spool_max_bytes)
+                        settings.spool_max_bytes, fsync_interval=settings.fsync_interval)
 
     def config(token: str) -> StorageConfigurationData | None:
         found = holder.state.storage.get(token)
@@ -68,10 +72,10 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
 
     async def run(_: web.Application) -> AsyncIterator[None]:
         tracker.on_change = events.media_flow_changed
-        ingest = IngestSupervisor(holder, events, ingest_config, states=media.states)
+        ingest = ReceiverSupervisor(holder, events, ingest_config, states=media.states)
         storage = local_storage(settings)
         uploads = upload_manager(settings, holder)
-        engine = RecordingEngine(
+        engine = RecordingSupervisor(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
             Retention(storage, bus, settings.disk_reserve), uploads.spool)
         await uploads.start()

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from onvif_recorder.domain.storage import StorageConfigurationData
+from onvif_recorder.storage.spool_recovery import sweep
 from onvif_recorder.storage.upload_queue import SpoolEntry, UploadSpool
 from onvif_recorder.storage.uploader import ObjectStore, UploadError, UploadObject, open_store
 
@@ -60,7 +61,7 @@ class UploadManager:
         self._progress = asyncio.Event()
 
     async def start(self) -> None:
-        self.spool.sweep()
+        sweep(self.spool)
         self.spool.listeners.append(self.wake)
         for storage in self.spool.storages():
             self.wake(storage)

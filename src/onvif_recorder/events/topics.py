@@ -24,6 +24,9 @@ from onvif_recorder.service.events import (
     RecordingConfigurationChanged,
     RecordingCreated,
     RecordingDeleted,
+    ScheduleChanged,
+    ScheduleStateChanged,
+    SpecialDaysChanged,
     TrackConfigurationChanged,
     TrackCreated,
     TrackDataDeleted,
@@ -121,6 +124,21 @@ RECEIVER_CONNECTION_FAILED = Topic(
     ("Receiver", "ConnectionFailed"), False, (_RECEIVER,), (Item("MediaUri", "tt:MediaUri"),)
 )
 
+_SCHEDULE = Item("ScheduleToken", "pt:ReferenceToken")
+SCHEDULE_STATE = Topic(
+    ("Schedule", "State", "Active"),
+    True,
+    (_SCHEDULE, Item("Name", "xs:string")),
+    (Item("Active", "xs:boolean"), Item("SpecialDay", "xs:boolean")),
+)
+SCHEDULE_CHANGED = Topic(("Configuration", "Schedule", "Changed"), False, (_SCHEDULE,))
+SCHEDULE_REMOVED = Topic(("Configuration", "Schedule", "Removed"), False, (_SCHEDULE,))
+_SPECIAL_DAYS = Item("SpecialDaysToken", "pt:ReferenceToken")
+SPECIAL_DAYS_CHANGED = Topic(("Configuration", "SpecialDays", "Changed"), False,
+                             (_SPECIAL_DAYS,))
+SPECIAL_DAYS_REMOVED = Topic(("Configuration", "SpecialDays", "Removed"), False,
+                             (_SPECIAL_DAYS,))
+
 TOPICS: tuple[Topic, ...] = (
     JOB_STATE,
     RECORDING_CONFIGURATION,
@@ -133,6 +151,11 @@ TOPICS: tuple[Topic, ...] = (
     DELETE_TRACK_DATA,
     RECEIVER_CHANGE_STATE,
     RECEIVER_CONNECTION_FAILED,
+    SCHEDULE_STATE,
+    SCHEDULE_CHANGED,
+    SCHEDULE_REMOVED,
+    SPECIAL_DAYS_CHANGED,
+    SPECIAL_DAYS_REMOVED,
 )
 """In TopicSet order; topics that share a root are adjacent."""
 
@@ -226,6 +249,27 @@ def _message(event: DomainEvent) -> Message:
         case ReceiverConnectionFailed(token, uri):
             receiver = (("ReceiverToken", token),)
             return Message(RECEIVER_CONNECTION_FAILED, receiver, (("MediaUri", uri),))
+        case ScheduleStateChanged():
+            return _schedule_state_message(event)
+        case ScheduleChanged(token, removed):
+            topic = SCHEDULE_REMOVED if removed else SCHEDULE_CHANGED
+            return Message(topic, (("ScheduleToken", token),))
+        case SpecialDaysChanged(token, removed):
+            topic = SPECIAL_DAYS_REMOVED if removed else SPECIAL_DAYS_CHANGED
+            return Message(topic, (("SpecialDaysToken", token),))
+
+
+def _schedule_state_message(event: ScheduleStateChanged) -> Message:
+    source = (("ScheduleToken", event.schedule_token), ("Name", event.name))
+    if event.active is None:  # Deleted
+        return Message(SCHEDULE_STATE, source, (), event.operation)
+    # Sched §6: SpecialDay is always sent (the official test fails without it).
+    data = (("Active", _boolean(event.active)), ("SpecialDay", _boolean(event.special_day)))
+    return Message(SCHEDULE_STATE, source, data, event.operation)
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _track_data_message(event: TrackDataDeleted) -> Message:

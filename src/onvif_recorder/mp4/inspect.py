@@ -9,7 +9,6 @@ this package; everything else takes bytes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -124,9 +123,6 @@ def dump_bytes(data: bytes, *, max_samples: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dump(source: bytes | str | os.PathLike[str], *, max_samples: int | None = None) -> str:
-    """Dump a segment given as bytes or as a file path (for ``dump-segment FILE``)."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        return dump_bytes(bytes(source), max_samples=max_samples)
-    with open(source, "rb") as handle:
-        return dump_bytes(handle.read(), max_samples=max_samples)
+def dump(source: bytes | bytearray | memoryview, *, max_samples: int | None = None) -> str:
+    """Dump a segment given as bytes (``dump-segment FILE`` reads the file)."""
+    return dump_bytes(bytes(source), max_samples=max_samples)

@@ -22,14 +22,14 @@ requests. Driving it::
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 
 from onvif_recorder.mp4.events import Event, SpanClosed, SpanEndReason
 from onvif_recorder.mp4.init_segment import Brand, init_segment
 from onvif_recorder.mp4.model import Sample, TrackInfo, TrackKind
 from onvif_recorder.mp4.span_builder import Counters, Limits, SpanBuilder
-from onvif_recorder.mp4.user_data import JsonValue, segment_info_box
+from onvif_recorder.mp4.user_data import SegmentInfo
 
 CMAF_EXTENSIONS = {TrackKind.VIDEO: "m4v", TrackKind.AUDIO: "m4a", TrackKind.METADATA: "m4m"}
 MP4_EXTENSION = "mp4"
@@ -54,8 +54,10 @@ class SegmenterConfig:
     producer_reference: bool = True
     """Write a ``prft`` (UTC of the fragment start) before every ``moof``."""
     cmaf_mfra: bool = True
-    extra_info: tuple[tuple[str, str], ...] = ()
-    """Added to the recovery box in every header, e.g. ``(("recording", token),)``."""
+    recording: str = ""
+    """The recording token, written into the recovery box of every header."""
+    track_tokens: Mapping[int, str] = field(default_factory=dict, hash=False)
+    """ISO-BMFF track_ID → the recording's track token, for the recovery box."""
 
     def __post_init__(self) -> None:
         if self.segment_duration <= 0 or self.fragment_duration <= 0:
@@ -98,13 +100,11 @@ class Segmenter:
                       c.fragment_duration, c.max_gap, c.max_drift, c.max_lag,
                       c.producer_reference, c.format is Brand.MP4 or c.cmaf_mfra)
 
-    def _header(self, tracks: Sequence[TrackInfo], timescale: int,
-                info: dict[str, JsonValue]) -> bytes:
-        info.update(self.config.extra_info)
-        start = info.get("start_utc")
-        creation = float(start) if isinstance(start, int | float) else 0.0
-        return init_segment(tracks, timescale, self.config.format, creation_utc=creation,
-                            user_data=segment_info_box(info))
+    def _header(self, tracks: Sequence[TrackInfo], info: SegmentInfo) -> bytes:
+        info = replace(info, recording=self.config.recording,
+                       track_tokens=dict(self.config.track_tokens))
+        return init_segment(tracks, info.timescale, self.config.format,
+                            creation_utc=info.start_utc, user_data=info.encode())
 
     # --- inputs ---------------------------------------------------------------------
 

@@ -45,9 +45,10 @@ from onvif_recorder.mp4.timeline import (
     common_timescale,
     utc_to_ntp,
 )
-from onvif_recorder.mp4.user_data import JsonValue
+from onvif_recorder.mp4.user_data import SegmentInfo
 
-HeaderFactory = Callable[[Sequence[TrackInfo], int, dict[str, JsonValue]], bytes]
+HeaderFactory = Callable[[Sequence[TrackInfo], SegmentInfo], bytes]
+"""Makes a segment header for the tracks, carrying the segment's recovery box."""
 
 
 class State(Enum):
@@ -370,11 +371,10 @@ class SpanBuilder:
     def _open_segment(self, time: int, events: list[Event]) -> None:
         span = self._span
         assert span is not None
-        info: dict[str, JsonValue] = {"span": span.span_id, "segment": span.counter,
-                                   "extension": self.extension, "timescale": self.timescale,
-                                   "start_utc": self._utc(time),
-                                   "span_start_utc": self._utc(span.start)}
-        header = self._header(span.tracks, self.timescale, info)
+        info = SegmentInfo(span=span.span_id, segment=span.counter, extension=self.extension,
+                           timescale=self.timescale, start_utc=self._utc(time),
+                           span_start_utc=self._utc(span.start))
+        header = self._header(span.tracks, info)
         span.segment = SegmentAssembler(header, [t.track_id for t in span.tracks])
         span.segment_start = time
         self.counters.segments += 1

@@ -11,11 +11,13 @@ backup, and SQLite's WAL lets the engine's connection write while the store read
 Version 3 adds the upload spool's journal (``storage.upload_queue``): ``uploads`` holds
 one row per finished object waiting for its object store (in ``id`` order per span),
 ``upload_targets`` the per-storage status that ``onvif-recorder status`` prints.
+
+Version 4 adds the Schedule service's objects: ``schedules`` and ``special_day_groups``.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _OBJECT_TABLE = (
     "CREATE TABLE {} (seq INTEGER PRIMARY KEY, token TEXT UNIQUE NOT NULL, doc TEXT NOT NULL);"
@@ -48,4 +50,5 @@ MIGRATIONS: tuple[str, ...] = (
     " last_error_utc REAL, last_upload_utc REAL, uploaded_objects INTEGER NOT NULL DEFAULT 0,"
     " uploaded_bytes INTEGER NOT NULL DEFAULT 0, dropped_objects INTEGER NOT NULL DEFAULT 0,"
     " dropped_bytes INTEGER NOT NULL DEFAULT 0);",
+    "".join(_OBJECT_TABLE.format(table) for table in ("schedules", "special_day_groups")),
 )

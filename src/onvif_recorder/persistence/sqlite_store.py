@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from onvif_recorder.domain.job import RecordingJob
 from onvif_recorder.domain.receiver import Receiver
 from onvif_recorder.domain.recording import Recording
+from onvif_recorder.domain.schedule import Schedule, SpecialDayGroup
 from onvif_recorder.domain.storage import StorageConfiguration
 from onvif_recorder.domain.users import User
 from onvif_recorder.persistence.codec import from_json, to_json
@@ -69,6 +70,9 @@ class SqliteStore:
             receivers=self._load("receivers", Receiver, lambda r: r.token),
             users=self._load("users", User, lambda u: u.username),
             storage=self._load("storage", StorageConfiguration, lambda s: s.token),
+            schedules=self._load("schedules", Schedule, lambda s: s.token),
+            special_day_groups=self._load("special_day_groups", SpecialDayGroup,
+                                          lambda g: g.token),
             counters=dict(self.connection.execute("SELECT name, value FROM counters").fetchall()),
         )
 
@@ -84,6 +88,9 @@ class SqliteStore:
             self._write("receivers", changes.receivers, changes.deleted_receivers, "token")
             self._write("users", changes.users, changes.deleted_users, "username")
             self._write("storage", changes.storage, changes.deleted_storage, "token")
+            self._write("schedules", changes.schedules, changes.deleted_schedules, "token")
+            self._write("special_day_groups", changes.special_day_groups,
+                        changes.deleted_special_day_groups, "token")
             self.connection.executemany(
                 "INSERT INTO counters (name, value) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET value = excluded.value",

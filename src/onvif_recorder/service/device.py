@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone, tzinfo
 from enum import Enum
 from typing import Protocol
 
 import onvif_recorder
 from onvif_recorder.domain import errors
 from onvif_recorder.domain.device import DeviceConfig, DiscoveryMode
+from onvif_recorder.schedules.posix_tz import PosixTimeZone, TimeZoneError
 from onvif_recorder.service.device_capabilities import DeviceCapabilities, device_capabilities
 from onvif_recorder.service.network import HostInfo, HostNetwork
 from onvif_recorder.service.scopes import (
@@ -23,7 +24,6 @@ from onvif_recorder.service.scopes import (
     remove_scopes,
     set_scopes,
 )
-from onvif_recorder.service.timezone import parse_time_zone
 from onvif_recorder.settings import RecorderSettings
 
 
@@ -58,6 +58,20 @@ class DateTimeRequest:
     daylight_savings: bool
     time_zone: str | None
     utc: datetime | None
+
+
+def parse_time_zone(text: str, daylight_savings: bool = True) -> tzinfo:
+    """The POSIX TZ (IEEE 1003.1 §8.3) as a ``tzinfo``; a malformed one is
+    ``ter:InvalidTimeZone`` (Base Device Test DEVICE-3-1-4). Core: with DaylightSavings
+    false the DST part of the zone is ignored."""
+    try:
+        zone = PosixTimeZone(text)
+    except (TimeZoneError, ValueError) as error:
+        raise errors.InvalidTimeZone(f"{text!r} is not a POSIX 1003.1 §8.3 time zone: "
+                                     f"{error}") from None
+    if daylight_savings or zone.dst_name is None:
+        return zone
+    return timezone(zone.utcoffset(None), zone.std_name)
 
 
 class DeviceConfigStore(Protocol):
@@ -147,14 +161,17 @@ class DeviceService:
         its own NTP client) and the recorder never sets it. LocalDateTime follows the
         stored POSIX time zone, with DST only while DaylightSavings is set."""
         utc = now.astimezone(UTC) if now.tzinfo is not None else now.replace(tzinfo=UTC)
-        zone = parse_time_zone(self.config.time_zone)
         return SystemDateAndTime(
             date_time_type=DateTimeType.NTP,
             daylight_savings=self.config.daylight_savings,
             time_zone=self.config.time_zone,
             utc=utc,
-            local=zone.local(utc, self.config.daylight_savings),
+            local=utc.astimezone(self.time_zone()),
         )
+
+    def time_zone(self) -> tzinfo:
+        """The Device TimeZone, as schedules are evaluated in it (Sched §4.1)."""
+        return parse_time_zone(self.config.time_zone, self.config.daylight_savings)
 
     def set_system_date_and_time(self, request: DateTimeRequest) -> None:
         """Time zone and DaylightSavings are stored. A Manual clock is refused: the

@@ -132,6 +132,34 @@ class ReceiverConnectionFailed:
     media_uri: str
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleStateChanged:
+    """tns1:Schedule/State/Active (Sched §6), a property event; ``active`` is None when
+    the schedule was deleted."""
+
+    schedule_token: str
+    name: str
+    operation: PropertyOperation
+    active: bool | None
+    special_day: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleChanged:
+    """tns1:Configuration/Schedule/Changed (also on create) or ``Removed``."""
+
+    schedule_token: str
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialDaysChanged:
+    """tns1:Configuration/SpecialDays/Changed (also on create) or ``Removed``."""
+
+    group_token: str
+    removed: bool = False
+
+
 DomainEvent = (
     RecordingCreated
     | RecordingDeleted
@@ -144,6 +172,9 @@ DomainEvent = (
     | JobStateChanged
     | ReceiverStateChanged
     | ReceiverConnectionFailed
+    | ScheduleStateChanged
+    | ScheduleChanged
+    | SpecialDaysChanged
 )
 
 Accepts = Callable[[DomainEvent], bool]

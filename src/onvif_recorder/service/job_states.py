@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from onvif_recorder.domain.job import RecordingJobStateInformation
 from onvif_recorder.domain.receiver import ReceiverState
-from onvif_recorder.service.arbitration import arbitrate, job_state
+from onvif_recorder.service.arbitration import Eligible, arbitrate, job_state
 from onvif_recorder.service.events import (
     EventBus,
     JobStateChanged,
@@ -27,9 +27,10 @@ from onvif_recorder.service.state import RecorderState, StateHolder
 JobStateMap = dict[str, RecordingJobStateInformation]
 
 
-def current_job_states(state: RecorderState, media: MediaFlow) -> JobStateMap:
+def current_job_states(state: RecorderState, media: MediaFlow,
+                       eligible: Eligible | None = None) -> JobStateMap:
     """RC §5.19 state of every job, in creation order."""
-    arbitration = arbitrate(state.jobs.values())
+    arbitration = arbitrate(state.jobs.values(), eligible)
     errors = media.errors()
     return {
         token: job_state(job, arbitration, media.flowing, errors)
@@ -42,7 +43,7 @@ class JobStates:
         self._holder = holder
         self._media = media
         self._bus = bus
-        self._published = current_job_states(holder.state, media)
+        self._published = current_job_states(holder.state, media, holder.conditions.eligible)
         bus.add_property_source(self.initialized)
         holder.observe(self.refresh)
 
@@ -54,7 +55,8 @@ class JobStates:
 
     def refresh(self) -> None:
         """Publish how job states changed since the last refresh."""
-        before, after = self._published, current_job_states(self._holder.state, self._media)
+        before, after = self._published, current_job_states(self._holder.state, self._media,
+                                                        self._holder.conditions.eligible)
         self._published = after
         events = [
             JobStateChanged(token, PropertyOperation.DELETED, None)

@@ -96,7 +96,8 @@ class JobService:
     # RC §5.19
     def job_state(self, token: str) -> RecordingJobStateInformation:
         job = self.job(token)
-        arbitration = arbitrate(self.holder.state.jobs.values())
+        arbitration = arbitrate(self.holder.state.jobs.values(),
+                                self.holder.conditions.eligible)
         return job_state(job, arbitration, self.media.flowing, self.media.errors())
 
     def _resolved(

@@ -17,9 +17,11 @@ from typing import Protocol, TypeVar
 from onvif_recorder.domain.job import RecordingJob
 from onvif_recorder.domain.receiver import Receiver
 from onvif_recorder.domain.recording import Recording
+from onvif_recorder.domain.schedule import Schedule, SpecialDayGroup
 from onvif_recorder.domain.storage import StorageConfiguration
 from onvif_recorder.domain.users import User
 from onvif_recorder.service.events import DomainEvent
+from onvif_recorder.service.job_conditions import JobConditions
 from onvif_recorder.service.overrides import SegmentOverrides
 
 
@@ -35,6 +37,10 @@ class Changes:
     deleted_users: list[str] = field(default_factory=list)
     storage: list[StorageConfiguration] = field(default_factory=list)
     deleted_storage: list[str] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+    deleted_schedules: list[str] = field(default_factory=list)
+    special_day_groups: list[SpecialDayGroup] = field(default_factory=list)
+    deleted_special_day_groups: list[str] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     events: list[DomainEvent] = field(default_factory=list)  # published once stored
 
@@ -48,6 +54,8 @@ class RecorderState:
     receivers: dict[str, Receiver] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     storage: dict[str, StorageConfiguration] = field(default_factory=dict)
+    schedules: dict[str, Schedule] = field(default_factory=dict)
+    special_day_groups: dict[str, SpecialDayGroup] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
 
     def apply(self, changes: Changes) -> None:
@@ -56,6 +64,9 @@ class RecorderState:
         _apply(self.receivers, changes.receivers, changes.deleted_receivers, lambda r: r.token)
         _apply(self.users, changes.users, changes.deleted_users, lambda u: u.username)
         _apply(self.storage, changes.storage, changes.deleted_storage, lambda s: s.token)
+        _apply(self.schedules, changes.schedules, changes.deleted_schedules, lambda s: s.token)
+        _apply(self.special_day_groups, changes.special_day_groups,
+               changes.deleted_special_day_groups, lambda g: g.token)
         self.counters.update(changes.counters)
 
 
@@ -98,6 +109,8 @@ class StateHolder:
         self._observers: list[Callable[[], None]] = []
         self.overrides = SegmentOverrides()
         """Volatile state (RC §5.24): OverrideSegmentDuration, never stored."""
+        self.conditions = JobConditions()
+        """Volatile state (RC §5.3.3): which schedules are active now."""
 
     def observe(self, observer: Callable[[], None]) -> None:
         """Call ``observer`` after every commit, once its events are published."""
@@ -109,6 +122,12 @@ class StateHolder:
         self.version += 1
         if self.events is not None and changes.events:
             self.events.publish(*changes.events)
+        for observer in self._observers:
+            observer()
+
+    def conditions_changed(self) -> None:
+        """``conditions`` changed: everything derived from arbitration is derived again."""
+        self.version += 1
         for observer in self._observers:
             observer()
 

@@ -15,14 +15,9 @@ from onvif_recorder.domain import errors
 from onvif_recorder.domain.storage import (
     StorageConfiguration,
     StorageConfigurationData,
-    StorageType,
 )
 from onvif_recorder.service.state import Changes, StateHolder
 from onvif_recorder.settings import Limits
-
-# Types whose StorageUri is the HTTP(S) base endpoint of a bucket or container (Core,
-# "Storage Configuration - Authentication").
-OBJECT_STORAGE_TYPES = (StorageType.OBJECT_STORAGE_S3.value, StorageType.OBJECT_STORAGE_AZURE.value)
 
 
 class StorageService:
@@ -78,7 +73,7 @@ class StorageService:
 def check_data(data: StorageConfigurationData, error: type[errors.OnvifError]) -> None:
     if not data.type.strip():
         raise error("the storage type is empty")
-    if data.type in OBJECT_STORAGE_TYPES:
+    if data.is_object_storage:
         uri = urlsplit(data.storage_uri or "")
         if uri.scheme not in ("http", "https") or not uri.netloc:
             raise error(f"{data.type} needs an http(s) StorageUri")

@@ -12,6 +12,8 @@ TRV = "http://www.onvif.org/ver10/receiver/wsdl"
 TEV = "http://www.onvif.org/ver10/events/wsdl"
 TSE = "http://www.onvif.org/ver10/search/wsdl"
 TRP = "http://www.onvif.org/ver10/replay/wsdl"
+TSC = "http://www.onvif.org/ver10/schedule/wsdl"
+PT = "http://www.onvif.org/ver10/pacs"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 WSA = "http://www.w3.org/2005/08/addressing"
@@ -45,6 +47,7 @@ PREFIXES: dict[str, str] = {
     WSRF_BF: "wsrf-bf",
     TNS1: "tns1",
     XS: "xs",
+    PT: "pt",
 }
 
 

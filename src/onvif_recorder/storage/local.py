@@ -6,30 +6,23 @@ recording token as prefix and no postfix, e.g.
 objects ``...Z.<last counter + 1>.mp4_end``. So local and object storage share one layout.
 ``delete`` (retention) removes a span's end object with the span's last segment.
 
-Crash safety (RC Annex B.3: a finished segment is always readable):
-
-* a segment being written is ``<key>.partial``; it grows fragment by fragment through an
-  unbuffered file descriptor, so every ``FragmentWritten`` is in the kernel when
-  ``append`` returns and survives ``kill -9`` (flushed once per fragment);
-* ``fsync`` runs at most every ``fsync_interval`` seconds while writing (a power cut
-  loses at most that much) and always before the rename that finishes a segment, and the
-  directory is fsynced after the rename, so a renamed segment is complete on disk;
-* ``recover()`` at start-up repairs each ``.partial`` with ``mp4.repair.repair_segment``
-  (cut to the last complete fragment, ``mfra`` rebuilt, renamed, span end written), drops
-  one that has no complete header, and reconciles the segment index with the files.
+Crash safety (RC Annex B.3: a finished segment is always readable) is the shared
+writer's, ``storage.segment_file``: a segment being written is ``<key>.partial``, each
+fragment reaches the kernel when ``append`` returns, ``fsync`` every ``fsync_interval``
+seconds and before the rename that finishes it, the directory fsynced after. ``recover()``
+at start-up repairs each ``.partial`` with ``segment_file.repair_partial`` (cut to the
+last complete fragment, ``mfra`` rebuilt), writes its span end, drops one without a
+complete fragment, and reconciles the segment index with the files.
 """
 
 from __future__ import annotations
 
 import calendar
-import contextlib
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from onvif_recorder.mp4.repair import repair_segment
 from onvif_recorder.storage.object_key import (
     END_SUFFIX,
     KeyLayout,
@@ -38,11 +31,16 @@ from onvif_recorder.storage.object_key import (
     segment_key,
     span_end_key,
 )
+from onvif_recorder.storage.segment_file import (
+    DEFAULT_FSYNC_INTERVAL,
+    PARTIAL,
+    TEMPORARY,
+    SegmentFile,
+    repair_partial,
+)
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 from onvif_recorder.storage.segment_scan import scan_segment
 
-PARTIAL = ".partial"
-DEFAULT_FSYNC_INTERVAL = 5.0
 SPAN_END_TOLERANCE = 1.0
 
 
@@ -57,10 +55,15 @@ class OpenSegment:
     """A segment being written: its ``.partial`` file and index row."""
 
     row: SegmentRow
-    path: Path
-    fd: int
-    size: int = 0
-    synced_at: float = 0.0
+    file: SegmentFile
+
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    @property
+    def size(self) -> int:
+        return self.file.size
 
 
 @dataclass(slots=True)
@@ -96,41 +99,26 @@ class LocalStorage:
         key = segment_key(layout_for(recording), start_utc, counter, extension)
         row = SegmentRow(recording, key, span or key, extension, start_utc, start_utc, 0,
                          tuple(codecs), dict(codecs), False)
-        path = self.path_of(key + PARTIAL)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        segment = OpenSegment(row, path, fd, synced_at=self._clock())
+        file = SegmentFile(self.path_of(key), fsync_interval=self.fsync_interval,
+                           clock=self._clock)
         self.index.put(row)
-        self.append(segment, header)
-        return segment
+        file.append(header)
+        return OpenSegment(row, file)
 
     def append(self, segment: OpenSegment, data: bytes) -> None:
-        """Write ``data`` through to the kernel; fsync when the interval has passed."""
-        view = memoryview(data)
-        while view:
-            written = os.write(segment.fd, view)
-            view = view[written:]
-        segment.size += len(data)
-        now = self._clock()
-        if now - segment.synced_at >= self.fsync_interval:
-            os.fsync(segment.fd)
-            segment.synced_at = now
+        """Write ``data`` through to the kernel (fsynced per ``fsync_interval``)."""
+        segment.file.append(data)
 
     def finish(self, segment: OpenSegment, trailer: bytes, end_utc: float) -> SegmentRow:
-        """Append the trailer, fsync, rename to the key, complete the index row."""
-        self.append(segment, trailer)
-        os.fsync(segment.fd)
-        os.close(segment.fd)
-        final = self.path_of(segment.row.key)
-        os.replace(segment.path, final)
-        _fsync_directory(final.parent)
-        self.index.complete(segment.row.key, end_utc, segment.size)
-        return _completed(segment.row, end_utc, segment.size)
+        """Append the trailer, make the file durable under its key, complete the row."""
+        segment.file.append(trailer)
+        size = segment.file.finish()
+        self.index.complete(segment.row.key, end_utc, size)
+        return _completed(segment.row, end_utc, size)
 
     def abandon(self, segment: OpenSegment) -> None:
         """Close the file of a segment whose writer failed; recovery repairs it later."""
-        with contextlib.suppress(OSError):
-            os.close(segment.fd)
+        segment.file.abandon()
 
     def span_end(self, recording: str, end_utc: float, end_counter: int,
                  extension: str) -> str:
@@ -180,7 +168,7 @@ class LocalStorage:
         for all recordings, or for one whose writer failed (its files are not open)."""
         report = RecoveryReport()
         top = self.root if recording is None else self.root / layout_for(recording).prefix
-        for leftover in top.rglob("*.tmp"):
+        for leftover in top.rglob("*" + TEMPORARY):
             leftover.unlink()  # a repair interrupted before its rename: redone below
         for partial in sorted(top.rglob("*" + PARTIAL)):
             self._repair(partial, report)
@@ -204,32 +192,19 @@ class LocalStorage:
 
     def _repair(self, partial: Path, report: RecoveryReport) -> None:
         key = self._key(partial).removesuffix(PARTIAL)
-        data = partial.read_bytes()
         parsed = parse_key(key)
-        try:
-            repaired = repair_segment(data)
-            facts = scan_segment(repaired.data)
-        except ValueError:
-            repaired = None
-        if repaired is None or repaired.fragments == 0:
+        outcome = repair_partial(partial)
+        facts = outcome.facts
+        if facts is None or not outcome.fragments:
             # No complete fragment: no media to keep. The span ended where this began.
-            partial.unlink()
             self.index.delete([key])
             report.dropped.append(key)
-            if repaired is not None and parsed.counter > 0:
+            if facts is not None and parsed.counter > 0:
                 self.span_end(parsed.prefix, facts.start_utc, parsed.counter, parsed.extension)
             return
-        final = self.path_of(key)
-        temporary = final.with_name(final.name + ".tmp")
-        temporary.write_bytes(repaired.data)
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
-        partial.unlink()
-        _fsync_directory(final.parent)
         self.span_end(parsed.prefix, facts.end_utc, parsed.counter + 1, parsed.extension)
         report.repaired.append(key)
-        report.lost_bytes += repaired.dropped_bytes
+        report.lost_bytes += outcome.lost_bytes
 
     def _index_file(self, key: str, path: Path, row: SegmentRow | None) -> None:
         parsed = parse_key(key)
@@ -261,15 +236,7 @@ def _posix(moment: KeyTime) -> float:
 
 def _is_segment(path: Path) -> bool:
     name = path.name
-    return not name.endswith((PARTIAL, ".tmp", "_end")) and "." in name
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return not name.endswith((PARTIAL, TEMPORARY, END_SUFFIX)) and "." in name
 
 
 def _remove_empty_parents(directory: Path, root: Path) -> None:

@@ -1,11 +1,10 @@
 """What a segment file says about itself: times, tracks and codecs (pure, bytes in).
 
-Start-up reconciliation rebuilds a segment index row from the file alone: the start
-time and timescale come from our recovery box (``mp4.user_data``) in ``moov/udta``, the
-recording's track tokens from the ``track_ids`` entry the engine adds to it
-(``"1=VIDEO001,2=AUDIO001"``), the codecs from each ``trak``'s sample entry, and the end
-from the last complete fragment: start + (latest ``tfdt`` + durations - first ``tfdt``)
-/ timescale.
+Start-up reconciliation rebuilds a segment index row from the file alone: the
+segment's own description (``mp4.user_data.SegmentInfo``: start time, timescale,
+recording and track tokens) comes from the recovery box in ``moov/udta``, the codecs
+from each ``trak``'s sample entry, and the end from the last complete fragment: start +
+(latest ``tfdt`` + durations - first ``tfdt``) / timescale.
 """
 
 from __future__ import annotations
@@ -14,32 +13,32 @@ from dataclasses import dataclass, field
 
 from onvif_recorder.mp4.fields import FieldReader
 from onvif_recorder.mp4.inspect import ParsedBox, read_boxes
-from onvif_recorder.mp4.user_data import parse_segment_info
+from onvif_recorder.mp4.user_data import SegmentInfo
 
 
 @dataclass(frozen=True, slots=True)
 class SegmentFacts:
-    start_utc: float
+    info: SegmentInfo
+    """The recovery box, as the segment's writer wrote it."""
     end_utc: float
-    timescale: int
-    tracks: tuple[str, ...]
     codecs: dict[str, str] = field(default_factory=dict)
-    recording: str = ""
+    """Track token → sample entry type, in ``trak`` order."""
 
+    @property
+    def start_utc(self) -> float:
+        return self.info.start_utc
 
-def track_ids_text(tokens_by_id: dict[int, str]) -> str:
-    """The ``track_ids`` recovery-box entry for ``{track_ID: track token}``."""
-    return ",".join(f"{track_id}={token}" for track_id, token in sorted(tokens_by_id.items()))
+    @property
+    def timescale(self) -> int:
+        return self.info.timescale
 
+    @property
+    def recording(self) -> str:
+        return self.info.recording
 
-def _parse_track_ids(text: object) -> dict[int, str]:
-    mapping: dict[int, str] = {}
-    if isinstance(text, str):
-        for item in filter(None, text.split(",")):
-            number, _, token = item.partition("=")
-            if number.isdigit() and token:
-                mapping[int(number)] = token
-    return mapping
+    @property
+    def tracks(self) -> tuple[str, ...]:
+        return tuple(self.codecs)
 
 
 def scan_segment(data: bytes) -> SegmentFacts:
@@ -48,21 +47,14 @@ def scan_segment(data: bytes) -> SegmentFacts:
     moov = next((b for b in boxes if b.name == "moov" and not b.truncated), None)
     if moov is None:
         raise ValueError("no complete moov")
-    info = next(filter(None, (parse_segment_info(b.payload)
+    info = next(filter(None, (SegmentInfo.decode(b.payload)
                               for b in moov.find_all("udta/uuid"))), None)
     if info is None:
-        raise ValueError("no recovery box in moov/udta")
-    start, timescale = info.get("start_utc"), info.get("timescale")
-    if not isinstance(start, int | float) or not isinstance(timescale, int) or timescale <= 0:
-        raise ValueError("recovery box without start_utc or timescale")
-    names = _parse_track_ids(info.get("track_ids"))
-    codecs = {names.get(track_id, str(track_id)): entry
+        raise ValueError("no usable recovery box in moov/udta")
+    codecs = {info.token_of(track_id): entry
               for track_id, entry in _sample_entries(moov).items()}
     first, end = _decode_extent(boxes)
-    end_utc = float(start) + max(0, end - first) / timescale
-    recording = info.get("recording")
-    return SegmentFacts(float(start), end_utc, timescale, tuple(codecs), codecs,
-                        recording if isinstance(recording, str) else "")
+    return SegmentFacts(info, info.start_utc + max(0, end - first) / info.timescale, codecs)
 
 
 def _sample_entries(moov: ParsedBox) -> dict[int, str]:

@@ -1,54 +1,70 @@
-"""Start-up repair of a spooled segment that a crash cut (``UploadSpool.sweep``).
+"""Start-up recovery of the upload spool: ``sweep`` before the drainers start.
 
-The segment's row was journalled when it opened (not ready), so after ``kill -9`` its
-``.partial`` file is known: ``mp4.repair`` keeps the header and every complete fragment
-and rebuilds the ``mfra``; ``segment_scan`` reads its start, end and timescale back. The
-row becomes ready with the attributes known at open plus the real ``Duration`` (the
-condensed SeekTable is left out: B.9 makes it optional), and since the crash also ended
-the span, its B.5 span-end object follows, timed at the end of the last kept sample. A
-file without a complete fragment is dropped with its row; its span then ends with the
-previous segment, whose end is this one's start (B.3: segments leave no gap).
+A segment's row was journalled when it opened (not ready), so after ``kill -9`` its
+``.partial`` file is known: ``segment_file.repair_partial`` (the repair local storage
+uses too) keeps the header and every complete fragment, rebuilds the ``mfra`` and
+renames the result durably, computing its MD5 on the way; the recovery box read back
+gives its start, end and timescale. The row becomes ready with the attributes known at
+open plus the real ``Duration`` (the condensed SeekTable is left out: B.9 makes it
+optional), and since the crash also ended the span, its B.5 span-end object follows,
+timed at the end of the last kept sample. A file without a complete fragment is dropped
+with its row; its span then ends with the previous segment, whose end is this one's
+start (B.3: segments leave no gap). Then files no row names are removed and rows whose
+file is gone are dropped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
-from onvif_recorder.mp4.repair import repair_segment
 from onvif_recorder.storage.object_key import KeyLayout, parse_key, span_end_key
-from onvif_recorder.storage.segment_scan import scan_segment
+from onvif_recorder.storage.segment_file import PARTIAL, repair_partial
 from onvif_recorder.storage.spans import BASE_CONTENT_TYPES, iso8601_duration
-from onvif_recorder.storage.upload_queue import PARTIAL, SpoolEntry, UploadSpool
+from onvif_recorder.storage.upload_queue import FinishedFile, SpoolEntry, UploadSpool
 
 log = logging.getLogger(__name__)
 
 
+def sweep(spool: UploadSpool) -> None:
+    """Repair segments being built, remove orphan files, drop rows whose file is gone."""
+    for entry in spool.building():
+        recover(spool, entry)
+    rows = spool.entries()
+    wanted = {entry.path for entry in rows if entry.path}
+    for path in sorted(spool.root.rglob("*")):
+        relative = path.relative_to(spool.root).as_posix()
+        if path.is_file() and relative not in wanted:
+            path.unlink()
+    spool.drop([e for e in rows if e.path and not (spool.root / e.path).is_file()],
+               "spool file missing")
+
+
 def recover(spool: UploadSpool, entry: SpoolEntry) -> None:
-    partial = spool.root / (entry.path + PARTIAL)
+    """Finish or drop the segment of a row that was being built when the process died."""
     layout = KeyLayout(entry.prefix, entry.postfix)
     parsed = parse_key(entry.key, layout)
+    md5 = hashlib.md5()
     try:
-        repaired = repair_segment(partial.read_bytes())
-        facts = scan_segment(repaired.data)
-        if not repaired.fragments:
-            raise ValueError("no complete fragment")
-    except (OSError, ValueError) as exc:
-        log.warning("upload spool: %s dropped at start-up (%s)", entry.key, exc)
+        outcome = repair_partial(spool.root / (entry.path + PARTIAL), on_write=md5.update)
+    except OSError as exc:
+        log.warning("upload spool: %s could not be repaired (%s)", entry.key, exc)
+        outcome = None
+    facts = None if outcome is None else outcome.facts
+    if outcome is None or facts is None or not outcome.fragments:
+        log.warning("upload spool: %s dropped at start-up (no complete fragment)", entry.key)
         spool.abandon(entry.id)
-        partial.unlink(missing_ok=True)
         if parsed.counter > 0:
             _end_span(spool, entry, layout, entry.start_utc, parsed.counter)
         return
-    file = spool.open_file(entry.recording, entry.key)
-    spool.append(file, repaired.data)
-    finished = spool.finish_file(file)
     metadata = dict(entry.metadata) | {
         "Duration": iso8601_duration(facts.end_utc - facts.start_utc),
         "Timescale": str(facts.timescale)}
-    spool.complete(entry.id, finished, entry.content_type, metadata)
+    spool.complete(entry.id, FinishedFile(entry.path, outcome.size, md5.hexdigest()),
+                   entry.content_type, metadata)
     _end_span(spool, entry, layout, facts.end_utc, parsed.counter + 1)
     log.warning("upload spool: %s repaired at start-up (%d fragments kept)", entry.key,
-                repaired.fragments)
+                outcome.fragments)
 
 
 def _end_span(spool: UploadSpool, entry: SpoolEntry, layout: KeyLayout, end_utc: float,

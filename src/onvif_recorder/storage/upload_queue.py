@@ -1,15 +1,17 @@
 """The durable upload spool: finished objects on local disk plus a journal in SQLite.
 
 A recording whose target is an object store writes each segment into the spool
-directory (``<data dir>/spool/<recording>/<key>.partial``, unbuffered writes per
-fragment, MD5 computed on the way) under a journal row (``uploads``, schema 3) that is
-not ready yet; when the segment closes the file is fsynced and renamed to ``<key>`` and
-the row completed with size, MD5, content type and B.9 attributes. Span-end objects are
-rows without a file. A row is deleted, and then its file, only after the store
-confirmed the object (``confirmed``), so ``kill -9`` at any point leaves a row with its
-file (uploaded again after restart: PUT is idempotent), an orphan file that ``sweep``
-removes at start-up, or a segment being built, which ``sweep`` repairs
-(``storage.spool_recovery``: complete fragments kept, span-end object added).
+directory (``<data dir>/spool/<recording>/<key>.partial``) with the shared durable
+writer of local storage (``storage.segment_file``: per fragment to the kernel, fsync
+every ``fsync_interval`` and before the rename, directory fsynced after), computing the
+MD5 on the way, under a journal row (``uploads``, schema 3) that is not ready yet; when
+the segment closes the file is renamed to ``<key>`` and the row completed with size,
+MD5, content type and B.9 attributes. Span-end objects are rows without a file. A row
+is deleted, and then its file, only after the store confirmed the object
+(``confirmed``), so ``kill -9`` at any point leaves a row with its file (uploaded again
+after restart: PUT is idempotent), an orphan file, or a segment being built; the
+start-up ``storage.spool_recovery.sweep`` removes the one and repairs the other
+(complete fragments kept, span-end object added).
 
 Bound: ``max_bytes`` of spooled segments. When an insert goes past it (the store stayed
 down longer than the budget holds), the **oldest** pending segment objects are dropped
@@ -24,15 +26,15 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from onvif_recorder.storage.segment_file import DEFAULT_FSYNC_INTERVAL, SegmentFile
+
 log = logging.getLogger(__name__)
-PARTIAL = ".partial"
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _ENTRY = ("id, storage, recording, span, key, path, size, md5, content_type, metadata,"
           " start_utc, attempts, prefix, postfix")
@@ -57,14 +59,13 @@ class SpoolEntry:
     postfix: str = ""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SpoolFile:
-    """A segment being written into the spool."""
+    """A segment being written into the spool: the shared writer, fed to an MD5."""
 
     relative: str
-    fd: int
-    md5: hashlib._Hash = field(default_factory=hashlib.md5)
-    size: int = 0
+    writer: SegmentFile
+    md5: hashlib._Hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +108,11 @@ def connect(database: Path | str) -> sqlite3.Connection:
 
 class UploadSpool:
     def __init__(self, root: Path, database: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 fsync_interval: float = DEFAULT_FSYNC_INTERVAL) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.fsync_interval = fsync_interval
         self.connection = connect(database)
         self._clock = clock
         self.listeners: list[Callable[[str], None]] = []
@@ -123,30 +126,21 @@ class UploadSpool:
 
     def open_file(self, recording: str, key: str) -> SpoolFile:
         relative = f"{recording}/{key}"
-        path = self.root / (relative + PARTIAL)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        return SpoolFile(relative, fd)
+        md5 = hashlib.md5()
+        writer = SegmentFile(self.root / relative, fsync_interval=self.fsync_interval,
+                             on_write=md5.update)
+        return SpoolFile(relative, writer, md5)
 
     def append(self, file: SpoolFile, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(file.fd, view):]
-        file.md5.update(data)
-        file.size += len(data)
+        file.writer.append(data)
 
     def finish_file(self, file: SpoolFile) -> FinishedFile:
-        os.fsync(file.fd)
-        os.close(file.fd)
-        final = self.root / file.relative
-        os.replace(self.root / (file.relative + PARTIAL), final)
-        return FinishedFile(file.relative, file.size, file.md5.hexdigest())
+        """The file becomes ``<key>``, durable with its directory entry."""
+        size = file.writer.finish()
+        return FinishedFile(file.relative, size, file.md5.hexdigest())
 
     def discard_file(self, file: SpoolFile) -> None:
-        with contextlib.suppress(OSError):
-            os.close(file.fd)
-        with contextlib.suppress(OSError):
-            (self.root / (file.relative + PARTIAL)).unlink()
+        file.writer.discard()
 
     # --- journal --------------------------------------------------------------------
 
@@ -180,6 +174,11 @@ class UploadSpool:
 
     def building(self) -> list[SpoolEntry]:
         rows = self.connection.execute(f"SELECT {_ENTRY} FROM uploads WHERE ready = 0")
+        return [_entry(values) for values in rows.fetchall()]
+
+    def entries(self) -> list[SpoolEntry]:
+        """Every row, ready or being built, oldest first."""
+        rows = self.connection.execute(f"SELECT {_ENTRY} FROM uploads ORDER BY id")
         return [_entry(values) for values in rows.fetchall()]
 
     def _added(self, storage: str) -> None:
@@ -289,23 +288,6 @@ class UploadSpool:
             f"SELECT {_ENTRY} FROM uploads WHERE recording = ? AND start_utc < ? AND size > 0",
             (recording, before_utc)).fetchall()
         self.drop([_entry(values) for values in rows], "older than MaximumRetentionTime")
-
-    def sweep(self) -> None:
-        """Start-up: repair segments being built, remove orphan files, drop rows whose
-        file is gone."""
-        from onvif_recorder.storage.spool_recovery import recover
-
-        for entry in self.building():
-            recover(self, entry)
-        rows = [_entry(values) for values in self.connection.execute(
-            f"SELECT {_ENTRY} FROM uploads").fetchall()]
-        wanted = {entry.path for entry in rows if entry.path}
-        for path in sorted(self.root.rglob("*")):
-            relative = path.relative_to(self.root).as_posix()
-            if path.is_file() and relative not in wanted:
-                path.unlink()
-        self.drop([e for e in rows if e.path and not (self.root / e.path).is_file()],
-                  "spool file missing")
 
 
 def target_status(connection: sqlite3.Connection) -> list[TargetStatus]:

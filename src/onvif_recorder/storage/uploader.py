@@ -18,9 +18,6 @@ from typing import Protocol
 
 from onvif_recorder.domain.storage import StorageConfigurationData, StorageType
 
-OBJECT_STORAGE_TYPES = frozenset({StorageType.OBJECT_STORAGE_S3.value,
-                                  StorageType.OBJECT_STORAGE_AZURE.value})
-
 
 class UploadError(Exception):
     """The store did not confirm the object (unreachable, refused, checksum mismatch)."""
@@ -41,10 +38,6 @@ class ObjectStore(Protocol):
     async def put(self, obj: UploadObject) -> None: ...
 
     async def close(self) -> None: ...
-
-
-def is_object_storage(data: StorageConfigurationData) -> bool:
-    return data.type in OBJECT_STORAGE_TYPES
 
 
 async def open_store(data: StorageConfigurationData) -> ObjectStore:

@@ -7,11 +7,10 @@ import asyncio
 import pytest
 
 from onvif_recorder.domain.recording import TrackType
-from onvif_recorder.engine.samples import (
+from onvif_recorder.engine.samples import SampleFanout, SampleQueue
+from onvif_recorder.ingest.items import (
     IngestItem,
     MediaSample,
-    SampleFanout,
-    SampleQueue,
     SessionEnded,
     SessionStarted,
     StreamInfo,

@@ -20,7 +20,7 @@ from onvif_recorder.domain.receiver import (
     Transport,
     TransportProtocol,
 )
-from onvif_recorder.engine.supervisor import (
+from onvif_recorder.engine.receiver_supervisor import (
     IngestMediaFlow,
     ReceiverStates,
     connection_key,

@@ -8,7 +8,7 @@ from onvif_recorder.mp4.init_segment import Brand, init_segment, mac_time
 from onvif_recorder.mp4.inspect import dump_bytes, find, find_all, read_boxes
 from onvif_recorder.mp4.model import G711Codec, MetadataCodec, TrackInfo
 from onvif_recorder.mp4.sample_entries import codec_string
-from onvif_recorder.mp4.user_data import parse_segment_info, segment_info_box
+from onvif_recorder.mp4.user_data import SegmentInfo
 from tests.unit.mp4 import media
 from tests.unit.mp4.golden import assert_golden
 
@@ -20,6 +20,9 @@ TRACKS = {
     "alaw": lambda: TrackInfo(1, G711Codec("PCMA", 16000, 2), 16000),
     "metx": lambda: TrackInfo(1, MetadataCodec(), 90000),
 }
+
+INFO = SegmentInfo(span=0, segment=0, extension="mp4", timescale=720_000, start_utc=media.T0,
+                   span_start_utc=media.T0)
 
 
 @pytest.mark.parametrize("name", sorted(TRACKS))
@@ -35,7 +38,7 @@ def test_multi_track_init_shares_one_timescale() -> None:
     """RC B.9.1: every mdhd timescale equals the mvhd timescale."""
     tracks = [media.h264_track(1)[0], media.aac_track(2)[0], TrackInfo(3, MetadataCodec(), 90000)]
     data = init_segment(tracks, 720_000, Brand.MP4, creation_utc=media.T0,
-                        user_data=segment_info_box({"span": 0}))
+                        user_data=INFO.encode())
     boxes = read_boxes(data)
     mvhd = find(boxes, "moov/mvhd")
     assert mvhd is not None and int.from_bytes(mvhd.payload[12:16], "big") == 720_000
@@ -48,7 +51,7 @@ def test_multi_track_init_shares_one_timescale() -> None:
     assert len(find_all(boxes, "moov/mvex/trex")) == 3
     assert_golden("init_mp4_three_tracks", dump_bytes(data))
     udta = find(boxes, "moov/udta/uuid")
-    assert udta is not None and parse_segment_info(udta.payload) == {"span": 0}
+    assert udta is not None and SegmentInfo.decode(udta.payload) == INFO
 
 
 def test_ftyp_brands() -> None:

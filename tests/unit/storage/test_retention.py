@@ -13,9 +13,9 @@ from onvif_recorder.domain.recording import (
     RecordingConfiguration,
     RecordingSource,
 )
-from onvif_recorder.engine.retention import Retention
 from onvif_recorder.service.events import EventBus, TrackDataDeleted
 from onvif_recorder.service.state import RecorderState
+from onvif_recorder.storage.retention import Retention
 from tests.unit.mp4 import media
 from tests.unit.storage.test_local import RECORDING, open_storage, record
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from onvif_recorder.mp4.events import Event, FragmentWritten, SegmentClosed, SegmentOpened
 from onvif_recorder.mp4.init_segment import Brand
-from onvif_recorder.mp4.inspect import read_boxes
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.storage.object_key import KeyLayout, parse_key
 from onvif_recorder.storage.object_sink import ObjectSink
+from onvif_recorder.storage.spool_recovery import sweep
 from onvif_recorder.storage.upload_queue import UploadSpool, target_status
 from tests.unit.mp4 import media
 
@@ -92,7 +92,7 @@ def test_sweep_removes_partials_and_orphans(tmp_path: Path) -> None:
     target.append(torn, b"\0" * 100)
     orphan = target.root / "Recording_1" / "orphan.mp4"
     orphan.write_bytes(b"x")
-    target.sweep()
+    sweep(target)
     assert not orphan.exists()
     assert not list(target.root.rglob("*.partial"))
     assert target.heads("Storage_1", 1)[0].id != first.id
@@ -119,14 +119,10 @@ def test_a_segment_cut_by_a_crash_is_repaired_and_its_span_ended(tmp_path: Path)
     torn.write_bytes(torn.read_bytes() + b"\0\0\1\0moof")  # a fragment torn mid-write
     target.close()
     restarted = UploadSpool(target.root, tmp_path / "recorder.sqlite3")
-    restarted.sweep()
-    rows = []
+    sweep(restarted)
+    rows = []  # the repaired file itself: test_segment_file.py, shared with local storage
     while heads := restarted.heads("Storage_1", 1):
         rows.append(heads[0])
-        if heads[0].path:
-            body = restarted.read_body(heads[0])
-            assert hashlib.md5(body).hexdigest() == heads[0].md5
-            assert [b.name for b in read_boxes(body)][-1] == "mfra"
         restarted.confirmed(heads[0])
     keys = [parse_key(row.key, LAYOUT) for row in rows]
     assert [(k.counter, k.span_end) for k in keys] == [(0, False), (1, False), (2, True)]
@@ -147,7 +143,7 @@ def test_a_segment_with_no_fragment_at_the_crash_ends_its_span_at_its_start(
     start = target.building()[0].start_utc
     target.close()
     restarted = UploadSpool(target.root, tmp_path / "recorder.sqlite3")
-    restarted.sweep()
+    sweep(restarted)
     rows = restarted.connection.execute("SELECT key, start_utc FROM uploads ORDER BY id")
     keys = [(parse_key(k, LAYOUT).counter, parse_key(k, LAYOUT).span_end, t) for k, t in rows]
     assert keys == [(0, False, keys[0][2]), (1, True, start)]

@@ -17,6 +17,7 @@ from onvif_recorder.service.capabilities import (
 )
 from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.device_capabilities import ONVIF_VERSION, DeviceCapabilities
+from onvif_recorder.service.schedules import ScheduleCapabilities
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.users import UserService
 from onvif_recorder.settings import RecorderSettings
@@ -39,12 +40,13 @@ from onvif_recorder.soap.mapping.device import (
     write_version,
 )
 from onvif_recorder.soap.mapping.primitives import Reader, sub
+from onvif_recorder.soap.mapping.schedule import write_capabilities as write_schedule_capabilities
 from onvif_recorder.soap.mapping.storage import (
     read_storage_configuration,
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TT, qname
+from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TSC, TT, qname
 from onvif_recorder.soap.operations.device_system import SystemHandlers, system_operations
 from onvif_recorder.soap.security.access import AccessClass
 
@@ -196,6 +198,9 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
             lambda p: write_event_capabilities(p, events),
             Legacy("Events", lambda p, x: write_legacy_events(p, x, events)),
         ),
+        # Schedule (Sched §5.1): no GetCapabilities category exists for it.
+        ServiceEntry(TSC, "/onvif/schedule_service",
+                     lambda p: write_schedule_capabilities(p, ScheduleCapabilities())),
     ]
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from onvif_recorder.engine.recording_plan import seconds
+from onvif_recorder.recording.plan import seconds
 from onvif_recorder.service.events import EventBus, TrackDataDeleted
 from onvif_recorder.service.state import RecorderState
 from onvif_recorder.storage.local import LocalStorage

@@ -1,10 +1,11 @@
 """The recording engine's supervisor: jobs and arbitration in, recording tasks out.
 
-It observes ``StateHolder`` commits (job mode, priority, configuration, deletion,
-recording changes) and reconciles in one task: ``recording_plan.plans`` applies Annex A
-arbitration to the stored jobs, a ``RecordingTask`` runs for each recording with a won
-track, is updated when its feeds change and stopped (spans closed) when none is left.
-Receivers are connected by the ingest supervisor, which also sees the Active jobs
+It reconciles after every ``StateHolder`` commit (job mode, priority, configuration,
+deletion, recording changes; ``engine.reconciler``), one pass at a time:
+``recording.plan.plans`` applies Annex A arbitration to the stored jobs, a
+``RecordingTask`` runs for each recording with a won track, is updated when its feeds
+change and stopped (spans closed) when none is left.
+Receivers are connected by the receiver supervisor, which also sees the Active jobs
 (AutoConnect); this engine only subscribes to their sample queues.
 
 At start-up local storage is recovered first (torn segments repaired, index reconciled),
@@ -19,12 +20,13 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from onvif_recorder.engine.flow import DEFAULT_TIMEOUT, FlowTracker
-from onvif_recorder.engine.recording_plan import plans
+from onvif_recorder.engine.reconciler import CommitReconciler
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
-from onvif_recorder.engine.retention import Retention
+from onvif_recorder.recording.flow import DEFAULT_TIMEOUT, FlowTracker
+from onvif_recorder.recording.plan import plans
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.retention import Retention
 from onvif_recorder.storage.segment_index import SegmentRow
 from onvif_recorder.storage.upload_queue import UploadSpool
 
@@ -40,7 +42,7 @@ class EngineSettings:
     task: TaskSettings = field(default_factory=TaskSettings)
 
 
-class RecordingEngine:
+class RecordingSupervisor:
     def __init__(self, holder: StateHolder, storage: LocalStorage, flow: FlowTracker,
                  source: SampleSource, settings: EngineSettings | None = None,
                  retention: Retention | None = None,
@@ -54,46 +56,32 @@ class RecordingEngine:
         self.spool = spool
         """Upload spool of recordings with an object-storage Target (Annex B)."""
         self.tasks: dict[str, RecordingTask] = {}
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runners: list[asyncio.Task[None]] = []
-        holder.observe(self._on_commit)
-        holder.overrides.observers.append(self._on_commit)  # RC §5.24 overrides
+        self._reconciler = CommitReconciler(self.reconcile, "recordings")
+        self._ticker: asyncio.Task[None] | None = None
+        holder.observe(self._reconciler.changed)
+        holder.overrides.observers.append(self._reconciler.changed)  # RC §5.24 overrides
 
     async def start(self) -> None:
         report = self.storage.recover()
         if report.repaired or report.dropped or report.forgotten:
             log.warning("local storage recovered: %d repaired, %d dropped, %d forgotten",
                         len(report.repaired), len(report.dropped), len(report.forgotten))
-        self._loop = asyncio.get_running_loop()
-        self._wake.set()
-        self._runners = [asyncio.create_task(self._reconcile_forever(), name="recorder"),
-                         asyncio.create_task(self._tick_forever(), name="recorder tick")]
+        self._reconciler.start()
+        self._ticker = asyncio.create_task(self._tick_forever(), name="recordings tick")
 
     async def stop(self) -> None:
-        for runner in self._runners:
-            runner.cancel()
+        await self._reconciler.stop()
+        if self._ticker is not None:
+            self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await runner
-        self._runners = []
+                await self._ticker
+            self._ticker = None
         tasks, self.tasks = list(self.tasks.values()), {}
         await asyncio.gather(*(task.stop() for task in tasks))
-        self._loop = None
-
-    def _on_commit(self) -> None:
-        # Commits may come from another thread (tests drive services directly).
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self.reconcile()
 
     async def reconcile(self) -> None:
         wanted = plans(self.holder.state, self.settings.segment_duration,
-                       self.holder.overrides)
+                       self.holder.overrides, self.holder.conditions.eligible)
         stale = [token for token in self.tasks if token not in wanted]
         await asyncio.gather(*(self.tasks.pop(token).stop() for token in stale))
         for token, plan in wanted.items():

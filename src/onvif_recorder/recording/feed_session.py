@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from onvif_recorder.domain.recording import TrackType
-from onvif_recorder.engine.recording_plan import Feed
-from onvif_recorder.engine.samples import SessionStarted
-from onvif_recorder.engine.track_mapping import select_stream, stream_fourcc
+from onvif_recorder.ingest.items import SessionStarted
 from onvif_recorder.mp4.model import TrackInfo
+from onvif_recorder.recording.plan import Feed
+from onvif_recorder.recording.track_mapping import select_stream, stream_fourcc
 
 INCOMPATIBLE = "Incompatible Stream"
 

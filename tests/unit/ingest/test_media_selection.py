@@ -12,9 +12,9 @@ from onvif_recorder.domain.receiver import (
     TransportProtocol,
 )
 from onvif_recorder.domain.recording import TrackType
-from onvif_recorder.engine.errors import UnsupportedTransport
-from onvif_recorder.engine.media import select_media
 from onvif_recorder.engine.receiver_task import public_uri, wants_udp
+from onvif_recorder.ingest.errors import UnsupportedTransport
+from onvif_recorder.ingest.media import select_media
 from onvif_recorder.rtsp.sdp import parse_sdp
 from tests.unit.rtsp.fixtures import fixture
 

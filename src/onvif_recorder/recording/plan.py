@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from onvif_recorder.domain.duration import XsDuration
 from onvif_recorder.domain.job import JobTrack, RecordingJob
 from onvif_recorder.domain.recording import Recording
-from onvif_recorder.service.arbitration import Arbitration, arbitrate
+from onvif_recorder.service.arbitration import Arbitration, Eligible, arbitrate
 from onvif_recorder.service.overrides import SegmentOverrides
 from onvif_recorder.service.state import RecorderState
 from onvif_recorder.storage.object_key import KeyLayout
-from onvif_recorder.storage.uploader import is_object_storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +90,7 @@ def key_part(text: str | None) -> str:
 def target_plan(recording: Recording, state: RecorderState | None) -> TargetPlan | None:
     target = recording.configuration.target
     storage = None if target is None or state is None else state.storage.get(target.storage)
-    if target is None or storage is None or not is_object_storage(storage.data):
+    if target is None or storage is None or not storage.data.is_object_storage:
         return None
     if target.encryption:  # B.8 is not built: never upload in clear what must be encrypted
         return None
@@ -119,9 +118,11 @@ def recording_plan(recording: Recording, feeds: list[Feed], default_segment: flo
 
 
 def plans(state: RecorderState, default_segment: float,
-          overrides: SegmentOverrides | None = None) -> dict[str, RecordingPlan]:
-    """The plan of every recording that has at least one track won by an Active job."""
-    arbitration = arbitrate(state.jobs.values())
+          overrides: SegmentOverrides | None = None,
+          eligible: Eligible | None = None) -> dict[str, RecordingPlan]:
+    """The plan of every recording that has at least one track won by an Active job
+    (``eligible``: the job conditions besides Mode, e.g. its schedule)."""
+    arbitration = arbitrate(state.jobs.values(), eligible)
     by_recording: dict[str, list[Feed]] = {}
     for job in state.jobs.values():
         feeds = _feeds(job, arbitration)

@@ -3,7 +3,7 @@ within the timeout, Idle after, the error strings and when they are cleared."""
 
 from __future__ import annotations
 
-from onvif_recorder.engine.flow import FlowTracker
+from onvif_recorder.recording.flow import FlowTracker
 
 JOB, SOURCE = "Job_1", "Receiver_1"
 FEED = (JOB, SOURCE)

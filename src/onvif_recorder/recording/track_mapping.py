@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 
 from onvif_recorder.domain.recording import TrackType
-from onvif_recorder.engine.samples import StreamInfo
+from onvif_recorder.ingest.items import StreamInfo
 from onvif_recorder.mp4 import sample_data
 from onvif_recorder.mp4.model import (
     AacCodec,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from onvif_recorder.engine.backoff import Backoff, BackoffPolicy
+from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
 
 POLICY = BackoffPolicy(initial=0.5, maximum=4.0, factor=2.0, jitter=0.5, stable_after=10.0)
 

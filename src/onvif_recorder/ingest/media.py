@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from onvif_recorder.domain.recording import TrackType
-from onvif_recorder.engine.samples import MediaSample, SampleFanout, StreamInfo
+from onvif_recorder.ingest.items import MediaSample, SamplePublisher, StreamInfo
 from onvif_recorder.rtp.depacketize import Depacketizer, UnsupportedCodec, create_depacketizer
 from onvif_recorder.rtp.stream import RtpStream
 from onvif_recorder.rtsp.events import Playing
@@ -67,7 +67,7 @@ def select_media(description: SessionDescription) -> tuple[list[Selected], list[
 class MediaPipeline:
     """Packets of one session's media in, ``MediaSample``s out (a connection's handler)."""
 
-    def __init__(self, session: int, selected: list[Selected], fanout: SampleFanout,
+    def __init__(self, session: int, selected: list[Selected], fanout: SamplePublisher,
                  utc: Callable[[], float] = time.time) -> None:
         self.session = session
         self.fanout = fanout

@@ -7,8 +7,8 @@ job wins the arbitration for its tracks is the recording engine's business; the 
 wanted either way). A receiver without a MediaUri (an auto-created one not yet
 configured) is never connected.
 
-The supervisor observes ``StateHolder`` commits and reconciles in one task, one pass at a
-time: receivers no longer wanted, or whose MediaUri or StreamSetup changed
+The supervisor reconciles after every ``StateHolder`` commit (``engine.reconciler``), one
+pass at a time: receivers no longer wanted, or whose MediaUri or StreamSetup changed
 (ConfigureReceiver), are stopped first (TEARDOWN), then missing ones are started. Changing
 only between AlwaysConnect and AutoConnect keeps the connection. The state every task
 reports is kept in ``ReceiverStates``, which ``IngestMediaFlow`` answers GetReceiverState
@@ -18,28 +18,31 @@ from (the ``MediaFlow`` seam of the service layer).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Mapping
 
 from onvif_recorder.domain.job import JobMode
 from onvif_recorder.domain.receiver import ReceiverConfiguration, ReceiverMode, ReceiverState
 from onvif_recorder.engine.receiver_task import IngestConfig, ReceiverEvents, ReceiverTask
+from onvif_recorder.engine.reconciler import CommitReconciler
 from onvif_recorder.engine.samples import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ITEMS,
     SampleFanout,
     SampleQueue,
 )
+from onvif_recorder.service.arbitration import Eligible
 from onvif_recorder.service.jobs_common import receiver_tokens
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.state import RecorderState, StateHolder
 
 
-def desired_receivers(state: RecorderState) -> dict[str, ReceiverConfiguration]:
-    """The receivers that should be connected now, with their configuration."""
+def desired_receivers(state: RecorderState, eligible: Eligible | None = None
+                      ) -> dict[str, ReceiverConfiguration]:
+    """The receivers that should be connected now, with their configuration
+    (``eligible``: the job conditions besides Mode, e.g. its schedule)."""
     demanded: set[str] = set()
     for job in state.jobs.values():
-        if job.configuration.mode is JobMode.ACTIVE:
+        if job.configuration.mode is JobMode.ACTIVE and (eligible is None or eligible(job)):
             demanded |= receiver_tokens(job)
     wanted = {}
     for token, receiver in state.receivers.items():
@@ -110,7 +113,7 @@ class _TrackedEvents:
         self.events.receiver_connection_failed(receiver_token, media_uri)
 
 
-class IngestSupervisor:
+class ReceiverSupervisor:
     def __init__(self, holder: StateHolder, events: ReceiverEvents,
                  config: IngestConfig | None = None,
                  states: ReceiverStates | None = None) -> None:
@@ -121,30 +124,21 @@ class IngestSupervisor:
         self._tasks: dict[str, ReceiverTask] = {}
         self._retiring: set[ReceiverTask] = set()
         self._fanouts: dict[str, SampleFanout] = {}
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._reconciler: asyncio.Task[None] | None = None
-        holder.observe(self._on_commit)
+        self._reconciler = CommitReconciler(self.reconcile, "receivers")
+        holder.observe(self._reconciler.changed)
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._wake.set()
-        self._reconciler = asyncio.create_task(self._reconcile_forever(), name="ingest")
+        self._reconciler.start()
 
     async def stop(self) -> None:
         """Tear every receiver down (TEARDOWN for the connected ones)."""
-        if self._reconciler is not None:
-            self._reconciler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconciler
-            self._reconciler = None
+        await self._reconciler.stop()
         tasks = [*self._tasks.values(), *self._retiring]
         self._tasks = {}
         await asyncio.gather(*(task.stop() for task in tasks))
         self._retiring.clear()
         for fanout in self._fanouts.values():
             fanout.close()
-        self._loop = None
 
     def media_flow(self, inner: MediaFlow | None = None) -> IngestMediaFlow:
         return IngestMediaFlow(self.states, inner)
@@ -165,20 +159,9 @@ class IngestSupervisor:
     def _fanout(self, token: str) -> SampleFanout:
         return self._fanouts.setdefault(token, SampleFanout())
 
-    def _on_commit(self) -> None:
-        # Commits may come from another thread (tests drive services directly).
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self.reconcile()
-
     async def reconcile(self) -> None:
         """Stop what is no longer wanted (or changed), then start what is missing."""
-        wanted = desired_receivers(self.holder.state)
+        wanted = desired_receivers(self.holder.state, self.holder.conditions.eligible)
         stale = [token for token, task in self._tasks.items()
                  if token not in wanted
                  or connection_key(wanted[token]) != connection_key(task.configuration)]

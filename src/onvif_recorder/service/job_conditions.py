@@ -1,0 +1,28 @@
+"""What gates an Active recording job besides its Mode: its schedule (RC §5.3.3).
+
+A job with a ``ScheduleToken`` records only while that schedule exists and is active;
+meanwhile a lower-priority job on the same tracks may record (RC §4.1.2), so the gate
+is applied inside Annex A arbitration (``arbitrate(..., eligible)``), by every caller.
+The set of active schedules is volatile (derived from the clock, never stored): the
+schedule clock updates it and ``StateHolder.conditions_changed`` re-runs whatever follows
+from arbitration (job states, recording tasks, receivers).
+"""
+
+from __future__ import annotations
+
+from onvif_recorder.domain.job import RecordingJob
+
+
+class JobConditions:
+    def __init__(self) -> None:
+        self.active_schedules: frozenset[str] = frozenset()
+
+    def eligible(self, job: RecordingJob) -> bool:
+        token = job.configuration.schedule_token
+        return token is None or token in self.active_schedules
+
+    def set_active_schedules(self, tokens: frozenset[str]) -> bool:
+        """Returns whether anything changed."""
+        changed = tokens != self.active_schedules
+        self.active_schedules = tokens
+        return changed

@@ -191,7 +191,3 @@ class DeviceService:
 
     def host_network(self) -> HostNetwork:
         return self.host.network()
-
-    def factory_default(self) -> None:
-        """Device settings back to defaults (the identity stays)."""
-        self._commit(self.config.factory_default())

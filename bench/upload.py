@@ -39,7 +39,7 @@ from onvif_recorder.domain.storage import StorageConfigurationData, UserCredenti
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings  # noqa: E402
 from onvif_recorder.mp4.events import Event, SegmentClosed  # noqa: E402
 from onvif_recorder.mp4.init_segment import Brand  # noqa: E402
-from onvif_recorder.mp4.model import Sample  # noqa: E402
+from onvif_recorder.mp4.model import TrackSample  # noqa: E402
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig  # noqa: E402
 from onvif_recorder.persistence.sqlite_store import SqliteStore  # noqa: E402
 from onvif_recorder.storage.object_key import KeyLayout  # noqa: E402
@@ -47,7 +47,7 @@ from onvif_recorder.storage.object_sink import ObjectSink  # noqa: E402
 from onvif_recorder.storage.upload_queue import UploadSpool  # noqa: E402
 
 
-def looped(samples: list[Sample], clock_rate: int, loops: int) -> Iterator[Sample]:
+def looped(samples: list[TrackSample], clock_rate: int, loops: int) -> Iterator[TrackSample]:
     """One track's fixture samples ``loops`` times, each loop shifted by its length."""
     step = samples[1].dts - samples[0].dts
     ticks = samples[-1].dts - samples[0].dts + step
@@ -65,7 +65,7 @@ def segment_events(segment_seconds: float, count: int) -> list[Event]:
     samples = sorted([*looped(video_samples, video.clock_rate, loops),
                       *looped(audio_samples, audio.clock_rate, loops)],
                      key=lambda s: (s.utc, s.track_id))
-    config = SegmenterConfig(Brand.MP4, segment_duration=segment_seconds)
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=segment_seconds)
     segmenter = Segmenter([video, audio], config)
     events: list[Event] = []
     for sample in samples:

@@ -1,7 +1,8 @@
 """SetSystemFactoryDefault applied to the data directory while the recorder is down
 (``lifecycle``). Soft keeps users, recordings (with their data) and storage
-configurations and removes receivers and recording jobs; Hard removes the database, local
-media and the upload spool, so the next start is a first run (with the same identity).
+configurations and removes receivers, recording jobs, schedules and special-day groups;
+Hard removes the database, local media and the upload spool, so the next start is a
+first run (with the same identity).
 Device settings go back to defaults in both (``DeviceConfig.factory_default``). Objects
 already uploaded to object storage are not deleted."""
 
@@ -26,16 +27,20 @@ def apply_factory_default(settings: RecorderSettings, kind: FactoryDefault) -> N
     if kind is FactoryDefault.HARD:
         _remove_recorder_data(settings)
     else:
-        _remove_receivers_and_jobs(settings)
+        _remove_configuration(settings)
     log.warning("factory default (%s) applied to %s", kind.value, settings.data_dir)
 
 
-def _remove_receivers_and_jobs(settings: RecorderSettings) -> None:
+def _remove_configuration(settings: RecorderSettings) -> None:
     store = SqliteStore(settings.database_path)
     try:
         state = store.load()
-        store.commit(Changes(deleted_jobs=list(state.jobs),
-                             deleted_receivers=list(state.receivers)))
+        store.commit(Changes(
+            deleted_jobs=list(state.jobs),
+            deleted_receivers=list(state.receivers),
+            deleted_schedules=list(state.schedules),
+            deleted_special_day_groups=list(state.special_day_groups),
+        ))
     finally:
         store.close()
 

@@ -23,8 +23,8 @@ from onvif_recorder.domain.receiver import (
 from onvif_recorder.engine.receiver_task import ReceiverTask, public_uri
 from onvif_recorder.engine.samples import SampleFanout, SampleQueue
 from onvif_recorder.ingest.items import MediaSample, SessionStarted, StreamInfo
-from onvif_recorder.rtp.depacketize.base import AacConfig, G711Config, H264Config, H265Config
-from onvif_recorder.rtp.stream import Sample
+from onvif_recorder.media import table
+from onvif_recorder.rtp.stream import ReceivedSample
 
 
 @dataclass
@@ -52,17 +52,9 @@ class ProbeEvents:
         self.failures.append(media_uri)
 
 
-def describe(sample: Sample) -> str:
+def describe(sample: ReceivedSample) -> str:
     """Resolution or audio format, from the codec configuration in force."""
-    config = sample.config
-    if isinstance(config, H264Config | H265Config) and config.info is not None:
-        return f"{config.info.width}x{config.info.height}"
-    if isinstance(config, AacConfig):
-        info = config.info
-        return f"{info.sampling_frequency} Hz, {info.channel_configuration} channel(s)"
-    if isinstance(config, G711Config):
-        return f"{config.sample_rate} Hz, {config.channels} channel(s)"
-    return ""
+    return table.describe(sample.config)
 
 
 async def probe(uri: str, seconds: float, tcp: bool, out: TextIO) -> int:
@@ -107,7 +99,7 @@ async def _count(queue: SampleQueue, seconds: float, events: ProbeEvents) -> dic
     return counts
 
 
-def _add(count: StreamCount, sample: Sample) -> None:
+def _add(count: StreamCount, sample: ReceivedSample) -> None:
     count.samples += 1
     count.sync += sample.sync
     count.octets += sample.size

@@ -5,8 +5,10 @@ to load, and imports inside functions count as much as those at the top. The rul
 each module's own imports *transitively* through the package: a pure module that imports
 a module which imports ``asyncio`` is not pure.
 
-* The protocol and format cores (``rtsp``, ``rtp``, ``codecs``, ``mp4``) import only each
-  other and no I/O or threading.
+* The protocol and format cores (``rtsp``, ``rtp``, ``codecs``, ``mp4``, and the codec
+  table ``media``) import only each other and no I/O or threading. The codec table sits
+  above ``rtp`` and ``mp4``: they reach a codec through their own protocols, never by
+  importing the table.
 * ``domain``, ``service``, ``ingest``, ``recording`` and the pure parts of ``storage``
   (Annex B keys, span attributes, segment facts) import no I/O framework and no adapter
   (``soap``, ``persistence``, ``engine``). ``service`` may take a ``threading`` lock: the
@@ -25,7 +27,8 @@ import pytest
 import onvif_recorder
 
 PACKAGE = Path(onvif_recorder.__file__).parent
-CORES = ("rtsp", "rtp", "codecs", "mp4")
+CORES = ("rtsp", "rtp", "codecs", "mp4", "media")
+CODEC_TABLE = ("media",)
 PURE_LAYERS = ("domain", "service", "ingest", "recording")
 PURE_STORAGE = ("storage.object_key", "storage.spans", "storage.segment_scan")
 IO_FRAMEWORKS = {"asyncio", "aiohttp", "lxml", "sqlite3", "socket", "aiobotocore", "azure",
@@ -126,3 +129,10 @@ def test_pure_layers_import_no_io(module: str) -> None:
             forbidden |= external(inner) & FILE_ACCESS
         assert not forbidden, f"{chain(module, inner, reached)} imports {forbidden}"
         assert not in_layer(inner, ADAPTERS), f"{chain(module, inner, reached)} is an adapter"
+
+
+@pytest.mark.parametrize("module", [m for m in CORE_MODULES if not in_layer(m, CODEC_TABLE)])
+def test_cores_below_the_codec_table_do_not_reach_it(module: str) -> None:
+    reached = closure(module)
+    for inner in reached:
+        assert not in_layer(inner, CODEC_TABLE), f"{chain(module, inner, reached)} is the table"

@@ -30,6 +30,7 @@ def client(
         "receiver": "receiver_service",
         "device": "device_service",
         "events": "event_service",
+        "schedule": "schedule_service",
     }[name]
     return onvif_service_with_recorder(
         name,

@@ -59,11 +59,15 @@ class RecorderProcess:
         admin_password: str = "Admin-Pass-1",
         startup_timeout: float = STARTUP_TIMEOUT,
         extra_args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
         discovery: bool = False,
     ) -> None:
         self.data_dir = data_dir
         # Tests never touch the network: WS-Discovery would multicast on every interface.
         self.extra_args = extra_args if discovery else ("--no-discovery", *extra_args)
+        self.extra_env = dict(extra_env or {})
+        """Set in the recorder's environment (test hooks such as
+        ``ONVIF_RECORDER_TEST_REWRITE_PAUSE``), after ``ONVIF_RECORDER_*`` are removed."""
         self.admin_user = admin_user
         self.admin_password = admin_password
         self.startup_timeout = startup_timeout
@@ -175,6 +179,7 @@ class RecorderProcess:
         self._log.flush()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ONVIF_RECORDER_")}
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
         self.process = subprocess.Popen(
             self._command(port), stdin=subprocess.DEVNULL, stdout=self._log,
             stderr=subprocess.STDOUT, env=env, start_new_session=True,

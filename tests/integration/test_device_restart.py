@@ -22,6 +22,7 @@ from tests.integration.helpers import (
 )
 from tests.integration.recorder_process import RecorderProcess
 from tests.integration.recording_support import configure_receiver, wait_until
+from tests.integration.test_schedule_service import schedule
 from tests.onvif_client import validate_body
 
 pytestmark = pytest.mark.slow
@@ -79,6 +80,8 @@ def test_soft_factory_default_keeps_users_and_recordings(tmp_path: Path) -> None
         tds.AddScopes(ScopeItem=[SCOPE])
         tds.SetSystemDateAndTime(DateTimeType="NTP", DaylightSavings=True,
                                  TimeZone={"TZ": "CET-1CEST,M3.5.0,M10.5.0/3"})
+        tsc, _ = client(recorder, "schedule")  # type: ignore[arg-type]
+        tsc.CreateSchedule(Schedule=schedule())
         serial = tds.GetDeviceInformation().SerialNumber
         expect_fault(tds.SetSystemFactoryDefault, FactoryDefault="Hard",
                      chain=["Sender", "OperationProhibited"])
@@ -88,6 +91,8 @@ def test_soft_factory_default_keeps_users_and_recordings(tmp_path: Path) -> None
         tds, trc, trv = services(recorder, user="op")  # the user is still there
         assert [r.RecordingToken for r in trc.GetRecordings()] == [recording]
         assert trc.GetRecordingJobs() == [] and trv.GetReceivers() == []
+        tsc, _ = client(recorder, "schedule")  # type: ignore[arg-type]
+        assert tsc.GetScheduleList().Schedule == []
         assert SCOPE not in {s.ScopeItem for s in tds.GetScopes()}
         answer = tds.GetSystemDateAndTime()
         assert (answer.TimeZone.TZ, answer.DaylightSavings) == ("UTC0", False)

@@ -89,7 +89,7 @@ def test_track_configuration_faults(recorder: RunningRecorder) -> None:
 
 
 def test_jobs_for_unsupported_sources_are_refused(recorder: RunningRecorder) -> None:
-    """No Media service: profile sources, schedules and event filters are refused."""
+    """No Media service: profile sources are refused."""
     trc, rec = client(recorder, "recording")
     recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
     profile = {
@@ -106,8 +106,4 @@ def test_jobs_for_unsupported_sources_are_refused(recorder: RunningRecorder) -> 
         ],
     }
     expect_fault(trc.CreateRecordingJob, JobConfiguration=profile, chain=BAD_CONFIGURATION, rec=rec)
-    scheduled = {**auto_receiver_job(recording), "ScheduleToken": "Schedule_1"}
-    expect_fault(
-        trc.CreateRecordingJob, JobConfiguration=scheduled, chain=BAD_CONFIGURATION, rec=rec
-    )
     assert trc.GetRecordingJobs() == []

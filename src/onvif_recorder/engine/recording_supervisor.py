@@ -11,6 +11,13 @@ Receivers are connected by the receiver supervisor, which also sees the Active j
 At start-up local storage is recovered first (torn segments repaired, index reconciled),
 so recording resumes after ``kill -9`` without a client doing anything. A 1 s tick lets
 the flow tracker notice tracks that stopped and runs retention.
+
+Recorded data follows the configuration (RC §5.5, §5.10): every commit is compared with
+the track set before it (``storage.deletion.TrackSnapshot``); a deleted recording's task
+is stopped, and a task whose tracks were renumbered by a DeleteTrack is restarted
+(``RecordingPlan.track_ids`` follow the track order), before ``DataDeleter`` gets the
+deletion, so no segment of the deleted data is still open. At start-up, what a crash
+left undeleted is found in the index and on disk and deleted then.
 """
 
 from __future__ import annotations
@@ -20,11 +27,19 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from onvif_recorder.engine.data_deletion import DataDeleter
 from onvif_recorder.engine.reconciler import CommitReconciler
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
 from onvif_recorder.recording.flow import DEFAULT_TIMEOUT, FlowTracker
-from onvif_recorder.recording.plan import plans
+from onvif_recorder.recording.plan import RecordingPlan, plans
+from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.state import StateHolder
+from onvif_recorder.storage.deletion import (
+    DataDeletion,
+    TrackSnapshot,
+    leftovers,
+    recording_tracks,
+)
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.retention import Retention
 from onvif_recorder.storage.segment_index import SegmentRow
@@ -46,7 +61,7 @@ class RecordingSupervisor:
     def __init__(self, holder: StateHolder, storage: LocalStorage, flow: FlowTracker,
                  source: SampleSource, settings: EngineSettings | None = None,
                  retention: Retention | None = None,
-                 spool: UploadSpool | None = None) -> None:
+                 spool: UploadSpool | None = None, bus: EventBus | None = None) -> None:
         self.holder = holder
         self.storage = storage
         self.flow = flow
@@ -56,9 +71,12 @@ class RecordingSupervisor:
         self.spool = spool
         """Upload spool of recordings with an object-storage Target (Annex B)."""
         self.tasks: dict[str, RecordingTask] = {}
+        self.deleter = DataDeleter(storage, bus)
+        self._tracks = TrackSnapshot(holder.state.recordings)
+        self._deletions: list[DataDeletion] = []
         self._reconciler = CommitReconciler(self.reconcile, "recordings")
         self._ticker: asyncio.Task[None] | None = None
-        holder.observe(self._reconciler.changed)
+        holder.observe(self._on_commit)
         holder.overrides.observers.append(self._reconciler.changed)  # RC §5.24 overrides
 
     async def start(self) -> None:
@@ -66,6 +84,9 @@ class RecordingSupervisor:
         if report.repaired or report.dropped or report.forgotten:
             log.warning("local storage recovered: %d repaired, %d dropped, %d forgotten",
                         len(report.repaired), len(report.dropped), len(report.forgotten))
+        self._deletions += leftovers(recording_tracks(self.holder.state.recordings),
+                                     self.storage.index.recorded_tracks(),
+                                     self.storage.recordings_on_disk())
         self._reconciler.start()
         self._ticker = asyncio.create_task(self._tick_forever(), name="recordings tick")
 
@@ -78,11 +99,20 @@ class RecordingSupervisor:
             self._ticker = None
         tasks, self.tasks = list(self.tasks.values()), {}
         await asyncio.gather(*(task.stop() for task in tasks))
+        await self.deleter.stop()
+
+    def _on_commit(self) -> None:
+        # Diffed at once, in commit order: a track token deleted and created again
+        # before the next reconcile still has its old data deleted.
+        self._deletions += self._tracks.observe(self.holder.state.recordings)
+        self._reconciler.changed()
 
     async def reconcile(self) -> None:
+        deletions, self._deletions = self._deletions, []
         wanted = plans(self.holder.state, self.settings.segment_duration,
                        self.holder.overrides, self.holder.conditions.eligible)
-        stale = [token for token in self.tasks if token not in wanted]
+        stale = [token for token, task in self.tasks.items()
+                 if token not in wanted or _renumbered(task.plan, wanted[token])]
         await asyncio.gather(*(self.tasks.pop(token).stop() for token in stale))
         for token, plan in wanted.items():
             task = self.tasks.get(token)
@@ -91,6 +121,8 @@ class RecordingSupervisor:
                                      self.settings.task, self._segment_written, self.spool)
                 self.tasks[token] = task
             task.update(plan)
+        for deletion in deletions:  # their segments are closed now
+            self.deleter.submit(deletion)
 
     def _segment_written(self, row: SegmentRow) -> None:
         if self.retention is not None:
@@ -101,8 +133,13 @@ class RecordingSupervisor:
             await asyncio.sleep(self.settings.tick)
             self.flow.refresh()
             self.holder.overrides.expire()  # observers wake reconcile when one expired
-            if self.retention is not None:
+            if self.retention is not None and not self.deleter.busy:
                 try:
                     self.retention.enforce(self.holder.state)
                 except OSError:
                     log.exception("retention could not delete segments")
+
+
+def _renumbered(running: RecordingPlan, wanted: RecordingPlan) -> bool:
+    """Did a track of the running task lose its track_ID (deleted or moved)?"""
+    return any(wanted.track_id(token) != track_id for token, track_id in running.track_ids)

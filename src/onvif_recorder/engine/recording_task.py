@@ -35,12 +35,12 @@ from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
 from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionEnded, SessionStarted
 from onvif_recorder.mp4.events import Event
 from onvif_recorder.mp4.init_segment import Brand
-from onvif_recorder.mp4.model import Sample
+from onvif_recorder.mp4.model import TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.recording.feed_session import INCOMPATIBLE, FeedSession, map_session
 from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.recording.plan import Feed, RecordingPlan
-from onvif_recorder.recording.track_mapping import to_mp4_sample, track_info
+from onvif_recorder.recording.track_mapping import to_track_sample, track_info
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.object_sink import ObjectSink
 from onvif_recorder.storage.segment_index import SegmentRow
@@ -91,7 +91,7 @@ class RecordingTask:
         self.recorded = storage.index.last_codecs(plan.recording)
         self._sink = self._new_sink()
         self._segmenter: Segmenter | None = None
-        self._pending: list[Sample] = []
+        self._pending: list[TrackSample] = []
         self._sessions: dict[Feed, FeedSession] = {}
         self._readers: dict[Feed, asyncio.Task[None]] = {}
         self._backoff = Backoff(settings.writer_backoff)
@@ -105,7 +105,7 @@ class RecordingTask:
         if target is None or self.spool is None:
             return LocalSink(self.storage, self.plan.recording, self._track_tokens())
         return ObjectSink(self.spool, self.plan.recording, target.storage, target.layout,
-                          self._track_tokens(), target.source or None)
+                          self._track_tokens(), target.source or None, self.storage.index)
 
     def _retarget(self, plan: RecordingPlan) -> None:
         """Target or override changed: new spans in the new place, or a segment cut."""
@@ -218,14 +218,14 @@ class RecordingTask:
             return
         if item.discontinuity and self._segmenter is not None:
             self._write(self._segmenter.discontinuity())
-        self._push(to_mp4_sample(current, rtp))
+        self._push(to_track_sample(current, rtp))
         mapping.written = True
         self.recorded[destination] = mapping.fourcc[destination]
         self.flow.written((feed.job, feed.source, destination))
 
     # --- segmenter and writer ------------------------------------------------------
 
-    def _push(self, sample: Sample) -> None:
+    def _push(self, sample: TrackSample) -> None:
         self.stats.samples += 1
         if self._segmenter is not None:
             self._write(self._segmenter.push(sample))
@@ -239,7 +239,7 @@ class RecordingTask:
         infos = {i.track_id: i for m in self._sessions.values() for i in m.infos.values()}
         target = self.plan.target
         brand = Brand.CMAF if target is not None and target.format == "CMAF" else Brand.MP4
-        config = SegmenterConfig(brand, self.plan.segment_duration,
+        config = SegmenterConfig(format=brand, segment_duration=self.plan.segment_duration,
                                  span_duration=target.span_duration if target else None,
                                  fragment_duration=self.settings.fragment_duration,
                                  recording=self.plan.recording,

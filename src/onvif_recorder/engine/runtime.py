@@ -30,9 +30,11 @@ from onvif_recorder.service.job_states import EngineEvents
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.object_sink import reconcile_object_rows
 from onvif_recorder.storage.retention import Retention
 from onvif_recorder.storage.segment_index import SegmentIndex
-from onvif_recorder.storage.upload_queue import UploadSpool
+from onvif_recorder.storage.spool_recovery import sweep
+from onvif_recorder.storage.upload_queue import SpoolEntry, UploadSpool
 
 Context = Callable[[web.Application], AsyncIterator[None]]
 
@@ -46,9 +48,19 @@ def local_storage(settings: RecorderSettings) -> LocalStorage:
     return LocalStorage(settings.data_dir / "media", index, settings.fsync_interval)
 
 
-def upload_manager(settings: RecorderSettings, holder: StateHolder) -> UploadManager:
+def upload_manager(settings: RecorderSettings, holder: StateHolder,
+                   index: SegmentIndex) -> UploadManager:
+    """The drainers over a swept spool whose segment index rows are settled."""
     spool = UploadSpool(settings.data_dir / "spool", settings.database_path,
                         settings.spool_max_bytes, fsync_interval=settings.fsync_interval)
+    sweep(spool)  # before any upload: reconcile_object_rows reads the repaired files
+    reconcile_object_rows(index, spool)
+
+    def forget(entries: list[SpoolEntry]) -> None:
+        for entry in entries:
+            index.delete([entry.key], entry.storage)
+
+    spool.drop_listeners.append(forget)
 
     def config(token: str) -> StorageConfigurationData | None:
         found = holder.state.storage.get(token)
@@ -74,10 +86,10 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         tracker.on_change = events.media_flow_changed
         ingest = ReceiverSupervisor(holder, events, ingest_config, states=media.states)
         storage = local_storage(settings)
-        uploads = upload_manager(settings, holder)
+        uploads = upload_manager(settings, holder, storage.index)
         engine = RecordingSupervisor(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve), uploads.spool)
+            Retention(storage, bus, settings.disk_reserve), uploads.spool, bus)
         await uploads.start()
         await engine.start()
         await ingest.start()

@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from onvif_recorder.domain.storage import StorageConfigurationData
-from onvif_recorder.storage.spool_recovery import sweep
 from onvif_recorder.storage.upload_queue import SpoolEntry, UploadSpool
 from onvif_recorder.storage.uploader import ObjectStore, UploadError, UploadObject, open_store
 
@@ -61,7 +60,7 @@ class UploadManager:
         self._progress = asyncio.Event()
 
     async def start(self) -> None:
-        sweep(self.spool)
+        """Start draining; the spool must have been swept (``spool_recovery.sweep``)."""
         self.spool.listeners.append(self.wake)
         for storage in self.spool.storages():
             self.wake(storage)

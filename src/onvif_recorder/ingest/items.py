@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from onvif_recorder.domain.recording import TrackType
-from onvif_recorder.rtp.stream import Sample
+from onvif_recorder.rtp.stream import ReceivedSample
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class SessionStarted:
 class MediaSample:
     session: int
     media_index: int
-    sample: Sample
+    sample: ReceivedSample
     arrival_utc: float
     """POSIX time the packet that completed the sample arrived."""
     discontinuity: bool = False

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from onvif_recorder.domain.recording import TrackType
 from onvif_recorder.ingest.items import MediaSample, SamplePublisher, StreamInfo
-from onvif_recorder.rtp.depacketize import Depacketizer, UnsupportedCodec, create_depacketizer
+from onvif_recorder.media.table import create_depacketizer
+from onvif_recorder.rtp.depacketize import Depacketizer, UnsupportedCodec
 from onvif_recorder.rtp.stream import RtpStream
 from onvif_recorder.rtsp.events import Playing
 from onvif_recorder.rtsp.sdp import MediaDescription, SessionDescription

@@ -16,7 +16,7 @@ Box tree of ``init_segment()``::
     |    |    |    |    |    |dref|
     |    |    |    |    |    |    |url |
     |    |    |    |    |stbl|
-    |    |    |    |    |    |stsd|      → sample entry (sample_entries.py)
+    |    |    |    |    |    |stsd|      → the codec's sample entry (Codec.sample_entry)
     |    |    |    |    |    |stts|stsc|stsz|stco|   all empty
     |    |mvex|
     |    |    |trex|                    one per track
@@ -43,7 +43,6 @@ from onvif_recorder.mp4.boxes import (
     version_for,
 )
 from onvif_recorder.mp4.model import TrackInfo, TrackKind
-from onvif_recorder.mp4.sample_entries import sample_entry
 
 MAC_EPOCH_OFFSET = 2_082_844_800  # seconds from 1904-01-01 to 1970-01-01 (§8.2.2.3)
 _UNITY_MATRIX = (0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
@@ -150,7 +149,7 @@ def media_header(kind: TrackKind) -> bytes:
 def stbl(track: TrackInfo) -> bytes:
     """SampleTableBox (§8.5.1) holding only the sample description; no samples."""
     return box(b"stbl",
-               full_box(b"stsd", 0, 0, u32(1), sample_entry(track.codec)),
+               full_box(b"stsd", 0, 0, u32(1), track.codec.sample_entry()),
                full_box(b"stts", 0, 0, u32(0)),
                full_box(b"stsc", 0, 0, u32(0)),
                full_box(b"stsz", 0, 0, u32(0), u32(0)),

@@ -12,7 +12,7 @@ configuration changes, the other types cut at their next opportunity; for
 are in ``span_builder``; this module routes samples and applies recording-wide
 requests. Driving it::
 
-    seg = Segmenter(tracks, SegmenterConfig(Brand.CMAF, segment_duration=60.0))
+    seg = Segmenter(tracks, SegmenterConfig(format=Brand.CMAF, segment_duration=60.0))
     for event in seg.push(sample): ...     # write/upload per ``events``
     seg.update_track(new_track_info)        # when codec parameters change
     seg.discontinuity()                     # camera reconnected, stream restarted
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from onvif_recorder.mp4.events import Event, SpanClosed, SpanEndReason
 from onvif_recorder.mp4.init_segment import Brand, init_segment
-from onvif_recorder.mp4.model import Sample, TrackInfo, TrackKind
+from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
 from onvif_recorder.mp4.span_builder import Counters, Limits, SpanBuilder
 from onvif_recorder.mp4.user_data import SegmentInfo
 
@@ -36,7 +36,7 @@ MP4_EXTENSION = "mp4"
 _CASCADING = frozenset({SpanEndReason.SPAN_DURATION, SpanEndReason.CONFIGURATION})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SegmenterConfig:
     """Recording target parameters (RC §5.3.1) plus muxing limits, durations in seconds."""
 
@@ -94,9 +94,9 @@ class Segmenter:
         for track in tracks:
             self._route[track.track_id] = builder
 
-    def _limits(self, segment_duration: float | None = None) -> Limits:
+    def _limits(self) -> Limits:
         c = self.config
-        return Limits(segment_duration or c.segment_duration, c.span_duration,
+        return Limits(c.segment_duration, c.span_duration,
                       c.fragment_duration, c.max_gap, c.max_drift, c.max_lag,
                       c.producer_reference, c.format is Brand.MP4 or c.cmaf_mfra)
 
@@ -108,7 +108,7 @@ class Segmenter:
 
     # --- inputs ---------------------------------------------------------------------
 
-    def push(self, sample: Sample) -> list[Event]:
+    def push(self, sample: TrackSample) -> list[Event]:
         """Feed one sample; returns the events it completes (often none)."""
         builder = self._route.get(sample.track_id)
         if builder is None:
@@ -142,11 +142,11 @@ class Segmenter:
             builder.request_segment_cut()
 
     def set_segment_duration(self, seconds: float) -> None:
-        """Use ``seconds`` for segments from the next cut on (RC §5.24)."""
-        if seconds <= 0:
-            raise ValueError("segment duration must be positive")
+        """Use ``seconds`` for segments from the next cut on (RC §5.24), also in the
+        builders of CMAF tracks added later (they take their limits from ``config``)."""
+        self.config = replace(self.config, segment_duration=seconds)
         for builder in self._builders:
-            builder.limits = self._limits(seconds)
+            builder.limits = self._limits()
 
     @property
     def counters(self) -> Counters:

@@ -36,7 +36,7 @@ from onvif_recorder.mp4.events import (
     SpanOpened,
 )
 from onvif_recorder.mp4.fragment import FragmentSample, ProducerReference, TrackRun
-from onvif_recorder.mp4.model import Sample, TrackInfo, TrackKind
+from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
 from onvif_recorder.mp4.segment import SegmentAssembler
 from onvif_recorder.mp4.timeline import (
     Placement,
@@ -142,7 +142,7 @@ class SpanBuilder:
 
     # --- inputs ---------------------------------------------------------------------
 
-    def push(self, sample: Sample) -> list[Event]:
+    def push(self, sample: TrackSample) -> list[Event]:
         events: list[Event] = []
         if sample.track_id not in self.tracks:
             self.counters.unknown_track += 1
@@ -175,7 +175,7 @@ class SpanBuilder:
         self._run_cuts(events, force=False)
         return events
 
-    def _opens(self, sample: Sample) -> bool:
+    def _opens(self, sample: TrackSample) -> bool:
         return sample.track_id == self.primary and (
             sample.sync or self.tracks[sample.track_id].kind is not TrackKind.VIDEO)
 
@@ -345,7 +345,7 @@ class SpanBuilder:
 
     # --- opening and closing --------------------------------------------------------
 
-    def _open_session(self, sample: Sample, events: list[Event]) -> None:
+    def _open_session(self, sample: TrackSample, events: list[Event]) -> None:
         self.state = State.OPEN
         self._origin = sample.utc - (sample.pts - sample.dts) / self.tracks[
             sample.track_id].clock_rate

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from onvif_recorder.mp4.model import Sample, TrackInfo, TrackKind
+from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
 
 NTP_UNIX_OFFSET = 2_208_988_800
 MAX_TIMESCALE = 10_000_000
@@ -94,10 +94,10 @@ class TrackTimeline:
         """End of the last sample handed out by ``complete`` or ``flush``."""
         self.last_duration = 0
 
-    def decode_utc(self, sample: Sample) -> float:
+    def decode_utc(self, sample: TrackSample) -> float:
         return sample.utc - (sample.pts - sample.dts) / self.track.clock_rate
 
-    def place(self, sample: Sample) -> tuple[int, Placement]:
+    def place(self, sample: TrackSample) -> tuple[int, Placement]:
         """Session time of ``sample``'s decode time and whether it fits the timeline."""
         utc = self.decode_utc(sample)
         if self._anchor is None:
@@ -121,7 +121,7 @@ class TrackTimeline:
         """Forget the RTP anchor: the next sample is placed by its wall clock again."""
         self._anchor = None
 
-    def timed(self, sample: Sample, time: int) -> Timed:
+    def timed(self, sample: TrackSample, time: int) -> Timed:
         rate = self.track.clock_rate
         offset = rescale(sample.pts - sample.dts, rate, self.timescale)
         duration = rescale(sample.duration, rate, self.timescale) if sample.duration else 0

@@ -12,18 +12,27 @@ Version 3 adds the upload spool's journal (``storage.upload_queue``): ``uploads`
 one row per finished object waiting for its object store (in ``id`` order per span),
 ``upload_targets`` the per-storage status that ``onvif-recorder status`` prints.
 
-Version 4 adds the Schedule service's objects: ``schedules`` and ``special_day_groups``.
+Version 4 makes the segment index cover object-storage targets too: ``location`` says
+where a segment lives (``local``: a file under ``media/``; ``object``: an object in the
+storage configuration ``storage``), and keys are unique per storage (``''`` for local
+files), since two object stores may hold the same B.4 key. Existing rows are local.
+
+How each table family is made durable, and why: ``persistence.database``.
+
+Version 5 adds the Schedule service's objects: ``schedules`` and ``special_day_groups``.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _OBJECT_TABLE = (
     "CREATE TABLE {} (seq INTEGER PRIMARY KEY, token TEXT UNIQUE NOT NULL, doc TEXT NOT NULL);"
 )
 
 _OBJECT_TABLES = ("recordings", "jobs", "receivers", "users", "storage")
+_SEGMENT_COLUMNS = ("id, recording, key, span, extension, start_utc, end_utc, size, tracks,"
+                    " codecs, complete")
 
 MIGRATIONS: tuple[str, ...] = (
     "".join(_OBJECT_TABLE.format(table) for table in _OBJECT_TABLES)
@@ -50,5 +59,17 @@ MIGRATIONS: tuple[str, ...] = (
     " last_error_utc REAL, last_upload_utc REAL, uploaded_objects INTEGER NOT NULL DEFAULT 0,"
     " uploaded_bytes INTEGER NOT NULL DEFAULT 0, dropped_objects INTEGER NOT NULL DEFAULT 0,"
     " dropped_bytes INTEGER NOT NULL DEFAULT 0);",
+    # SQLite cannot change a UNIQUE constraint in place: copy into a new table.
+    "CREATE TABLE segments_v4 (id INTEGER PRIMARY KEY, recording TEXT NOT NULL,"
+    " key TEXT NOT NULL, span TEXT NOT NULL, extension TEXT NOT NULL,"
+    " start_utc REAL NOT NULL, end_utc REAL NOT NULL, size INTEGER NOT NULL,"
+    " tracks TEXT NOT NULL, codecs TEXT NOT NULL, complete INTEGER NOT NULL,"
+    " location TEXT NOT NULL DEFAULT 'local', storage TEXT NOT NULL DEFAULT '',"
+    " UNIQUE (storage, key));"
+    f"INSERT INTO segments_v4 ({_SEGMENT_COLUMNS}) SELECT {_SEGMENT_COLUMNS} FROM segments;"
+    "DROP TABLE segments;"
+    "ALTER TABLE segments_v4 RENAME TO segments;"
+    "CREATE INDEX segments_by_time ON segments (recording, start_utc);"
+    "CREATE INDEX segments_by_age ON segments (location, start_utc);",
     "".join(_OBJECT_TABLE.format(table) for table in ("schedules", "special_day_groups")),
 )

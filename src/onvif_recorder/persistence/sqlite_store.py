@@ -1,8 +1,8 @@
 """SQLite persistence of the recorder state (RC §5.2: objects survive a power cycle).
 
-WAL journal with ``synchronous=FULL``: a committed transaction survives
-``kill -9`` and power loss; each ``commit`` is one explicit transaction, so a
-failure leaves the previous state intact.
+The connection comes from ``persistence.database`` (WAL, ``synchronous=FULL``: a
+committed transaction survives ``kill -9`` and power loss; the schema migrated); each
+``commit`` is one explicit transaction, so a failure leaves the previous state intact.
 """
 
 from __future__ import annotations
@@ -20,45 +20,16 @@ from onvif_recorder.domain.schedule import Schedule, SpecialDayGroup
 from onvif_recorder.domain.storage import StorageConfiguration
 from onvif_recorder.domain.users import User
 from onvif_recorder.persistence.codec import from_json, to_json
-from onvif_recorder.persistence.schema import MIGRATIONS, SCHEMA_VERSION
+from onvif_recorder.persistence.database import SchemaTooNew, connect
 from onvif_recorder.service.state import Changes, RecorderState
 
 T = TypeVar("T")
-
-
-class SchemaTooNew(RuntimeError):
-    """The database was written by a newer version of the recorder."""
+__all__ = ["SchemaTooNew", "SqliteStore"]
 
 
 class SqliteStore:
     def __init__(self, path: Path | str) -> None:
-        # One event loop uses the store, but it may be built on another thread (tests).
-        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        try:
-            self._check_version()
-        except SchemaTooNew:
-            self.connection.close()
-            raise
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=FULL")
-        self._migrate()
-
-    def _check_version(self) -> int:
-        version = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise SchemaTooNew(f"database schema {version} is newer than {SCHEMA_VERSION}")
-        return version
-
-    def _migrate(self) -> None:
-        for step in range(self._check_version(), SCHEMA_VERSION):
-            with self._transaction():
-                self._run_migration(step)
-
-    def _run_migration(self, step: int) -> None:
-        for statement in MIGRATIONS[step].split(";"):
-            if statement.strip():
-                self.connection.execute(statement)
-        self.connection.execute(f"PRAGMA user_version={step + 1}")
+        self.connection = connect(path)  # WAL, synchronous=FULL, schema migrated
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.connection)

@@ -12,10 +12,9 @@ fills SourceTag with the destination track's type name (``service.jobs``), so:
 
 A tag that selects no stream leaves its track unfed (``select_stream`` returns None).
 
-``rtp.stream.Sample`` → ``mp4.model.Sample``: ticks stay in the RTP clock (the track's
-clock rate), ``utc`` is the RTCP-derived wall clock, sample data is converted by
-``mp4.sample_data``; audio durations are known up front (AAC 1024 ticks per frame, G.711
-one tick per byte and channel).
+``rtp.stream.ReceivedSample`` → ``mp4.model.TrackSample``: ticks stay in the RTP clock
+(the track's clock rate), ``utc`` is the RTCP-derived wall clock; the sample data and any
+fixed duration (audio frames) come from the track's codec (``media``, the codec table).
 """
 
 from __future__ import annotations
@@ -25,30 +24,12 @@ from collections.abc import Sequence
 
 from onvif_recorder.domain.recording import TrackType
 from onvif_recorder.ingest.items import StreamInfo
-from onvif_recorder.mp4 import sample_data
-from onvif_recorder.mp4.model import (
-    AacCodec,
-    AvcCodec,
-    Codec,
-    G711Codec,
-    HevcCodec,
-    MetadataCodec,
-    Sample,
-    TrackInfo,
-)
-from onvif_recorder.rtp import stream
-from onvif_recorder.rtp.depacketize.base import (
-    AacConfig,
-    CodecConfig,
-    G711Config,
-    H264Config,
-    H265Config,
-    MetadataConfig,
-)
+from onvif_recorder.media import table
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
+from onvif_recorder.rtp.depacketize import CodecConfig
+from onvif_recorder.rtp.stream import ReceivedSample
 
 _TAG = re.compile(r"(?P<kind>video|audio|metadata)\s*(?P<number>\d+)?", re.IGNORECASE)
-_FOURCC = {"H264": "avc1", "H265": "hvc1", "MPEG4-GENERIC": "mp4a", "PCMU": "ulaw",
-           "PCMA": "alaw"}
 
 
 def select_stream(tag: str, streams: Sequence[StreamInfo]) -> StreamInfo | None:
@@ -67,56 +48,17 @@ def select_stream(tag: str, streams: Sequence[StreamInfo]) -> StreamInfo | None:
 
 def stream_fourcc(info: StreamInfo) -> str:
     """The sample entry type a stream will be stored as (compared for Incompatible Stream)."""
-    if info.track_type is TrackType.METADATA:
-        return "metx"
-    return _FOURCC.get(info.encoding.upper(), info.encoding.lower())
-
-
-def codec_of(config: CodecConfig | None) -> Codec | None:
-    """The mp4 codec description, or None while parameter sets are still missing."""
-    try:
-        return _codec(config)
-    except ValueError:
-        return None  # e.g. an SPS our parser refuses: wait for the next configuration
-
-
-def _codec(config: CodecConfig | None) -> Codec | None:
-    if isinstance(config, H264Config):
-        if config.pps is None:
-            return None
-        return AvcCodec.from_parameter_sets([config.sps], [config.pps])
-    if isinstance(config, H265Config):
-        if config.vps is None or config.pps is None:
-            return None
-        return HevcCodec.from_parameter_sets([config.vps], [config.sps], [config.pps])
-    if isinstance(config, AacConfig):
-        return AacCodec.from_config(config.config)
-    if isinstance(config, G711Config):
-        return G711Codec(config.encoding.upper(), config.sample_rate, config.channels)
-    if isinstance(config, MetadataConfig):
-        encoding = config.encoding
-        return MetadataCodec("gzip" if "gzip" in encoding else "exi" if "exi" in encoding
-                             else "")
-    return None
+    return table.fourcc(info.encoding) or info.encoding.lower()
 
 
 def track_info(track_id: int, config: CodecConfig | None, clock_rate: int) -> TrackInfo | None:
-    codec = codec_of(config)
+    """The track description, or None while parameter sets are still missing."""
+    codec = table.track_codec(config)
     return None if codec is None else TrackInfo(track_id, codec, clock_rate)
 
 
-def to_mp4_sample(track: TrackInfo, sample: stream.Sample) -> Sample:
-    codec = track.codec
-    duration: int | None = None
-    if isinstance(codec, AvcCodec):
-        data = sample_data.avc_sample(sample.units)
-    elif isinstance(codec, HevcCodec):
-        data = sample_data.hevc_sample(sample.units)
-    else:
-        data = b"".join(sample.units)
-        if isinstance(codec, AacCodec):
-            duration = 1024
-        elif isinstance(codec, G711Codec):
-            duration = len(data) // codec.channels
-    return Sample(track.track_id, sample.dts, sample.pts, sample.sync, data, sample.utc,
-                  duration)
+def to_track_sample(track: TrackInfo, sample: ReceivedSample) -> TrackSample:
+    data = track.codec.sample_data(sample.units)
+    return TrackSample(track_id=track.track_id, dts=sample.dts, pts=sample.pts,
+                       sync=sample.sync, data=data, utc=sample.utc,
+                       duration=track.codec.sample_duration(data))

@@ -30,9 +30,9 @@ from onvif_recorder.rtp.timing import ClockSource, TimestampUnwrapper, WallClock
 SSRC_SWITCH_AFTER = 1.0  # seconds of silence from the locked SSRC before another is taken
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """A timed access unit, ready for the recording engine."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceivedSample:
+    """A timed access unit of one received stream, ready for the recording engine."""
 
     units: tuple[bytes, ...]
     pts: int
@@ -88,7 +88,7 @@ class RtpStream:
         self._arrival_unwrap = TimestampUnwrapper()
         self._last_seen = 0.0
 
-    def receive_rtp(self, data: bytes, now: float, utc: float) -> list[Sample]:
+    def receive_rtp(self, data: bytes, now: float, utc: float) -> list[ReceivedSample]:
         """Handle one RTP datagram or interleaved frame."""
         self.stats.packets += 1
         self.stats.octets += len(data)
@@ -99,7 +99,7 @@ class RtpStream:
         if not self._accept(packet, now):
             return []
         self._report.on_packet(self._arrival_unwrap.unwrap(packet.timestamp), now)
-        samples: list[Sample] = []
+        samples: list[ReceivedSample] = []
         for released in self._sequencer.push(packet.sequence_number, packet):
             samples += self._depacketize(released.item, utc)
         return samples
@@ -130,9 +130,9 @@ class RtpStream:
             blocks.append(self._report.report_block(self.ssrc, self.stats.sequence, now))
         return build_receiver_report(self.own_ssrc, blocks, self.cname)
 
-    def flush(self, utc: float) -> list[Sample]:
+    def flush(self, utc: float) -> list[ReceivedSample]:
         """Release packets still held for reordering (at teardown)."""
-        samples: list[Sample] = []
+        samples: list[ReceivedSample] = []
         for released in self._sequencer.flush():
             samples += self._depacketize(released.item, utc)
         return samples
@@ -150,7 +150,7 @@ class RtpStream:
         self._last_seen = now
         return True
 
-    def _depacketize(self, packet: RtpPacket, utc: float) -> list[Sample]:
+    def _depacketize(self, packet: RtpPacket, utc: float) -> list[ReceivedSample]:
         try:
             units = self.depacketizer.push(packet)
         except DepacketizeError as exc:
@@ -159,14 +159,15 @@ class RtpStream:
             return []
         return [self._time(unit, utc) for unit in units]
 
-    def _time(self, unit: AccessUnit, arrival_utc: float) -> Sample:
+    def _time(self, unit: AccessUnit, arrival_utc: float) -> ReceivedSample:
         pts = self._unwrap.unwrap(unit.timestamp)
         wall, source = self.clock.utc(pts, arrival_utc)
         self.stats.samples += 1
-        return Sample(unit.units, pts, pts, self.clock_rate, unit.sync, wall, source,
-                      unit.config, unit.config_changed)
+        return ReceivedSample(units=unit.units, pts=pts, dts=pts, clock_rate=self.clock_rate,
+                              sync=unit.sync, utc=wall, clock_source=source,
+                              config=unit.config, config_changed=unit.config_changed)
 
-    def _count_malformed(self, exc: MalformedPacket) -> list[Sample]:
+    def _count_malformed(self, exc: MalformedPacket) -> list[ReceivedSample]:
         self.stats.malformed += 1
         self.stats.last_error = str(exc)
         return []

@@ -24,6 +24,9 @@ class RecordingCapabilities:
     supported_target_formats: tuple[str, ...] = ()
     """RC §5.25: formats of recordings to object storage (Annex B)."""
     override_segment_duration: bool = False
+    scheduled_recording: bool = False
+    """RC §5.25 ScheduledRecording: jobs honour ScheduleToken (declared in the 26.06 WSDL,
+    an anyAttribute in 25.12's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
         metadata_recording=True,
         supported_target_formats=("MP4", "CMAF"),
         override_segment_duration=True,
+        scheduled_recording=True,
     )
 
 

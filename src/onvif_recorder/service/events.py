@@ -72,7 +72,7 @@ class TrackDeleted:
 
 @dataclass(frozen=True, slots=True)
 class TrackDataDeleted:
-    """tns1:RecordingConfig/DeleteTrackData: published by the retention work."""
+    """tns1:RecordingConfig/DeleteTrackData: published by retention and DeleteTrack."""
 
     recording_token: str
     track_token: str

@@ -70,8 +70,8 @@ class SystemService:
         return f"Restarting the recorder in {RESTART_DELAY_S:g} seconds"
 
     def factory_default(self, kind: FactoryDefault) -> None:
-        """Soft: receivers, recording jobs and the device settings back to their
-        defaults; users, recordings and storage configurations stay. Hard: everything in
+        """Soft: receivers, recording jobs, schedules and the device settings back to
+        their defaults; users, recordings and storage configurations stay. Hard: everything in
         the data directory but the device identity, recordings included, and only where
         the operator allowed it (``serve --allow-hard-reset``)."""
         lifecycle = self._lifecycle()

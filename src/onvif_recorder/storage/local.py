@@ -13,16 +13,30 @@ seconds and before the rename that finishes it, the directory fsynced after. ``r
 at start-up repairs each ``.partial`` with ``segment_file.repair_partial`` (cut to the
 last complete fragment, ``mfra`` rebuilt), writes its span end, drops one without a
 complete fragment, and reconciles the segment index with the files.
+
+Deletion (RC §5.5, §5.10; the engine's ``data_deletion`` decides when):
+``delete_recording_files`` removes a recording's directory; ``rewrite_without_track``
+rewrites a segment without one track (``mp4.track_removal``) as ``<key>.rewrite.tmp``,
+fsyncs it, renames it over the segment and fsyncs the directory, so until the new file
+is durable the old one stays; ``kill -9`` leaves either (a ``.tmp`` is removed at
+start-up and the deletion is redone). Both only touch files (they run off the event
+loop); the caller updates the index. Test-only hook: the environment variable
+``ONVIF_RECORDER_TEST_REWRITE_PAUSE`` (seconds) pauses between the fsync of the new
+file and its rename, so a test can ``kill -9`` a rewrite at that point.
 """
 
 from __future__ import annotations
 
 import calendar
+import math
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from onvif_recorder.mp4.track_removal import remove_track, track_ids
 from onvif_recorder.storage.object_key import (
     END_SUFFIX,
     KeyLayout,
@@ -38,9 +52,11 @@ from onvif_recorder.storage.segment_file import (
     SegmentFile,
     repair_partial,
 )
-from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
+from onvif_recorder.storage.segment_index import Location, SegmentIndex, SegmentRow
 from onvif_recorder.storage.segment_scan import scan_segment
 
+REWRITE = ".rewrite.tmp"
+REWRITE_PAUSE_VARIABLE = "ONVIF_RECORDER_TEST_REWRITE_PAUSE"
 SPAN_END_TOLERANCE = 1.0
 
 
@@ -161,6 +177,41 @@ class LocalStorage:
                 candidate.unlink(missing_ok=True)
         _remove_empty_parents(path.parent, self.root)
 
+    # --- deletion (blocking file work: run it off the event loop) ---------------------
+
+    def recordings_on_disk(self) -> list[str]:
+        """Tokens of the recordings that have a directory here."""
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+
+    def delete_recording_files(self, recording: str) -> None:
+        """Remove every file of ``recording`` (segments, span ends, partial files)."""
+        shutil.rmtree(self.root / layout_for(recording).prefix, ignore_errors=True)
+
+    def rewrite_without_track(self, key: str, track: str) -> TrackRewrite:
+        """Rewrite segment ``key`` without the track whose token is ``track``."""
+        path = self.path_of(key)
+        data = path.read_bytes()
+        facts = scan_segment(data)
+        ids = track_ids(data)
+        if len(ids) != len(facts.tracks):
+            raise ValueError(f"{key}: tracks and recovery data disagree")
+        by_token = dict(zip(facts.tracks, ids, strict=True))
+        if track not in by_token:  # rewritten before a crash cut the index update
+            return TrackRewrite(facts.codecs, len(data))
+        result = remove_track(data, by_token[track])
+        if not result.remaining:
+            return TrackRewrite({}, 0)
+        # The shared durable writer: the old file stays until the new one is on disk.
+        writer = SegmentFile(path, fsync_interval=math.inf, suffix=REWRITE)
+        try:
+            writer.append(result.data)
+        except OSError:
+            writer.discard()
+            raise
+        writer.finish(before_rename=_test_pause)
+        codecs = {token: codec for token, codec in facts.codecs.items() if token != track}
+        return TrackRewrite(codecs, len(result.data))
+
     # --- start-up -----------------------------------------------------------------
 
     def recover(self, recording: str | None = None) -> RecoveryReport:
@@ -174,7 +225,7 @@ class LocalStorage:
             self._repair(partial, report)
         on_disk = {self._key(path): path for path in top.rglob("*")
                    if path.is_file() and _is_segment(path)}
-        report.forgotten = [r.key for r in self.index.segments(recording)
+        report.forgotten = [r.key for r in self.index.segments(recording, Location.LOCAL)
                             if r.key not in on_disk]
         self.index.delete(report.forgotten)
         for key, path in sorted(on_disk.items()):
@@ -213,6 +264,20 @@ class LocalStorage:
         self.index.put(SegmentRow(parsed.prefix, key, span, parsed.extension, facts.start_utc,
                                   facts.end_utc, path.stat().st_size, facts.tracks,
                                   facts.codecs, True))
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRewrite:
+    """What a segment holds after ``rewrite_without_track`` (no codecs: nothing left)."""
+
+    codecs: dict[str, str]
+    size: int
+
+
+def _test_pause() -> None:
+    pause = os.environ.get(REWRITE_PAUSE_VARIABLE)
+    if pause:
+        time.sleep(float(pause))
 
 
 def _completed(row: SegmentRow, end_utc: float, size: int) -> SegmentRow:

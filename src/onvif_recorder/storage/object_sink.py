@@ -7,6 +7,13 @@ can be repaired; ``FragmentWritten`` appends, ``SegmentClosed`` appends the ``mf
 fsyncs, renames and completes the row with the B.9 attributes; ``SpanClosed`` journals
 the empty B.5 span-end object. The drainer (``engine.uploads``) uploads them in order per span.
 Memory stays bounded by one fragment: the segment grows on disk, not in RAM.
+
+Each segment is also indexed (``storage.segment_index``, location ``object`` with the
+storage token): a row when it opens, completed when its spooled file is final (before
+its journal row becomes ready, so the index never lags an upload). So what a recording
+holds in object storage is known after a restart: "Incompatible Stream" (RC §5.19)
+compares with it, and Search/Replay can list it. ``reconcile_object_rows`` settles the
+rows a crash left open, after the spool's start-up repair.
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from onvif_recorder.mp4.events import (
 )
 from onvif_recorder.mp4.model import TrackInfo
 from onvif_recorder.storage.object_key import KeyLayout, segment_key
-from onvif_recorder.storage.segment_index import SegmentRow
+from onvif_recorder.storage.segment_index import Location, SegmentIndex, SegmentRow
+from onvif_recorder.storage.segment_scan import scan_segment
+from onvif_recorder.storage.sink import track_codecs
 from onvif_recorder.storage.spans import (
     ATTRIBUTES_VERSION,
     content_type,
@@ -43,6 +52,7 @@ class _Span:
     timescale: int
     file: SpoolFile | None = None
     row: int = 0
+    key: str = ""
 
 
 @dataclass(slots=True)
@@ -55,11 +65,13 @@ class ObjectSink:
     track_tokens: Mapping[int, str]
     source: str | None = None
     """B.9 ``Source`` attribute: the recording's SourceId."""
+    index: SegmentIndex | None = None
+    """Where the segments are indexed (the recorder's segment index)."""
     _spans: dict[int, _Span] = field(default_factory=dict)
     _tracks: dict[int, TrackInfo] = field(default_factory=dict)
 
     def handle(self, events: Iterable[Event]) -> list[SegmentRow]:
-        """Act on events in order; nothing goes to the local segment index."""
+        """Act on events in order; returns no rows (retention leaves uploads alone)."""
         for event in events:
             if isinstance(event, SpanOpened):
                 self._spans[event.span_id] = _Span(f"{self.recording}/{uuid.uuid4().hex}",
@@ -80,6 +92,12 @@ class ObjectSink:
     def _open(self, event: SegmentOpened) -> None:
         key = segment_key(self.layout, event.start_utc, event.counter, event.extension)
         span = self._spans[event.span_id]
+        span.key = key
+        if self.index is not None:
+            codecs = track_codecs(self.track_tokens, span.tracks)
+            self.index.put(SegmentRow(
+                self.recording, key, span.span, event.extension, event.start_utc,
+                event.start_utc, 0, tuple(codecs), codecs, False, Location.OBJECT, self.storage))
         span.file = self.spool.open_file(self.recording, key)
         attributes = {"Version": ATTRIBUTES_VERSION, "Timescale": str(span.timescale),
                       "FullContentType": full_content_type(self._tracks.values())}
@@ -97,6 +115,8 @@ class ObjectSink:
         assert file is not None
         self.spool.append(file, event.trailer)
         finished = self.spool.finish_file(file)
+        if self.index is not None:
+            self.index.complete(span.key, event.end_utc, finished.size, self.storage)
         intent = segment_object(self.layout, event, self._tracks.values(), source=self.source)
         self.spool.complete(span.row, finished, intent.content_type, intent.attributes)
 
@@ -114,4 +134,24 @@ class ObjectSink:
             if span.file is not None:
                 self.spool.discard_file(span.file)
                 self.spool.abandon(span.row)
+                if self.index is not None:
+                    self.index.delete([span.key], self.storage)
         self._spans.clear()
+
+
+def reconcile_object_rows(index: SegmentIndex, spool: UploadSpool) -> None:
+    """Start-up, after ``spool.sweep()`` and before any upload: a row left open by a
+    crash is completed from its repaired spool file, or forgotten if the spool dropped it
+    (no complete fragment: nothing was recorded there)."""
+    for row in index.segments(location=Location.OBJECT):
+        if row.complete:
+            continue
+        entry = spool.entry(row.storage, row.key)
+        try:
+            facts = scan_segment(spool.read_body(entry)) if entry is not None else None
+        except (OSError, ValueError):
+            facts = None
+        if entry is None or facts is None:
+            index.delete([row.key], row.storage)
+        else:
+            index.complete(row.key, facts.end_utc, entry.size, row.storage)

@@ -71,10 +71,13 @@ class SegmentFile:
             os.fsync(self._fd)
             self._synced_at = now
 
-    def finish(self) -> int:
-        """fsync, close, rename to ``final``, fsync the directory; returns the size."""
+    def finish(self, before_rename: Callable[[], object] | None = None) -> int:
+        """fsync, close, rename to ``final``, fsync the directory; returns the size.
+        ``before_rename`` runs between the fsync and the rename (a test hook)."""
         os.fsync(self._fd)
         self._close()
+        if before_rename is not None:
+            before_rename()
         os.replace(self.path, self.final)
         fsync_directory(self.final.parent)
         return self.size

@@ -1,23 +1,48 @@
-"""The segment index: one SQLite row per segment file of local storage.
+"""The segment index: one SQLite row per segment the recorder wrote, wherever it lives.
 
-Rows live in the recorder database (schema version 2, ``persistence.schema``), written
-through a connection of their own so the engine never waits on the control plane's
-transactions. A row is inserted when a segment opens (``complete = 0``, its file still
-``.partial``) and completed when the file has been fsynced and renamed; start-up
-reconciliation (``storage.local``) repairs whatever a crash left between those steps.
+Rows live in the recorder database (``segments``, schema 4, ``persistence.schema``),
+written through a connection of their own (``persistence.database``: WAL,
+``synchronous=FULL``) so the engine never waits on the control plane's transactions.
+A row is inserted when a segment opens (``complete = 0``, its end still its start)
+and completed when the segment is durable: for local storage (``location`` ``local``)
+when the file has been fsynced and renamed, and start-up reconciliation
+(``storage.local``) repairs whatever a crash left between those steps; for an
+object-storage target (``object``, ``storage`` = the storage configuration token) when
+the spooled segment is finished, whether or not the store has it yet.
+
 Times are POSIX seconds (UTC); ``tracks`` are the recording's track tokens in the
 segment and ``codecs`` maps each to its sample entry type (``avc1``, ``mp4a``, ...).
+
+What the consumers ask: Search, Replay and Export ``overlapping`` (segments of a
+recording or track meeting a time range, in time order) and ``spans`` (the recorded
+ranges); the recording engine ``last_codecs`` (RC §5.19 "Incompatible Stream"); retention
+``older_than``/``oldest`` (local files only: the recorder never deletes uploaded
+objects); DeleteRecording and DeleteTrack ``segments``/``with_track`` and ``retrack``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
-_COLUMNS = "recording, key, span, extension, start_utc, end_utc, size, tracks, codecs, complete"
+from onvif_recorder.persistence.database import connect
+
+_COLUMNS = ("recording, key, span, extension, start_utc, end_utc, size, tracks, codecs,"
+            " complete, location, storage")
+_HAS_TRACK = "EXISTS (SELECT 1 FROM json_each(segments.tracks) WHERE json_each.value = ?)"
+_IN_ORDER = "ORDER BY start_utc, id"
+
+
+class Location(Enum):
+    """Where a segment lives."""
+
+    LOCAL = "local"
+    """A file under local storage's root."""
+    OBJECT = "object"
+    """An object of an object-storage target (pending in the spool or uploaded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,71 +58,145 @@ class SegmentRow:
     tracks: tuple[str, ...]
     codecs: Mapping[str, str]
     complete: bool
+    location: Location = Location.LOCAL
+    storage: str = ""
+    """Storage configuration token of an object-storage segment; empty for local files."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRange:
+    """One span of a recording (or of one of its tracks): where media was recorded."""
+
+    span: str
+    start_utc: float
+    end_utc: float
+    """End of the span's last segment (its start while that segment is being written)."""
+    segments: int
 
 
 def _row(values: tuple[object, ...]) -> SegmentRow:
-    recording, key, span, extension, start, end, size, tracks, codecs, complete = values
+    (recording, key, span, extension, start, end, size, tracks, codecs, complete, location,
+     storage) = values
     return SegmentRow(str(recording), str(key), str(span), str(extension), float(str(start)),
                       float(str(end)), int(str(size)), tuple(json.loads(str(tracks))),
-                      dict(json.loads(str(codecs))), bool(complete))
+                      dict(json.loads(str(codecs))), bool(complete), Location(location),
+                      str(storage))
 
 
 class SegmentIndex:
-    """Reads and writes the ``segments`` table; every write is its own transaction."""
+    """Reads and writes the ``segments`` table; every write is its own transaction.
+
+    Methods taking a ``key`` address local files unless ``storage`` names an object
+    store (keys are unique per storage).
+    """
 
     def __init__(self, database: Path | str) -> None:
-        self.connection = sqlite3.connect(str(database), isolation_level=None,
-                                          check_same_thread=False)
-        self.connection.execute("PRAGMA busy_timeout=5000")
-        # NORMAL in WAL mode: a commit survives kill -9 (it is in the WAL file); only a
-        # power cut may lose the last rows, which reconciliation rebuilds from the files.
-        self.connection.execute("PRAGMA synchronous=NORMAL")
+        self.connection = connect(database)
 
     def close(self) -> None:
         self.connection.close()
 
+    def _select(self, where: str, *args: object, tail: str = _IN_ORDER) -> list[SegmentRow]:
+        rows = self.connection.execute(
+            f"SELECT {_COLUMNS} FROM segments WHERE {where} {tail}", args).fetchall()
+        return [_row(values) for values in rows]
+
+    # --- writing ----------------------------------------------------------------------
+
     def put(self, row: SegmentRow) -> None:
-        """Insert or replace the row of ``row.key``."""
+        """Insert or replace the row of ``(row.storage, row.key)``."""
         self.connection.execute(
-            f"INSERT INTO segments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET end_utc = excluded.end_utc, "
+            f"INSERT INTO segments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(storage, key) DO UPDATE SET end_utc = excluded.end_utc, "
             "size = excluded.size, complete = excluded.complete, codecs = excluded.codecs, "
             "tracks = excluded.tracks",
             (row.recording, row.key, row.span, row.extension, row.start_utc, row.end_utc,
              row.size, json.dumps(list(row.tracks)), json.dumps(dict(row.codecs)),
-             int(row.complete)))
+             int(row.complete), row.location.value, row.storage))
 
-    def complete(self, key: str, end_utc: float, size: int) -> None:
+    def complete(self, key: str, end_utc: float, size: int, storage: str = "") -> None:
         self.connection.execute(
-            "UPDATE segments SET end_utc = ?, size = ?, complete = 1 WHERE key = ?",
-            (end_utc, size, key))
+            "UPDATE segments SET end_utc = ?, size = ?, complete = 1 "
+            "WHERE storage = ? AND key = ?", (end_utc, size, storage, key))
 
-    def delete(self, keys: Iterable[str]) -> None:
-        self.connection.executemany("DELETE FROM segments WHERE key = ?",
-                                    [(key,) for key in keys])
+    def retrack(self, row: SegmentRow, tracks: Mapping[str, str], size: int) -> None:
+        """The segment now holds only ``tracks`` (token → codec) and ``size`` bytes."""
+        self.connection.execute(
+            "UPDATE segments SET tracks = ?, codecs = ?, size = ? WHERE storage = ? AND key = ?",
+            (json.dumps(list(tracks)), json.dumps(dict(tracks)), size, row.storage, row.key))
 
-    def get(self, key: str) -> SegmentRow | None:
-        found = self.connection.execute(
-            f"SELECT {_COLUMNS} FROM segments WHERE key = ?", (key,)).fetchone()
-        return None if found is None else _row(found)
+    def delete(self, keys: Iterable[str], storage: str = "") -> None:
+        self.connection.executemany("DELETE FROM segments WHERE storage = ? AND key = ?",
+                                    [(storage, key) for key in keys])
 
-    def segments(self, recording: str | None = None) -> list[SegmentRow]:
-        """Rows in time order, of one recording or of all."""
-        if recording is None:
-            rows = self.connection.execute(
-                f"SELECT {_COLUMNS} FROM segments ORDER BY start_utc, id").fetchall()
-        else:
-            rows = self.connection.execute(
-                f"SELECT {_COLUMNS} FROM segments WHERE recording = ? ORDER BY start_utc, id",
-                (recording,)).fetchall()
-        return [_row(values) for values in rows]
+    def delete_recording(self, recording: str) -> int:
+        """Forget every row of ``recording``, wherever its segments live."""
+        cursor = self.connection.execute("DELETE FROM segments WHERE recording = ?",
+                                         (recording,))
+        return cursor.rowcount
+
+    # --- reading ----------------------------------------------------------------------
+
+    def get(self, key: str, storage: str = "") -> SegmentRow | None:
+        found = self._select("storage = ? AND key = ?", storage, key, tail="")
+        return found[0] if found else None
+
+    def segments(self, recording: str | None = None,
+                 location: Location | None = None) -> list[SegmentRow]:
+        """Rows in time order, of one recording or of all, in one location or in all."""
+        where, args = ["1"], []
+        if recording is not None:
+            where.append("recording = ?")
+            args.append(recording)
+        if location is not None:
+            where.append("location = ?")
+            args.append(location.value)
+        return self._select(" AND ".join(where), *args)
+
+    def recorded_tracks(self) -> dict[str, set[str]]:
+        """Per recording with rows, the track tokens its rows hold (start-up checks)."""
+        found: dict[str, set[str]] = {str(recording): set() for (recording,) in
+                                      self.connection.execute(
+                                          "SELECT DISTINCT recording FROM segments")}
+        rows = self.connection.execute(
+            "SELECT DISTINCT recording, json_each.value FROM segments, json_each(segments.tracks)")
+        for recording, track in rows.fetchall():
+            found.setdefault(str(recording), set()).add(str(track))
+        return found
+
+    def with_track(self, recording: str, track: str) -> list[SegmentRow]:
+        """Segments of ``recording`` that hold ``track``, in time order."""
+        return self._select(f"recording = ? AND {_HAS_TRACK}", recording, track)
+
+    def overlapping(self, recording: str, start_utc: float, end_utc: float,
+                    track: str | None = None) -> list[SegmentRow]:
+        """Segments of ``recording`` (holding ``track`` if given) that meet the half-open
+        range ``[start_utc, end_utc)``, in time order. A segment still being written
+        counts from its start (its end is not known yet)."""
+        where = "recording = ? AND start_utc < ? AND (end_utc > ? OR start_utc >= ?)"
+        args: list[object] = [recording, end_utc, start_utc, start_utc]
+        if track is not None:
+            where += f" AND {_HAS_TRACK}"
+            args.append(track)
+        return self._select(where, *args)
+
+    def spans(self, recording: str, track: str | None = None) -> list[RecordedRange]:
+        """The recorded ranges of ``recording`` (or of its ``track``): per span, first
+        start and last end, in time order."""
+        where, args = "recording = ?", [recording]
+        if track is not None:
+            where += f" AND {_HAS_TRACK}"
+            args.append(track)
+        rows = self.connection.execute(
+            f"SELECT span, MIN(start_utc), MAX(end_utc), COUNT(*) FROM segments WHERE {where} "
+            "GROUP BY span ORDER BY MIN(start_utc), MIN(id)", args).fetchall()
+        return [RecordedRange(str(span), float(start), float(end), int(count))
+                for span, start, end, count in rows]
 
     def older_than(self, recording: str, end_before: float) -> list[SegmentRow]:
-        """Finished segments of ``recording`` that ended before ``end_before``."""
-        rows = self.connection.execute(
-            f"SELECT {_COLUMNS} FROM segments WHERE recording = ? AND complete = 1 "
-            "AND end_utc <= ? ORDER BY start_utc, id", (recording, end_before)).fetchall()
-        return [_row(values) for values in rows]
+        """Finished local segments of ``recording`` that ended before ``end_before``."""
+        return self._select("recording = ? AND location = 'local' AND complete = 1 "
+                            "AND end_utc <= ?", recording, end_before)
 
     def span_continues(self, recording: str, span: str, after_start: float) -> bool:
         """Does ``span`` have a segment starting after ``after_start`` (finished or not)?"""
@@ -107,18 +206,18 @@ class SegmentIndex:
         return found is not None
 
     def oldest(self, limit: int) -> list[SegmentRow]:
-        """The oldest finished segments over all recordings."""
-        rows = self.connection.execute(
-            f"SELECT {_COLUMNS} FROM segments WHERE complete = 1 ORDER BY start_utc, id "
-            "LIMIT ?", (limit,)).fetchall()
-        return [_row(values) for values in rows]
+        """The oldest finished local segments over all recordings."""
+        return self._select("location = 'local' AND complete = 1", limit,
+                            tail=f"{_IN_ORDER} LIMIT ?")
 
     def total_size(self) -> int:
-        value = self.connection.execute("SELECT COALESCE(SUM(size), 0) FROM segments")
+        """Bytes of local segment files."""
+        value = self.connection.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM segments WHERE location = 'local'")
         return int(value.fetchone()[0])
 
     def last_codecs(self, recording: str) -> dict[str, str]:
-        """Sample entry type last recorded in each track of ``recording``."""
+        """Sample entry type last recorded in each track of ``recording``, in any place."""
         codecs: dict[str, str] = {}
         for row in self.segments(recording):
             codecs.update(row.codecs)

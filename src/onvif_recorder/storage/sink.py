@@ -20,29 +20,14 @@ from onvif_recorder.mp4.events import (
     SpanClosed,
     SpanOpened,
 )
-from onvif_recorder.mp4.model import (
-    AacCodec,
-    AvcCodec,
-    Codec,
-    G711Codec,
-    HevcCodec,
-    TrackInfo,
-)
+from onvif_recorder.mp4.model import TrackInfo
 from onvif_recorder.storage.local import LocalStorage, OpenSegment
 from onvif_recorder.storage.segment_index import SegmentRow
 
 
-def codec_fourcc(codec: Codec) -> str:
-    """The sample entry type a codec is stored as (what 'Incompatible Stream' compares)."""
-    if isinstance(codec, AvcCodec):
-        return "avc1"
-    if isinstance(codec, HevcCodec):
-        return "hvc1"
-    if isinstance(codec, AacCodec):
-        return "mp4a"
-    if isinstance(codec, G711Codec):
-        return "ulaw" if codec.law == "PCMU" else "alaw"
-    return "metx"
+def track_codecs(track_tokens: Mapping[int, str], tracks: Iterable[TrackInfo]) -> dict[str, str]:
+    """Track token → sample entry type: the ``codecs`` of a segment index row."""
+    return {track_tokens.get(t.track_id, str(t.track_id)): t.codec.fourcc for t in tracks}
 
 
 @dataclass(slots=True)
@@ -79,8 +64,7 @@ class LocalSink:
         return done
 
     def codecs(self, tracks: Iterable[TrackInfo]) -> dict[str, str]:
-        return {self.track_tokens.get(t.track_id, str(t.track_id)): codec_fourcc(t.codec)
-                for t in tracks}
+        return track_codecs(self.track_tokens, tracks)
 
     def _open(self, event: SegmentOpened) -> None:
         span = self._spans[event.span_id]

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from onvif_recorder.mp4.events import SegmentClosed, SpanClosed
 from onvif_recorder.mp4.mfra import condense, encode_mfra
-from onvif_recorder.mp4.model import AacCodec, G711Codec, TrackInfo, TrackKind
-from onvif_recorder.mp4.sample_entries import codec_string
+from onvif_recorder.mp4.model import TrackInfo, TrackKind
 from onvif_recorder.storage.object_key import KeyLayout, segment_key, span_end_key
 
 ATTRIBUTES_VERSION = "1.0"
@@ -35,7 +34,7 @@ def codecs_parameter(tracks: Iterable[TrackInfo]) -> str:
     """RFC 6381 §3.2 value: codec strings in track order, duplicates left out."""
     seen: list[str] = []
     for track in tracks:
-        text = codec_string(track.codec)
+        text = track.codec.codec_string
         if text not in seen:
             seen.append(text)
     return ",".join(seen)
@@ -87,11 +86,7 @@ def segment_attributes(closed: SegmentClosed, recording_tracks: Iterable[TrackIn
 
 
 def _sample_rate(track: TrackInfo) -> int:
-    if isinstance(track.codec, AacCodec):
-        return track.codec.info.sampling_frequency
-    if isinstance(track.codec, G711Codec):
-        return track.codec.sample_rate
-    return track.clock_rate
+    return track.codec.sample_rate or track.clock_rate
 
 
 @dataclass(frozen=True, slots=True)

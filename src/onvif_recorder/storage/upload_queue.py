@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from onvif_recorder.persistence.database import connect
 from onvif_recorder.storage.segment_file import DEFAULT_FSYNC_INTERVAL, SegmentFile
 
 log = logging.getLogger(__name__)
@@ -99,13 +100,6 @@ def _entry(values: tuple[object, ...]) -> SpoolEntry:
                       str(prefix), str(postfix))
 
 
-def connect(database: Path | str) -> sqlite3.Connection:
-    connection = sqlite3.connect(str(database), isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA busy_timeout=5000")
-    connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives kill -9
-    return connection
-
-
 class UploadSpool:
     def __init__(self, root: Path, database: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
                  clock: Callable[[], float] = time.time,
@@ -113,10 +107,12 @@ class UploadSpool:
         self.root = root
         self.max_bytes = max_bytes
         self.fsync_interval = fsync_interval
-        self.connection = connect(database)
+        self.connection = connect(database)  # synchronous=FULL: persistence.database
         self._clock = clock
         self.listeners: list[Callable[[str], None]] = []
         """Called with the storage token after every enqueue (wakes its drainer)."""
+        self.drop_listeners: list[Callable[[list[SpoolEntry]], None]] = []
+        """Called with the objects given up (never uploaded): their index rows go."""
         root.mkdir(parents=True, exist_ok=True)
 
     def close(self) -> None:
@@ -171,6 +167,12 @@ class UploadSpool:
         found = self.connection.execute("SELECT storage FROM uploads WHERE id = ?", (row,))
         value = found.fetchone()
         return "" if value is None else str(value[0])
+
+    def entry(self, storage: str, key: str) -> SpoolEntry | None:
+        found = self.connection.execute(
+            f"SELECT {_ENTRY} FROM uploads WHERE storage = ? AND key = ?", (storage, key))
+        values = found.fetchone()
+        return None if values is None else _entry(values)
 
     def building(self) -> list[SpoolEntry]:
         rows = self.connection.execute(f"SELECT {_ENTRY} FROM uploads WHERE ready = 0")
@@ -246,6 +248,8 @@ class UploadSpool:
             self._unlink(entry.path)
         if entries:
             log.warning("upload spool: dropped %d objects (%s)", len(entries), reason)
+            for listener in self.drop_listeners:
+                listener(entries)
 
     def _target(self, storage: str) -> None:
         self.connection.execute(

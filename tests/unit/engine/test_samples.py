@@ -15,7 +15,7 @@ from onvif_recorder.ingest.items import (
     SessionStarted,
     StreamInfo,
 )
-from onvif_recorder.rtp.stream import Sample
+from onvif_recorder.rtp.stream import ReceivedSample
 from onvif_recorder.rtp.timing import ClockSource
 
 VIDEO, AUDIO = 0, 1
@@ -26,7 +26,9 @@ STARTED = SessionStarted("Receiver_1", 1, "rtsp://camera/x", (
 
 
 def sample(media: int, n: int, sync: bool = True, size: int = 10) -> MediaSample:
-    data = Sample((bytes(size),), n, n, 90000, sync, 1.0e9 + n, ClockSource.RTCP, None, False)
+    data = ReceivedSample(units=(bytes(size),), pts=n, dts=n, clock_rate=90000, sync=sync,
+                          utc=1.0e9 + n, clock_source=ClockSource.RTCP, config=None,
+                          config_changed=False)
     return MediaSample(1, media, data, 1.0e9 + n)
 
 

@@ -12,16 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from onvif_recorder.codecs import h264, h265
-from onvif_recorder.mp4 import sample_data
-from onvif_recorder.mp4.model import (
-    AacCodec,
-    AvcCodec,
-    G711Codec,
-    HevcCodec,
-    MetadataCodec,
-    Sample,
-    TrackInfo,
-)
+from onvif_recorder.media.aac import AacCodec
+from onvif_recorder.media.g711 import G711Codec
+from onvif_recorder.media.h264 import AvcCodec, avc_parameter_sets, avc_sample
+from onvif_recorder.media.h265 import HevcCodec, hevc_parameter_sets, hevc_sample
+from onvif_recorder.media.metadata import MetadataCodec
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "mp4"
 T0 = 1_667_920_103.547  # 2022-11-08T15:08:23.547Z, the RC B.10 example time
@@ -80,40 +76,43 @@ def aac_frames() -> AdtsStream:
     return AdtsStream(config, frames, rates[index])
 
 
-def h264_track(track_id: int = 1) -> tuple[TrackInfo, list[Sample]]:
+def h264_track(track_id: int = 1) -> tuple[TrackInfo, list[TrackSample]]:
     units = h264_access_units()
-    sps, pps = sample_data.avc_parameter_sets(units[0])
+    sps, pps = avc_parameter_sets(units[0])
     track = TrackInfo(track_id, AvcCodec.from_parameter_sets(sps, pps), 90_000)
-    return track, [_video_sample(track_id, i, sample_data.avc_sample(u), h264.is_sync_sample(u))
+    return track, [_video_sample(track_id, i, avc_sample(u), h264.is_sync_sample(u))
                    for i, u in enumerate(units)]
 
 
-def h265_track(track_id: int = 1) -> tuple[TrackInfo, list[Sample]]:
+def h265_track(track_id: int = 1) -> tuple[TrackInfo, list[TrackSample]]:
     units = h265_access_units()
-    vps, sps, pps = sample_data.hevc_parameter_sets(units[0])
+    vps, sps, pps = hevc_parameter_sets(units[0])
     track = TrackInfo(track_id, HevcCodec.from_parameter_sets(vps, sps, pps), 90_000)
-    return track, [_video_sample(track_id, i, sample_data.hevc_sample(u),
+    return track, [_video_sample(track_id, i, hevc_sample(u),
                                  h265.is_sync_sample(u)) for i, u in enumerate(units)]
 
 
-def _video_sample(track_id: int, index: int, data: bytes, sync: bool) -> Sample:
+def _video_sample(track_id: int, index: int, data: bytes, sync: bool) -> TrackSample:
     ticks = 1_000_000 + index * VIDEO_TICKS  # an arbitrary RTP origin
-    return Sample(track_id, ticks, ticks, sync, data, T0 + index / FPS)
+    return TrackSample(track_id=track_id, dts=ticks, pts=ticks, sync=sync, data=data,
+                       utc=T0 + index / FPS)
 
 
-def aac_track(track_id: int = 2, offset: float = 0.0) -> tuple[TrackInfo, list[Sample]]:
+def aac_track(track_id: int = 2, offset: float = 0.0) -> tuple[TrackInfo, list[TrackSample]]:
     stream = aac_frames()
     track = TrackInfo(track_id, AacCodec.from_config(stream.config), stream.sample_rate)
-    samples = [Sample(track_id, 5000 + i * 1024, 5000 + i * 1024, True, frame,
-                      T0 + offset + i * 1024 / stream.sample_rate, 1024)
+    samples = [TrackSample(track_id=track_id, dts=5000 + i * 1024, pts=5000 + i * 1024,
+                           sync=True, data=frame,
+                           utc=T0 + offset + i * 1024 / stream.sample_rate, duration=1024)
                for i, frame in enumerate(stream.frames)]
     return track, samples
 
 
-def g711_track(track_id: int = 2, law: str = "PCMU") -> tuple[TrackInfo, list[Sample]]:
+def g711_track(track_id: int = 2, law: str = "PCMU") -> tuple[TrackInfo, list[TrackSample]]:
     data = (DATA / "clip_pcmu.ulaw").read_bytes()
     track = TrackInfo(track_id, G711Codec(law), 8000)
-    samples = [Sample(track_id, i, i, True, data[i : i + 160], T0 + i / 8000, 160)
+    samples = [TrackSample(track_id=track_id, dts=i, pts=i, sync=True, data=data[i : i + 160],
+                           utc=T0 + i / 8000, duration=160)
                for i in range(0, len(data), 160)]
     return track, samples
 
@@ -123,14 +122,15 @@ METADATA_XML = (b'<tt:MetadataStream xmlns:tt="http://www.onvif.org/ver10/schema
 
 
 def metadata_track(track_id: int = 3, every: float = 0.5,
-                   seconds: float = 2.0) -> tuple[TrackInfo, list[Sample]]:
+                   seconds: float = 2.0) -> tuple[TrackInfo, list[TrackSample]]:
     track = TrackInfo(track_id, MetadataCodec(), 90_000)
     count = int(seconds / every)
-    samples = [Sample(track_id, round(i * every * 90_000), round(i * every * 90_000), True,
-                      METADATA_XML, T0 + i * every) for i in range(count)]
+    ticks = [round(i * every * 90_000) for i in range(count)]
+    samples = [TrackSample(track_id=track_id, dts=t, pts=t, sync=True, data=METADATA_XML,
+                           utc=T0 + i * every) for i, t in enumerate(ticks)]
     return track, samples
 
 
-def merge(*streams: list[Sample]) -> list[Sample]:
+def merge(*streams: list[TrackSample]) -> list[TrackSample]:
     """Interleave per-track sample lists by wall clock, as they would arrive."""
     return sorted((s for stream in streams for s in stream), key=lambda s: (s.utc, s.track_id))

@@ -18,7 +18,7 @@ import av
 import pytest
 
 from onvif_recorder.mp4.init_segment import Brand
-from onvif_recorder.mp4.model import Sample, TrackInfo
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import SegmenterConfig
 from tests.unit.mp4 import media
 from tests.unit.mp4.collect import Span
@@ -89,7 +89,7 @@ def check_ffmpeg_clean(path: Path, maps: tuple[str, ...] = ("0:v?", "0:a?")) -> 
     assert done.stderr == ""
 
 
-def tracks_and_samples() -> tuple[list[TrackInfo], list[Sample]]:
+def tracks_and_samples() -> tuple[list[TrackInfo], list[TrackSample]]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
     meta, meta_samples = media.metadata_track(3)
@@ -110,7 +110,7 @@ def test_mp4_segments_decode_to_the_source(tmp_path: Path,
                                           reference_video: list[tuple[float, str]],
                                           reference_audio: list[str]) -> None:
     tracks, samples = tracks_and_samples()
-    spans = record(tracks, samples, SegmenterConfig(Brand.MP4, segment_duration=1.0))
+    spans = record(tracks, samples, SegmenterConfig(format=Brand.MP4, segment_duration=1.0))
     paths = write_spans(spans, tmp_path)["mp4"]
     assert len(paths) == 2
     pictures: list[tuple[float, str]] = []
@@ -135,7 +135,7 @@ def test_mp4_segments_decode_to_the_source(tmp_path: Path,
 
 def test_mp4_metadata_track_carries_the_xml(tmp_path: Path) -> None:
     tracks, samples = tracks_and_samples()
-    spans = record(tracks, samples, SegmenterConfig(Brand.MP4, segment_duration=1.0))
+    spans = record(tracks, samples, SegmenterConfig(format=Brand.MP4, segment_duration=1.0))
     path = write_spans(spans, tmp_path)["mp4"][0]
     with av.open(str(path)) as container:
         data = container.streams.data[0]
@@ -153,7 +153,7 @@ def test_cmaf_segments_decode_to_the_source(tmp_path: Path, extension: str,
                                             reference_video: list[tuple[float, str]],
                                             reference_audio: list[str]) -> None:
     tracks, samples = tracks_and_samples()
-    spans = record(tracks, samples, SegmenterConfig(Brand.CMAF, segment_duration=1.0))
+    spans = record(tracks, samples, SegmenterConfig(format=Brand.CMAF, segment_duration=1.0))
     files = write_spans(spans, tmp_path)
     kind = "video" if extension == "m4v" else "audio"
     decoded: list[str] = []
@@ -176,7 +176,7 @@ def test_cmaf_segments_decode_to_the_source(tmp_path: Path, extension: str,
 
 def test_h265_segments_decode_to_the_source(tmp_path: Path) -> None:
     track, samples = media.h265_track(1)
-    spans = record([track], samples, SegmenterConfig(Brand.MP4, segment_duration=1.0))
+    spans = record([track], samples, SegmenterConfig(format=Brand.MP4, segment_duration=1.0))
     decoded = []
     for path in write_spans(spans, tmp_path)["mp4"]:
         with av.open(str(path)) as container:
@@ -192,7 +192,7 @@ def test_h265_segments_decode_to_the_source(tmp_path: Path) -> None:
 @pytest.mark.parametrize("law", ["PCMU", "PCMA"])
 def test_g711_segments_decode(tmp_path: Path, law: str) -> None:
     track, samples = media.g711_track(1, law)
-    spans = record([track], samples, SegmenterConfig(Brand.CMAF, segment_duration=0.5))
+    spans = record([track], samples, SegmenterConfig(format=Brand.CMAF, segment_duration=0.5))
     files = write_spans(spans, tmp_path)["m4a"]
     decoded = bytearray()
     for path in files:
@@ -212,7 +212,7 @@ def test_g711_segments_decode(tmp_path: Path, law: str) -> None:
 
 def test_seek_through_mfra(tmp_path: Path) -> None:
     track, samples = media.h264_track(1)
-    spans = record([track], samples, SegmenterConfig(Brand.MP4, segment_duration=10.0))
+    spans = record([track], samples, SegmenterConfig(format=Brand.MP4, segment_duration=10.0))
     path = write_spans(spans, tmp_path)["mp4"][0]
     with av.open(str(path), options={"use_mfra_for": "dts"}) as container:
         stream = container.streams.video[0]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from onvif_recorder.media.g711 import G711Codec
+from onvif_recorder.media.metadata import MetadataCodec
 from onvif_recorder.mp4.init_segment import Brand, init_segment, mac_time
 from onvif_recorder.mp4.inspect import dump_bytes, find, find_all, read_boxes
-from onvif_recorder.mp4.model import G711Codec, MetadataCodec, TrackInfo
-from onvif_recorder.mp4.sample_entries import codec_string
+from onvif_recorder.mp4.model import TrackInfo
 from onvif_recorder.mp4.user_data import SegmentInfo
 from tests.unit.mp4 import media
 from tests.unit.mp4.golden import assert_golden
@@ -65,12 +66,12 @@ def test_mac_time_epoch() -> None:
 
 
 def test_codec_strings() -> None:
-    assert codec_string(TRACKS["avc1"]().codec) == "avc1.64000C"
-    assert codec_string(TRACKS["hvc1"]().codec).startswith("hvc1.1.6.L")
-    assert codec_string(TRACKS["mp4a"]().codec) == "mp4a.40.2"
-    assert codec_string(TRACKS["ulaw"]().codec) == "ulaw"
-    assert codec_string(TRACKS["alaw"]().codec) == "alaw"
-    assert codec_string(TRACKS["metx"]().codec) == "metx"
+    assert TRACKS["avc1"]().codec.codec_string == "avc1.64000C"
+    assert TRACKS["hvc1"]().codec.codec_string.startswith("hvc1.1.6.L")
+    assert TRACKS["mp4a"]().codec.codec_string == "mp4a.40.2"
+    assert TRACKS["ulaw"]().codec.codec_string == "ulaw"
+    assert TRACKS["alaw"]().codec.codec_string == "alaw"
+    assert TRACKS["metx"]().codec.codec_string == "metx"
 
 
 def test_empty_track_list_rejected() -> None:

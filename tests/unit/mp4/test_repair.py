@@ -21,7 +21,7 @@ def _segment() -> Segment:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
     spans = record([video, audio], media.merge(video_samples, audio_samples),
-                   SegmenterConfig(Brand.MP4, segment_duration=10.0, fragment_duration=0.2))
+                   SegmenterConfig(format=Brand.MP4, segment_duration=10.0, fragment_duration=0.2))
     return spans[0].segments[0]
 
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from onvif_recorder.mp4.events import Event
 from onvif_recorder.mp4.init_segment import Brand
-from onvif_recorder.mp4.model import Sample
+from onvif_recorder.mp4.model import TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from tests.unit.mp4 import media
 from tests.unit.mp4.collect import Span, collect, trafs
@@ -16,7 +16,7 @@ VIDEO, AUDIO = 1, 2
 
 
 @st.composite
-def streams(draw: st.DrawFn) -> tuple[list[Sample], int]:
+def streams(draw: st.DrawFn) -> tuple[list[TrackSample], int]:
     """Video with random frame durations, GOPs and maybe a jump; lagging audio; arrival order."""
     frames = draw(st.lists(st.tuples(st.integers(900, 9000), st.booleans()),
                            min_size=1, max_size=120))
@@ -28,22 +28,23 @@ def streams(draw: st.DrawFn) -> tuple[list[Sample], int]:
         if index == jump_at:
             ticks += 90_000 * 60
         key = sync or index % draw(st.integers(5, 60)) == 0
-        samples.append((media.T0 + ticks / 90_000,
-                        Sample(VIDEO, ticks, ticks, key, b"v" * (index % 7 + 1),
-                               media.T0 + ticks / 90_000)))
+        utc = media.T0 + ticks / 90_000
+        samples.append((utc, TrackSample(track_id=VIDEO, dts=ticks, pts=ticks, sync=key,
+                                         data=b"v" * (index % 7 + 1), utc=utc)))
         ticks += duration
     for index in range(audio_count):
         at = index * 1024
         utc = media.T0 - 0.2 + at / 48_000
-        samples.append((utc + lag, Sample(AUDIO, at, at, True, b"a", utc, 1024)))
+        samples.append((utc + lag, TrackSample(track_id=AUDIO, dts=at, pts=at, sync=True,
+                                               data=b"a", utc=utc, duration=1024)))
     ordered = [s for _, s in sorted(samples, key=lambda x: (x[0], x[1].track_id))]
     return ordered, len(frames)
 
 
-def run(samples: list[Sample], fmt: Brand, segment: float) -> tuple[list[Span], Segmenter]:
+def run(samples: list[TrackSample], fmt: Brand, segment: float) -> tuple[list[Span], Segmenter]:
     video, _ = media.h264_track(VIDEO)
     audio, _ = media.aac_track(AUDIO)
-    segmenter = Segmenter([video, audio], SegmenterConfig(fmt, segment_duration=segment,
+    segmenter = Segmenter([video, audio], SegmenterConfig(format=fmt, segment_duration=segment,
                                                           fragment_duration=0.5))
     events: list[Event] = []
     for sample in samples:
@@ -54,7 +55,7 @@ def run(samples: list[Sample], fmt: Brand, segment: float) -> tuple[list[Span], 
 
 @settings(max_examples=60, deadline=None)
 @given(streams(), st.floats(0.05, 3.0), st.sampled_from([Brand.MP4, Brand.CMAF]))
-def test_segments_tile_the_span(stream: tuple[list[Sample], int], segment: float,
+def test_segments_tile_the_span(stream: tuple[list[TrackSample], int], segment: float,
                                 fmt: Brand) -> None:
     samples, _ = stream
     spans, segmenter = run(samples, fmt, segment)

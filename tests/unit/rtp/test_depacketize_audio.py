@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onvif_recorder.rtp.depacketize import UnsupportedCodec, create_depacketizer
+from onvif_recorder.media.table import create_depacketizer
+from onvif_recorder.rtp.depacketize import UnsupportedCodec
 from onvif_recorder.rtp.depacketize.aac import AacDepacketizer, AuHeaderLayout
 from onvif_recorder.rtp.depacketize.base import AacConfig, AccessUnit, G711Config
 from onvif_recorder.rtp.depacketize.g711 import G711Depacketizer

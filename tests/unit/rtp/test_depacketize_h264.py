@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onvif_recorder.rtp.depacketize import create_depacketizer
+from onvif_recorder.media.table import create_depacketizer
 from onvif_recorder.rtp.depacketize.base import AccessUnit, H264Config
 from onvif_recorder.rtp.depacketize.h264 import H264Depacketizer
 from onvif_recorder.rtp.errors import DepacketizeError, LimitExceeded, RtpError

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onvif_recorder.rtp.depacketize import create_depacketizer
+from onvif_recorder.media.table import create_depacketizer
 from onvif_recorder.rtp.depacketize.base import AccessUnit, MetadataConfig
 from onvif_recorder.rtp.depacketize.metadata import MetadataDepacketizer
 from onvif_recorder.rtp.errors import DepacketizeError, LimitExceeded, RtpError

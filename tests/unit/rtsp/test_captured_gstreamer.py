@@ -12,9 +12,9 @@ import itertools
 
 import pytest
 
-from onvif_recorder.rtp.depacketize import create_depacketizer
+from onvif_recorder.media.table import create_depacketizer
 from onvif_recorder.rtp.depacketize.base import AacConfig, H264Config, H265Config
-from onvif_recorder.rtp.stream import RtpStream, Sample
+from onvif_recorder.rtp.stream import ReceivedSample, RtpStream
 from onvif_recorder.rtsp.events import Described, MediaData, MediaSelection, Playing
 from onvif_recorder.rtsp.headers import Transport
 from onvif_recorder.rtsp.message import NEED_DATA
@@ -22,12 +22,13 @@ from onvif_recorder.rtsp.session import ClientSession, State
 from tests.unit.rtsp.fixtures import fixture
 
 
-def replay(name: str, url: str, chunk: int = 0) -> tuple[ClientSession, dict[int, list[Sample]]]:
+def replay(name: str, url: str,
+           chunk: int = 0) -> tuple[ClientSession, dict[int, list[ReceivedSample]]]:
     session = ClientSession(url, cnonce=lambda: "0a4f113b")
     session.start(0.0)
     data = fixture(f"captured/{name}")
     streams: dict[int, RtpStream] = {}
-    samples: dict[int, list[Sample]] = {}
+    samples: dict[int, list[ReceivedSample]] = {}
     for start in range(0, len(data), chunk or len(data)):
         session.receive_data(data[start : start + (chunk or len(data))], 1.0)
         while (event := session.next_event()) is not NEED_DATA:
@@ -53,7 +54,7 @@ def replay(name: str, url: str, chunk: int = 0) -> tuple[ClientSession, dict[int
     return session, samples
 
 
-def video_size(sample: Sample) -> tuple[int, int]:
+def video_size(sample: ReceivedSample) -> tuple[int, int]:
     config = sample.config
     assert isinstance(config, H264Config | H265Config) and config.info is not None
     return config.info.width, config.info.height

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from onvif_recorder.rtp.depacketize import create_depacketizer
+from onvif_recorder.media.table import create_depacketizer
 from onvif_recorder.rtp.depacketize.base import H264Config
-from onvif_recorder.rtp.stream import RtpStream, Sample
+from onvif_recorder.rtp.stream import ReceivedSample, RtpStream
 from onvif_recorder.rtp.timing import ClockSource
 from onvif_recorder.rtsp.events import MediaData, Playing
 from onvif_recorder.rtsp.headers import Transport
@@ -21,7 +21,7 @@ def test_interleaved_gstreamer_stream_becomes_samples(chunk: int) -> None:
     media = session.description.media[0]
     depacketizer = create_depacketizer(media.encoding, media.clock_rate, media.fmtp)
     stream = RtpStream(depacketizer, media.clock_rate, ssrc=playing.streams[0].transport.ssrc)
-    samples: list[Sample] = []
+    samples: list[ReceivedSample] = []
     for event in events[1:]:
         assert isinstance(event, MediaData)
         if event.rtcp:

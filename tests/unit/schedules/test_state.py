@@ -77,3 +77,12 @@ def test_nothing_ahead_means_no_next_change_but_a_recheck() -> None:
     once = parse_calendar(calendar("DTSTART:20200101T000000", "DTEND:20200102T000000"))
     state = evaluate(once, [], BERLIN, at(4, 12))
     assert not state.active and state.next_change is None and state.recheck > at(4, 12)
+
+
+def test_weekly_recurrence_across_midnight() -> None:
+    friday_night = parse_calendar(calendar(
+        "DTSTART:19700102T220000", "DTEND:19700103T020000", "RRULE:FREQ=WEEKLY;BYDAY=FR"))
+    saturday_1am = evaluate(friday_night, [], BERLIN, at(5, 1))  # 5 Dec 2026 is a Saturday
+    assert saturday_1am.active and saturday_1am.next_change == at(5, 2)
+    assert not evaluate(friday_night, [], BERLIN, at(5, 23)).active
+    assert evaluate(friday_night, [], BERLIN, at(4, 21)).next_change == at(4, 22)

@@ -11,7 +11,7 @@ import av
 import pytest
 
 from onvif_recorder.mp4.init_segment import Brand
-from onvif_recorder.mp4.model import Sample, TrackInfo
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.storage.local import LocalStorage, layout_for
@@ -31,14 +31,14 @@ def open_storage(data_dir: Path) -> LocalStorage:
     return LocalStorage(data_dir / "media", SegmentIndex(data_dir / "recorder.sqlite3"))
 
 
-def streams() -> tuple[list[TrackInfo], list[Sample]]:
+def streams() -> tuple[list[TrackInfo], list[TrackSample]]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
     return [video, audio], media.merge(video_samples, audio_samples)
 
 
 def segmenter(tracks: list[TrackInfo]) -> Segmenter:
-    config = SegmenterConfig(Brand.MP4, segment_duration=1.0, fragment_duration=0.2,
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=1.0, fragment_duration=0.2,
                              recording=RECORDING, track_tokens=TOKENS)
     return Segmenter(tracks, config)
 

@@ -163,7 +163,7 @@ USERS: dict[str, Callable[[Path], User]] = {"local": LocalUser, "spool": SpoolUs
 def recording_events() -> list[Event]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
-    config = SegmenterConfig(Brand.MP4, segment_duration=1.0, fragment_duration=0.2,
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=1.0, fragment_duration=0.2,
                              recording=RECORDING, track_tokens=TOKENS)
     segmenter = Segmenter([video, audio], config)
     events: list[Event] = []

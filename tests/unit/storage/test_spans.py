@@ -8,10 +8,13 @@ import re
 import pytest
 
 from onvif_recorder.codecs import h264, h265
+from onvif_recorder.media.g711 import G711Codec
+from onvif_recorder.media.h264 import AvcCodec
+from onvif_recorder.media.h265 import HevcCodec
 from onvif_recorder.mp4.events import Event, SegmentClosed, SpanClosed
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.inspect import dump_bytes, read_boxes
-from onvif_recorder.mp4.model import AvcCodec, G711Codec, HevcCodec, TrackInfo
+from onvif_recorder.mp4.model import TrackInfo
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.storage.object_key import KeyLayout, parse_key
 from onvif_recorder.storage.spans import (
@@ -58,7 +61,7 @@ def _segments(fmt: Brand) -> tuple[list[TrackInfo], list[Event]]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
     tracks = [video, audio]
-    segmenter = Segmenter(tracks, SegmenterConfig(fmt, segment_duration=1.0,
+    segmenter = Segmenter(tracks, SegmenterConfig(format=fmt, segment_duration=1.0,
                                                   fragment_duration=0.2))
     events: list[Event] = []
     for sample in media.merge(video_samples, audio_samples):

@@ -29,7 +29,7 @@ def record(target: UploadSpool, fmt: Brand = Brand.MP4, recording: str = "Record
            layout: KeyLayout = LAYOUT) -> list[Event]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
-    segmenter = Segmenter([video, audio], SegmenterConfig(fmt, segment_duration=1.0,
+    segmenter = Segmenter([video, audio], SegmenterConfig(format=fmt, segment_duration=1.0,
                                                           fragment_duration=0.2))
     sink = ObjectSink(target, recording, "Storage_1", layout, {1: "VIDEO001"}, "urn:x")
     events: list[Event] = []

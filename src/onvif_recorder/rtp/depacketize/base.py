@@ -11,6 +11,7 @@ counted in ``skipped_before_sync``.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -68,7 +69,10 @@ class MetadataConfig:
     """``vnd.onvif.metadata``, ``vnd.onvif.metadata+gzip`` or ``...exi.ext``."""
 
 
-CodecConfig = H264Config | H265Config | AacConfig | G711Config | MetadataConfig
+CodecConfig = Hashable
+"""A depacketizer's codec parameters: a frozen value, compared to notice a change. The
+codec table (``onvif_recorder.media``) knows which config belongs to which codec, so a
+new codec brings its own config type without touching this module."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """G.711 depacketizer: PCMU (µ-law) and PCMA (A-law), RFC 3551 §4.5.14.
 
 Each packet is one access unit of ``len(payload) / channels`` samples at 8000 Hz (or
-the rtpmap rate). Static payload types 0 (PCMU) and 8 (PCMA) need no rtpmap.
+the rtpmap rate).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from onvif_recorder.rtp.errors import DepacketizeError, LimitExceeded
 from onvif_recorder.rtp.packet import RtpPacket
 
 MAX_G711_PACKET = 16 * 1024
-STATIC_PAYLOAD_TYPES = {0: "PCMU", 8: "PCMA"}
 
 
 class G711Depacketizer:

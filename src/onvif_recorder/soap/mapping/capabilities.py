@@ -31,6 +31,8 @@ def write_recording_capabilities(
         element.set("SupportedTargetFormats", " ".join(caps.supported_target_formats))
     if caps.override_segment_duration:
         element.set("OverrideSegmentDuration", "true")
+    if caps.scheduled_recording:
+        element.set("ScheduledRecording", "true")
     return element
 
 

@@ -46,12 +46,11 @@ def read_job_source(reader: Reader) -> JobSource:
 
 def read_job_configuration(element: etree._Element) -> RecordingJobConfiguration:
     reader = Reader(element, BadConfiguration)
-    # Neither capability is advertised (RC §5.25): a job that names a schedule or an
-    # event filter would silently record around the clock, so refuse it instead.
+    # EventRecording is not advertised (RC §5.25): a job with an event filter would
+    # silently record around the clock, so refuse it instead. ScheduleToken is honoured
+    # (ScheduledRecording): the job records only while its schedule is active.
     if reader.child("EventFilter") is not None:
         raise reader.fail("event recording (EventFilter) is not supported")
-    if reader.attribute("ScheduleToken") is not None:
-        raise reader.fail("scheduled recording (ScheduleToken) is not supported")
     return RecordingJobConfiguration(
         recording_token=reader.token("RecordingToken"),
         mode=read_mode(reader.text("Mode"), reader),

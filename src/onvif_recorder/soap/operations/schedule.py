@@ -67,14 +67,14 @@ class ScheduleHandlers:
     def get_schedules(self, _: CallContext, request: etree._Element) -> etree._Element:
         response = _response("GetSchedulesResponse")
         for schedule in self.schedules.schedules(read_tokens(request)):
-            write_schedule(response, tsc("Schedule"), schedule)
+            write_schedule(response, "Schedule", schedule)
         return response
 
     def get_schedule_list(self, _: CallContext, request: etree._Element) -> etree._Element:
         following, page = self.schedules.schedule_list(*read_page(request))
         response = _next(_response("GetScheduleListResponse"), following)
         for schedule in page:
-            write_schedule(response, tsc("Schedule"), schedule)
+            write_schedule(response, "Schedule", schedule)
         return response
 
     def create_schedule(self, _: CallContext, request: etree._Element) -> etree._Element:
@@ -111,14 +111,14 @@ class ScheduleHandlers:
     def get_groups(self, _: CallContext, request: etree._Element) -> etree._Element:
         response = _response("GetSpecialDayGroupsResponse")
         for group in self.schedules.groups(read_tokens(request)):
-            write_group(response, tsc("SpecialDayGroup"), group)
+            write_group(response, "SpecialDayGroup", group)
         return response
 
     def get_group_list(self, _: CallContext, request: etree._Element) -> etree._Element:
         following, page = self.schedules.group_list(*read_page(request))
         response = _next(_response("GetSpecialDayGroupListResponse"), following)
         for group in page:
-            write_group(response, tsc("SpecialDayGroup"), group)
+            write_group(response, "SpecialDayGroup", group)
         return response
 
     def create_group(self, _: CallContext, request: etree._Element) -> etree._Element:

@@ -100,14 +100,20 @@ def recorder(tmp_path: Path) -> Iterator[RunningRecorder]:
     thread.stop()
 
 
+TEST_PEERS: set[str] = set()
+"""Addresses of hosts the tests create themselves (network namespaces), also allowed."""
+
+
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Refuse any connection that is not to loopback: tests never touch the network."""
+    """Refuse any connection that is not to loopback or a test's own peer namespace: tests
+    never touch the network."""
     real_connect = socket.socket.connect
 
     def guarded(self: socket.socket, address: object) -> None:
         host = address[0] if isinstance(address, tuple) else None
-        if host is not None and not (str(host).startswith("127.") or host in ("::1", "localhost")):
+        if host is not None and not (str(host).startswith("127.")
+                                     or host in ("::1", "localhost", *TEST_PEERS)):
             raise ConnectionRefusedError(f"tests may only connect to loopback, not {host}")
         real_connect(self, address)  # type: ignore[arg-type]
 

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,12 +16,15 @@ from aiohttp import web
 
 from onvif_recorder import __version__, config
 from onvif_recorder.app import build_app, build_services
+from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.discovery import discovery_context
+from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
+from onvif_recorder.engine.tls import TlsPolicy, parse_pin
 from onvif_recorder.factory_reset import apply_factory_default
 from onvif_recorder.lifecycle import ProcessLifecycle, exec_again
 from onvif_recorder.mp4.inspect import dump
-from onvif_recorder.probe import probe
+from onvif_recorder.probe import TRANSPORTS, probe
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.upload_status import read_status, render
 
@@ -32,6 +36,23 @@ def parse_listen(text: str) -> tuple[str, int]:
         return config.parse_listen(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def parse_ca_file(text: str) -> str:
+    """A PEM file of CA certificates, loaded once now so a bad one stops the start."""
+    try:
+        ssl.create_default_context(cafile=text)
+    except (OSError, ssl.SSLError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"cannot load CA certificates from {text!r}: {exc}") from None
+    return text
+
+
+def parse_camera_pin(text: str) -> tuple[str, str]:
+    try:
+        return parse_pin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,15 +113,37 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
         help="let SetSystemFactoryDefault Hard delete every recording, user and setting "
         "(refused without this option)",
     )
+    _add_camera_tls(serve)
     serve.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING, … (default: INFO)")
+
+
+def _add_camera_tls(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--camera-ca", type=parse_ca_file, metavar="FILE",
+        help="PEM CA certificates trusted for rtsps:// cameras besides the system store",
+    )
+    parser.add_argument(
+        "--camera-fingerprint", type=parse_camera_pin, action="append", default=[],
+        metavar="HOST[:PORT]=SHA256",
+        help="accept exactly this certificate (SHA-256 of its DER) from that camera "
+        "instead of checking its chain and name; repeatable",
+    )
+
+
+def camera_tls(args: argparse.Namespace) -> TlsPolicy:
+    return TlsPolicy(ca_file=args.camera_ca, pins=tuple(args.camera_fingerprint))
 
 
 def _add_probe(probe_parser: argparse.ArgumentParser) -> None:
     probe_parser.add_argument("uri", help="rtsp://[user:password@]host[:port]/path")
     probe_parser.add_argument("--seconds", type=float, default=5.0,
                               help="how long to count after PLAY (default: 5)")
-    probe_parser.add_argument("--tcp", action="store_true",
-                              help="RTP interleaved over RTSP/TCP (default: RTP/UDP)")
+    probe_parser.add_argument("--transport", choices=sorted(TRANSPORTS), default="udp",
+                              help="as a receiver's StreamSetup: RTP/UDP (default), RTP "
+                              "interleaved in RTSP/TCP, RTSP tunnelled over HTTP, multicast")
+    probe_parser.add_argument("--tcp", dest="transport", action="store_const", const="rtsp",
+                              help="the same as --transport rtsp")
+    _add_camera_tls(probe_parser)
 
 
 def serve_config(args: argparse.Namespace) -> config.ServeConfig:
@@ -131,8 +174,9 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
             flush=True,
         )
     app = build_app(settings, services)
+    ingest = IngestConfig(ConnectionConfig(tls=camera_tls(args)))
     app.cleanup_ctx.append(engine_context(
-        settings, services.holder, services.events, services.engine, media))
+        settings, services.holder, services.events, services.engine, media, ingest))
     if settings.discovery:  # torn down first: Bye before the engine stops
         app.cleanup_ctx.append(discovery_context(services.device, services.system, host, port))
     print(
@@ -172,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(render(read_status(settings.database_path), args.json))
         return 0
     if args.command == "probe":
-        return asyncio.run(probe(args.uri, args.seconds, args.tcp, sys.stdout))
+        return asyncio.run(probe(args.uri, args.seconds, args.transport, sys.stdout,
+                                 camera_tls(args)))
     if args.command == "dump-segment":
         sys.stdout.write(dump(Path(args.file).read_bytes(), max_samples=args.max_samples))
         return 0

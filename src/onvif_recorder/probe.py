@@ -2,7 +2,8 @@
 its streams and count samples for a few seconds — what a person checking a camera wants.
 
 It runs one ``ReceiverTask`` (the same RTSP/RTP path as recording, Digest included) and
-reads its sample queue; nothing is stored.
+reads its sample queue; nothing is stored. ``TRANSPORTS`` names the StreamSetups it can
+try, as a receiver would be configured.
 """
 
 from __future__ import annotations
@@ -20,11 +21,21 @@ from onvif_recorder.domain.receiver import (
     Transport,
     TransportProtocol,
 )
-from onvif_recorder.engine.receiver_task import ReceiverTask, public_uri
+from onvif_recorder.engine.connection import ConnectionConfig
+from onvif_recorder.engine.receiver_task import IngestConfig, ReceiverTask, public_uri
 from onvif_recorder.engine.samples import SampleFanout, SampleQueue
+from onvif_recorder.engine.tls import TlsPolicy
 from onvif_recorder.ingest.items import MediaSample, SessionStarted, StreamInfo
 from onvif_recorder.media import table
 from onvif_recorder.rtp.stream import ReceivedSample
+
+TRANSPORTS: dict[str, tuple[str, StreamType, TransportProtocol]] = {
+    "udp": ("RTP/UDP", StreamType.RTP_UNICAST, TransportProtocol.UDP),
+    "rtsp": ("RTSP/TCP", StreamType.RTP_UNICAST, TransportProtocol.RTSP),
+    "http": ("RTSP over HTTP", StreamType.RTP_UNICAST, TransportProtocol.HTTP),
+    "multicast": ("RTP multicast", StreamType.RTP_MULTICAST, TransportProtocol.UDP),
+}
+"""``--transport`` choices: what is printed, and the StreamSetup a receiver would have."""
 
 
 @dataclass
@@ -57,17 +68,20 @@ def describe(sample: ReceivedSample) -> str:
     return table.describe(sample.config)
 
 
-async def probe(uri: str, seconds: float, tcp: bool, out: TextIO) -> int:
-    """Connect, count for ``seconds`` after PLAY, print a summary; 0 if media arrived."""
-    protocol = TransportProtocol.RTSP if tcp else TransportProtocol.UDP
+async def probe(uri: str, seconds: float, transport: str, out: TextIO,
+                tls: TlsPolicy | None = None) -> int:
+    """Connect over ``transport`` (a ``TRANSPORTS`` key), count for ``seconds`` after PLAY,
+    print a summary; 0 if media arrived."""
+    name, stream, protocol = TRANSPORTS[transport]
     configuration = ReceiverConfiguration(
-        ReceiverMode.ALWAYS_CONNECT, uri, StreamType.RTP_UNICAST, Transport(protocol)
+        ReceiverMode.ALWAYS_CONNECT, uri, stream, Transport(protocol)
     )
     fanout = SampleFanout()
     queue = fanout.subscribe()
     events = ProbeEvents(out)
-    task = ReceiverTask("probe", configuration, events, fanout)
-    print(f"probing {public_uri(uri)} over {'RTSP/TCP' if tcp else 'RTP/UDP'}", file=out)
+    ingest = IngestConfig(ConnectionConfig(tls=tls or TlsPolicy()))
+    task = ReceiverTask("probe", configuration, events, fanout, ingest)
+    print(f"probing {public_uri(uri)} over {name}", file=out)
     task.start()
     try:
         counts = await _count(queue, seconds, events)

@@ -47,6 +47,11 @@ class RecorderSettings:
     disk_reserve: float = 0.05  # fraction of the file system kept free by deleting old data
     spool_max_bytes: int = 2 * 1024**3  # upload spool budget; over it the oldest are dropped
     upload_backoff_max: float = 30.0  # seconds: longest wait between upload retries
+    # Every request to an object store (README "Uploads and the spool"): seconds to connect,
+    # seconds without progress, and the slowest transfer (bytes/s) an upload may last at.
+    upload_connect_timeout: float = 10.0
+    upload_progress_timeout: float = 30.0
+    upload_min_rate: float = 16 * 1024
     manufacturer: str = "onvif-recorder project"
     model: str = "onvif-recorder"
     hardware_id: str = "python"

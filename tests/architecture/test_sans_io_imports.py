@@ -10,10 +10,11 @@ a module which imports ``asyncio`` is not pure.
   above ``rtp`` and ``mp4``: they reach a codec through their own protocols, never by
   importing the table.
 * ``domain``, ``service``, ``ingest``, ``recording`` and the pure parts of ``storage``
-  (Annex B keys, span attributes, segment facts) import no I/O framework and no adapter
-  (``soap``, ``persistence``, ``engine``). ``service`` may take a ``threading`` lock: the
-  event bus is published to from the engine's threads. The pure storage modules work on
-  bytes and values only: not even ``os``, ``io`` or ``pathlib``.
+  (Annex B keys, span attributes, segment facts, the object-store interface) import no
+  I/O framework and no adapter (``soap``, ``persistence``, ``engine``). ``service`` may
+  take a ``threading`` lock: the event bus is published to from the engine's threads. The
+  pure storage modules work on bytes and values only: not even ``os``, ``io`` or
+  ``pathlib``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ PACKAGE = Path(onvif_recorder.__file__).parent
 CORES = ("rtsp", "rtp", "codecs", "mp4", "media")
 CODEC_TABLE = ("media",)
 PURE_LAYERS = ("domain", "service", "ingest", "recording")
-PURE_STORAGE = ("storage.object_key", "storage.spans", "storage.segment_scan")
+PURE_STORAGE = ("storage.object_key", "storage.spans", "storage.segment_scan",
+                "storage.object_store")
 IO_FRAMEWORKS = {"asyncio", "aiohttp", "lxml", "sqlite3", "socket", "aiobotocore", "azure",
                  "selectors", "ssl", "subprocess", "trio", "boto3", "botocore"}
 ADAPTERS = ("soap", "persistence", "engine", "events")

@@ -1,6 +1,9 @@
 """The test camera: GStreamer's RTSP server in a subprocess, started on an ephemeral port
 (or a given one, to bring a camera back where it was) and stopped by PID (see fakecam.py
-for its mounts). ``requests`` collects the TEARDOWNs the camera received."""
+for its mounts). ``requests`` collects the TEARDOWNs the camera received. With
+``tls=(cert, key)`` (PEM files) it serves RTSPS and its URLs are ``rtsps://``; with
+``netns`` it runs in that network namespace (``ip netns exec``), listening on ``address``
+and sending multicast on ``multicast_iface``."""
 
 from __future__ import annotations
 
@@ -26,8 +29,17 @@ class Camera:
         clip: Path | None = None,
         start_timeout: float = 20.0,
         port: int = 0,
+        tls: tuple[Path, Path] | None = None,
+        netns: str | None = None,
+        address: str = "127.0.0.1",
+        multicast_iface: str = "lo",
     ) -> None:
-        self.command = [SYSTEM_PYTHON, str(SCRIPT), "--port", str(port)]
+        self.command = [SYSTEM_PYTHON, str(SCRIPT), "--port", str(port), "--address", address,
+                        "--multicast-iface", multicast_iface]
+        if netns is not None:
+            self.command = ["ip", "netns", "exec", netns, *self.command]
+        if tls is not None:
+            self.command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
         if user is not None:
             self.command += ["--user", user, "--password", password or ""]
         if clip is not None:
@@ -74,7 +86,7 @@ class Camera:
     def url(self, mount: str, user: str | None = None, password: str | None = None) -> str:
         if user is None:
             return f"{self.base}{mount}"
-        return self.base.replace("rtsp://", f"rtsp://{user}:{password}@", 1) + mount
+        return self.base.replace("://", f"://{user}:{password}@", 1) + mount
 
     @property
     def port(self) -> int:

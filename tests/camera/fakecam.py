@@ -5,9 +5,13 @@ Runs under Debian's /usr/bin/python3 (python3-gi); the project's virtualenv cann
 import gi. Usage:
 
     /usr/bin/python3 fakecam.py [--port 0] [--user U --password P] [--clip FILE.mp4]
+                                [--tls-cert CERT.pem --tls-key KEY.pem]
+                                [--address 127.0.0.1] [--multicast-iface lo]
 
-Prints ``READY rtsp://127.0.0.1:PORT`` once listening and runs until SIGTERM; then one
-line ``REQUEST TEARDOWN /mount`` for every TEARDOWN a client sends (tests observe it).
+Prints ``READY rtsp://ADDRESS:PORT`` (``rtsps://`` with --tls-cert) once listening and
+runs until SIGTERM; then one line ``REQUEST TEARDOWN /mount`` for every TEARDOWN a client
+sends (tests observe it). Every mount is also reachable tunnelled over HTTP (the
+QuickTime GET/POST pair) on the same port: gst-rtsp-server accepts it on any connection.
 
 Mounts:
   /h264      H.264 640x360@25, SPS/PPS in band (x264 repeats them)
@@ -17,6 +21,10 @@ Mounts:
   /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
+  /mcast     /h264 offered only as RTP multicast (groups 239.255.42.1-10, ports 5000-5098,
+             TTL 1, sent on --multicast-iface); one group for all its clients. The server
+             binds the group's ports without SO_REUSEADDR, so a receiver on the same host
+             (network namespace) cannot bind them: tests run this camera in its own one.
 """
 
 import argparse
@@ -30,7 +38,7 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from gi.repository import Gio, GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 Gst.init(None)
 
@@ -148,12 +156,52 @@ def on_client(_server, client):
     client.connect("teardown-request", on_teardown)
 
 
+def multicast_factory(interface):
+    """The /mcast factory: multicast only, addresses from a pool, sent on ``interface``."""
+    pool = GstRtspServer.RTSPAddressPool()
+    pool.add_range("239.255.42.1", "239.255.42.10", 5000, 5098, 1)
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_address_pool(pool)
+    factory.set_protocols(GstRtsp.RTSPLowerTrans.UDP_MCAST)
+    factory.set_multicast_iface(interface)
+    return factory
+
+
+def make_auth(args):
+    """Digest users and/or the TLS certificate; None when neither is asked for."""
+    if not (args.user or args.tls_cert):
+        return None, None
+    auth, permissions = GstRtspServer.RTSPAuth(), None
+    if args.tls_cert:
+        auth.set_tls_certificate(Gio.TlsCertificate.new_from_files(args.tls_cert, args.tls_key))
+    if args.user:
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "user")
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        auth.add_digest(args.user, args.password or "", token)
+        permissions = GstRtspServer.RTSPPermissions()
+        for permission in ("media.factory.access", "media.factory.construct"):
+            permissions.add_permission_for_role("user", permission, True)
+    else:  # TLS alone: anonymous clients may play
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "anonymous")
+        auth.set_default_token(token)
+        permissions = GstRtspServer.RTSPPermissions()
+        for permission in ("media.factory.access", "media.factory.construct"):
+            permissions.add_permission_for_role("anonymous", permission, True)
+    return auth, permissions
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", default="0")
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--clip")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--multicast-iface", default="lo")
     args = parser.parse_args()
     units = load_clip(args.clip) if args.clip else []
 
@@ -167,6 +215,7 @@ def main():
             clip_feeder(clip, units)
 
     mounts = {
+        "/mcast": VIDEO,
         "/h264": VIDEO,
         "/h264-sep": VIDEO_SEPARATE,
         "/av": f"{VIDEO} {AAC}",
@@ -177,19 +226,13 @@ def main():
     if units:
         mounts["/file"] = CLIP
     server = GstRtspServer.RTSPServer(service=args.port)
-    server.set_address("127.0.0.1")
-    permissions = None
-    if args.user:
-        auth, token = GstRtspServer.RTSPAuth(), GstRtspServer.RTSPToken()
-        token.set_string("media.factory.role", "user")
-        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
-        auth.add_digest(args.user, args.password or "", token)
+    server.set_address(args.address)
+    auth, permissions = make_auth(args)
+    if auth is not None:
         server.set_auth(auth)
-        permissions = GstRtspServer.RTSPPermissions()
-        for permission in ("media.factory.access", "media.factory.construct"):
-            permissions.add_permission_for_role("user", permission, True)
     for path, launch in mounts.items():
-        factory = GstRtspServer.RTSPMediaFactory()
+        factory = (multicast_factory(args.multicast_iface) if path == "/mcast"
+                   else GstRtspServer.RTSPMediaFactory())
         factory.set_launch(f"( {launch} )")
         factory.set_shared(True)
         factory.connect("media-configure", on_configure)
@@ -198,7 +241,8 @@ def main():
         server.get_mount_points().add_factory(path, factory)
     server.connect("client-connected", on_client)
     server.attach(None)
-    print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}", flush=True)
+    scheme = "rtsps" if args.tls_cert else "rtsp"
+    print(f"READY {scheme}://{args.address}:{server.get_bound_port()}", flush=True)
     GLib.MainLoop().run()
 
 

@@ -145,7 +145,7 @@ def test_get_capabilities_all(tds: Client, recorder: RunningRecorder) -> None:
         "MaxStringLength": str(limits.descriptive_max_length),
     }
     assert legacy_extension(rec.last, "Receiver") == {
-        "XAddr": recorder.service_url("receiver"), "RTP_Multicast": "false",
+        "XAddr": recorder.service_url("receiver"), "RTP_Multicast": "true",
         "RTP_TCP": "false", "RTP_RTSP_TCP": "true",
         "SupportedReceivers": str(limits.max_receivers),
         "MaximumRTSPURILength": str(limits.max_receiver_uri_length),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.camera import Camera
+from tests.integration.tls_support import issue
 
 pytestmark = pytest.mark.slow
 
@@ -38,3 +40,24 @@ def test_probe_reports_an_unreachable_camera() -> None:
     result = run_probe("rtsp://127.0.0.1:1/none", "--seconds", "1")
     assert result.returncode == 1
     assert "no media after 1 failed attempt(s)" in result.stdout
+
+
+def test_probe_through_an_http_tunnel() -> None:
+    with Camera() as camera:
+        result = run_probe(camera.url("/h264"), "--seconds", "2", "--transport", "http")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "over RTSP over HTTP" in result.stdout
+    assert re.search(r"Video\s+H264/90000\s+640x360", result.stdout), result.stdout
+
+
+def test_probe_rtsps_accepts_a_pinned_certificate_and_refuses_others(tmp_path: Path) -> None:
+    issued, stranger = issue(tmp_path, "good"), issue(tmp_path, "stranger")
+    with Camera(tls=(issued.cert, issued.key)) as camera:
+        pinned = run_probe(camera.url("/h264"), "--seconds", "2", "--transport", "rtsp",
+                           "--camera-fingerprint", f"127.0.0.1={issued.fingerprint}")
+        untrusted = run_probe(camera.url("/h264"), "--seconds", "1", "--transport", "rtsp",
+                              "--camera-ca", str(stranger.ca))
+    assert pinned.returncode == 0, pinned.stdout + pinned.stderr
+    assert untrusted.returncode == 1
+    assert (f"CertificateRefused: the certificate of 127.0.0.1:{camera.port} is not trusted"
+            in untrusted.stdout), untrusted.stdout

@@ -35,6 +35,8 @@ def test_capabilities_satisfy_receiver_1_1_1(trv: tuple[Any, ResponseRecorder]) 
     caps = svc.GetServiceCapabilities()
     validate_body(rec.last)
     assert caps.SupportedReceivers >= 1 and caps.MaximumRTSPURILength >= 128
+    # README "Ingest": multicast and interleaved RTSP work; RFC 4571 RTP/TCP is not offered.
+    assert (caps.RTP_Multicast, caps.RTP_TCP, caps.RTP_RTSP_TCP) == (True, False, True)
 
 
 def test_create_get_configure_delete(trv: tuple[Any, ResponseRecorder]) -> None:

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from onvif_recorder.domain.storage import StorageConfigurationData, UserCredential
-from onvif_recorder.engine.uploads import UploadManager, UploadSettings
+from onvif_recorder.engine.uploads import StoreOpener, UploadManager, UploadSettings
+from onvif_recorder.ingest.backoff import BackoffPolicy
 from onvif_recorder.storage.object_key import KeyLayout, parse_key
+from onvif_recorder.storage.object_store import ObjectStore, StoreTimeouts, UploadObject
 from onvif_recorder.storage.upload_queue import UploadSpool, target_status
-from onvif_recorder.storage.uploader import ObjectStore, UploadObject, open_store
+from onvif_recorder.storage.uploader import open_store
 from tests.object_peers import ACCESS_KEY, BUCKET, SECRET_KEY, Azurite, MotoS3
 from tests.unit.storage.test_upload_queue import record, spool
 
 OTHER = KeyLayout("site-3", "camera-1")
 pytestmark = pytest.mark.slow  # starts moto and Azurite
-QUICK = UploadSettings(concurrency=4, initial=0.05, maximum=0.2)
+QUICK = UploadSettings(concurrency=4, backoff=BackoffPolicy(0.05, 0.2))
 
 
 class Logged:
@@ -42,9 +44,10 @@ class Logged:
         await self.store.close()
 
 
-def opener(log: list[str]) -> Callable[[StorageConfigurationData], Awaitable[ObjectStore]]:
-    async def open_logged(data: StorageConfigurationData) -> ObjectStore:
-        return Logged(await open_store(data), log)
+def opener(log: list[str]) -> StoreOpener:
+    async def open_logged(data: StorageConfigurationData,
+                          timeouts: StoreTimeouts) -> ObjectStore:
+        return Logged(await open_store(data, timeouts), log)
     return open_logged
 
 

@@ -66,3 +66,28 @@ def test_listen_addresses(text: str, expected: tuple[str, int]) -> None:
 def test_bad_listen_addresses(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         parse_listen(text)
+
+
+FINGERPRINT = "AB:" * 31 + "CD"
+
+
+def test_camera_tls_options(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text(Path("/etc/ssl/certs/ca-certificates.crt").read_text())
+    args = build_parser().parse_args([
+        "serve", "--camera-ca", str(ca), "--camera-fingerprint", f"Cam.example:322={FINGERPRINT}",
+        "--camera-fingerprint", f"192.0.2.7={'0' * 64}"])
+    assert args.camera_ca == str(ca)
+    assert args.camera_fingerprint == [("cam.example:322", "ab" * 31 + "cd"),
+                                       ("192.0.2.7", "0" * 64)]
+
+
+@pytest.mark.parametrize("argv", [
+    ["--camera-ca", "/nonexistent.pem"],
+    ["--camera-fingerprint", "cam=abcd"],  # too short
+    ["--camera-fingerprint", "=" + "0" * 64],  # no host
+    ["--camera-fingerprint", "0" * 64],  # no host either
+])
+def test_bad_camera_tls_options_stop_the_start(argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", *argv])

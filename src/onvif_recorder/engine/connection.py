@@ -1,4 +1,6 @@
-"""One RTSP session over one TCP connection, driven with asyncio (aioquic's driver pattern).
+"""One RTSP session over one connection, driven with asyncio (aioquic's driver pattern).
+
+The connection is TCP, TLS (``rtsps://``) or an HTTP tunnel (``dial``, ``transport_plan``).
 
 The ``ClientSession`` does all of RTSP; this class only moves bytes and time:
 
@@ -9,6 +11,8 @@ The ``ClientSession`` does all of RTSP; this class only moves bytes and time:
 * after every step ``session.data_to_send()`` is written and one ``loop.call_at`` timer
   is kept at ``session.next_deadline()`` (request timeouts, keep-alives);
 * for RTP/UDP a pair of datagram sockets per media (``udp``) feeds the same handler;
+  unicast pairs are bound before SETUP (their ports go in the request), multicast pairs
+  join the group the server named once PLAY is answered;
 * while playing, two more timers: RTCP receiver reports every ``rtcp_interval`` seconds
   randomised by ±50 % (RFC 3550 §6.3.5), on the interleaved RTCP channel or from the
   media's RTCP socket to the server's RTCP port; and a watchdog that ends the connection
@@ -26,12 +30,14 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import urlsplit
 
-from onvif_recorder.engine.udp import UdpPair, UdpStats, bind_pair
-from onvif_recorder.ingest.errors import EndedByServer, MediaTimeout, Redirect
+from onvif_recorder.engine.dial import dial
+from onvif_recorder.engine.tls import TlsPolicy
+from onvif_recorder.engine.udp import UdpPair, UdpStats, bind_multicast, bind_pair
+from onvif_recorder.ingest.errors import EndedByServer, MediaTimeout, Redirect, forget_tracebacks
+from onvif_recorder.ingest.transport_plan import Delivery, endpoint
 from onvif_recorder.rtsp import errors as rtsp_errors
-from onvif_recorder.rtsp.auth import Credentials
+from onvif_recorder.rtsp.auth import Credentials, split_userinfo
 from onvif_recorder.rtsp.events import (
     Closed,
     Described,
@@ -42,13 +48,13 @@ from onvif_recorder.rtsp.events import (
     ServerRequest,
     SessionConfig,
     SessionEvent,
+    StreamSetup,
 )
 from onvif_recorder.rtsp.headers import Transport
 from onvif_recorder.rtsp.message import NEED_DATA
 from onvif_recorder.rtsp.sdp import SessionDescription
 from onvif_recorder.rtsp.session import ClientSession, State
 
-RTSP_PORT = 554  # RFC 2326 §3.2
 _TEARDOWN_STATES = frozenset({State.DESCRIBED, State.SETUP, State.PLAY, State.PLAYING})
 
 
@@ -62,6 +68,7 @@ class ConnectionConfig:
     """RFC 3550 §6.2: 5 s is the recommended minimum report interval."""
     udp_receive_buffer: int = 2 * 1024 * 1024
     session: SessionConfig = field(default_factory=SessionConfig)
+    tls: TlsPolicy = field(default_factory=TlsPolicy)
 
 
 class MediaHandler(Protocol):
@@ -74,20 +81,6 @@ class MediaHandler(Protocol):
     def rtcp(self, media_index: int, data: bytes, now: float) -> None: ...
 
     def report(self, media_index: int, now: float) -> bytes | None: ...
-
-
-def server_address(url: str) -> tuple[str, int]:
-    """Host and port to connect to for an ``rtsp://`` URL (userinfo already removed)."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "rtsp":
-        raise rtsp_errors.LocalProtocolError(f"{parts.scheme}:// is not supported, only rtsp://")
-    if not parts.hostname:
-        raise rtsp_errors.LocalProtocolError(f"{url!r} names no host")
-    try:
-        port = parts.port or RTSP_PORT
-    except ValueError as exc:
-        raise rtsp_errors.LocalProtocolError(f"{url!r} has an invalid port") from exc
-    return parts.hostname, port
 
 
 class RtspConnection(asyncio.Protocol):
@@ -110,16 +103,22 @@ class RtspConnection(asyncio.Protocol):
 
     @classmethod
     async def open(cls, url: str, credentials: Credentials | None, config: ConnectionConfig,
-                   redirect_count: int = 0) -> RtspConnection:
-        """Connect to the server of ``url`` and send OPTIONS."""
-        session = ClientSession(url, credentials=credentials, config=config.session,
-                                redirect_count=redirect_count)
-        host, port = server_address(session.url)
+                   redirect_count: int = 0, tunnel: bool = False) -> RtspConnection:
+        """Connect to the server of ``url`` (through an HTTP tunnel if asked) and send
+        OPTIONS."""
+        try:
+            bare, url_credentials = split_userinfo(url)
+        except ValueError as exc:
+            raise rtsp_errors.LocalProtocolError(f"{url!r} is not a URL: {exc}") from exc
+        target = endpoint(bare, tunnel)
+        session = ClientSession(bare, credentials=credentials or url_credentials,
+                                config=config.session, redirect_count=redirect_count)
         connection = cls(session, config)
         loop = connection._loop
-        await asyncio.wait_for(loop.create_connection(lambda: connection, host, port),
-                               config.connect_timeout)
+        await dial(connection, target, config.tls, config.session.user_agent,
+                   config.connect_timeout)  # connection_made has set _transport
         try:
+            connection._check_open()  # the server may have sent garbage or closed at once
             session.start(loop.time())
         except BaseException:
             connection.close()
@@ -142,15 +141,18 @@ class RtspConnection(asyncio.Protocol):
             raise rtsp_errors.RemoteProtocolError(f"unexpected {type(event).__name__}")
         return event.description
 
-    async def play(self, media: Sequence[int], udp: bool, handler: MediaHandler) -> Playing:
-        """SETUP ``media`` (RTP/UDP or interleaved) and PLAY; packets go to ``handler``."""
+    async def play(self, media: Sequence[int], delivery: Delivery,
+                   handler: MediaHandler) -> Playing:
+        """SETUP ``media`` (RTP/UDP, multicast or interleaved) and PLAY; packets go to
+        ``handler``."""
         self._handler = handler
         selections = []
         for index in media:
             transport = Transport.tcp()
-            if udp:
-                pair = self._bind(index)
-                transport = Transport.udp(pair.ports)
+            if delivery is Delivery.UDP:
+                transport = Transport.udp(self._bind(index).ports)
+            elif delivery is Delivery.MULTICAST:
+                transport = Transport.udp_multicast()
             selections.append(MediaSelection(index, transport))
         self._check_open()
         self.session.setup(selections, self._loop.time())
@@ -181,7 +183,7 @@ class RtspConnection(asyncio.Protocol):
     # --- asyncio.Protocol -----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        assert isinstance(transport, asyncio.Transport)  # asyncio's, or a TunnelTransport
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:
@@ -228,7 +230,11 @@ class RtspConnection(asyncio.Protocol):
             if event.request.method in ("TEARDOWN", "REDIRECT"):
                 self._finish(EndedByServer(f"the server sent {event.request.method}"))
         elif isinstance(event, Playing):
-            self._start_playing(event)
+            try:
+                self._start_playing(event)
+            except OSError as exc:  # a multicast group we cannot join
+                self._finish(exc)
+                return
             self._control.put_nowait(event)
         elif not isinstance(event, MediaData):
             self._control.put_nowait(event)
@@ -313,12 +319,29 @@ class RtspConnection(asyncio.Protocol):
             self.last_rtp = now
             handler.rtp(media_index, data, now)
 
+    def _join(self, setup: StreamSetup) -> UdpPair:
+        """Join the multicast group the server named for this media (RFC 2326 §12.39)."""
+        assert self._transport is not None
+        transport = setup.transport
+        assert transport.destination is not None and transport.port is not None
+        local = str(self._transport.get_extra_info("sockname")[0])
+        pair = bind_multicast(setup.media_index, transport.destination, transport.port, local,
+                              self._deliver, self.udp_stats, self.config.udp_receive_buffer)
+        self._pairs[setup.media_index] = pair
+        return pair
+
     def _start_playing(self, playing: Playing) -> None:
         assert self._transport is not None and self._handler is not None
         peer = str(self._transport.get_extra_info("peername")[0])
         for setup in playing.streams:
             transport, pair = setup.transport, self._pairs.get(setup.media_index)
-            if transport.interleaved is not None:
+            if transport.multicast:
+                pair = self._join(setup)
+                pair.allowed |= {transport.source or peer}
+                assert transport.destination is not None and transport.port is not None
+                self._rtcp_routes[setup.media_index] = (transport.destination,
+                                                        transport.port[1])
+            elif transport.interleaved is not None:
                 self._rtcp_routes[setup.media_index] = transport.interleaved[1]
             elif pair is not None:
                 pair.allowed |= {peer} | ({transport.source} if transport.source else set())
@@ -361,6 +384,8 @@ class RtspConnection(asyncio.Protocol):
     def _finish(self, error: BaseException | None) -> None:
         if self.finished:
             return
+        if error is not None:
+            forget_tracebacks(error)  # they would hold this connection's frames: a cycle
         self._closed.set_result(error)
         self._control.put_nowait(error or rtsp_errors.ConnectionClosedByPeer("closed"))
         for timer in self._timers.values():
@@ -368,5 +393,10 @@ class RtspConnection(asyncio.Protocol):
         self._timers.clear()
         for pair in self._pairs.values():
             pair.close()
+        # Nothing of a finished connection may point back at it (the pairs' deliver, the
+        # handler): it must be freed by reference counting alone, not wait for the GC.
+        self._pairs.clear()
+        self._rtcp_routes.clear()
+        self._handler = None
         if self._transport is not None:
             self._transport.close()  # writes what is buffered (a TEARDOWN) first

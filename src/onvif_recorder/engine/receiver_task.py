@@ -29,12 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from onvif_recorder.domain.receiver import (
-    ReceiverConfiguration,
-    ReceiverState,
-    StreamType,
-    TransportProtocol,
-)
+from onvif_recorder.domain.receiver import ReceiverConfiguration, ReceiverState
 from onvif_recorder.engine.connection import ConnectionConfig, RtspConnection
 from onvif_recorder.engine.samples import SampleFanout
 from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
@@ -42,10 +37,11 @@ from onvif_recorder.ingest.errors import (
     RETRYABLE,
     NoSupportedMedia,
     Redirect,
-    UnsupportedTransport,
+    forget_tracebacks,
 )
 from onvif_recorder.ingest.items import SessionEnded, SessionStarted
 from onvif_recorder.ingest.media import MediaPipeline, select_media
+from onvif_recorder.ingest.transport_plan import delivery, tunnelled
 from onvif_recorder.rtp.stream import StreamStats
 from onvif_recorder.rtsp.auth import split_userinfo
 from onvif_recorder.rtsp.sdp import SessionDescription
@@ -87,17 +83,6 @@ def public_uri(uri: str) -> str:
         return split_userinfo(uri)[0]
     except ValueError:
         return _USERINFO.sub("", uri)
-
-
-def wants_udp(configuration: ReceiverConfiguration) -> bool:
-    """RTP/UDP or interleaved in RTSP (Receiver spec: both mandatory); the rest is refused."""
-    transport = configuration.transport
-    if configuration.stream is StreamType.RTP_MULTICAST:
-        raise UnsupportedTransport("RTP multicast is not supported")
-    if transport.protocol is TransportProtocol.HTTP or transport.tunnel is not None:
-        raise UnsupportedTransport("RTSP over HTTP tunnelling is not supported")
-    # TCP is taken to mean RTP over the RTSP connection, as clients that set it intend.
-    return transport.protocol is TransportProtocol.UDP
 
 
 class ReceiverTask:
@@ -161,24 +146,24 @@ class ReceiverTask:
             self.stats.attempts += 1
             connected_at: list[float] = []
             try:
-                error = await self._attempt(connected_at)
+                error = _describe(await self._attempt(connected_at))
             except RETRYABLE as exc:
-                error = exc
+                error = _describe(exc)
             if self._stopping:
                 return
-            self._failed(bool(connected_at), _describe(error))
+            self._failed(bool(connected_at), error)
             connected_for = loop.time() - connected_at[0] if connected_at else None
             await asyncio.sleep(self._backoff.next_delay(connected_for))
 
     async def _attempt(self, connected_at: list[float]) -> BaseException | None:
         """One connection, from TCP connect to its end; appends the time it was Connected."""
-        udp = wants_udp(self.configuration)
+        how = delivery(self.configuration)
         connection, description = await self._connect()
         self._connection = connection
         try:
             pipeline = self._pipeline(description)
             media = sorted(pipeline.streams)
-            await connection.play(media, udp, pipeline)
+            await connection.play(media, how, pipeline)
             self.stats.streams = {i: s.stats for i, s in pipeline.streams.items()}
             connected_at.append(asyncio.get_running_loop().time())
             self.stats.sessions += 1
@@ -194,8 +179,10 @@ class ReceiverTask:
     async def _connect(self) -> tuple[RtspConnection, SessionDescription]:
         """OPTIONS and DESCRIBE, following redirects (their number is capped by the session)."""
         uri, redirects = self.configuration.media_uri, 0
+        tunnel = tunnelled(self.configuration)
         while True:
-            connection = await RtspConnection.open(uri, None, self.config.connection, redirects)
+            connection = await RtspConnection.open(uri, None, self.config.connection, redirects,
+                                                   tunnel)
             self._connection = connection
             try:
                 return connection, await connection.describe()
@@ -239,6 +226,11 @@ class ReceiverTask:
 
 
 def _describe(error: BaseException | None) -> str:
+    """The reason for logs and stats. The error itself is not kept: its traceback holds the
+    frames of the attempt, whose connection holds the error again (a reference cycle that
+    only the cyclic GC would free, so a camera failing for a week would pile attempts
+    up between collections); its tracebacks are cleared here to free it at once."""
     if error is None:
         return "the server ended the session"
+    forget_tracebacks(error)
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -23,6 +23,7 @@ from onvif_recorder.engine.receiver_supervisor import (
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
+from onvif_recorder.ingest.backoff import BackoffPolicy
 from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.recording.plan import seconds
 from onvif_recorder.service.events import EventBus
@@ -31,6 +32,7 @@ from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.object_sink import reconcile_object_rows
+from onvif_recorder.storage.object_store import StoreTimeouts
 from onvif_recorder.storage.retention import Retention
 from onvif_recorder.storage.segment_index import SegmentIndex
 from onvif_recorder.storage.spool_recovery import sweep
@@ -70,8 +72,15 @@ def upload_manager(settings: RecorderSettings, holder: StateHolder,
         return [(r.token, seconds(r.configuration.maximum_retention_time))
                 for r in holder.state.recordings.values()]
 
-    backoff = UploadSettings(maximum=settings.upload_backoff_max)
-    return UploadManager(spool, config, backoff, retention)
+    return UploadManager(spool, config, upload_settings(settings), retention)
+
+
+def upload_settings(settings: RecorderSettings) -> UploadSettings:
+    longest = settings.upload_backoff_max
+    return UploadSettings(
+        backoff=BackoffPolicy(initial=min(0.5, longest), maximum=longest),
+        timeouts=StoreTimeouts(settings.upload_connect_timeout,
+                               settings.upload_progress_timeout, settings.upload_min_rate))
 
 
 def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBus,

@@ -1,4 +1,4 @@
-"""RTP/UDP unicast: one even/odd pair of datagram sockets per media (RFC 3550 §11).
+"""RTP over UDP: one pair of datagram sockets per media, unicast or multicast.
 
 RFC 3550 §11: RTP goes to an even port and its RTCP to the next (odd) one, so a pair is
 bound by taking an ephemeral even port for RTP and then port + 1 for RTCP, retrying
@@ -7,6 +7,15 @@ of the RTSP connection: unicast RTP comes back to the address the server sees us
 and nothing is exposed on other interfaces. Datagrams from any host but the server are
 counted and dropped (RFC 2326 §12.39 ``source``; an RTP port is otherwise open to
 spoofed media).
+
+Multicast (RFC 2326 §12.39 ``multicast``, ONVIF Streaming "Multicast streaming"): the
+server names the group and the port pair in its SETUP answer. Both sockets are bound to
+the group address and those ports with SO_REUSEADDR and SO_REUSEPORT, so several
+receivers of one group (here or in other programs) each get every datagram, and join
+the group on the interface of the RTSP connection (IP_ADD_MEMBERSHIP with its address;
+for IPv6, IPV6_JOIN_GROUP on the kernel's choice of interface). Closing the sockets
+leaves the group. Datagrams from hosts other than the server (or the ``source`` it
+names) are dropped as for unicast.
 
 Each socket is watched with ``loop.add_reader`` and, when readable, drained of up to
 ``BATCH`` datagrams at once. A camera sends a picture as a burst of packets; asyncio's
@@ -124,7 +133,46 @@ def bind_pair(media_index: int, host: str, deliver: Deliver, stats: UdpStats,
     raise OSError(f"no free even/odd UDP port pair on {host} after {BIND_ATTEMPTS} attempts")
 
 
-def _bound(host: str, port: int, receive_buffer: int) -> socket.socket:
+def bind_multicast(media_index: int, group: str, ports: tuple[int, int], interface: str,
+                   deliver: Deliver, stats: UdpStats, receive_buffer: int) -> UdpPair:
+    """Join ``group`` on the interface with address ``interface``, RTP and RTCP ports."""
+    pair = UdpPair(media_index, deliver, stats, asyncio.get_running_loop(), ports=ports)
+    try:
+        for rtcp, port in ((False, ports[0]), (True, ports[1])):
+            sock = _bound(group, port, receive_buffer, shared=True)
+            bound = _Port(sock, media_index, rtcp, pair)
+            if rtcp:
+                pair.rtcp = bound
+            else:
+                pair.rtp = bound
+            _join(sock, group, interface)
+    except BaseException:
+        pair.close()
+        raise
+    return pair
+
+
+def _join(sock: socket.socket, group: str, interface: str) -> None:
+    if ":" in group:
+        index = _interface_index(interface)
+        request = socket.inet_pton(socket.AF_INET6, group) + index.to_bytes(4, "little")
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, request)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+        return
+    local = socket.inet_aton(interface)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(group) + local)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, local)  # our receiver reports
+
+
+def _interface_index(address: str) -> int:
+    """The index of the interface that holds IPv6 ``address`` (0: let the kernel choose)."""
+    scope = address.partition("%")[2]
+    if scope:
+        return int(scope) if scope.isdigit() else socket.if_nametoindex(scope)
+    return 0
+
+
+def _bound(host: str, port: int, receive_buffer: int, shared: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
@@ -132,6 +180,10 @@ def _bound(host: str, port: int, receive_buffer: int) -> socket.socket:
         # Bursts (a key frame is dozens of datagrams at once) must fit while the loop is busy;
         # Linux caps this at net.core.rmem_max.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if hasattr(socket, "SO_REUSEPORT"):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except BaseException:
         sock.close()

@@ -2,12 +2,16 @@
 
 Each drainer takes the oldest pending object of every span of its storage (at most
 ``concurrency`` spans at once), uploads them concurrently, and deletes each spooled
-object only once its store confirmed the MD5 (``storage.uploader``). Within a span the
-next object waits for the previous one, so a span's objects arrive in key order and the
-span-end object last. On failure the drainer sleeps with capped exponential backoff
-(``initial`` doubling up to ``maximum``) and retries the same objects; a new enqueue
-wakes an idle drainer. Credentials and URIs are read from the storage configuration
-before every batch, so SetStorageConfiguration takes effect without a restart.
+object only once its store confirmed the MD5 (``storage.object_store``). Within a span
+the next object waits for the previous one, so a span's objects arrive in key order and
+the span-end object last. Every request keeps to ``UploadSettings.timeouts``: a stalled
+one is abandoned (``storage.progress``). On failure the error is recorded for ``status``
+at once, the drainer sleeps (``ingest.backoff``: capped exponential with jitter) and
+retries the same objects; when the store was unreachable (refused, timed out, stalled)
+it is closed first, so the retry runs on new connections and never on one a dropped
+path left silent. A new enqueue wakes an idle drainer. Credentials and URIs are read
+from the storage configuration before every batch, so SetStorageConfiguration takes
+effect without a restart.
 
 MaximumRetentionTime applies to the spool too: pending objects older than it are
 dropped (the store keeps what it already has: uploaded objects are never deleted).
@@ -20,25 +24,34 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from onvif_recorder.domain.storage import StorageConfigurationData
+from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
+from onvif_recorder.storage.object_store import (
+    ObjectStore,
+    StoreTimeouts,
+    StoreUnreachable,
+    UploadError,
+    UploadObject,
+)
 from onvif_recorder.storage.upload_queue import SpoolEntry, UploadSpool
-from onvif_recorder.storage.uploader import ObjectStore, UploadError, UploadObject, open_store
+from onvif_recorder.storage.uploader import open_store
 
 log = logging.getLogger(__name__)
 
 ConfigLookup = Callable[[str], StorageConfigurationData | None]
 RetentionLookup = Callable[[], Iterable[tuple[str, float]]]
 """(recording token, MaximumRetentionTime in seconds, 0 = unlimited) of every recording."""
+StoreOpener = Callable[[StorageConfigurationData, StoreTimeouts], Awaitable[ObjectStore]]
 
 
 @dataclass(frozen=True, slots=True)
 class UploadSettings:
     concurrency: int = 4
     """Spans of one storage uploaded at the same time."""
-    initial: float = 0.5
-    maximum: float = 30.0
+    backoff: BackoffPolicy = field(default_factory=lambda: BackoffPolicy(0.5, 30.0))
+    timeouts: StoreTimeouts = field(default_factory=StoreTimeouts)
     retention_check: float = 10.0
 
 
@@ -46,8 +59,7 @@ class UploadManager:
     def __init__(self, spool: UploadSpool, configs: ConfigLookup,
                  settings: UploadSettings | None = None,
                  retention: RetentionLookup | None = None,
-                 opener: Callable[[StorageConfigurationData], Awaitable[ObjectStore]]
-                 = open_store) -> None:
+                 opener: StoreOpener = open_store) -> None:
         self.spool = spool
         self.configs = configs
         self.settings = settings or UploadSettings()
@@ -72,10 +84,8 @@ class UploadManager:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._drainers.clear()
-        for _, store in self._stores.values():
-            with contextlib.suppress(UploadError, OSError):
-                await store.close()
-        self._stores.clear()
+        for storage in list(self._stores):
+            await self._discard(storage)
         with contextlib.suppress(ValueError):
             self.spool.listeners.remove(self.wake)
 
@@ -94,7 +104,7 @@ class UploadManager:
 
     async def _drain(self, storage: str) -> None:
         wakeup = self._wakeups[storage]
-        delay = self.settings.initial
+        backoff = Backoff(self.settings.backoff)
         while True:
             heads = self.spool.heads(storage, self.settings.concurrency)
             if not heads:
@@ -105,23 +115,28 @@ class UploadManager:
                 failed = await self._batch(storage, heads)
             except Exception as exc:  # the drainer's top-level guard: never die, retry
                 log.exception("upload drainer %s failed", storage)
-                failed = [(entry, f"internal error: {exc}") for entry in heads]
+                failed = [(entry, UploadError(f"internal error: {exc}")) for entry in heads]
             self._progress.set()
             if not failed:
-                delay = self.settings.initial
+                backoff = Backoff(self.settings.backoff)
                 continue
-            self.spool.failed(storage, [e for e, _ in failed], failed[0][1])
-            log.warning("uploads to %s failed (%s); retry in %.1f s", storage, failed[0][1],
-                        delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.settings.maximum)
+            await self._failed(storage, failed, backoff.next_delay(None))
+
+    async def _failed(self, storage: str, failed: list[tuple[SpoolEntry, UploadError]],
+                      delay: float) -> None:
+        message = str(failed[0][1])
+        self.spool.failed(storage, [entry for entry, _ in failed], message)
+        if any(isinstance(error, StoreUnreachable) for _, error in failed):
+            await self._discard(storage)  # its pooled connections may be the silent ones
+        log.warning("uploads to %s failed (%s); retry in %.1f s", storage, message, delay)
+        await asyncio.sleep(delay)
 
     async def _batch(self, storage: str,
-                     heads: list[SpoolEntry]) -> list[tuple[SpoolEntry, str]]:
+                     heads: list[SpoolEntry]) -> list[tuple[SpoolEntry, UploadError]]:
         try:
             store = await self._store(storage)
         except UploadError as exc:
-            return [(entry, str(exc)) for entry in heads]
+            return [(entry, exc) for entry in heads]
         results = await asyncio.gather(*(self._upload(store, entry) for entry in heads))
         return [(entry, error) for entry, error in zip(heads, results, strict=True) if error]
 
@@ -132,14 +147,20 @@ class UploadManager:
         cached = self._stores.get(storage)
         if cached is not None and cached[0] == data:
             return cached[1]
-        if cached is not None:
-            self._stores.pop(storage)
-            await cached[1].close()
-        store = await self._open(data)
+        await self._discard(storage)
+        store = await self._open(data, self.settings.timeouts)
         self._stores[storage] = (data, store)
         return store
 
-    async def _upload(self, store: ObjectStore, entry: SpoolEntry) -> str | None:
+    async def _discard(self, storage: str) -> None:
+        """Close the store and every connection it holds; the next batch opens anew."""
+        cached = self._stores.pop(storage, None)
+        if cached is not None:
+            with contextlib.suppress(UploadError, OSError, TimeoutError):
+                async with asyncio.timeout(self.settings.timeouts.connect):
+                    await cached[1].close()
+
+    async def _upload(self, store: ObjectStore, entry: SpoolEntry) -> UploadError | None:
         try:
             body = await asyncio.to_thread(self.spool.read_body, entry)
         except FileNotFoundError:
@@ -150,7 +171,7 @@ class UploadManager:
         try:
             await store.put(obj)
         except UploadError as exc:
-            return str(exc)
+            return exc
         self.spool.confirmed(entry)
         return None
 

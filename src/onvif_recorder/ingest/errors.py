@@ -44,3 +44,15 @@ class Redirect(IngestError):
 
 RETRYABLE = (IngestError, ProtocolError, OSError, TimeoutError)
 """What ends one connection attempt but not the receiver."""
+
+
+def forget_tracebacks(error: BaseException) -> None:
+    """Drop the tracebacks of ``error`` and the errors it chains to. A kept error's traceback
+    holds the frames it passed, and so whatever they referenced (a connection that holds
+    the error: a cycle only the cyclic GC frees). Failures are reported as text anyway."""
+    seen: set[int] = set()
+    chained: BaseException | None = error
+    while chained is not None and id(chained) not in seen:
+        seen.add(id(chained))
+        chained.__traceback__ = None
+        chained = chained.__cause__ or chained.__context__

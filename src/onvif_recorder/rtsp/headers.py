@@ -176,6 +176,8 @@ def transport_mismatch(requested: Transport, reply: Transport) -> str | None:
                 f"{format_transport(requested)!r}")
     if reply.lower == "TCP" and reply.interleaved is None:
         return "server answered a TCP transport without interleaved channels"
+    if reply.multicast and (reply.destination is None or reply.port is None):
+        return "server answered a multicast transport without destination and port"
     return None
 
 

@@ -86,10 +86,12 @@ def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
 
 
 def receiver_capabilities(settings: RecorderSettings) -> ReceiverCapabilities:
-    # Transports are advertised as the ingest engine implements them: RTP over
-    # UDP and RTP over RTSP/TCP (interleaved); multicast is not offered.
+    # Transports as the ingest engine implements them (README "Ingest"): RTP/UDP unicast
+    # and multicast, RTP interleaved in RTSP (also tunnelled over HTTP, which the Receiver
+    # spec requires and no flag announces). RTP_TCP is RTP/AVP/TCP without RTSP
+    # interleaving (RFC 4571), which is not implemented.
     return ReceiverCapabilities(
-        rtp_multicast=False,
+        rtp_multicast=True,
         rtp_tcp=False,
         rtp_rtsp_tcp=True,
         supported_receivers=settings.limits.max_receivers,

@@ -10,26 +10,38 @@ signs the requests (default ``us-east-1``).
 Each object is one ``PutObject`` with ``Content-MD5``; the ETag S3 returns for a single
 PUT without SSE-KMS is the hex MD5 of what it stored, and must equal ours. botocore's
 own retries are off (one attempt): the upload spool retries with its own backoff.
+Every request keeps to the ``StoreTimeouts``: aiohttp's connect timeout, and
+``storage.progress`` watching the rest (the body goes through its ``ProgressPayload``).
+aiohttp's read timeout is off: it starts once the body is in the socket buffers, so it
+cannot tell a slow link still carrying them from a silent one.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiobotocore.config import AioConfig
+from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import get_session
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from onvif_recorder.domain.storage import StorageConfigurationData
-from onvif_recorder.storage.uploader import UploadError, UploadObject
+from onvif_recorder.storage.object_store import (
+    StoreTimeouts,
+    StoreUnreachable,
+    UploadError,
+    UploadObject,
+)
+from onvif_recorder.storage.progress import watched, watched_body
 
-CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 60.0
+UNREACHABLE = (HTTPClientError, ConnectionError, aiohttp.ClientError, OSError, TimeoutError)
+"""No answer on the connection: refused, reset, timed out (botocore wraps aiohttp's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +69,33 @@ def parse_bucket_uri(uri: str) -> BucketLocation:
     return BucketLocation(f"{parts.scheme}://{rest}", bucket, "virtual")
 
 
+class WatchedSession(AIOHTTPSession):  # type: ignore[misc]  # untyped library
+    """aiobotocore's HTTP session, sending request bodies through ``watched_body``."""
+
+    async def send(self, request: Any) -> Any:
+        body = watched_body(request.body)
+        if body is not request.body:
+            request = copy.copy(request)
+            request.body = body
+        return await super().send(request)
+
+
 class S3Store:
     def __init__(self, location: BucketLocation, client: Any,
-                 stack: contextlib.AsyncExitStack) -> None:
+                 stack: contextlib.AsyncExitStack, timeouts: StoreTimeouts) -> None:
         self.location = location
+        self.timeouts = timeouts
         self._client = client
         self._stack = stack
 
     @classmethod
-    async def open(cls, data: StorageConfigurationData) -> S3Store:
+    async def open(cls, data: StorageConfigurationData, timeouts: StoreTimeouts) -> S3Store:
         location = parse_bucket_uri(data.storage_uri or "")
         user = data.user
         config = AioConfig(s3={"addressing_style": location.addressing},
                            retries={"max_attempts": 1, "mode": "standard"},
-                           connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+                           connect_timeout=timeouts.connect, read_timeout=None,
+                           http_session_cls=WatchedSession,
                            request_checksum_calculation="when_required",
                            response_checksum_validation="when_required")
         stack = contextlib.AsyncExitStack()
@@ -79,24 +104,30 @@ class S3Store:
             aws_access_key_id=user.username if user else None,
             aws_secret_access_key=user.password if user else None,
             aws_session_token=user.token if user else None, config=config))
-        return cls(location, client, stack)
+        return cls(location, client, stack, timeouts)
 
     def object_key(self, key: str) -> str:
         prefix = self.location.key_prefix
         return f"{prefix}/{key}" if prefix else key
 
     async def put(self, obj: UploadObject) -> None:
-        try:
-            answer = await self._client.put_object(
-                Bucket=self.location.bucket, Key=self.object_key(obj.key), Body=obj.body,
-                ContentType=obj.content_type, ContentMD5=base64.b64encode(obj.md5).decode(),
-                Metadata=obj.metadata)
-        except (BotoCoreError, ClientError, aiohttp.ClientError, OSError,
-                TimeoutError) as exc:
-            raise UploadError(f"S3 PutObject {obj.key}: {exc}") from exc
+        answer = await watched(lambda: self._put_object(obj), len(obj.body), self.timeouts,
+                               f"S3 PutObject {obj.key}")
         etag = str(answer.get("ETag", "")).strip('"')
         if etag.lower() != obj.md5.hex():
             raise UploadError(f"S3 PutObject {obj.key}: ETag {etag!r} is not the MD5 sent")
+
+    async def _put_object(self, obj: UploadObject) -> dict[str, Any]:
+        try:
+            answer: dict[str, Any] = await self._client.put_object(
+                Bucket=self.location.bucket, Key=self.object_key(obj.key), Body=obj.body,
+                ContentType=obj.content_type, ContentMD5=base64.b64encode(obj.md5).decode(),
+                Metadata=obj.metadata)
+        except UNREACHABLE as exc:
+            raise StoreUnreachable(f"S3 PutObject {obj.key}: {exc}") from exc
+        except (BotoCoreError, ClientError) as exc:
+            raise UploadError(f"S3 PutObject {obj.key}: {exc}") from exc
+        return answer
 
     async def close(self) -> None:
         await self._stack.aclose()

@@ -12,9 +12,10 @@ from onvif_recorder.domain.receiver import (
     TransportProtocol,
 )
 from onvif_recorder.domain.recording import TrackType
-from onvif_recorder.engine.receiver_task import public_uri, wants_udp
+from onvif_recorder.engine.receiver_task import public_uri
 from onvif_recorder.ingest.errors import UnsupportedTransport
 from onvif_recorder.ingest.media import select_media
+from onvif_recorder.ingest.transport_plan import Delivery, delivery, endpoint, tunnelled
 from onvif_recorder.rtsp.sdp import parse_sdp
 from tests.unit.rtsp.fixtures import fixture
 
@@ -58,20 +59,52 @@ def test_unknown_codecs_and_inactive_media_are_skipped_with_a_reason() -> None:
 
 
 def receiver(protocol: TransportProtocol, stream: StreamType = StreamType.RTP_UNICAST,
-             tunnel: Transport | None = None) -> ReceiverConfiguration:
-    return ReceiverConfiguration(ReceiverMode.ALWAYS_CONNECT, "rtsp://192.0.2.1/x", stream,
+             tunnel: Transport | None = None, uri: str = "rtsp://192.0.2.1/x"
+             ) -> ReceiverConfiguration:
+    return ReceiverConfiguration(ReceiverMode.ALWAYS_CONNECT, uri, stream,
                                  Transport(protocol, tunnel))
 
 
-def test_transports() -> None:
-    assert wants_udp(receiver(TransportProtocol.UDP))
-    assert not wants_udp(receiver(TransportProtocol.RTSP))
-    assert not wants_udp(receiver(TransportProtocol.TCP))  # clients mean interleaved by it
-    for refused in (receiver(TransportProtocol.HTTP),
-                    receiver(TransportProtocol.RTSP, tunnel=Transport(TransportProtocol.HTTP)),
-                    receiver(TransportProtocol.UDP, StreamType.RTP_MULTICAST)):
-        with pytest.raises(UnsupportedTransport):
-            wants_udp(refused)
+HTTP = Transport(TransportProtocol.HTTP)
+
+
+@pytest.mark.parametrize(("configuration", "expected", "tunnel"), [
+    (receiver(TransportProtocol.UDP), Delivery.UDP, False),
+    (receiver(TransportProtocol.RTSP), Delivery.INTERLEAVED, False),
+    (receiver(TransportProtocol.TCP), Delivery.INTERLEAVED, False),  # as clients mean it
+    (receiver(TransportProtocol.HTTP), Delivery.INTERLEAVED, True),
+    (receiver(TransportProtocol.RTSP, tunnel=HTTP), Delivery.INTERLEAVED, True),
+    (receiver(TransportProtocol.UDP, tunnel=HTTP), Delivery.INTERLEAVED, True),
+    (receiver(TransportProtocol.UDP, StreamType.RTP_MULTICAST), Delivery.MULTICAST, False),
+    (receiver(TransportProtocol.RTSP, StreamType.RTP_MULTICAST), Delivery.MULTICAST, False),
+])
+def test_transports(configuration: ReceiverConfiguration, expected: Delivery,
+                    tunnel: bool) -> None:
+    assert delivery(configuration) is expected
+    assert tunnelled(configuration) is tunnel
+
+
+def test_multicast_cannot_be_tunnelled() -> None:
+    with pytest.raises(UnsupportedTransport):
+        delivery(receiver(TransportProtocol.HTTP, StreamType.RTP_MULTICAST))
+
+
+@pytest.mark.parametrize(("url", "tunnel", "where", "tls", "path"), [
+    ("rtsp://cam/a", False, "cam:554", False, "/a"),
+    ("rtsps://cam/a", True, "cam:322", True, "/a"),
+    ("RTSP://cam:8554/a?b=1", True, "cam:8554", False, "/a?b=1"),
+    ("rtsps://[fe80::1]", False, "[fe80::1]:322", True, "/"),
+])
+def test_endpoint(url: str, tunnel: bool, where: str, tls: bool, path: str) -> None:
+    target = endpoint(url, tunnel)
+    assert (target.authority, target.tls, target.tunnel, target.path) == (
+        where, tls, tunnel, path)
+
+
+@pytest.mark.parametrize("url", ["http://cam/a", "rtsp:///a", "rtsp://cam:99999/a"])
+def test_endpoint_refused(url: str) -> None:
+    with pytest.raises(UnsupportedTransport):
+        endpoint(url, False)
 
 
 @pytest.mark.parametrize(("uri", "shown"), [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from onvif_recorder.storage.object_store import UploadError
 from onvif_recorder.storage.s3 import BucketLocation, parse_bucket_uri
-from onvif_recorder.storage.uploader import UploadError
 
 
 @pytest.mark.parametrize(("uri", "expected"), [

@@ -16,7 +16,6 @@ from onvif_recorder.engine.schedule_clock import ScheduleClock
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
 from onvif_recorder.hostinfo import LinuxHost
-from onvif_recorder.logbuffer import install as install_log_buffer
 from onvif_recorder.persistence.device_file import DeviceFile
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.service.capabilities import (
@@ -35,7 +34,7 @@ from onvif_recorder.service.schedule_states import ScheduleStates
 from onvif_recorder.service.schedules import ScheduleService
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.service.storage import StorageService
-from onvif_recorder.service.system import Lifecycle, SystemService
+from onvif_recorder.service.system import Lifecycle, LogSource, SystemService
 from onvif_recorder.service.users import UserService
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
@@ -80,9 +79,12 @@ def build_services(
     media: MediaFlow | None = None,
     clock: Callable[[], datetime] = utc_now,
     lifecycle: Lifecycle | None = None,
+    log: LogSource | None = None,
 ) -> Services:
-    """``lifecycle`` restarts the process (SystemReboot, SetSystemFactoryDefault); without
-    one, as in-process, those operations answer ActionNotSupported."""
+    """``lifecycle`` restarts the process (SystemReboot, SetSystemFactoryDefault) and
+    ``log`` is the process's in-memory log (GetSystemLog); ``onvif-recorder serve`` gives
+    both. Without them, as in-process, those operations answer ActionNotSupported and
+    ter:SystemlogUnavailable."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     bus = EventBus(clock, settings.limits.event_queue_limit)
     holder = StateHolder(SqliteStore(settings.database_path), bus)
@@ -97,7 +99,7 @@ def build_services(
         users=UserService(holder, settings.limits),
         storage=StorageService(holder, settings.limits),
         device=device,
-        system=SystemService(settings, holder, install_log_buffer(), lifecycle),
+        system=SystemService(settings, holder, log, lifecycle),
         events=bus,
         job_states=job_states,
         engine=EngineEvents(bus, job_states),

@@ -23,6 +23,7 @@ from onvif_recorder.engine.runtime import engine_context, engine_media_flow
 from onvif_recorder.engine.tls import TlsPolicy, parse_pin
 from onvif_recorder.factory_reset import apply_factory_default
 from onvif_recorder.lifecycle import ProcessLifecycle, exec_again
+from onvif_recorder.logbuffer import install as install_log_buffer
 from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.probe import TRANSPORTS, probe
 from onvif_recorder.settings import RecorderSettings
@@ -165,7 +166,7 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
     host, port = settings.listen_host, settings.listen_port
     media = engine_media_flow()
     lifecycle = ProcessLifecycle()
-    services = build_services(settings, media, lifecycle=lifecycle)
+    services = build_services(settings, media, lifecycle=lifecycle, log=install_log_buffer())
     generated = services.users.ensure_initial_administrator(args.admin_user, args.admin_password)
     if generated is not None:
         print(

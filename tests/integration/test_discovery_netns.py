@@ -202,7 +202,14 @@ def test_probe_match_leads_to_the_device_service(lab: Lab) -> None:
 def test_capabilities_announce_discovery(lab: Lab) -> None:
     system = lab.soap("GetServiceCapabilities")["System"]
     assert (system["DiscoveryNotSupported"], system["DiscoveryResolve"],
-            system["DiscoveryBye"]) == (False, True, True)
+            system["DiscoveryBye"], system["SystemLogging"]) == (False, True, True, True)
+
+
+def test_system_log_is_the_recorders_own(lab: Lab) -> None:
+    """GetSystemLog of ``serve``: its own log lines, kept in memory."""
+    log = lab.soap("GetSystemLog", LogType="System")["String"]
+    stored = json.loads((lab.data_dir / "device.json").read_text())["identity"]
+    assert f"WS-Discovery on {lab.address_a}, endpoint {stored['endpoint_reference']}" in log
 
 
 def test_unicast_probe_and_probes_that_do_not_match(lab: Lab) -> None:

@@ -46,7 +46,7 @@ class SystemService:
         self,
         settings: RecorderSettings,
         holder: StateHolder,
-        log: LogSource,
+        log: LogSource | None,
         lifecycle: Lifecycle | None,
     ) -> None:
         self.settings = settings
@@ -85,6 +85,8 @@ class SystemService:
     def system_log(self, kind: SystemLogType) -> str:
         if kind is SystemLogType.ACCESS:
             raise errors.AccesslogUnavailable("the recorder keeps no client access log")
+        if self.log is None:
+            raise errors.SystemlogUnavailable("this recorder keeps no log in memory")
         text = self.log.text()
         if not text:
             raise errors.SystemlogUnavailable("nothing has been logged yet")
@@ -103,4 +105,5 @@ class SystemService:
             f"discovery {'on' if self.settings.discovery else 'off'}",
             *(source() for source in self._facts),
         ]
-        return "\n".join(facts) + "\n\n" + self.log.text()
+        log = self.log.text() if self.log is not None else ""
+        return "\n".join(facts) + "\n\n" + log

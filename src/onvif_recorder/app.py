@@ -22,6 +22,7 @@ from onvif_recorder.service.capabilities import (
     event_capabilities,
     receiver_capabilities,
     recording_capabilities,
+    search_capabilities,
 )
 from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.events import EventBus
@@ -29,9 +30,11 @@ from onvif_recorder.service.job_states import EngineEvents, JobStates
 from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
+from onvif_recorder.service.recording_history import LiveRecordingHistory
 from onvif_recorder.service.recordings import RecordingService
 from onvif_recorder.service.schedule_states import ScheduleStates
 from onvif_recorder.service.schedules import ScheduleService
+from onvif_recorder.service.search.service import SearchService
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.system import Lifecycle, LogSource, SystemService
@@ -40,6 +43,10 @@ from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
 from onvif_recorder.soap.http import SoapHandler, add_endpoint, add_fallback
+from onvif_recorder.soap.mapping.recorded_events import (
+    metadata_document,
+    recorded_notifications,
+)
 from onvif_recorder.soap.operations.device import DeviceHandlers, device_endpoint
 from onvif_recorder.soap.operations.device_system import SystemHandlers
 from onvif_recorder.soap.operations.events import (
@@ -51,8 +58,11 @@ from onvif_recorder.soap.operations.events import (
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
+from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
+from onvif_recorder.storage.search_data import SegmentIndexRecordedData
+from onvif_recorder.storage.segment_index import SegmentIndex
 
 REALM = "onvif-recorder"
 
@@ -72,6 +82,7 @@ class Services:
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
     schedules: ScheduleService
     schedule_states: ScheduleStates
+    search: SearchService
 
 
 def build_services(
@@ -90,6 +101,7 @@ def build_services(
     holder = StateHolder(SqliteStore(settings.database_path), bus)
     media = media or NoMediaFlow()
     job_states = JobStates(holder, media, bus)
+    LiveRecordingHistory(holder, job_states, bus)
     device = DeviceService(settings, DeviceFile(settings.data_dir), LinuxHost())
     return Services(
         holder=holder,
@@ -106,7 +118,17 @@ def build_services(
         schedules=ScheduleService(holder),
         # Schedules are evaluated in the Device TimeZone (Sched §4.1).
         schedule_states=ScheduleStates(holder, bus, device.time_zone),
+        search=SearchService(holder, media, _recorded_data(settings), settings.limits,
+                             recorded_notifications, metadata_document,
+                             lambda: clock().timestamp()),
     )
+
+
+def _recorded_data(settings: RecorderSettings) -> SegmentIndexRecordedData:
+    """The Search service reads the segment index through a connection of its own."""
+    media_root = settings.data_dir / "media"
+    return SegmentIndexRecordedData(SegmentIndex(settings.database_path),
+                                    lambda key: media_root / key)
 
 
 def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:
@@ -121,7 +143,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
         SystemHandlers(services.device, services.system),
     )
     schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
-    return [device, recording, receiver, schedule]
+    search = search_endpoint(SearchHandlers(services.search, search_capabilities(settings)))
+    return [device, recording, receiver, schedule, search]
 
 
 def build_event_endpoints(
@@ -193,6 +216,7 @@ def build_app(
 
     async def close_store(_: web.Application) -> None:
         services.holder.store.close()
+        services.search.data.close()
 
     app.on_cleanup.append(close_store)
     return app

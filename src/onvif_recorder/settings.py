@@ -30,6 +30,10 @@ class Limits:
     max_pull_messages: int = 100  # PullMessages returns at most this many messages
     default_subscription_s: int = 60  # termination when the client gives none
     max_subscription_s: int = 3600  # longest InitialTerminationTime or Renew accepted
+    # Recording Search (README "Search").
+    max_search_sessions: int = 16  # concurrent search sessions; one more is ResourceProblem
+    max_search_keep_alive_s: int = 3600  # longer KeepAliveTime values are adapted down
+    max_search_results: int = 10_000  # results a session holds (MaxMatches adapted down)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,10 @@ Mounts:
   /h264      H.264 640x360@25, SPS/PPS in band (x264 repeats them)
   /h264-sep  the same, SPS/PPS as separate packets with the IDR timestamp (many cameras)
   /av        H.264 + AAC-LC 16 kHz mono (mpeg4-generic)
+  /h264-bframes  H.264 640x360@25 with 2 B-frames between references (no b-pyramid,
+             so decode order I P B B P B B …, max_num_reorder_frames 1)
   /h265      H.265 Main 640x360@25
+  /h265-bframes  H.265 640x360@25 with 2 B-frames between references (I P B B …)
   /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
@@ -25,6 +28,8 @@ Mounts:
              TTL 1, sent on --multicast-iface); one group for all its clients. The server
              binds the group's ports without SO_REUSEADDR, so a receiver on the same host
              (network namespace) cannot bind them: tests run this camera in its own one.
+  /h264-unstable  H.264 whose parameters change every 0.4 s: GOPs of 10 pictures,
+             alternately 640x360 and 320x180, each with its own SPS/PPS in band
 """
 
 import argparse
@@ -49,6 +54,13 @@ X264 = (
 )
 VIDEO = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=0"
 VIDEO_SEPARATE = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=-1"
+# tune=zerolatency would turn B-frames off, and so would the constrained-baseline profile
+# that x264enc negotiates with rtph264pay unless the caps ask for main.
+VIDEO_BFRAMES = (
+    f"videotestsrc is-live=true pattern=ball ! {RAW} ! x264enc speed-preset=ultrafast "
+    "key-int-max=25 bitrate=800 bframes=2 b-adapt=false b-pyramid=false ! video/x-h264,"
+    "profile=main ! rtph264pay name=pay0 pt=96 config-interval=-1"
+)
 AAC = (
     "audiotestsrc is-live=true ! audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 "
     "! rtpmp4gpay name=pay1 pt=97"
@@ -60,12 +72,22 @@ H265 = (
     f"videotestsrc is-live=true ! {RAW} ! x265enc tune=zerolatency speed-preset=ultrafast "
     "key-int-max=25 bitrate=800 ! rtph265pay name=pay0 pt=96 config-interval=-1"
 )
+H265_BFRAMES = (
+    f"videotestsrc is-live=true pattern=ball ! {RAW} ! x265enc speed-preset=ultrafast "
+    "key-int-max=25 bitrate=800 option-string=bframes=2:b-adapt=0:b-pyramid=0 "
+    "! rtph265pay name=pay0 pt=96 config-interval=-1"
+)
 METADATA = (
     'appsrc name=pay1 is-live=true format=time do-timestamp=true caps="application/x-rtp,'
     'media=application,payload=107,clock-rate=90000,encoding-name=vnd.onvif.metadata"'
 )
 CLIP = (
     "appsrc name=clip is-live=true format=time do-timestamp=true caps=video/x-h264,"
+    "stream-format=byte-stream,alignment=au,framerate=25/1 ! h264parse "
+    "! rtph264pay name=pay0 pt=96 config-interval=-1"
+)
+UNSTABLE = (
+    "appsrc name=unstable is-live=true format=time do-timestamp=true caps=video/x-h264,"
     "stream-format=byte-stream,alignment=au,framerate=25/1 ! h264parse "
     "! rtph264pay name=pay0 pt=96 config-interval=-1"
 )
@@ -121,6 +143,24 @@ def load_clip(path):
     pipeline = Gst.parse_launch(
         f"filesrc location={path} ! parsebin ! h264parse ! "
         "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false"
+    )
+    pipeline.set_state(Gst.State.PLAYING)
+    units = []
+    sink = pipeline.get_by_name("sink")
+    while (sample := sink.emit("pull-sample")) is not None:
+        buffer = sample.get_buffer()
+        units.append(buffer.extract_dup(0, buffer.get_size()))
+    pipeline.set_state(Gst.State.NULL)
+    return units
+
+
+def encode_gop(width, height, frames=10):
+    """One closed GOP of ``frames`` pictures, SPS/PPS in band, as access units."""
+    pipeline = Gst.parse_launch(
+        f"videotestsrc num-buffers={frames} ! video/x-raw,format=I420,width={width},"
+        f"height={height},framerate=25/1 ! x264enc tune=zerolatency speed-preset=ultrafast "
+        f"key-int-max={frames} ! video/x-h264,stream-format=byte-stream,alignment=au "
+        "! appsink name=sink sync=false"
     )
     pipeline.set_state(Gst.State.PLAYING)
     units = []
@@ -213,13 +253,19 @@ def main():
         clip = element.get_by_name("clip")
         if clip is not None:
             clip_feeder(clip, units)
+        unstable = element.get_by_name("unstable")
+        if unstable is not None:
+            clip_feeder(unstable, encode_gop(640, 360) + encode_gop(320, 180))
 
     mounts = {
         "/mcast": VIDEO,
         "/h264": VIDEO,
         "/h264-sep": VIDEO_SEPARATE,
+        "/h264-bframes": VIDEO_BFRAMES,
+        "/h264-unstable": UNSTABLE,
         "/av": f"{VIDEO} {AAC}",
         "/h265": H265,
+        "/h265-bframes": H265_BFRAMES,
         "/meta": f"{VIDEO} {METADATA}",
         "/pcmu": f"{VIDEO} {PCMU}",
     }

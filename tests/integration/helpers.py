@@ -31,6 +31,7 @@ def client(
         "device": "device_service",
         "events": "event_service",
         "schedule": "schedule_service",
+        "search": "search_service",
     }[name]
     return onvif_service_with_recorder(
         name,

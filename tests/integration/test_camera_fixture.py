@@ -11,8 +11,10 @@ from tests.camera import Camera
 
 EXPECTED = {
     "/h264": ["h264,640,360"],
+    "/h264-bframes": ["h264,640,360"],
     "/av": ["h264,640,360", "aac"],
     "/h265": ["hevc,640,360"],
+    "/h265-bframes": ["hevc,640,360"],
     "/pcmu": ["h264,640,360", "pcm_mulaw"],
 }
 

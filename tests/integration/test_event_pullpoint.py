@@ -107,7 +107,14 @@ def test_message_content_filter_on_recording_token(recorder: RunningRecorder) ->
         service.SetTrackConfiguration(RecordingToken=token, TrackToken="VIDEO001",
                                       TrackConfiguration={"TrackType": "Video",
                                                           "Description": "new"})
-    [message] = subscription.pull_until(lambda got: len(got) >= 1)
+    received = subscription.pull_until(
+        lambda got: any(m.topic.endswith("TrackConfiguration") for m in got))
+    # The recording's history properties (Search §5.17) come first, Initialized; then
+    # only the second recording's track configuration.
+    history = [m for m in received if m.topic.startswith("tns1:RecordingHistory/")]
+    assert {m.operation for m in history} == {"Initialized"} and len(history) == 4
+    assert all(m.source["RecordingToken"] == second for m in history)
+    [message] = [m for m in received if m not in history]
     assert message.source == {"RecordingToken": second, "TrackToken": "VIDEO001"}
     assert subscription.pull("PT0S") == []
 

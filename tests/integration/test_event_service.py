@@ -77,6 +77,12 @@ EXPECTED_TOPICS = {
         "false", [("SpecialDaysToken", "pt:ReferenceToken")], []),
     "Configuration/SpecialDays/Removed": (
         "false", [("SpecialDaysToken", "pt:ReferenceToken")], []),
+    # Search §5.17, names and types as the spec prints them.
+    "RecordingHistory/Recording/State": (
+        "true", [("RecordingToken", "tt:ReferenceToken")], [("IsRecording", "xs:boolean", S)]),
+    "RecordingHistory/Track/State": (
+        "true", [("RecordingToken", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
+        [("IsDataPresent", "xs:boolean", S)]),
 }
 
 

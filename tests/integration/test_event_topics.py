@@ -214,10 +214,14 @@ def test_an_unfiltered_subscription_sees_everything_in_order(
     subscription = subscribe(recorder)
     token = new_recording(trc)
     service.DeleteRecording(RecordingToken=token)
-    received = subscription.pull_until(lambda got: len(got) >= 8)
-    assert [m.topic.rsplit("/", 1)[1] for m in received] == [
-        "CreateRecording", "CreateTrack", "CreateTrack", "CreateTrack",
-        "DeleteTrack", "DeleteTrack", "DeleteTrack", "DeleteRecording",
+    received = subscription.pull_until(lambda got: len(got) >= 16)
+    # Each change is followed by the recording history properties (Search §5.17) it
+    # creates or deletes: the recording and its three tracks.
+    assert [(m.topic.rsplit("/", 1)[1], m.operation) for m in received] == [
+        ("CreateRecording", None), ("CreateTrack", None), ("CreateTrack", None),
+        ("CreateTrack", None), *[("State", "Initialized")] * 4,
+        ("DeleteTrack", None), ("DeleteTrack", None), ("DeleteTrack", None),
+        ("DeleteRecording", None), *[("State", "Deleted")] * 4,
     ]
     stamps = [datetime.fromisoformat(m.utc_time) for m in received]
     assert stamps == sorted(stamps)

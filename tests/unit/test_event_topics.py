@@ -24,7 +24,7 @@ from onvif_recorder.domain.recording import (
     TrackConfiguration,
     TrackType,
 )
-from onvif_recorder.events.topics import TOPICS, Message, message_of, utc_text
+from onvif_recorder.events.topics import HISTORY_TOPICS, TOPICS, Message, message_of, utc_text
 from onvif_recorder.service import events as ev
 
 CONFIG = RecordingConfiguration(RecordingSource("id", "n", "l", "d", "a"), "c", ZERO)
@@ -54,13 +54,15 @@ SAMPLES: list[ev.DomainEvent] = [
     ev.ScheduleChanged("S", removed=True),
     ev.SpecialDaysChanged("G"),
     ev.SpecialDaysChanged("G", removed=True),
+    ev.RecordingHistoryState("R", True, ev.PropertyOperation.CHANGED),
+    ev.TrackHistoryState("R", "T", False, ev.PropertyOperation.INITIALIZED),
 ]
 
 
 def test_samples_cover_every_event_type_and_every_topic() -> None:
     event_types = set(typing.get_args(ev.DomainEvent))
     assert {type(e) for e in SAMPLES} == event_types
-    assert {message_of(e).topic for e in SAMPLES} == set(TOPICS)
+    assert {message_of(e).topic for e in SAMPLES} == set(TOPICS) | set(HISTORY_TOPICS)
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).__name__)

@@ -6,7 +6,7 @@ Emulation prevention: H.264 §7.4.1 / H.265 §7.4.2 (``0x000003`` escapes).
 
 from __future__ import annotations
 
-from onvif_recorder.codecs.errors import BitstreamError
+from onvif_recorder.codecs.errors import BitstreamError, TruncatedBitstream
 
 MAX_EXP_GOLOMB_ZEROS = 31
 
@@ -28,7 +28,8 @@ class BitReader:
     def read_bits(self, count: int) -> int:
         """Read ``count`` bits as an unsigned integer."""
         if count > self.bits_left:
-            raise BitstreamError(f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
+            raise TruncatedBitstream(
+                f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
         value = 0
         for _ in range(count):
             byte = self._data[self._pos >> 3]
@@ -41,8 +42,20 @@ class BitReader:
 
     def skip_bits(self, count: int) -> None:
         if count > self.bits_left:
-            raise BitstreamError(f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
+            raise TruncatedBitstream(
+                f"bitstream truncated: wanted {count} bits, {self.bits_left} left")
         self._pos += count
+
+    def at_trailing_bits(self) -> bool:
+        """True if only rbsp_trailing_bits are left (H.264 §7.2 more_rbsp_data() is
+        False): a stop bit then zeros, or nothing, or zeros only. Reads nothing."""
+        left = self.bits_left
+        if left == 0:
+            return True
+        position = self._pos
+        rest = self.read_bits(left)
+        self._pos = position
+        return rest in (0, 1 << (left - 1))
 
     def read_ue(self) -> int:
         """Unsigned Exp-Golomb ``ue(v)`` (H.264 §9.1)."""

@@ -9,3 +9,7 @@ class BitstreamError(ValueError):
     It inherits from ``ValueError`` so that a caller's ``except ValueError`` still works,
     the way PyAV's ``InvalidDataError`` does.
     """
+
+
+class TruncatedBitstream(BitstreamError):
+    """The data ended before the syntax did."""

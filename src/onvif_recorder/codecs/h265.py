@@ -101,6 +101,9 @@ class SpsInfo:
     height: int
     bit_depth_luma: int
     bit_depth_chroma: int
+    reorder_depth: int = 0
+    """sps_max_num_reorder_pics of the highest sub-layer (§7.4.3.2.1): how many pictures
+    may follow one in decode order yet precede it in output order."""
 
 
 def parse_vps(nal: bytes) -> VpsInfo:
@@ -111,7 +114,11 @@ def parse_vps(nal: bytes) -> VpsInfo:
     vps_id = reader.read_bits(4)
     reader.skip_bits(2 + 6)  # base_layer flags, vps_max_layers_minus1
     sub_layers = reader.read_bits(3) + 1
-    reader.skip_bits(1 + 16)  # temporal_id_nesting, vps_reserved_0xffff_16bits
+    reader.skip_bits(1)  # vps_temporal_id_nesting_flag
+    if reader.read_bits(16) != 0xFFFF:
+        raise BitstreamError("vps_reserved_0xffff_16bits is not 0xFFFF")
+    if sub_layers > 7:
+        raise BitstreamError("vps_max_sub_layers_minus1 is 7")
     return VpsInfo(vps_id, sub_layers, _read_profile_tier_level(reader, sub_layers - 1))
 
 
@@ -134,7 +141,37 @@ def parse_sps(nal: bytes) -> SpsInfo:
         raise BitstreamError(f"picture size {width}x{height} out of range")
     width, height = _conformance_window(reader, width, height, chroma, separate_planes)
     depth_luma, depth_chroma = reader.read_ue() + 8, reader.read_ue() + 8
-    return SpsInfo(vps_id, sps_id, profile, chroma, width, height, depth_luma, depth_chroma)
+    if depth_luma > 16 or depth_chroma > 16:
+        raise BitstreamError(f"bit depth {depth_luma}/{depth_chroma} out of range")
+    reorder = _read_reorder_depth(reader, sub_layers_minus1)
+    return SpsInfo(vps_id, sps_id, profile, chroma, width, height, depth_luma, depth_chroma,
+                   reorder)
+
+
+def _read_reorder_depth(reader: BitReader, sub_layers_minus1: int) -> int:
+    """log2_max_pic_order_cnt_lsb_minus4 and the sub-layer ordering info (§7.3.2.2.1)."""
+    if reader.read_ue() > 12:
+        raise BitstreamError("log2_max_pic_order_cnt_lsb_minus4 > 12")
+    every_layer = reader.read_flag()  # sps_sub_layer_ordering_info_present_flag
+    reorder = 0
+    for _ in range(0 if every_layer else sub_layers_minus1, sub_layers_minus1 + 1):
+        buffering = reader.read_ue()  # sps_max_dec_pic_buffering_minus1
+        reorder = reader.read_ue()  # sps_max_num_reorder_pics
+        reader.read_ue()  # sps_max_latency_increase_plus1
+        if buffering > 15 or reorder > buffering:
+            raise BitstreamError(f"sps_max_num_reorder_pics {reorder} out of range")
+    return reorder
+
+
+def parse_pps_ids(nal: bytes) -> tuple[int, int]:
+    """pps_pic_parameter_set_id and pps_seq_parameter_set_id of a PPS (§7.3.2.3.1)."""
+    if nal_type(nal) != NalType.PPS:
+        raise BitstreamError("not a PPS NAL unit")
+    reader = BitReader(unescape_rbsp(nal[2:]))
+    pps_id, sps_id = reader.read_ue(), reader.read_ue()
+    if pps_id > 63 or sps_id > 15:
+        raise BitstreamError(f"PPS ids {pps_id}/{sps_id} out of range")
+    return pps_id, sps_id
 
 
 def _conformance_window(reader: BitReader, width: int, height: int, chroma: int,

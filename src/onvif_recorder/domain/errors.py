@@ -258,6 +258,31 @@ class MissingToken(SenderFault):
     subcodes = ("InvalidArgVal", "MissingToken")
 
 
+# Recording Search (Search 25.12 §5.5-5.15)
+
+
+class InvalidToken(SenderFault):
+    """Search: unknown recording token, or a search session that does not exist (any more)."""
+
+    subcodes = ("InvalidArgVal", "InvalidToken")
+
+
+class InvalidSource(SenderFault):
+    subcodes = ("InvalidArgVal", "InvalidSource")
+
+
+class InvalidFilterFault(SenderFault):
+    """Search §5.9: the search filter is invalid (also used for FindRecordings' filter)."""
+
+    subcodes = ("InvalidArgVal", "InvalidFilterFault")
+
+
+class ResourceProblem(ReceiverFault):
+    """Search §5.7: the device cannot start another search session now."""
+
+    subcodes = ("Action", "ResourceProblem")
+
+
 # Device management: scopes, date and time, system (Core 25.12, "Device management").
 
 

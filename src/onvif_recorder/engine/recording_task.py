@@ -6,7 +6,8 @@ Each ``Feed`` (a job's source and the tracks it won) has a reader task on its re
 
 * ``SessionStarted``: streams are routed to tracks (``recording.feed_session``); if the recording
   already wrote from an earlier session, ``discontinuity()`` starts a new span (B.2);
-* ``MediaSample``: new parameter sets → ``update_track``; a sample with
+* ``MediaSample``: new parameter sets → ``update_track`` (at most 3 times in 10 s: a
+  stream changing more is held at its parameters, ``recording.parameter_guard``); a sample with
   ``discontinuity`` (the queue dropped a GOP) → ``discontinuity()``; then ``push``;
 * ``SessionEnded``: the feed's tracks stop; when no feed plays any more the spans close.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -35,10 +37,11 @@ from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
 from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionEnded, SessionStarted
 from onvif_recorder.mp4.events import Event
 from onvif_recorder.mp4.init_segment import Brand
-from onvif_recorder.mp4.model import TrackSample
+from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.recording.feed_session import INCOMPATIBLE, FeedSession, map_session
 from onvif_recorder.recording.flow import FlowTracker
+from onvif_recorder.recording.parameter_guard import ParameterGuard, unstable_reason
 from onvif_recorder.recording.plan import Feed, RecordingPlan
 from onvif_recorder.recording.track_mapping import to_track_sample, track_info
 from onvif_recorder.storage.local import LocalStorage
@@ -73,14 +76,18 @@ class TaskStats:
     """Samples that could not be written (no parameter sets yet, writer restarting)."""
     segments: int = 0
     writer_failures: int = 0
+    unstable_dropped: int = 0
+    """Samples dropped because their parameters changed too often (``parameter_guard``)."""
 
 
 class RecordingTask:
     def __init__(self, plan: RecordingPlan, storage: LocalStorage, flow: FlowTracker,
                  source: SampleSource, settings: TaskSettings,
                  on_segment: Callable[[SegmentRow], None] = lambda row: None,
-                 spool: UploadSpool | None = None) -> None:
+                 spool: UploadSpool | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.plan = plan
+        self._clock = clock
         self.spool = spool
         self.storage = storage
         self.flow = flow
@@ -204,17 +211,9 @@ class RecordingTask:
     def _route(self, feed: Feed, mapping: FeedSession, destination: str,
                item: MediaSample) -> None:
         rtp = item.sample
-        current = mapping.infos.get(destination)
-        if current is None or rtp.config_changed:
-            track_id = self.plan.track_id(destination)
-            info = None if track_id is None else track_info(track_id, rtp.config, rtp.clock_rate)
-            if info is not None and info != current:
-                mapping.infos[destination] = info
-                if self._segmenter is not None:
-                    self._write(self._segmenter.update_track(info))
-                current = info
+        self._offer(feed, mapping, destination, item)
+        current = self._admitted(feed, mapping, destination)
         if current is None:
-            self.stats.lost += 1  # no parameter sets yet
             return
         if item.discontinuity and self._segmenter is not None:
             self._write(self._segmenter.discontinuity())
@@ -222,6 +221,55 @@ class RecordingTask:
         mapping.written = True
         self.recorded[destination] = mapping.fourcc[destination]
         self.flow.written((feed.job, feed.source, destination))
+
+    def _offer(self, feed: Feed, mapping: FeedSession, destination: str,
+               item: MediaSample) -> None:
+        """Note the track description the sample's parameter sets give, if new."""
+        rtp = item.sample
+        if destination in mapping.infos and not rtp.config_changed:
+            return
+        track_id = self.plan.track_id(destination)
+        info = None if track_id is None else track_info(track_id, rtp.config, rtp.clock_rate)
+        if info is None or info == mapping.offered.get(destination):
+            return
+        mapping.offered[destination] = info
+        if destination in mapping.infos:
+            guard = mapping.guards.setdefault(destination, ParameterGuard())
+            if guard.changed(self._clock()):
+                self._unstable(feed, destination, guard.recent_changes)
+
+    def _admitted(self, feed: Feed, mapping: FeedSession, destination: str
+                  ) -> TrackInfo | None:
+        """The description to write the sample with; None drops it (no parameter sets
+        yet, or parameters an unstable stream changed to)."""
+        current, offered = mapping.infos.get(destination), mapping.offered.get(destination)
+        guard = mapping.guards.get(destination)
+        if guard is not None and guard.unstable and guard.settled(self._clock()):
+            self._settled(feed, destination)
+        if offered is None or offered == current:
+            if current is None:
+                self.stats.lost += 1  # no parameter sets yet
+            return current
+        if current is not None and guard is not None and guard.unstable:
+            self.stats.unstable_dropped += 1
+            return None
+        mapping.infos[destination] = offered
+        if self._segmenter is not None:
+            self._write(self._segmenter.update_track(offered))
+        return offered
+
+    def _unstable(self, feed: Feed, destination: str, changes: int) -> None:
+        reason = unstable_reason(changes)
+        log.warning("recording %s track %s: %s; keeping its parameters and dropping "
+                    "pictures with others until it settles", self.plan.recording,
+                    destination, reason)
+        self.flow.set_error((feed.job, feed.source, destination), reason)
+
+    def _settled(self, feed: Feed, destination: str) -> None:
+        log.warning("recording %s track %s: stream settled, recording resumes "
+                    "(%d pictures dropped while unstable)", self.plan.recording,
+                    destination, self.stats.unstable_dropped)
+        self.flow.clear_error((feed.job, feed.source, destination))
 
     # --- segmenter and writer ------------------------------------------------------
 

@@ -62,8 +62,10 @@ class TopicExpression:
         return any(path.matches(topic) for path in self.paths)
 
 
-def parse_topic_expression(text: str, dialect: str, resolve: Resolver) -> TopicExpression:
-    """Parse ``text``; refuse it unless it names at least one topic this device emits."""
+def parse_topic_expression(text: str, dialect: str, resolve: Resolver,
+                           known: tuple[Topic, ...] | None = TOPICS) -> TopicExpression:
+    """Parse ``text``; refuse it unless it names at least one of the ``known`` topics
+    (those this device emits). ``None``: any topic may exist (recorded events)."""
     if dialect not in DIALECTS:
         raise TopicExpressionDialectUnknown(f"topic expression dialect {dialect[:200]!r}")
     if len(text) > MAX_EXPRESSION_LENGTH:
@@ -73,7 +75,7 @@ def parse_topic_expression(text: str, dialect: str, resolve: Resolver) -> TopicE
         raise InvalidTopicExpression("'|' is not part of the Concrete dialect")
     paths = tuple(_path(a.strip(), dialect, resolve) for a in alternatives)
     expression = TopicExpression(paths)
-    if not any(expression.matches(topic) for topic in TOPICS):
+    if known is not None and not any(expression.matches(topic) for topic in known):
         raise TopicNotSupported(f"{text.strip()[:200]!r} names no topic of this device")
     return expression
 

@@ -24,6 +24,7 @@ from onvif_recorder.service.events import (
     RecordingConfigurationChanged,
     RecordingCreated,
     RecordingDeleted,
+    RecordingHistoryState,
     ScheduleChanged,
     ScheduleStateChanged,
     SpecialDaysChanged,
@@ -31,6 +32,7 @@ from onvif_recorder.service.events import (
     TrackCreated,
     TrackDataDeleted,
     TrackDeleted,
+    TrackHistoryState,
 )
 
 TOPIC_NAMESPACE = "http://www.onvif.org/ver10/topics"
@@ -139,6 +141,17 @@ SPECIAL_DAYS_CHANGED = Topic(("Configuration", "SpecialDays", "Changed"), False,
 SPECIAL_DAYS_REMOVED = Topic(("Configuration", "SpecialDays", "Removed"), False,
                              (_SPECIAL_DAYS,))
 
+# Search §5.17: published live (service.recording_history) and found by FindEvents in
+# what was recorded. Note the Source item RecordingToken, and Track.
+RECORDING_HISTORY_STATE = Topic(
+    ("RecordingHistory", "Recording", "State"), True,
+    (Item("RecordingToken", "tt:ReferenceToken"),), (Item("IsRecording", "xs:boolean"),))
+TRACK_HISTORY_STATE = Topic(
+    ("RecordingHistory", "Track", "State"), True,
+    (Item("RecordingToken", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken")),
+    (Item("IsDataPresent", "xs:boolean"),))
+HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE)
+
 TOPICS: tuple[Topic, ...] = (
     JOB_STATE,
     RECORDING_CONFIGURATION,
@@ -156,8 +169,10 @@ TOPICS: tuple[Topic, ...] = (
     SCHEDULE_REMOVED,
     SPECIAL_DAYS_CHANGED,
     SPECIAL_DAYS_REMOVED,
+    *HISTORY_TOPICS,
 )
 """In TopicSet order; topics that share a root are adjacent."""
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +197,12 @@ class Message:
 
 def utc_text(moment: datetime) -> str:
     """xs:dateTime in UTC with the 'Z' indicator and milliseconds (Core: all event times)."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = moment.astimezone(UTC)  # %Y is not zero-padded below year 1000: format it here
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _tracks_differ(state: RecordingJobStateInformation) -> bool:
@@ -243,6 +262,13 @@ def _message(event: DomainEvent) -> Message:
             return Message(DELETE_TRACK, (("RecordingToken", recording), ("TrackToken", track)))
         case TrackDataDeleted():
             return _track_data_message(event)
+        case RecordingHistoryState(token, is_recording, operation):
+            return Message(RECORDING_HISTORY_STATE, (("RecordingToken", token),),
+                           (("IsRecording", _boolean(is_recording)),), operation)
+        case TrackHistoryState(recording, track, present, operation):
+            source = (("RecordingToken", recording), ("Track", track))
+            return Message(TRACK_HISTORY_STATE, source,
+                           (("IsDataPresent", _boolean(present)),), operation)
         case ReceiverStateChanged(token, state, uri):
             data = (("NewState", state.value),) + ((("MediaUri", uri),) if uri else ())
             return Message(RECEIVER_CHANGE_STATE, (("ReceiverToken", token),), data)
@@ -266,10 +292,6 @@ def _schedule_state_message(event: ScheduleStateChanged) -> Message:
     # Sched §6: SpecialDay is always sent (the official test fails without it).
     data = (("Active", _boolean(event.active)), ("SpecialDay", _boolean(event.special_day)))
     return Message(SCHEDULE_STATE, source, data, event.operation)
-
-
-def _boolean(value: bool) -> str:
-    return "true" if value else "false"
 
 
 def _track_data_message(event: TrackDataDeleted) -> Message:

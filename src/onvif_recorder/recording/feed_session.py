@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from onvif_recorder.domain.recording import TrackType
 from onvif_recorder.ingest.items import SessionStarted
 from onvif_recorder.mp4.model import TrackInfo
+from onvif_recorder.recording.parameter_guard import ParameterGuard
 from onvif_recorder.recording.plan import Feed
 from onvif_recorder.recording.track_mapping import select_stream, stream_fourcc
 
@@ -32,6 +33,10 @@ class FeedSession:
     incompatible: set[str] = field(default_factory=set)
     infos: dict[str, TrackInfo] = field(default_factory=dict)
     """destination → current track description, once parameter sets are known."""
+    offered: dict[str, TrackInfo] = field(default_factory=dict)
+    """destination → what the stream's latest parameter sets describe (differs from
+    ``infos`` while an unstable stream's changes are held back)."""
+    guards: dict[str, ParameterGuard] = field(default_factory=dict)
     written: bool = False
 
     @property

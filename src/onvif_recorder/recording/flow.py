@@ -94,6 +94,11 @@ class FlowTracker:
             self._errors[key] = message
             self.refresh(force=True)
 
+    def clear_error(self, key: Key) -> None:
+        """One track's error is over (an unstable stream settled)."""
+        if self._errors.pop(key, None) is not None:
+            self.refresh(force=True)
+
     def clear_errors(self, feed: FeedKey) -> None:
         """Errors of a restarted writer are gone; Incompatible Stream stays."""
         if self._clear_errors(feed, keep="Incompatible Stream"):

@@ -10,15 +10,16 @@ servers also take as a keep-alive (ONVIF Streaming, "Timeout and keep-alive hand
 Nothing a peer sends raises here: malformed packets and depacketizer errors are counted
 in ``stats`` (the last message kept in ``stats.last_error``) and dropped.
 
-Decode time equals presentation time. That is exact for streams without B-frames -
-what cameras send almost always - and a documented limit for the rest until a
-picture-order-count based DTS extractor exists.
+Decode time equals presentation time for streams without B-frames, what cameras send
+almost always; with B-frames (pictures presented before ones decoded earlier) it comes
+from ``decode_time.DecodeTimes`` and the reorder depth the parameter sets declare.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from onvif_recorder.rtp.decode_time import DecodeTimes
 from onvif_recorder.rtp.depacketize.base import AccessUnit, CodecConfig, Depacketizer
 from onvif_recorder.rtp.errors import DepacketizeError, MalformedPacket
 from onvif_recorder.rtp.packet import RtpPacket
@@ -86,6 +87,7 @@ class RtpStream:
         self._report = ReceptionReport(clock_rate)
         self._unwrap = TimestampUnwrapper()
         self._arrival_unwrap = TimestampUnwrapper()
+        self._decode_times = DecodeTimes(clock_rate)
         self._last_seen = 0.0
 
     def receive_rtp(self, data: bytes, now: float, utc: float) -> list[ReceivedSample]:
@@ -161,9 +163,10 @@ class RtpStream:
 
     def _time(self, unit: AccessUnit, arrival_utc: float) -> ReceivedSample:
         pts = self._unwrap.unwrap(unit.timestamp)
+        dts = self._decode_times.decode_time(pts, unit.reorder_depth)
         wall, source = self.clock.utc(pts, arrival_utc)
         self.stats.samples += 1
-        return ReceivedSample(units=unit.units, pts=pts, dts=pts, clock_rate=self.clock_rate,
+        return ReceivedSample(units=unit.units, pts=pts, dts=dts, clock_rate=self.clock_rate,
                               sync=unit.sync, utc=wall, clock_source=source,
                               config=unit.config, config_changed=unit.config_changed)
 

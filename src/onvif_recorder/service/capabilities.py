@@ -97,3 +97,14 @@ def receiver_capabilities(settings: RecorderSettings) -> ReceiverCapabilities:
         supported_receivers=settings.limits.max_receivers,
         maximum_rtsp_uri_length=settings.limits.max_receiver_uri_length,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchCapabilities:
+    """tse:Capabilities (Search §5.16): FindMetadata searches recorded metadata tracks."""
+
+    metadata_search: bool = True
+
+
+def search_capabilities(_: RecorderSettings) -> SearchCapabilities:
+    return SearchCapabilities()

@@ -160,8 +160,30 @@ class SpecialDaysChanged:
     removed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class RecordingHistoryState:
+    """tns1:RecordingHistory/Recording/State (Search §5.17): recording started/stopped.
+    Found by FindEvents at the recording time, not published live."""
+
+    recording_token: str
+    is_recording: bool
+    operation: PropertyOperation
+
+
+@dataclass(frozen=True, slots=True)
+class TrackHistoryState:
+    """tns1:RecordingHistory/Track/State (Search §5.17): data present in a track or not."""
+
+    recording_token: str
+    track_token: str
+    is_data_present: bool
+    operation: PropertyOperation
+
+
 DomainEvent = (
-    RecordingCreated
+    RecordingHistoryState
+    | TrackHistoryState
+    | RecordingCreated
     | RecordingDeleted
     | TrackCreated
     | TrackDeleted

@@ -11,6 +11,8 @@ and synchronization points get ``Initialized`` for every job from the same snaps
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from onvif_recorder.domain.job import RecordingJobStateInformation
 from onvif_recorder.domain.receiver import ReceiverState
 from onvif_recorder.service.arbitration import Eligible, arbitrate, job_state
@@ -44,8 +46,14 @@ class JobStates:
         self._media = media
         self._bus = bus
         self._published = current_job_states(holder.state, media, holder.conditions.eligible)
+        self.listeners: list[Callable[[JobStateMap], None]] = []
+        """Told every refreshed state map (the live recording history follows it)."""
         bus.add_property_source(self.initialized)
         holder.observe(self.refresh)
+
+    @property
+    def current(self) -> JobStateMap:
+        return self._published
 
     def initialized(self) -> list[JobStateChanged]:
         return [
@@ -71,6 +79,8 @@ class JobStates:
                 events.append(JobStateChanged(token, PropertyOperation.CHANGED, state))
         if events:
             self._bus.publish(*events)
+        for listener in self.listeners:
+            listener(after)
 
 
 class EngineEvents:

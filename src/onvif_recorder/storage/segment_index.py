@@ -216,6 +216,27 @@ class SegmentIndex:
             "SELECT COALESCE(SUM(size), 0) FROM segments WHERE location = 'local'")
         return int(value.fetchone()[0])
 
+    def finished_with_codec(self, recording: str, start: float, end: float,
+                            codec: str) -> list[SegmentRow]:
+        """Finished segments of ``recording`` with a track of sample entry type ``codec``
+        that overlap the closed range [start, end], in time order (Search reads recorded
+        metadata with it: its endpoints are inclusive)."""
+        rows = self.connection.execute(
+            f"SELECT {_COLUMNS} FROM segments WHERE recording = ? AND complete = 1 "
+            "AND start_utc <= ? AND end_utc >= ? AND (? = '' OR instr(codecs, ?) > 0) "
+            "ORDER BY start_utc, id", (recording, end, start, codec, f'"{codec}"')).fetchall()
+        return [_row(values) for values in rows]
+
+    def span_extents(self, recording: str) -> list[tuple[str, tuple[str, ...], float, float, bool]]:
+        """(span, tracks, first start, last end, all complete) for each span and track set
+        of ``recording``, aggregated in SQL (a month of segments is not decoded row by
+        row); what the Search service's recorded ranges come from."""
+        rows = self.connection.execute(
+            "SELECT span, tracks, MIN(start_utc), MAX(end_utc), MIN(complete) FROM segments "
+            "WHERE recording = ? GROUP BY span, tracks", (recording,)).fetchall()
+        return [(str(span), tuple(json.loads(str(tracks))), float(start), float(end),
+                 bool(complete)) for span, tracks, start, end, complete in rows]
+
     def last_codecs(self, recording: str) -> dict[str, str]:
         """Sample entry type last recorded in each track of ``recording``, in any place."""
         codecs: dict[str, str] = {}

@@ -142,3 +142,52 @@ def test_from_length_prefixed_raises_only_bitstream_error(data: bytes) -> None:
 def test_sync_sample_is_an_access_unit_with_an_idr_slice() -> None:
     assert h264.is_sync_sample([b"\x09\x10", b"\x67\x42", b"\x65\x88"])
     assert not h264.is_sync_sample([b"\x09\x10", b"\x41\x9a"])
+
+
+def fields(*values: int | tuple[int, int]) -> bytes:
+    """RBSP of ue(v) values and (value, bits) fixed-width fields, with the stop bit."""
+    writer = BitWriter()
+    for value in values:
+        if isinstance(value, tuple):
+            writer.write_bits(*value)
+        else:
+            writer.write_ue(value)
+    return writer.to_bytes(rbsp_trailing=True)
+
+
+# (name, SPS, pic_order_cnt_type, VUI max_num_reorder_frames, reorder depth used for DTS)
+REORDER_CASES = [
+    ("x264 default: b-pyramid, restriction says 2", X264_640X360, 0, 2, 2),
+    ("POC type 2: output order is decode order", CASES[1][1], 2, None, 0),
+    ("Baseline with restriction 0", CASES[2][1], 2, 0, 0),
+    ("hikvision main/high without restriction: unknown", CASES[3][1], 0, None, None),
+    ("interlaced, restriction says 1", CASES[4][1], 0, 1, 1),
+]
+
+
+@pytest.mark.parametrize(("name", "nal", "poc_type", "reorder", "depth"), REORDER_CASES,
+                         ids=[case[0] for case in REORDER_CASES])
+def test_reorder_facts(name: str, nal: bytes, poc_type: int, reorder: int | None,
+                       depth: int | None) -> None:
+    info = h264.parse_sps(nal)
+    assert (info.pic_order_cnt_type, info.max_num_reorder_frames) == (poc_type, reorder)
+    assert info.reorder_depth == depth
+
+
+@pytest.mark.parametrize(("name", "nal", "message"), [
+    ("random bytes", b"\x67" + bytes.fromhex("d1c9a2b7e3f40912a8"), "profile_idc 209"),
+    ("a good SPS followed by junk", X264_640X360 + b"\x5a\xa5", "after the end"),
+    ("absurd picture size", build_sps(16 * 4000, 16 * 4000), "too large"),
+    ("log2_max_frame_num_minus4 of 20", b"\x67" + fields((66, 8), (0xC0, 8), (30, 8), 0, 20),
+     "log2_max_frame_num_minus4"),
+])
+def test_garbage_sps_is_refused(name: str, nal: bytes, message: str) -> None:
+    with pytest.raises(BitstreamError, match=message):
+        h264.parse_sps(nal)
+
+
+def test_pps_ids() -> None:
+    assert h264.parse_pps_ids(base64.b64decode("aOvjyyLA")) == (0, 0)
+    with pytest.raises(BitstreamError, match="seq_parameter_set_id"):
+        h264.parse_pps_ids(b"\x68" + fields(0, 32))
+

@@ -61,3 +61,18 @@ def test_parsers_raise_only_bitstream_error(data: bytes) -> None:
     for parse, header in ((h265.parse_sps, b"\x42\x01"), (h265.parse_vps, b"\x40\x01")):
         with contextlib.suppress(BitstreamError):
             parse(header + data)
+
+
+@pytest.mark.parametrize(("nal", "reorder"), [
+    (SPS_1080, 2), (SPS_NVENC_1088_CROPPED, 0), (SPS_444_12BIT, 0)])
+def test_sps_reorder_depth(nal: bytes, reorder: int) -> None:
+    """sps_max_num_reorder_pics of the highest sub-layer (§7.4.3.2.1)."""
+    assert h265.parse_sps(nal).reorder_depth == reorder
+
+
+def test_garbage_vps_and_pps_are_refused() -> None:
+    with pytest.raises(BitstreamError, match="0xffff"):
+        h265.parse_vps(b"\x40\x01" + bytes.fromhex("0c01aaaa0160000003"))
+    with pytest.raises(BitstreamError, match="out of range"):
+        h265.parse_pps_ids(b"\x44\x01\x03\x2e")  # pps_pic_parameter_set_id 100
+    assert h265.parse_pps_ids(b"\x44\x01\xc1") == (0, 0)

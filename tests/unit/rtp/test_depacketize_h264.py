@@ -97,13 +97,6 @@ def test_in_band_parameter_set_change_is_signalled() -> None:
     assert changed.config.info.width == 1920
 
 
-def test_fu_a_with_start_and_end_bits_is_accepted() -> None:
-    # gortsplib issue 649 (CostarHD): a whole NAL unit in one FU-A with S and E set.
-    payload = bytes([0x7C, 0xC5]) + IDR[1:]
-    (unit,) = H264Depacketizer().push(Stream().packet(payload, 0, True))
-    assert unit.units == (IDR,)
-
-
 def test_lost_middle_fragment_discards_the_nal_and_keeps_going() -> None:
     s = Stream()
     depack = H264Depacketizer([SPS, PPS])

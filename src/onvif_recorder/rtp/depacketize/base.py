@@ -86,6 +86,9 @@ class AccessUnit:
     config: CodecConfig | None
     config_changed: bool = False
     """True on the first unit and whenever the codec parameters differ from the last unit's."""
+    reorder_depth: int | None = 0
+    """How many pictures may follow this one in decode order yet precede it in output
+    order, as the parameter sets declare (B-frames); None when they do not say."""
 
     @property
     def size(self) -> int:

@@ -59,6 +59,7 @@ class H264Depacketizer(NalDepacketizer):
         fu_header = payload[1]
         kind = fu_header & 0x1F
         if kind in _AGGREGATION_TYPES or kind == 0:
+            self.invalid_fragments += 1
             raise DepacketizeError(f"FU-A carries NAL unit type {kind}")
         header = bytes([(payload[0] & 0xE0) | kind])
         return self._fragment_part(header, payload[2:], bool(fu_header & 0x80),
@@ -72,14 +73,17 @@ class H264Depacketizer(NalDepacketizer):
 
     def _learn(self, nal: bytes) -> None:
         kind = nal[0] & 0x1F
-        if kind == h264.NalType.SPS and nal != self._sps:
-            self._sps = nal
-            try:
-                self._info = h264.parse_sps(nal)
-            except BitstreamError:
-                self._info = None
-        elif kind == h264.NalType.PPS:
-            self._pps = nal
+        try:
+            if kind == h264.NalType.SPS and nal != self._sps:
+                self._info, self._sps = h264.parse_sps(nal), nal
+            elif kind == h264.NalType.PPS and nal != self._pps:
+                h264.parse_pps_ids(nal)
+                self._pps = nal
+        except BitstreamError:
+            self.refused_parameter_sets += 1  # the parameter set in force stays
+
+    def _reorder_depth(self) -> int | None:
+        return None if self._info is None else self._info.reorder_depth
 
     def _config(self) -> H264Config | None:
         if self._sps is None:

@@ -60,6 +60,7 @@ class H265Depacketizer(NalDepacketizer):
         fu_header = payload[2]
         kind = fu_header & 0x3F
         if kind >= h265.NalType.AP:
+            self.invalid_fragments += 1  # RFC 7798 §4.4.3: not an AP, FU or PACI
             raise DepacketizeError(f"H.265 FU carries NAL unit type {kind}")
         start = bool(fu_header & 0x80)
         data = payload[3 + don :] if start else payload[3:]
@@ -74,16 +75,20 @@ class H265Depacketizer(NalDepacketizer):
 
     def _learn(self, nal: bytes) -> None:
         kind = (nal[0] >> 1) & 0x3F
-        if kind == h265.NalType.VPS:
-            self._vps = nal
-        elif kind == h265.NalType.SPS and nal != self._sps:
-            self._sps = nal
-            try:
-                self._info = h265.parse_sps(nal)
-            except BitstreamError:
-                self._info = None
-        elif kind == h265.NalType.PPS:
-            self._pps = nal
+        try:
+            if kind == h265.NalType.VPS and nal != self._vps:
+                h265.parse_vps(nal)
+                self._vps = nal
+            elif kind == h265.NalType.SPS and nal != self._sps:
+                self._info, self._sps = h265.parse_sps(nal), nal
+            elif kind == h265.NalType.PPS and nal != self._pps:
+                h265.parse_pps_ids(nal)
+                self._pps = nal
+        except BitstreamError:
+            self.refused_parameter_sets += 1  # the parameter set in force stays
+
+    def _reorder_depth(self) -> int | None:
+        return None if self._info is None else self._info.reorder_depth
 
     def _config(self) -> H265Config | None:
         if self._sps is None:

@@ -9,6 +9,11 @@ picture: an access unit with no VCL NAL unit is held and joined to the next one.
 
 By default access units before the first sync sample are skipped: a client that joins
 a shared stream mid-GOP cannot decode them (see ``peers.md`` §1).
+
+Junk is kept out, and counted per stream: a fragment whose header has both the start
+and the end bit (RFC 6184 §5.8, RFC 7798 §4.4.3 forbid it) or names a NAL unit type a
+fragment cannot carry is refused (``invalid_fragments``), and an in-band parameter set
+that does not parse leaves the one in force in place (``refused_parameter_sets``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class NalDepacketizer(ABC):
                  max_nal_units: int = MAX_NAL_UNITS) -> None:
         self.discarded = 0
         self.skipped_before_sync = 0
+        self.invalid_fragments = 0
+        self.refused_parameter_sets = 0
         self.wait_for_sync = wait_for_sync
         self._acc = NalAccumulator(max_size, max_nal_units)
         self._fragment = FragmentBuffer(max_size)
@@ -97,7 +104,8 @@ class NalDepacketizer(ABC):
         config = self._config()
         changed = config != self._last_config
         self._last_config = config
-        self._ready.append(AccessUnit(timestamp, tuple(units), sync, config, changed))
+        self._ready.append(AccessUnit(timestamp, tuple(units), sync, config, changed,
+                                      self._reorder_depth()))
 
     def _fragment_part(self, header: bytes, data: bytes, start: bool, end: bool,
                        seq: int) -> list[bytes]:
@@ -105,9 +113,12 @@ class NalDepacketizer(ABC):
         if start:
             self._abandon_fragment()
             if end:
-                # RFC 6184 §5.8 forbids S and E together, but some cameras (CostarHD,
-                # gortsplib issue 649) send whole NAL units this way: accept them.
-                return [header + data]
+                # RFC 6184 §5.8 and RFC 7798 §4.4.3: S and E MUST NOT both be set. A fuzzed
+                # or corrupt stream sends exactly this (stored as an IDR picture before),
+                # so it is refused even though one camera line (gortsplib issue 649)
+                # sends whole NAL units so.
+                self.invalid_fragments += 1
+                raise DepacketizeError("fragment with both start and end bits set")
             self._acc.check(len(header) + len(data))
             self._fragment.start(header, data, seq)
             return []
@@ -135,6 +146,10 @@ class NalDepacketizer(ABC):
 
     @abstractmethod
     def _config(self) -> CodecConfig | None: ...
+
+    @abstractmethod
+    def _reorder_depth(self) -> int | None:
+        """The reorder depth the parameter sets in force declare (None: not said)."""
 
 
 def split_aggregate(data: bytes, what: str, first_skip: int = 0, next_skip: int = 0

@@ -14,6 +14,7 @@ from onvif_recorder.service.capabilities import (
     event_capabilities,
     receiver_capabilities,
     recording_capabilities,
+    search_capabilities,
 )
 from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.device_capabilities import ONVIF_VERSION, DeviceCapabilities
@@ -41,12 +42,13 @@ from onvif_recorder.soap.mapping.device import (
 )
 from onvif_recorder.soap.mapping.primitives import Reader, sub
 from onvif_recorder.soap.mapping.schedule import write_capabilities as write_schedule_capabilities
+from onvif_recorder.soap.mapping.search import write_legacy_search, write_search_capabilities
 from onvif_recorder.soap.mapping.storage import (
     read_storage_configuration,
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TSC, TT, qname
+from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TSC, TSE, TT, qname
 from onvif_recorder.soap.operations.device_system import SystemHandlers, system_operations
 from onvif_recorder.soap.security.access import AccessClass
 
@@ -170,6 +172,7 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
     recording = recording_capabilities(settings)
     receiver = receiver_capabilities(settings)
     events = event_capabilities(settings)
+    search = search_capabilities(settings)
     string_length = settings.limits.descriptive_max_length
     return [
         ServiceEntry(
@@ -201,6 +204,12 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
         # Schedule (Sched §5.1): no GetCapabilities category exists for it.
         ServiceEntry(TSC, "/onvif/schedule_service",
                      lambda p: write_schedule_capabilities(p, ScheduleCapabilities())),
+        ServiceEntry(
+            TSE,
+            "/onvif/search_service",
+            lambda p: write_search_capabilities(p, search),
+            Legacy("Search", lambda p, x: write_legacy_search(p, x, search)),
+        ),
     ]
 
 

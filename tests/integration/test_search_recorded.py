@@ -1,0 +1,193 @@
+"""Search over recordings made from the real test camera: a recording stopped, left idle
+and restarted has two recorded ranges with a gap, and every search operation says so
+(the TS-SEARCH fixture shape: a stopped recording with a gap). zeep from search.wsdl,
+every answer XSD-validated."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.camera import Camera
+from tests.integration.event_client import topic_filter
+from tests.integration.helpers import auto_receiver_job, client, recording_configuration
+from tests.integration.recording_support import (
+    configure_receiver,
+    engine_recorder,
+    wait_until,
+)
+from tests.integration.test_search_service import find_events, results
+from tests.onvif_client import validate_body
+
+pytestmark = pytest.mark.slow
+
+
+def job_state(trc: Any, job: str) -> str:
+    return str(trc.GetRecordingJobState(JobToken=job).State)
+
+
+def record_for(trc: Any, job: str, seconds: float, data_dir: Path) -> None:
+    trc.SetRecordingJobMode(JobToken=job, Mode="Active")
+    assert wait_until(lambda: job_state(trc, job) == "Active", 10.0)
+    time.sleep(seconds)
+    trc.SetRecordingJobMode(JobToken=job, Mode="Idle")
+    assert wait_until(lambda: job_state(trc, job) == "Idle", 5.0)
+    assert wait_until(lambda: not list(data_dir.rglob("*.partial")), 5.0)
+
+
+def test_a_recording_with_a_gap_is_found_with_both_ranges(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Camera() as camera, engine_recorder(data) as recorder:
+        trc, _ = client(recorder, "recording")
+        trv, _ = client(recorder, "receiver")
+        tse, rec = client(recorder, "search")
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(recording))
+        configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
+                           camera.url("/av"))
+        assert tse.GetRecordingInformation(RecordingToken=recording).RecordingStatus == \
+            "Initiated"
+        trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Active")
+        assert wait_until(lambda: job_state(trc, job.JobToken) == "Active", 10.0)
+        assert tse.GetRecordingInformation(RecordingToken=recording).RecordingStatus == \
+            "Recording"
+        time.sleep(4.0)
+        trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Idle")
+        assert wait_until(lambda: not list(data.rglob("*.partial")), 5.0)
+        time.sleep(2.0)
+        record_for(trc, job.JobToken, 4.0, data)
+
+        info = tse.GetRecordingInformation(RecordingToken=recording)
+        validate_body(rec.last)
+        assert info.RecordingStatus == "Stopped"
+        tracks = {t.TrackToken: t for t in info.Track}
+        assert set(tracks) == {"VIDEO001", "AUDIO001"}  # META001 recorded nothing
+        assert info.EarliestRecording == min(t.DataFrom for t in info.Track)
+        assert info.LatestRecording == max(t.DataTo for t in info.Track)
+
+        events = find_events(tse, rec, recording, info.EarliestRecording.timestamp(),
+                             info.LatestRecording.timestamp(), False)
+        state = [(e[0], e[2]) for e in events if e[1] == ""]
+        assert [value for _, value in state] == ["true", "false", "true", "false"]
+        first_stop, second_start = state[1][0], state[2][0]
+        assert (second_start - first_stop).total_seconds() >= 1.5  # the gap
+        for track in tracks:
+            values = [e[2] for e in events if e[1] == track]
+            assert values == ["true", "false", "true", "false"], track
+        backward = find_events(tse, rec, recording, info.LatestRecording.timestamp(),
+                               info.EarliestRecording.timestamp(), False)
+        assert backward == events[::-1]
+
+        middle = state[0][0] + (first_stop - state[0][0]) / 2
+        check_media_attributes(tse, rec, recording, middle, state[0][0], first_stop)
+        in_gap = first_stop + (second_start - first_stop) / 2
+        assert tse.GetMediaAttributes(RecordingTokens=[recording], Time=in_gap) == []
+
+        search = tse.FindRecordings(Scope={"RecordingInformationFilter":
+                                           'boolean(//Track[TrackType = "Audio"])'},
+                                    KeepAliveTime="PT10S")
+        found, _ = results(tse, rec, "GetRecordingSearchResults", search)
+        assert [i.RecordingToken for i in found] == [recording]
+        assert found[0] == info
+
+
+def check_media_attributes(tse: Any, rec: Any, recording: str, moment: datetime,
+                           start: datetime, stop: datetime) -> None:
+    [attributes] = tse.GetMediaAttributes(RecordingTokens=[recording], Time=moment)
+    validate_body(rec.last)
+    assert (attributes.From, attributes.Until) == (start, stop)
+    by_token = {t.TrackInformation.TrackToken: t for t in attributes.TrackAttributes}
+    video = by_token["VIDEO001"].VideoAttributes
+    assert (video.Encoding, video.Width, video.Height) == ("H264", 640, 360)
+    assert 20 <= video.Framerate <= 30  # the camera sends 25 frames/s
+    audio = by_token["AUDIO001"].AudioAttributes
+    assert (audio.Encoding, audio.Samplerate) == ("AAC", 16)
+
+
+def test_events_recorded_in_a_metadata_track_are_found(tmp_path: Path) -> None:
+    """The camera's /meta stream sends a tns1:VideoSource/MotionAlarm event a second."""
+    data = tmp_path / "data"
+    with Camera() as camera, engine_recorder(data) as recorder:
+        trc, _ = client(recorder, "recording")
+        trv, _ = client(recorder, "receiver")
+        tse, rec = client(recorder, "search")
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(recording))
+        configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
+                           camera.url("/meta"))
+        record_for(trc, job.JobToken, 5.0, data)
+        info = tse.GetRecordingInformation(RecordingToken=recording)
+        assert {t.TrackToken for t in info.Track} == {"VIDEO001", "META001"}
+        start, end = info.EarliestRecording.timestamp(), info.LatestRecording.timestamp()
+
+        events = find_events(tse, rec, recording, start, end, False)
+        motion = [e for e in events if e[5] == "tns1:VideoSource/MotionAlarm"]
+        assert len(motion) >= 3 and {e[1] for e in motion} == {"META001"}
+        assert all(e[4] == "Changed" and e[3] is False for e in motion)
+        assert [e[0] for e in events] == sorted(e[0] for e in events)
+        assert all(info.EarliestRecording <= e[0] <= info.LatestRecording for e in events)
+        backward = find_events(tse, rec, recording, end, start, False)
+        assert backward == events[::-1]
+
+        only_motion = find_events(tse, rec, recording, start, end, False,
+                                  SearchFilter=topic_filter("tns1:VideoSource//."))
+        assert only_motion == motion
+        history_only = find_events(tse, rec, recording, start, end, False,
+                                   SearchFilter=topic_filter("tns1:RecordingHistory//."))
+        assert history_only == [e for e in events if e not in motion]
+        by_content = find_events(
+            tse, rec, recording, start, end, False, SearchFilter=topic_filter(
+                content=f'boolean(//SimpleItem[@Name="State" and @Value="{motion[0][2]}"])'))
+        assert by_content == [e for e in motion if e[2] == motion[0][2]]
+
+        check_find_metadata(tse, rec, recording, start, end, motion)
+
+        middle = info.EarliestRecording + (info.LatestRecording - info.EarliestRecording) / 2
+        [attributes] = tse.GetMediaAttributes(RecordingTokens=[recording], Time=middle)
+        validate_body(rec.last)
+        [meta] = [t for t in attributes.TrackAttributes
+                  if t.TrackInformation.TrackToken == "META001"]
+        assert meta.MetadataAttributes.CanContainNotifications is True
+
+
+def find_metadata(tse: Any, rec: Any, recording: str, start: float, end: float,
+                  expression: str, **extra: Any) -> list[tuple[datetime, str]]:
+    search = tse.FindMetadata(StartPoint=datetime.fromtimestamp(start, UTC),
+                              EndPoint=datetime.fromtimestamp(end, UTC),
+                              Scope={"IncludedRecordings": [recording]},
+                              MetadataFilter={"MetadataStreamFilter": expression},
+                              KeepAliveTime="PT10S", **extra)
+    validate_body(rec.last)
+    found = []
+    while True:
+        answer = tse.GetMetadataSearchResults(SearchToken=search, WaitTime="PT1S")
+        validate_body(rec.last)
+        found += [(r.Time, r.TrackToken) for r in answer.Result]
+        if answer.SearchState == "Completed":
+            return found
+
+
+def check_find_metadata(tse: Any, rec: Any, recording: str, start: float, end: float,
+                        motion: list[tuple[Any, ...]]) -> None:
+    """SEARCH-5-1-1, 5-1-4, 5-1-5 over the recorded /meta documents (one per event)."""
+    every = 'boolean(//SimpleItem[@Name="Source" and @Value="VideoSource_1"])'
+    forward = find_metadata(tse, rec, recording, start, end, every)
+    assert [t for t, _ in forward] == sorted(t for t, _ in forward)
+    assert {track for _, track in forward} == {"META001"}
+    # One document per event; an event's UtcTime is the camera's clock, the document's
+    # time the recorder's timeline, so the first may fall outside the recorded range.
+    assert len(motion) <= len(forward) <= len(motion) + 1
+    assert all(any(abs((t - e[0]).total_seconds()) < 1.5 for t, _ in forward) for e in motion)
+    assert find_metadata(tse, rec, recording, end, start, every) == forward[::-1]
+    assert find_metadata(tse, rec, recording, start, end, every, MaxMatches=1) == forward[:1]
+    nothing = 'boolean(//Track[TrackToken = "NonExistingToken"])'
+    assert find_metadata(tse, rec, recording, start, end, nothing) == []
+    state = motion[0][2]
+    with_state = find_metadata(tse, rec, recording, start, end,
+                               f'boolean(//Data/SimpleItem[@Value = "{state}"])')
+    assert 1 <= len(with_state) <= len([e for e in motion if e[2] == state]) + 1
+    assert set(with_state) <= set(forward)

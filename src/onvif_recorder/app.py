@@ -12,9 +12,10 @@ from datetime import datetime
 from aiohttp import web
 
 from onvif_recorder.clock import utc_now
-from onvif_recorder.engine.schedule_clock import ScheduleClock
+from onvif_recorder.engine.condition_clock import ConditionClock
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
+from onvif_recorder.events.triggers import check_filter
 from onvif_recorder.hostinfo import LinuxHost
 from onvif_recorder.persistence.device_file import DeviceFile
 from onvif_recorder.persistence.sqlite_store import SqliteStore
@@ -106,7 +107,7 @@ def build_services(
     return Services(
         holder=holder,
         recordings=RecordingService(holder, settings.limits),
-        jobs=JobService(holder, settings.limits, media),
+        jobs=JobService(holder, settings.limits, media, check_filter),
         receivers=ReceiverService(holder, settings.limits, media),
         users=UserService(holder, settings.limits),
         storage=StorageService(holder, settings.limits),
@@ -174,11 +175,11 @@ def _expiry(
     return run
 
 
-def _schedule_clock(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Cleanup context: schedule states and the jobs they gate follow the clock."""
+def _condition_clock(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context: schedules and event triggers gate the jobs, on time."""
 
     async def run(_: web.Application) -> AsyncIterator[None]:
-        clock = ScheduleClock(services.schedule_states, services.holder)
+        clock = ConditionClock(services.schedule_states, services.holder, services.events)
         clock.start()
         yield
         await clock.stop()
@@ -207,7 +208,7 @@ def build_app(
         add_endpoint(app, SoapHandler(endpoint, authenticator, clock))
     add_fallback(app)
     app.cleanup_ctx.append(_expiry(manager, clock))
-    app.cleanup_ctx.append(_schedule_clock(services))
+    app.cleanup_ctx.append(_condition_clock(services))
 
     async def close_pull_points(_: web.Application) -> None:
         manager.close()

@@ -30,6 +30,10 @@ class Limits:
     max_pull_messages: int = 100  # PullMessages returns at most this many messages
     default_subscription_s: int = 60  # termination when the client gives none
     max_subscription_s: int = 3600  # longest InitialTerminationTime or Renew accepted
+    # Event recording (RC §5.25 BeforeEventLimit/AfterEventLimit). Before needs a
+    # pre-event buffer, which is not built yet: only 0 is accepted.
+    before_event_limit_s: int = 0
+    after_event_limit_s: int = 300
     # Recording Search (README "Search").
     max_search_sessions: int = 16  # concurrent search sessions; one more is ResourceProblem
     max_search_keep_alive_s: int = 3600  # longer KeepAliveTime values are adapted down

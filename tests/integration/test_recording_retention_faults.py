@@ -1,5 +1,6 @@
 """The engine against real failures: a short MaximumRetentionTime set through SOAP, a
-storage directory that refuses writes, and a camera that switches from H.264 to H.265.
+storage directory that refuses writes, a disk write that hangs, and a camera that
+switches from H.264 to H.265.
 
 Each test records the real test camera with 1 s segments and reads job states through
 GetRecordingJobState (zeep); retention events arrive through a PullPoint subscription.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import shutil
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from onvif_recorder.storage.local import LocalStorage, OpenSegment
 from tests.camera import Camera
 from tests.conftest import RunningRecorder
 from tests.integration.event_client import Received, subscribe
@@ -115,6 +118,47 @@ def test_writer_failure_shows_error_then_active_again(tmp_path: Path) -> None:
         assert wait_until(lambda: len(segments(data, recording)) > count, 5.0)
     assert recovered_in < 12.0
     assert not list(data.rglob("*.partial"))  # closed at stop, torn ones repaired
+
+
+class HangingDisk:
+    """``LocalStorage.append`` whose first call hangs until released (a stalled disk),
+    noting the thread of every call."""
+
+    def __init__(self) -> None:
+        self.hanging = threading.Event()
+        self.release = threading.Event()
+        self.threads: set[int] = set()
+        self.original = LocalStorage.append
+
+    def append(self, storage: LocalStorage, segment: OpenSegment, data: bytes) -> None:
+        self.threads.add(threading.get_ident())
+        if not self.release.is_set() and not self.hanging.is_set():
+            self.hanging.set()
+            self.release.wait(30)  # a bound, so a writer on the loop fails the test, not CI
+            self.hanging.clear()
+        self.original(storage, segment, data)
+
+
+def test_soap_is_answered_while_a_segment_write_hangs(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    disk = HangingDisk()
+    monkeypatch.setattr(LocalStorage, "append",
+                        lambda storage, segment, data: disk.append(storage, segment, data))
+    data = tmp_path / "data"
+    with Camera() as camera, engine_recorder(data, segment_duration=1.0) as recorder:
+        trc, recording, job = start_job(recorder, camera.url("/h264"))
+        assert disk.hanging.wait(10), "nothing was written"
+        # The write is stuck: the event loop still answers (it would wait for the disk
+        # if the write ran on it), and the job still says Active (media flows).
+        assert [r.RecordingToken for r in trc.GetRecordings()] == [recording]
+        assert state(trc, job) == "Active"
+        still_hanging = disk.hanging.is_set()
+        disk.release.set()
+        assert wait_until(lambda: len(segments(data, recording)) >= 2, 10.0)
+        loop_thread = recorder.in_loop(threading.get_ident)
+    assert still_hanging
+    assert len(disk.threads) == 1 and loop_thread not in disk.threads
+    assert not list(data.rglob("*.partial"))
 
 
 def test_h265_into_a_track_that_holds_h264_is_an_incompatible_stream(tmp_path: Path) -> None:

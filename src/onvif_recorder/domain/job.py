@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from onvif_recorder.domain.duration import XsDuration
+
 RECEIVER_SOURCE_TYPE = "http://www.onvif.org/ver10/schema/Receiver"
 PROFILE_SOURCE_TYPE = "http://www.onvif.org/ver10/schema/Profile"
 
@@ -51,12 +53,33 @@ class JobSource:
 
 
 @dataclass(frozen=True, slots=True)
+class EventFilterEntry:
+    """One ``tt:RecordingEventFilter/Filter``: a topic expression (Core §9.6.3) and an
+    optional message source filter (Core §9.4.4), kept as written."""
+
+    topic: str
+    namespaces: tuple[tuple[str, str], ...] = ()
+    """(prefix, namespace) of the prefixes the Topic text uses, as declared in the request."""
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingEventFilter:
+    """RC §5.3.4: record only around matching events; the filters are OR-ed."""
+
+    filters: tuple[EventFilterEntry, ...]
+    before: XsDuration | None = None
+    after: XsDuration | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingJobConfiguration:
     recording_token: str
     mode: JobMode
     priority: int
     sources: tuple[JobSource, ...] = ()
     schedule_token: str | None = None
+    event_filter: RecordingEventFilter | None = None
 
 
 @dataclass(frozen=True, slots=True)

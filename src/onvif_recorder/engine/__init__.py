@@ -7,7 +7,9 @@ Ingest: ``connection`` drives one ``rtsp.session.ClientSession`` over a connecti
 ``dial`` opens (TCP, TLS, or the HTTP tunnel of ``tunnel``) and, for RTP/UDP, a pair of
 datagram sockets per media (``udp``: unicast or multicast); ``receiver_task`` keeps one
 receiver connected (reconnecting with ``ingest.backoff``) and publishes its samples
-through ``samples``, the interface the recording side subscribes to; ``supervisor``
-decides from the stored configuration which receivers run. Recording (``recorder``,
-``recording_task``, ``uploads``) and ``runtime``, which composes both for ``serve``.
+through ``samples``, the interface the recording side subscribes to;
+``receiver_supervisor`` decides from the stored configuration which receivers run.
+Recording (``recording_supervisor``, ``recording_task``, ``data_deletion``, ``uploads``,
+with their blocking storage calls on ``storage_writer``'s thread) and ``runtime``, which
+composes both for ``serve``.
 """

@@ -2,9 +2,10 @@
 
 The recording engine hands it ``DataDeletion``s (``storage.deletion``) in commit order,
 after it stopped or restarted the recording's task, so no segment of the data is still
-open. One worker runs them one after the other; file work runs in a thread
-(``asyncio.to_thread``), so SOAP stays responsive during a long rewrite, and the index
-is updated on the event loop once the files are durable.
+open. One worker runs them one after the other; file work and index writes run on the
+recording engine's ``StorageThread`` (``engine.storage_writer``), between the writers'
+calls, so SOAP stays responsive during a long rewrite; the index is updated once the
+files are durable.
 
 * Whole recording (RC §5.5): its local files go (segments, span ends, partial files and
   the empty directories), then every index row of it, local or object. Nothing is
@@ -28,9 +29,11 @@ what a crash interrupts is found again at start-up (``storage.deletion.leftovers
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import UTC, datetime
 
+from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.service.events import EventBus, TrackDataDeleted
 from onvif_recorder.storage.deletion import DataDeletion
 from onvif_recorder.storage.local import LocalStorage
@@ -41,10 +44,11 @@ RETRY_DELAY = 5.0
 
 
 class DataDeleter:
-    def __init__(self, storage: LocalStorage, bus: EventBus | None,
+    def __init__(self, storage: LocalStorage, bus: EventBus | None, thread: StorageThread,
                  retry_delay: float = RETRY_DELAY) -> None:
         self.storage = storage
         self.bus = bus
+        self.thread = thread
         self.retry_delay = retry_delay
         self._queue: asyncio.Queue[tuple[DataDeletion, dict[str, list[SegmentRow]]]] = (
             asyncio.Queue())
@@ -87,8 +91,10 @@ class DataDeleter:
 
     async def _run(self, deletion: DataDeletion, rows: dict[str, list[SegmentRow]]) -> None:
         if deletion.tracks is None:
-            await asyncio.to_thread(self.storage.delete_recording_files, deletion.recording)
-            removed = self.storage.index.delete_recording(deletion.recording)
+            await self.thread.run(functools.partial(self.storage.delete_recording_files,
+                                                    deletion.recording))
+            removed = await self.thread.run(functools.partial(
+                self.storage.index.delete_recording, deletion.recording))
             log.info("recording %s deleted with its %d segments", deletion.recording, removed)
             return
         for track, affected in rows.items():
@@ -106,28 +112,32 @@ class DataDeleter:
         if row.location is Location.OBJECT:
             left = {t: c for t, c in current.codecs.items() if t != track}
             if left:
-                self.storage.index.retrack(current, left, current.size)
+                await self.thread.run(functools.partial(self.storage.index.retrack, current,
+                                                        left, current.size))
             else:
-                self.storage.index.delete([current.key], current.storage)
+                await self.thread.run(functools.partial(self.storage.index.delete,
+                                                        [current.key], current.storage))
             return False
         if set(current.tracks) == {track}:
-            await asyncio.to_thread(self.storage.delete, [current])
+            await self.thread.run(functools.partial(self.storage.delete, [current]))
             return True
         try:
-            result = await asyncio.to_thread(self.storage.rewrite_without_track,
-                                             current.key, track)
+            result = await self.thread.run(functools.partial(
+                self.storage.rewrite_without_track, current.key, track))
         except FileNotFoundError:
             if self.storage.path_of(current.key).exists():
                 raise  # the new file was removed under the rewrite: retried later
-            self.storage.index.delete([current.key])  # the segment went meanwhile
+            await self.thread.run(functools.partial(self.storage.index.delete,
+                                                    [current.key]))  # went meanwhile
             return False
         except ValueError as exc:  # not a segment this recorder can rewrite: keep it
             log.error("segment %s keeps track %s: %s", current.key, track, exc)
             return False
         if not result.codecs:
-            await asyncio.to_thread(self.storage.delete, [current])
+            await self.thread.run(functools.partial(self.storage.delete, [current]))
         else:
-            self.storage.index.retrack(current, result.codecs, result.size)
+            await self.thread.run(functools.partial(self.storage.index.retrack, current,
+                                                    result.codecs, result.size))
         return True
 
 

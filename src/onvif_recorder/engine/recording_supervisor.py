@@ -10,7 +10,10 @@ Receivers are connected by the receiver supervisor, which also sees the Active j
 
 At start-up local storage is recovered first (torn segments repaired, index reconciled),
 so recording resumes after ``kill -9`` without a client doing anything. A 1 s tick lets
-the flow tracker notice tracks that stopped and runs retention.
+the flow tracker notice tracks that stopped and runs retention. Recovery, retention,
+data deletion and every task's writes run on one ``StorageThread``
+(``engine.storage_writer``), never on the event loop; the supervisor makes its own unless
+it is given the one it shares with the upload manager.
 
 Recorded data follows the configuration (RC §5.5, §5.10): every commit is compared with
 the track set before it (``storage.deletion.TrackSnapshot``); a deleted recording's task
@@ -24,12 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass, field
 
 from onvif_recorder.engine.data_deletion import DataDeleter
 from onvif_recorder.engine.reconciler import CommitReconciler
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
+from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.recording.flow import DEFAULT_TIMEOUT, FlowTracker
 from onvif_recorder.recording.plan import RecordingPlan, plans
 from onvif_recorder.service.events import EventBus
@@ -61,7 +66,8 @@ class RecordingSupervisor:
     def __init__(self, holder: StateHolder, storage: LocalStorage, flow: FlowTracker,
                  source: SampleSource, settings: EngineSettings | None = None,
                  retention: Retention | None = None,
-                 spool: UploadSpool | None = None, bus: EventBus | None = None) -> None:
+                 spool: UploadSpool | None = None, bus: EventBus | None = None,
+                 thread: StorageThread | None = None) -> None:
         self.holder = holder
         self.storage = storage
         self.flow = flow
@@ -70,8 +76,10 @@ class RecordingSupervisor:
         self.retention = retention
         self.spool = spool
         """Upload spool of recordings with an object-storage Target (Annex B)."""
+        self._owns_thread = thread is None
+        self.thread = thread or StorageThread()
         self.tasks: dict[str, RecordingTask] = {}
-        self.deleter = DataDeleter(storage, bus)
+        self.deleter = DataDeleter(storage, bus, self.thread)
         self._tracks = TrackSnapshot(holder.state.recordings)
         self._deletions: list[DataDeletion] = []
         self._reconciler = CommitReconciler(self.reconcile, "recordings")
@@ -80,7 +88,7 @@ class RecordingSupervisor:
         holder.overrides.observers.append(self._reconciler.changed)  # RC §5.24 overrides
 
     async def start(self) -> None:
-        report = self.storage.recover()
+        report = await self.thread.run(self.storage.recover)
         if report.repaired or report.dropped or report.forgotten:
             log.warning("local storage recovered: %d repaired, %d dropped, %d forgotten",
                         len(report.repaired), len(report.dropped), len(report.forgotten))
@@ -100,6 +108,8 @@ class RecordingSupervisor:
         tasks, self.tasks = list(self.tasks.values()), {}
         await asyncio.gather(*(task.stop() for task in tasks))
         await self.deleter.stop()
+        if self._owns_thread:
+            self.thread.close()
 
     def _on_commit(self) -> None:
         # Diffed at once, in commit order: a track token deleted and created again
@@ -118,7 +128,8 @@ class RecordingSupervisor:
             task = self.tasks.get(token)
             if task is None:
                 task = RecordingTask(plan, self.storage, self.flow, self.source,
-                                     self.settings.task, self._segment_written, self.spool)
+                                     self.settings.task, self.thread, self._segment_written,
+                                     self.spool)
                 self.tasks[token] = task
             task.update(plan)
         for deletion in deletions:  # their segments are closed now
@@ -135,7 +146,8 @@ class RecordingSupervisor:
             self.holder.overrides.expire()  # observers wake reconcile when one expired
             if self.retention is not None and not self.deleter.busy:
                 try:
-                    self.retention.enforce(self.holder.state)
+                    await self.thread.run(functools.partial(self.retention.enforce,
+                                                            self.holder.state))
                 except OSError:
                     log.exception("retention could not delete segments")
 

@@ -12,9 +12,14 @@ Each ``Feed`` (a job's source and the tracks it won) has a reader task on its re
 * ``SessionEnded``: the feed's tracks stop; when no feed plays any more the spans close.
 
 The segmenter is created when every routed track has its parameter sets, or after
-``start_gate`` seconds of samples, so that a span starts with all its tracks. A storage
-failure (``OSError``) closes the open files, reports "Storage error" on every track and
-restarts the writer after a backoff delay (the torn segment is repaired first).
+``start_gate`` seconds of samples, so that a span starts with all its tracks.
+
+The segmenter runs on the loop; what it emits goes to the sink's ``handle`` on the
+``StorageThread`` (``engine.storage_writer``), in order, so no ``write`` or ``fsync``
+blocks the loop. Readers wait while more than the writer's queue limit is unwritten.
+A storage failure (``OSError``) closes the open files, reports "Storage error" on every
+track and restarts the writer after a backoff delay (the torn segment is repaired first,
+on the storage thread too); what the failed writer still had queued is dropped.
 
 A recording whose plan has an object-storage ``target`` writes through ``ObjectSink``
 into the upload spool instead of ``LocalSink`` (format MP4 or CMAF as configured); a
@@ -26,16 +31,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from onvif_recorder.engine.samples import SampleQueue
+from onvif_recorder.engine.storage_writer import OrderedWriter, StorageThread
 from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
 from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionEnded, SessionStarted
-from onvif_recorder.mp4.events import Event
+from onvif_recorder.mp4.events import Event, FragmentWritten
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
@@ -83,6 +90,7 @@ class TaskStats:
 class RecordingTask:
     def __init__(self, plan: RecordingPlan, storage: LocalStorage, flow: FlowTracker,
                  source: SampleSource, settings: TaskSettings,
+                 thread: StorageThread,
                  on_segment: Callable[[SegmentRow], None] = lambda row: None,
                  spool: UploadSpool | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -103,6 +111,8 @@ class RecordingTask:
         self._readers: dict[Feed, asyncio.Task[None]] = {}
         self._backoff = Backoff(settings.writer_backoff)
         self._paused = False
+        self._writer = OrderedWriter(thread, self._segments_done, self._storage_failed)
+        self._restart: asyncio.TimerHandle | None = None
 
     def _track_tokens(self) -> dict[int, str]:
         return {track_id: token for token, track_id in self.plan.track_ids}
@@ -131,7 +141,9 @@ class RecordingTask:
         if plan.segment_duration != self.plan.segment_duration and self._segmenter:
             self._segmenter.set_segment_duration(plan.segment_duration)
         if plan.track_ids != self.plan.track_ids:
-            self._sink.track_tokens = self._track_tokens()
+            # in order with the events before it: the sink may be in use on the thread
+            self._writer.submit(functools.partial(_set_tokens, self._sink,
+                                                  self._track_tokens()))
         self._retarget(plan)
         self.plan = plan
         for feed in [f for f in self._readers if f not in plan.feeds]:
@@ -149,6 +161,9 @@ class RecordingTask:
         await asyncio.gather(*readers, return_exceptions=True)
         if self._segmenter is not None:
             self._write(self._segmenter.close())
+        await self._writer.flushed()
+        if self._restart is not None:  # a failure of the last writes: no restart now
+            self._restart.cancel()
 
     def _stop_feed(self, feed: Feed) -> None:
         self._readers.pop(feed).cancel()
@@ -161,17 +176,15 @@ class RecordingTask:
             while batch := await queue.get_batch():
                 for item in batch:
                     self._guarded(feed, item)
+                await self._writer.backpressure()
         finally:
             self.source.unsubscribe(feed.source, queue)
 
     def _guarded(self, feed: Feed, item: IngestItem) -> None:
         try:
             self.on_item(feed, item)
-        except OSError as exc:
-            self._writer_failed(f"Storage error: {exc}")
-        except Exception:  # the writer's top-level guard: restart it, never die
-            log.exception("recording %s: writer failed", self.plan.recording)
-            self._writer_failed("Storage error: internal error")
+        except Exception as exc:  # the writer's top-level guard: restart it, never die
+            self._storage_failed(exc)
 
     # --- items ---------------------------------------------------------------------
 
@@ -298,15 +311,28 @@ class RecordingTask:
             self._write(self._segmenter.push(sample))
 
     def _write(self, events: list[Event]) -> None:
+        """Hand ``events`` to the current sink on the storage thread, after those before."""
         if not events:
             return
-        for row in self._sink.handle(events):
+        size = sum(len(e.data) for e in events if isinstance(e, FragmentWritten))
+        self._writer.submit(functools.partial(self._sink.handle, events), size)
+
+    def _segments_done(self, rows: Sequence[SegmentRow]) -> None:
+        for row in rows:
             self.stats.segments += 1
             self.on_segment(row)
 
+    def _storage_failed(self, exc: Exception) -> None:
+        if isinstance(exc, OSError):
+            self._writer_failed(f"Storage error: {exc}")
+            return
+        log.error("recording %s: writer failed", self.plan.recording, exc_info=exc)
+        self._writer_failed("Storage error: internal error")
+
     def _writer_failed(self, message: str) -> None:
         self.stats.writer_failures += 1
-        self._sink.abort()
+        self._writer.discard()
+        self._writer.submit(functools.partial(_abort, self._sink))
         self._segmenter, self._pending, self._paused = None, [], True
         for feed, mapping in self._sessions.items():
             for destination in mapping.mapped:
@@ -314,11 +340,34 @@ class RecordingTask:
         delay = self._backoff.next_delay(None)
         log.warning("recording %s: %s; writer restarts in %.1f s", self.plan.recording,
                     message, delay)
-        asyncio.get_running_loop().call_later(delay, self._resume)
+        if self._restart is not None:
+            self._restart.cancel()
+        self._restart = asyncio.get_running_loop().call_later(delay, self._resume)
 
     def _resume(self) -> None:
-        with contextlib.suppress(OSError):
-            self.storage.recover(self.plan.recording)  # repair what the failure left
+        """Repair what the failure left (on the storage thread, after the abort), then
+        take samples again."""
+        self._restart = None
+        self._writer.submit(functools.partial(_recover, self.storage, self.plan.recording),
+                            then=self._resumed)
+
+    def _resumed(self) -> None:
         self._paused = False
         for feed in self._sessions:
             self.flow.clear_errors((feed.job, feed.source))
+
+
+def _set_tokens(sink: LocalSink | ObjectSink, tokens: dict[int, str]) -> list[SegmentRow]:
+    sink.track_tokens = tokens
+    return []
+
+
+def _abort(sink: LocalSink | ObjectSink) -> list[SegmentRow]:
+    sink.abort()
+    return []
+
+
+def _recover(storage: LocalStorage, recording: str) -> list[SegmentRow]:
+    with contextlib.suppress(OSError):
+        storage.recover(recording)
+    return []

@@ -6,6 +6,7 @@ from the ingest supervisor, job media flow from the recording engine's ``FlowTra
 app starts and stops them (spans closed, TEARDOWN sent) before the store closes.
 Object-storage targets go through the upload spool (``<data dir>/spool``), drained by
 ``engine.uploads.UploadManager`` from start-up on (what a crash left is uploaded first).
+Both share one ``StorageThread`` for their blocking file and journal work.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from onvif_recorder.engine.receiver_supervisor import (
 )
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
+from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
 from onvif_recorder.ingest.backoff import BackoffPolicy
 from onvif_recorder.recording.flow import FlowTracker
@@ -51,7 +53,7 @@ def local_storage(settings: RecorderSettings) -> LocalStorage:
 
 
 def upload_manager(settings: RecorderSettings, holder: StateHolder,
-                   index: SegmentIndex) -> UploadManager:
+                   index: SegmentIndex, thread: StorageThread | None = None) -> UploadManager:
     """The drainers over a swept spool whose segment index rows are settled."""
     spool = UploadSpool(settings.data_dir / "spool", settings.database_path,
                         settings.spool_max_bytes, fsync_interval=settings.fsync_interval)
@@ -72,7 +74,7 @@ def upload_manager(settings: RecorderSettings, holder: StateHolder,
         return [(r.token, seconds(r.configuration.maximum_retention_time))
                 for r in holder.state.recordings.values()]
 
-    return UploadManager(spool, config, upload_settings(settings), retention)
+    return UploadManager(spool, config, upload_settings(settings), retention, thread=thread)
 
 
 def upload_settings(settings: RecorderSettings) -> UploadSettings:
@@ -95,10 +97,11 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         tracker.on_change = events.media_flow_changed
         ingest = ReceiverSupervisor(holder, events, ingest_config, states=media.states)
         storage = local_storage(settings)
-        uploads = upload_manager(settings, holder, storage.index)
+        thread = StorageThread()
+        uploads = upload_manager(settings, holder, storage.index, thread)
         engine = RecordingSupervisor(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve), uploads.spool, bus)
+            Retention(storage, bus, settings.disk_reserve), uploads.spool, bus, thread)
         await uploads.start()
         await engine.start()
         await ingest.start()
@@ -106,6 +109,7 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         await engine.stop()
         await ingest.stop()
         await uploads.stop()
+        thread.close()
         uploads.spool.close()
         storage.index.close()
 

@@ -15,18 +15,25 @@ effect without a restart.
 
 MaximumRetentionTime applies to the spool too: pending objects older than it are
 dropped (the store keeps what it already has: uploaded objects are never deleted).
+
+The spool's journal and files are touched on the ``StorageThread`` the recording engine
+writes the spool with (``engine.storage_writer``: one thread, so the journal's writers
+stay serial), spooled bodies are read on a worker thread; the event loop never waits
+for the disk. Enqueues made on that thread wake the drainers through the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from onvif_recorder.domain.storage import StorageConfigurationData
+from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
 from onvif_recorder.storage.object_store import (
     ObjectStore,
@@ -59,7 +66,8 @@ class UploadManager:
     def __init__(self, spool: UploadSpool, configs: ConfigLookup,
                  settings: UploadSettings | None = None,
                  retention: RetentionLookup | None = None,
-                 opener: StoreOpener = open_store) -> None:
+                 opener: StoreOpener = open_store,
+                 thread: StorageThread | None = None) -> None:
         self.spool = spool
         self.configs = configs
         self.settings = settings or UploadSettings()
@@ -70,11 +78,15 @@ class UploadManager:
         self._stores: dict[str, tuple[StorageConfigurationData, ObjectStore]] = {}
         self._janitor: asyncio.Task[None] | None = None
         self._progress = asyncio.Event()
+        self._owns_thread = thread is None
+        self.thread = thread or StorageThread()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         """Start draining; the spool must have been swept (``spool_recovery.sweep``)."""
-        self.spool.listeners.append(self.wake)
-        for storage in self.spool.storages():
+        self._loop = asyncio.get_running_loop()
+        self.spool.listeners.append(self._enqueued)
+        for storage in await self.thread.run(self.spool.storages):
             self.wake(storage)
         self._janitor = asyncio.create_task(self._expire_forever(), name="spool retention")
 
@@ -87,7 +99,23 @@ class UploadManager:
         for storage in list(self._stores):
             await self._discard(storage)
         with contextlib.suppress(ValueError):
-            self.spool.listeners.remove(self.wake)
+            self.spool.listeners.remove(self._enqueued)
+        if self._owns_thread:
+            self.thread.close()
+
+    def _enqueued(self, storage: str) -> None:
+        """Spool listener; called on the storage thread (or the loop's, in tests)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self.wake(storage)
+        else:
+            loop.call_soon_threadsafe(self.wake, storage)
 
     def wake(self, storage: str) -> None:
         self._wakeups.setdefault(storage, asyncio.Event()).set()
@@ -106,7 +134,8 @@ class UploadManager:
         wakeup = self._wakeups[storage]
         backoff = Backoff(self.settings.backoff)
         while True:
-            heads = self.spool.heads(storage, self.settings.concurrency)
+            heads = await self.thread.run(functools.partial(
+                self.spool.heads, storage, self.settings.concurrency))
             if not heads:
                 wakeup.clear()
                 await wakeup.wait()
@@ -125,7 +154,8 @@ class UploadManager:
     async def _failed(self, storage: str, failed: list[tuple[SpoolEntry, UploadError]],
                       delay: float) -> None:
         message = str(failed[0][1])
-        self.spool.failed(storage, [entry for entry, _ in failed], message)
+        await self.thread.run(functools.partial(
+            self.spool.failed, storage, [entry for entry, _ in failed], message))
         if any(isinstance(error, StoreUnreachable) for _, error in failed):
             await self._discard(storage)  # its pooled connections may be the silent ones
         log.warning("uploads to %s failed (%s); retry in %.1f s", storage, message, delay)
@@ -164,7 +194,8 @@ class UploadManager:
         try:
             body = await asyncio.to_thread(self.spool.read_body, entry)
         except FileNotFoundError:
-            self.spool.drop([entry], "spool file missing")
+            await self.thread.run(functools.partial(self.spool.drop, [entry],
+                                                    "spool file missing"))
             return None
         obj = UploadObject(entry.key, entry.content_type, body, bytes.fromhex(entry.md5),
                            entry.metadata)
@@ -172,7 +203,7 @@ class UploadManager:
             await store.put(obj)
         except UploadError as exc:
             return exc
-        self.spool.confirmed(entry)
+        await self.thread.run(functools.partial(self.spool.confirmed, entry))
         return None
 
     async def _expire_forever(self) -> None:
@@ -180,4 +211,5 @@ class UploadManager:
             await asyncio.sleep(self.settings.retention_check)
             for recording, seconds in self.retention() if self.retention else ():
                 if seconds > 0:
-                    self.spool.expire(recording, time.time() - seconds)
+                    await self.thread.run(functools.partial(
+                        self.spool.expire, recording, time.time() - seconds))

@@ -25,6 +25,10 @@ class RecordingCapabilities:
     """RC §5.25: formats of recordings to object storage (Annex B)."""
     override_segment_duration: bool = False
     scheduled_recording: bool = False
+    event_recording: bool = False
+    """RC §5.25 EventRecording, with BeforeEventLimit/AfterEventLimit in seconds."""
+    before_event_limit_s: int = 0
+    after_event_limit_s: int = 0
     """RC §5.25 ScheduledRecording: jobs honour ScheduleToken (declared in the 26.06 WSDL,
     an anyAttribute in 25.12's)."""
 
@@ -82,6 +86,9 @@ def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
         supported_target_formats=("MP4", "CMAF"),
         override_segment_duration=True,
         scheduled_recording=True,
+        event_recording=True,
+        before_event_limit_s=limits.before_event_limit_s,
+        after_event_limit_s=limits.after_event_limit_s,
     )
 
 

@@ -1,4 +1,5 @@
-"""What gates an Active recording job besides its Mode: its schedule (RC §5.3.3).
+"""What gates an Active recording job besides its Mode: its schedule (RC §5.3.3) and its
+event filter (RC §5.3.4): when both are configured, both must hold.
 
 A job with a ``ScheduleToken`` records only while that schedule exists and is active;
 meanwhile a lower-priority job on the same tracks may record (RC §4.1.2), so the gate
@@ -16,10 +17,19 @@ from onvif_recorder.domain.job import RecordingJob
 class JobConditions:
     def __init__(self) -> None:
         self.active_schedules: frozenset[str] = frozenset()
+        self.triggered_jobs: frozenset[str] = frozenset()
 
     def eligible(self, job: RecordingJob) -> bool:
-        token = job.configuration.schedule_token
-        return token is None or token in self.active_schedules
+        schedule = job.configuration.schedule_token
+        if schedule is not None and schedule not in self.active_schedules:
+            return False
+        return job.configuration.event_filter is None or job.token in self.triggered_jobs
+
+    def set_triggered_jobs(self, tokens: frozenset[str]) -> bool:
+        """Returns whether anything changed."""
+        changed = tokens != self.triggered_jobs
+        self.triggered_jobs = tokens
+        return changed
 
     def set_active_schedules(self, tokens: frozenset[str]) -> bool:
         """Returns whether anything changed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from onvif_recorder.domain import errors
@@ -11,6 +12,7 @@ from onvif_recorder.domain.job import (
     JobMode,
     JobSource,
     JobTrack,
+    RecordingEventFilter,
     RecordingJob,
     RecordingJobConfiguration,
     RecordingJobStateInformation,
@@ -25,12 +27,17 @@ from onvif_recorder.service.media_flow import MediaFlow
 from onvif_recorder.service.state import Changes, StateHolder
 from onvif_recorder.settings import Limits
 
+EventFilterCheck = Callable[[RecordingEventFilter], str | None]
+"""Why an EventFilter cannot be used, or None (``events.triggers.check_filter``)."""
+
 
 class JobService:
-    def __init__(self, holder: StateHolder, limits: Limits, media: MediaFlow) -> None:
+    def __init__(self, holder: StateHolder, limits: Limits, media: MediaFlow,
+                 check_event_filter: EventFilterCheck | None = None) -> None:
         self.holder = holder
         self.limits = limits
         self.media = media
+        self.check_event_filter = check_event_filter
 
     def job(self, token: str) -> RecordingJob:
         found = self.holder.state.jobs.get(token)
@@ -111,11 +118,27 @@ class JobService:
             raise errors.BadConfiguration("Priority must be non-negative")
         if not configuration.sources:
             raise errors.BadConfiguration("a recording job needs at least one Source")
+        if configuration.event_filter is not None:
+            self._check_event_filter(configuration.event_filter)
         sources = tuple(
             self._resolved_source(source, recording, changes, fill_tracks)
             for source in configuration.sources
         )
         return replace(configuration, sources=sources)
+
+    def _check_event_filter(self, event_filter: RecordingEventFilter) -> None:
+        """RC §5.25: Before and After up to the advertised limits; the filters parse."""
+        limits = self.limits
+        for name, value, limit in (("Before", event_filter.before, limits.before_event_limit_s),
+                                   ("After", event_filter.after, limits.after_event_limit_s)):
+            if value is not None and value.seconds > limit:
+                raise errors.BadConfiguration(f"EventFilter {name} {value.lexical} is over the "
+                                              f"limit of {limit} s (BeforeEventLimit/"
+                                              "AfterEventLimit)")
+        problem = (self.check_event_filter(event_filter) if self.check_event_filter
+                   else "event recording is not available")
+        if problem:
+            raise errors.BadConfiguration(problem)
 
     def _resolved_source(
         self, source: JobSource, recording: Recording, changes: Changes, fill_tracks: bool

@@ -33,6 +33,10 @@ def write_recording_capabilities(
         element.set("OverrideSegmentDuration", "true")
     if caps.scheduled_recording:
         element.set("ScheduledRecording", "true")
+    if caps.event_recording:
+        element.set("EventRecording", "true")
+        element.set("BeforeEventLimit", f"PT{caps.before_event_limit_s}S")
+        element.set("AfterEventLimit", f"PT{caps.after_event_limit_s}S")
     return element
 
 

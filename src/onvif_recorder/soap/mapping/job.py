@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from onvif_recorder.domain.errors import BadConfiguration
 from onvif_recorder.domain.job import (
+    EventFilterEntry,
     JobMode,
     JobSource,
     JobTrack,
+    RecordingEventFilter,
     RecordingJob,
     RecordingJobConfiguration,
     RecordingJobStateInformation,
@@ -46,18 +50,49 @@ def read_job_source(reader: Reader) -> JobSource:
 
 def read_job_configuration(element: etree._Element) -> RecordingJobConfiguration:
     reader = Reader(element, BadConfiguration)
-    # EventRecording is not advertised (RC §5.25): a job with an event filter would
-    # silently record around the clock, so refuse it instead. ScheduleToken is honoured
-    # (ScheduledRecording): the job records only while its schedule is active.
-    if reader.child("EventFilter") is not None:
-        raise reader.fail("event recording (EventFilter) is not supported")
+    event_filter = reader.child("EventFilter")
     return RecordingJobConfiguration(
         recording_token=reader.token("RecordingToken"),
         mode=read_mode(reader.text("Mode"), reader),
         priority=reader.integer("Priority"),
         sources=tuple(read_job_source(s) for s in reader.children("Source")),
         schedule_token=reader.attribute("ScheduleToken"),
+        event_filter=None if event_filter is None else read_event_filter(event_filter),
     )
+
+
+def read_event_filter(reader: Reader) -> RecordingEventFilter:
+    """RC §5.3.4 EventFilter, kept as written; the prefixes a Topic uses are resolved
+    from the declarations in scope of that element (requirements digest §3.1)."""
+    entries = tuple(_read_filter_entry(f) for f in reader.children("Filter"))
+    if not entries:
+        raise reader.fail("an EventFilter needs at least one Filter")
+    return RecordingEventFilter(entries, reader.optional_duration("Before"),
+                                reader.optional_duration("After"))
+
+
+def _read_filter_entry(reader: Reader) -> EventFilterEntry:
+    topic = reader.required("Topic")
+    text = topic.value.strip()
+    used = set(re.findall(r"([A-Za-z_][\w.-]*):", text))
+    in_scope = {str(k): str(v) for k, v in topic.element.nsmap.items() if k is not None}
+    namespaces = tuple(sorted((p, in_scope[p]) for p in used if p in in_scope))
+    source = reader.optional_text("Source")
+    return EventFilterEntry(text, namespaces, None if source is None else source.strip())
+
+
+def write_event_filter(parent: etree._Element, event_filter: RecordingEventFilter) -> None:
+    element = sub(parent, _tt("EventFilter"))
+    for entry in event_filter.filters:
+        group = sub(element, _tt("Filter"))
+        topic = etree.SubElement(group, _tt("Topic"), nsmap=dict(entry.namespaces))
+        topic.text = entry.topic
+        if entry.source is not None:
+            sub(group, _tt("Source"), entry.source)
+    if event_filter.before is not None:
+        sub(element, _tt("Before"), event_filter.before.lexical)
+    if event_filter.after is not None:
+        sub(element, _tt("After"), event_filter.after.lexical)
 
 
 def read_mode(text: str, reader: Reader) -> JobMode:
@@ -88,6 +123,8 @@ def write_job_configuration(
             track_element = sub(source_element, _tt("Tracks"))
             sub(track_element, _tt("SourceTag"), track.source_tag)
             sub(track_element, _tt("Destination"), track.destination)
+    if configuration.event_filter is not None:
+        write_event_filter(element, configuration.event_filter)
     return element
 
 

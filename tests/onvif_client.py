@@ -89,6 +89,8 @@ _EVENTS = "{http://www.onvif.org/ver10/events/wsdl}"
 _SEARCH = "{http://www.onvif.org/ver10/search/wsdl}"
 _REPLAY = "{http://www.onvif.org/ver10/replay/wsdl}"
 _SCHEDULE = "{http://www.onvif.org/ver10/schedule/wsdl}"
+_SECURITY = "{http://www.onvif.org/ver10/advancedsecurity/wsdl}"
+_SECURITY_WSDL = "ver10/advancedsecurity/wsdl/advancedsecurity.wsdl"
 _EVENT_WSDL = "ver10/events/wsdl/event.wsdl"
 
 BINDINGS: dict[str, tuple[str, str]] = {
@@ -106,6 +108,9 @@ BINDINGS: dict[str, tuple[str, str]] = {
     "search": ("ver10/search.wsdl", _SEARCH + "SearchBinding"),
     "replay": ("ver10/replay.wsdl", _REPLAY + "ReplayBinding"),
     "schedule": ("ver10/schedule/wsdl/schedule.wsdl", _SCHEDULE + "ScheduleBinding"),
+    # Advanced Security: GetServiceCapabilities, and the Keystore port type's operations.
+    "advancedsecurity": (_SECURITY_WSDL, _SECURITY + "AdvancedSecurityServiceBinding"),
+    "keystore": (_SECURITY_WSDL, _SECURITY + "KeystoreBinding"),
 }
 """Short service name -> (WSDL path relative to ``<version>/wsdl``, binding QName)."""
 
@@ -388,7 +393,8 @@ _XS = "http://www.w3.org/2001/XMLSchema"
 
 # WSDLs whose <wsdl:types> schema goes into the validator, per version.
 _SCHEMA_WSDLS: dict[str, tuple[str, ...]] = {
-    "25.12": ("device", "recording", "receiver", "events", "search", "replay", "schedule"),
+    "25.12": ("device", "recording", "receiver", "events", "search", "replay", "schedule",
+              "keystore"),
     "20.06": ("device", "recording", "receiver"),
 }
 

@@ -17,6 +17,7 @@ from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
 from onvif_recorder.events.triggers import check_filter
 from onvif_recorder.hostinfo import LinuxHost
+from onvif_recorder.persistence import replay_document
 from onvif_recorder.persistence.device_file import DeviceFile
 from onvif_recorder.persistence.sqlite_store import SqliteStore
 from onvif_recorder.service.capabilities import (
@@ -29,10 +30,12 @@ from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import EngineEvents, JobStates
 from onvif_recorder.service.jobs import JobService
+from onvif_recorder.service.keystore import KeystoreService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recording_history import LiveRecordingHistory
 from onvif_recorder.service.recordings import RecordingService
+from onvif_recorder.service.replay import ReplayService, RtspAddress
 from onvif_recorder.service.schedule_states import ScheduleStates
 from onvif_recorder.service.schedules import ScheduleService
 from onvif_recorder.service.search.service import SearchService
@@ -56,8 +59,10 @@ from onvif_recorder.soap.operations.events import (
     event_endpoint,
     subscription_endpoint,
 )
+from onvif_recorder.soap.operations.keystore import KeystoreHandlers, keystore_endpoint
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.operations.replay import ReplayHandlers, replay_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
 from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
@@ -83,7 +88,9 @@ class Services:
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
     schedules: ScheduleService
     schedule_states: ScheduleStates
+    keystore: KeystoreService
     search: SearchService
+    replay: ReplayService
 
 
 def build_services(
@@ -119,9 +126,14 @@ def build_services(
         schedules=ScheduleService(holder),
         # Schedules are evaluated in the Device TimeZone (Sched §4.1).
         schedule_states=ScheduleStates(holder, bus, device.time_zone),
+        keystore=KeystoreService(holder),
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
                              recorded_notifications, metadata_document,
                              lambda: clock().timestamp()),
+        replay=ReplayService(
+            holder, RtspAddress(settings.rtsp_listen_host, settings.rtsp_listen_port),
+            lambda: replay_document.load(settings.data_dir),
+            lambda values: replay_document.save(settings.data_dir, values)),
     )
 
 
@@ -145,7 +157,9 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
     )
     schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
     search = search_endpoint(SearchHandlers(services.search, search_capabilities(settings)))
-    return [device, recording, receiver, schedule, search]
+    replay = replay_endpoint(ReplayHandlers(services.replay))
+    keystore = keystore_endpoint(KeystoreHandlers(services.keystore))
+    return [device, recording, receiver, schedule, search, replay, keystore]
 
 
 def build_event_endpoints(

@@ -1,5 +1,5 @@
-"""Command line: ``onvif-recorder serve``, ``probe URI``, ``status``, ``config`` and
-``dump-segment FILE``."""
+"""Command line: ``onvif-recorder serve``, ``probe URI``, ``status``, ``config``,
+``dump-segment FILE`` and ``decrypt FILE...``."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from onvif_recorder import __version__, config
-from onvif_recorder.app import build_app, build_services
+from onvif_recorder import __version__, config, decrypt
+from onvif_recorder.app import REALM, build_app, build_services
 from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.discovery import discovery_context
 from onvif_recorder.engine.receiver_task import IngestConfig
+from onvif_recorder.engine.rtsp_server import replay_context
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
 from onvif_recorder.engine.tls import TlsPolicy, parse_pin
 from onvif_recorder.factory_reset import apply_factory_default
@@ -77,7 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
     dump = commands.add_parser("dump-segment", help="print the box tree of an MP4 segment")
     dump.add_argument("file", type=Path)
     dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
+    _add_decrypt(commands.add_parser(
+        "decrypt", help="write clear copies of encrypted segments (RC Annex B.8, cenc)"))
     return parser
+
+
+def _add_decrypt(decrypt: argparse.ArgumentParser) -> None:
+    decrypt.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    key = decrypt.add_mutually_exclusive_group(required=True)
+    key.add_argument("--key", action="append", metavar="[KID:]KEY",
+                     help="content key as 32 hex digits, optionally for one KID (repeatable)")
+    key.add_argument("--private-key", type=Path, metavar="PEM",
+                     help="private key of a certificate the recording was encrypted for "
+                     "(AsymmetricEncryption; RSA or EC)")
+    decrypt.add_argument("-o", "--output", type=Path, default=None,
+                         help="output file (one input) or directory; default: "
+                         "NAME.clear.EXT beside each input")
 
 
 def _add_serve(serve: argparse.ArgumentParser) -> None:
@@ -88,6 +104,8 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
                        help="database and recordings (default: ./data)")
     serve.add_argument("--listen", type=parse_listen, default=None,
                        metavar="HOST:PORT", help="SOAP/HTTP address (default: 0.0.0.0:8080)")
+    serve.add_argument("--rtsp-listen", type=parse_listen, default=None, metavar="HOST:PORT",
+                       help="replay RTSP server address (default: 0.0.0.0:8554; 0 = any port)")
     serve.add_argument(
         "--admin-user", default=os.environ.get("ONVIF_RECORDER_ADMIN_USER"),
         help="first-run administrator (env ONVIF_RECORDER_ADMIN_USER; default: admin)",
@@ -156,9 +174,10 @@ def serve_config(args: argparse.Namespace) -> config.ServeConfig:
              "allow_hard_reset": True if args.allow_hard_reset else None}
     values |= {name: value if not isinstance(value, Path) else str(value)
                for name, value in given.items() if value is not None}
-    if args.listen is not None:
-        host, port = args.listen
-        values["listen"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    for name in ("listen", "rtsp_listen"):
+        if getattr(args, name) is not None:
+            host, port = getattr(args, name)
+            values[name] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return config.apply(values)
 
 
@@ -178,6 +197,8 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
     ingest = IngestConfig(ConnectionConfig(tls=camera_tls(args)))
     app.cleanup_ctx.append(engine_context(
         settings, services.holder, services.events, services.engine, media, ingest))
+    app.cleanup_ctx.append(replay_context(settings, services.replay, services.users.lookup,
+                                          REALM))
     if settings.discovery:  # torn down first: Bye before the engine stops
         app.cleanup_ctx.append(discovery_context(services.device, services.system, host, port))
     print(
@@ -219,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "probe":
         return asyncio.run(probe(args.uri, args.seconds, args.transport, sys.stdout,
                                  camera_tls(args)))
+    if args.command == "decrypt":
+        return decrypt_command(args)
     if args.command == "dump-segment":
         sys.stdout.write(dump(Path(args.file).read_bytes(), max_samples=args.max_samples))
         return 0
@@ -235,4 +258,15 @@ def config_command(args: argparse.Namespace) -> int:
         print(f"{args.check}: {exc}", file=sys.stderr)
         return 1
     print(f"{args.check}: OK")
+    return 0
+
+
+def decrypt_command(args: argparse.Namespace) -> int:
+    try:
+        written = decrypt.run(args.files, args.key, args.private_key, args.output)
+    except (OSError, ValueError) as exc:
+        print(f"onvif-recorder decrypt: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
     return 0

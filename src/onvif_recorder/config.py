@@ -86,6 +86,8 @@ _LIMITS = (
 
 OPTIONS: tuple[Option, ...] = (
     Option("server", "listen", str, "listen", "SOAP/HTTP address, HOST:PORT", _listen),
+    Option("server", "rtsp_listen", str, "rtsp_listen", "replay RTSP server address, "
+           "HOST:PORT (port 0: any free port)", _listen),
     Option("server", "data_dir", str, "data_dir", "database and recordings (relative to the "
            "working directory)"),
     Option("security", "allow_password_text", bool, "allow_password_text",
@@ -118,7 +120,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("logging", "level", str, "log_level", "DEBUG, INFO, WARNING, ERROR", _level),
 )
 
-SERVE_ONLY = {"listen": "0.0.0.0:8080", "log_level": "INFO"}
+SERVE_ONLY = {"listen": "0.0.0.0:8080", "rtsp_listen": "0.0.0.0:8554", "log_level": "INFO"}
 """Options of ``serve`` that are not ``RecorderSettings`` fields, with their defaults."""
 
 
@@ -190,6 +192,9 @@ def apply(values: Mapping[str, Value], base: RecorderSettings | None = None) -> 
         plain["data_dir"] = Path(str(plain["data_dir"]))  # type: ignore[assignment]
     if "listen" in values:
         plain["listen_host"], plain["listen_port"] = parse_listen(str(values["listen"]))
+    if "rtsp_listen" in values:
+        plain["rtsp_listen_host"], plain["rtsp_listen_port"] = parse_listen(
+            str(values["rtsp_listen"]))
     settings = dataclasses.replace(settings, limits=dataclasses.replace(
         settings.limits, **limits), **plain)  # type: ignore[arg-type]
     return ServeConfig(settings, str(values.get("log_level", SERVE_ONLY["log_level"])).upper())

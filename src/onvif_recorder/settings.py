@@ -45,6 +45,9 @@ class RecorderSettings:
     data_dir: Path = Path("data")
     listen_host: str = "0.0.0.0"
     listen_port: int = 8080
+    # The replay RTSP server (README "Replay"); port 0 picks a free port.
+    rtsp_listen_host: str = "0.0.0.0"
+    rtsp_listen_port: int = 8554
     limits: Limits = field(default_factory=Limits)
     # Encodings the ingest and recording engine handle (RC §5.25 Encoding).
     encodings: tuple[str, ...] = ("H264", "H265", "G711", "AAC")

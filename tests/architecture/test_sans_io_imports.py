@@ -5,8 +5,9 @@ to load, and imports inside functions count as much as those at the top. The rul
 each module's own imports *transitively* through the package: a pure module that imports
 a module which imports ``asyncio`` is not pure.
 
-* The protocol and format cores (``rtsp``, ``rtp``, ``codecs``, ``mp4``, and the codec
-  table ``media``) import only each other and no I/O or threading. The codec table sits
+* The protocol and format cores (``rtsp``, ``rtp``, ``codecs``, ``mp4``, ``replay``, Common
+  Encryption ``cenc``, and the codec table ``media``) import only each other and no I/O
+  or threading. The codec table sits
   above ``rtp`` and ``mp4``: they reach a codec through their own protocols, never by
   importing the table.
 * ``domain``, ``service``, ``ingest``, ``recording`` and the pure parts of ``storage``
@@ -28,7 +29,7 @@ import pytest
 import onvif_recorder
 
 PACKAGE = Path(onvif_recorder.__file__).parent
-CORES = ("rtsp", "rtp", "codecs", "mp4", "media")
+CORES = ("rtsp", "rtp", "codecs", "mp4", "cenc", "media", "replay")
 CODEC_TABLE = ("media",)
 PURE_LAYERS = ("domain", "service", "ingest", "recording")
 PURE_STORAGE = ("storage.object_key", "storage.spans", "storage.segment_scan",

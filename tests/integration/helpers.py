@@ -31,7 +31,10 @@ def client(
         "device": "device_service",
         "events": "event_service",
         "schedule": "schedule_service",
+        "advancedsecurity": "advancedsecurity_service",
+        "keystore": "advancedsecurity_service",
         "search": "search_service",
+        "replay": "replay_service",
     }[name]
     return onvif_service_with_recorder(
         name,

@@ -63,8 +63,10 @@ def _split(extension: str, items: list[tuple[ParsedKey, StoredObject]]) -> list[
     return found
 
 
-def check_span(span: Span, source: str, s3: bool, repaired: bool = False) -> int:
-    """``repaired``: segments repaired after a crash may lack the (optional) SeekTable."""
+def check_span(span: Span, source: str, s3: bool, repaired: bool = False,
+               content_key: bytes | None = None) -> int:
+    """``repaired``: segments repaired after a crash may lack the (optional) SeekTable;
+    ``content_key``: the segments are encrypted (RC B.8) with this key."""
     # Content type, attributes, contiguity, decoding, SeekTable; returns frames decoded.
     frames, previous_end = 0, None
     for key, obj in span.segments:
@@ -79,7 +81,7 @@ def check_span(span: Span, source: str, s3: bool, repaired: bool = False) -> int
         previous_end = start + duration_seconds(meta["duration"])
         if "seektable" in meta or not repaired:
             check_seek_table(obj.body, meta)
-        frames += decoded_frames(obj.body)
+        frames += decoded_frames(obj.body, content_key)
     assert previous_end is not None
     assert abs(key_seconds(span.end) - previous_end) <= 0.1, (span.end, previous_end)
     return frames
@@ -154,8 +156,9 @@ def tfra_offsets(payload: bytes) -> list[int]:
     return offsets
 
 
-def decoded_frames(body: bytes) -> int:
+def decoded_frames(body: bytes, key: bytes | None = None) -> int:
+    options = {"decryption_key": key.hex()} if key else {}
     with tempfile.NamedTemporaryFile(suffix=".mp4") as file:
         Path(file.name).write_bytes(body)
-        with av.open(file.name) as container:
+        with av.open(file.name, options=options) as container:
             return sum(1 for _ in container.decode(*container.streams))

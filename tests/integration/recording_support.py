@@ -14,7 +14,8 @@ from typing import Any
 
 import av
 
-from onvif_recorder.app import build_app, build_services
+from onvif_recorder.app import REALM, build_app, build_services
+from onvif_recorder.engine.rtsp_server import replay_context
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.storage.object_key import parse_key
@@ -24,17 +25,21 @@ from tests.integration.ingest_support import QUICK
 
 
 @contextmanager
-def engine_recorder(data_dir: Path, segment_duration: float = 2.0,
+def engine_recorder(data_dir: Path, segment_duration: float = 2.0, *, replay: bool = False,
                     **settings: Any) -> Iterator[RunningRecorder]:
-    """A recorder whose jobs really record, with quick reconnects."""
+    """A recorder whose jobs really record, with quick reconnects (and, with ``replay``,
+    the replay RTSP server on a free loopback port)."""
     config = replace(RecorderSettings(data_dir=data_dir), segment_duration=segment_duration,
-                     **settings)
+                     rtsp_listen_host="127.0.0.1", rtsp_listen_port=0, **settings)
     media = engine_media_flow()
     services = build_services(config, media)
     services.users.ensure_initial_administrator(ADMIN_USER, ADMIN_PASSWORD)
     app = build_app(config, services)
     app.cleanup_ctx.append(engine_context(config, services.holder, services.events,
                                           services.engine, media, QUICK))
+    if replay:
+        app.cleanup_ctx.append(replay_context(config, services.replay, services.users.lookup,
+                                              REALM))
     thread = _ServerThread(app)
     thread.start()
     assert thread.ready.wait(10), "the recorder did not start"

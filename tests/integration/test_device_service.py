@@ -30,7 +30,9 @@ TRC = "http://www.onvif.org/ver10/recording/wsdl"
 TRV = "http://www.onvif.org/ver10/receiver/wsdl"
 TEV = "http://www.onvif.org/ver10/events/wsdl"
 TSC = "http://www.onvif.org/ver10/schedule/wsdl"
+TAS = "http://www.onvif.org/ver10/advancedsecurity/wsdl"
 TSE = "http://www.onvif.org/ver10/search/wsdl"
+TRP = "http://www.onvif.org/ver10/replay/wsdl"
 TT = "http://www.onvif.org/ver10/schema"
 NO_CONFIG = ["Sender", "InvalidArgVal", "NoConfig"]
 NOT_AUTHORIZED = ["Sender", "NotAuthorized"]
@@ -71,9 +73,10 @@ def test_get_services_lists_each_service_once(tds: Client, recorder: RunningReco
     services = svc.GetServices(IncludeCapability=False)
     validate_body(rec.last)
     by_namespace = {s.Namespace: s for s in services}
-    assert list(by_namespace) == [TDS, TRC, TRV, TEV, TSC, TSE]
+    assert list(by_namespace) == [TDS, TRC, TRV, TEV, TSC, TSE, TRP, TAS]
     for namespace, path in ((TDS, "device"), (TRC, "recording"), (TRV, "receiver"),
-                            (TEV, "event"), (TSC, "schedule"), (TSE, "search")):
+                            (TEV, "event"), (TSC, "schedule"), (TSE, "search"),
+                            (TRP, "replay"), (TAS, "advancedsecurity")):
         entry = by_namespace[namespace]
         assert entry.XAddr == recorder.service_url(path)
         assert (entry.Version.Major, entry.Version.Minor) == (25, 12)
@@ -185,7 +188,7 @@ def test_capability_exchange_needs_no_credentials(recorder: RunningRecorder) -> 
     """Core: GetServices, GetServiceCapabilities, GetCapabilities and GetSystemDateAndTime
     are PRE_AUTH."""
     svc, rec = onvif_service_with_recorder("device", recorder.service_url("device"))
-    assert len(svc.GetServices(IncludeCapability=True)) == 6
+    assert len(svc.GetServices(IncludeCapability=True)) == 8
     assert svc.GetServiceCapabilities().System.StorageConfiguration is True
     assert svc.GetCapabilities(Category=["Device"]).Device is not None
     before = datetime.now(UTC)

@@ -36,6 +36,7 @@ NOT_SUPPORTED = ["Receiver", "ActionNotSupported"]
 # topic -> (IsProperty, Source items, Data items as (name, type, is ElementItem)).
 S = False  # SimpleItem
 E = True  # ElementItem
+TAS = "http://www.onvif.org/ver10/advancedsecurity/wsdl"
 EXPECTED_TOPICS = {
     "RecordingConfig/JobState": (
         "true", [("RecordingJobToken", "tt:RecordingJobReference")],
@@ -77,6 +78,10 @@ EXPECTED_TOPICS = {
         "false", [("SpecialDaysToken", "pt:ReferenceToken")], []),
     "Configuration/SpecialDays/Removed": (
         "false", [("SpecialDaysToken", "pt:ReferenceToken")], []),
+    # ASec §5.5.8.1 (the keystore behind RC B.8.2's CertificateID).
+    "Advancedsecurity/Keystore/KeyStatus": (
+        "false", [("KeyID", "tas:KeyID")],
+        [("OldStatus", "tas:KeyStatus", S), ("NewStatus", "tas:KeyStatus", S)]),
     # Search §5.17, names and types as the spec prints them.
     "RecordingHistory/Recording/State": (
         "true", [("RecordingToken", "tt:ReferenceToken")], [("IsRecording", "xs:boolean", S)]),
@@ -130,7 +135,7 @@ def check_type_prefixes(description: etree._Element) -> None:
     for item in description.iter(f"{{{TT}}}SimpleItemDescription",
                                  f"{{{TT}}}ElementItemDescription"):
         prefix = str(item.get("Type")).split(":", 1)[0]
-        assert item.nsmap.get(prefix) == {"tt": TT, "xs": XS, "pt": PT}[prefix]
+        assert item.nsmap.get(prefix) == {"tt": TT, "xs": XS, "pt": PT, "tas": TAS}[prefix]
 
 
 @pytest.mark.parametrize("path", list(EXPECTED_TOPICS))

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from onvif_recorder.mp4.inspect import find, read_boxes
 from onvif_recorder.storage.object_key import KeyLayout
 from onvif_recorder.upload_status import read_status
 from tests.camera import Camera
@@ -39,7 +40,8 @@ def layout(fmt: str) -> KeyLayout:
 
 @contextmanager
 def recording_jobs(recorder: RunningRecorder, storage: dict[str, Any], camera: Camera,
-                   formats: tuple[str, ...] = ("MP4", "CMAF")) -> Iterator[list[str]]:
+                   formats: tuple[str, ...] = ("MP4", "CMAF"),
+                   encryption: list[dict[str, Any]] | None = None) -> Iterator[list[str]]:
     """One recording per format to ``storage``, recording while inside; yields job tokens."""
     tds, _ = client(recorder, "device")
     trc, _ = client(recorder, "recording")
@@ -48,7 +50,8 @@ def recording_jobs(recorder: RunningRecorder, storage: dict[str, Any], camera: C
     jobs = []
     for fmt in formats:
         target = {"Storage": token, "Format": fmt, "Prefix": layout(fmt).prefix,
-                  "Postfix": layout(fmt).postfix, "SegmentDuration": "PT5S"}
+                  "Postfix": layout(fmt).postfix, "SegmentDuration": "PT5S",
+                  "Encryption": encryption or []}
         recording = trc.CreateRecording(
             RecordingConfiguration=recording_configuration(Target=target))
         job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(recording))
@@ -74,13 +77,14 @@ def drained(data: Path, timeout: float) -> bool:
     return wait_until(empty, timeout, step=0.25)
 
 
-def check_store(objects: list[StoredObject], s3: bool, seconds: float) -> None:
+def check_store(objects: list[StoredObject], s3: bool, seconds: float,
+                key: bytes | None = None) -> None:
     for fmt, extensions in (("MP4", {"mp4"}), ("CMAF", {"m4v", "m4a"})):
         mine = [o for o in objects if o.key.startswith(layout(fmt).prefix + "/")]
         found = spans(mine, layout(fmt))
         assert {span.extension for span in found} == extensions, [o.key for o in mine]
         for span in found:
-            frames = check_span(span, SOURCE, s3)
+            frames = check_span(span, SOURCE, s3, content_key=key)
             segments = len(span.segments)
             assert segments >= 3, [k.counter for k, _ in span.segments]
             if span.extension in ("mp4", "m4v"):
@@ -95,6 +99,27 @@ def test_mp4_and_cmaf_to_s3(tmp_path: Path) -> None:
         assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
         check_store(s3.objects(), s3=True, seconds=RECORD_SECONDS)
     assert not [p for p in (data / "spool").rglob("*") if p.is_file()]
+
+
+def test_encrypted_mp4_and_cmaf_to_s3(tmp_path: Path) -> None:
+    """RC B.8: encrypted segments are uploaded (with the B.9 attributes) and decrypt."""
+    data = tmp_path / "data"
+    key, kid = "00112233445566778899aabbccddeeff", "0123456789abcdef0123456789abcdef"
+    with MotoS3() as s3, Camera() as camera, engine_recorder(data) as recorder:
+        with recording_jobs(recorder, s3.storage_configuration(), camera,
+                            encryption=[{"Mode": "CENC", "KID": kid, "Key": key}]):
+            time.sleep(RECORD_SECONDS)
+        assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
+        objects = s3.objects()
+        check_store(objects, s3=True, seconds=RECORD_SECONDS, key=bytes.fromhex(key))
+    media = [obj for obj in objects if obj.body[4:8] == b"ftyp"]
+    assert len(media) >= 6
+    for obj in media:  # every uploaded segment is encrypted: no clear copy went out
+        moov = find(read_boxes(obj.body), "moov")
+        assert moov is not None and len(moov.find_all("pssh")) == 1, obj.key
+        assert moov.find_all("pssh")[0].payload[-20:-4] == bytes.fromhex(kid)
+        entries = moov.find_all("trak/mdia/minf/stbl/stsd")
+        assert {e.payload[12:16] for e in entries} <= {b"encv", b"enca", b"encm"}, obj.key
 
 
 def test_mp4_and_cmaf_to_azurite(tmp_path: Path) -> None:

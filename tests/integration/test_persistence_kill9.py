@@ -36,6 +36,8 @@ USERS = {  # username: (password, level)
 }
 S3_SECRET = "s3-secret-key"
 ENCRYPTION_KEY = "00112233445566778899aabbccddeeff"
+ENCRYPTION_KID = "0123456789abcdef0123456789abcdef"
+ENCRYPTION_KID_2 = "8f0a2c1e-5b6d-4e7f-9a0b-1c2d3e4f5a6b"
 
 
 @dataclass
@@ -96,10 +98,10 @@ def full_target(storage: str) -> dict[str, Any]:
         "Storage": storage, "Format": "MP4", "Prefix": "site-a/cam-1/", "Postfix": ".part",
         "SpanDuration": "PT1H", "SegmentDuration": "PT6S",
         "Encryption": [
-            {"Mode": "CENC", "KID": "kid-0001", "Key": ENCRYPTION_KEY,
+            {"Mode": "CENC", "KID": ENCRYPTION_KID, "Key": ENCRYPTION_KEY,
              "Track": ["VIDEO001", "AUDIO001"]},
-            {"Mode": "CBCS", "Track": ["META001"], "AsymmetricEncryption": {
-                "CertificateID": ["cert-1", "cert-2"], "KeyRotationDuration": "P1D"}},
+            {"Mode": "CENC", "KID": ENCRYPTION_KID_2, "Key": ENCRYPTION_KEY,
+             "Track": ["META001"]},
         ],
     }
 
@@ -266,11 +268,10 @@ def check_configured(state: dict[str, Any], configured: Configured) -> None:
     target = state["recording_configurations"][targeted]["Target"]
     assert (target["Storage"], target["Format"], target["Prefix"], target["Postfix"]) == (
         configured.storage["s3"], "MP4", "site-a/cam-1/", ".part")
-    symmetric, asymmetric = target["Encryption"]
-    assert (symmetric["Mode"], symmetric["KID"], symmetric["Track"]) == (
-        "CENC", "kid-0001", ["VIDEO001", "AUDIO001"])
-    assert asymmetric["AsymmetricEncryption"]["CertificateID"] == ["cert-1", "cert-2"]
-    assert asymmetric["AsymmetricEncryption"]["KeyRotationDuration"] is not None
+    first, second = target["Encryption"]
+    assert (first["Mode"], first["KID"], first["Track"]) == (
+        "CENC", ENCRYPTION_KID, ["VIDEO001", "AUDIO001"])
+    assert (second["KID"], second["Track"]) == (ENCRYPTION_KID_2, ["META001"])
     assert state["recording_configurations"][changed]["Content"] == "changed later"
     descriptions = {k: v["Description"] for k, v in state["track_configurations"].items()}
     assert descriptions[f"{plain_rec}/VIDEO002"] == "second camera angle"
@@ -356,7 +357,7 @@ def check_secrets_in_the_database(data_dir: Path) -> None:
     assert s3.data.user is not None and s3.data.user.password == S3_SECRET
     keys = [e.key for r in state.recordings.values() if r.configuration.target
             for e in r.configuration.target.encryption if e.key]
-    assert [k.lower() for k in keys] == [ENCRYPTION_KEY]
+    assert [k.lower() for k in keys] == [ENCRYPTION_KEY, ENCRYPTION_KEY]
 
 
 # --------------------------------------------------------------------------- burst

@@ -1,10 +1,13 @@
 """The Target element of a recording configuration (RC §5.3.1, §5.7, Annex B): stored
 and returned exactly, except the content Key, which a device never returns
-(onvif.xsd RecordingEncryption/Key); Key/KID with AsymmetricEncryption is AmbiguousConfiguration."""
+(onvif.xsd RecordingEncryption/Key); Key/KID with AsymmetricEncryption is AmbiguousConfiguration;
+Encryption entries the recorder cannot apply are BadConfiguration (B.8)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import pytest
 
 from tests.conftest import RunningRecorder
 from tests.integration.helpers import client, expect_fault, recording_configuration
@@ -13,6 +16,7 @@ from tests.soap_raw import body_of, envelope, post
 
 KEY = "00112233445566778899aabbccddeeff"
 KID = "0123456789abcdef0123456789abcdef"
+KID_2 = "8f0a2c1e-5b6d-4e7f-9a0b-1c2d3e4f5a6b"
 
 
 def storage(recorder: RunningRecorder) -> str:
@@ -39,14 +43,7 @@ def target(storage_token: str, **overrides: Any) -> dict[str, Any]:
         "SegmentDuration": "PT10S",
         "Encryption": [
             {"Mode": "CENC", "KID": KID, "Key": KEY, "Track": ["VIDEO001"]},
-            {
-                "Mode": "CBCS",
-                "Track": ["AUDIO001"],
-                "AsymmetricEncryption": {
-                    "CertificateID": ["cert-1", "cert-2"],
-                    "KeyRotationDuration": "P1D",
-                },
-            },
+            {"Mode": "CENC", "KID": KID_2, "Key": KEY, "Track": ["AUDIO001", "META001"]},
         ],
     }
     value.update(overrides)
@@ -83,12 +80,10 @@ def test_target_round_trips_exactly(recorder: RunningRecorder) -> None:
         ("Encryption", "", {"Mode": "CENC"}),
         ("KID", KID, {}),
         ("Track", "VIDEO001", {}),
-        ("Encryption", "", {"Mode": "CBCS"}),
+        ("Encryption", "", {"Mode": "CENC"}),
+        ("KID", KID_2, {}),
         ("Track", "AUDIO001", {}),
-        ("AsymmetricEncryption", "", {}),
-        ("CertificateID", "cert-1", {}),
-        ("CertificateID", "cert-2", {}),
-        ("KeyRotationDuration", "P1D", {}),
+        ("Track", "META001", {}),
     ]
     configuration = trc.GetRecordingConfiguration(RecordingToken=token)
     validate_body(rec.last)
@@ -126,3 +121,47 @@ def test_unknown_storage_or_format_is_a_bad_configuration(recorder: RunningRecor
             chain=bad,
             rec=rec,
         )
+
+
+def entry(**fields: Any) -> dict[str, Any]:
+    value: dict[str, Any] = {"Mode": "CENC", "KID": KID, "Key": KEY}
+    value.update(fields)
+    return {k: v for k, v in value.items() if v is not None}
+
+
+@pytest.mark.parametrize(("entries", "reason"), [
+    ([entry(Mode="CBCS")], "mode 'CBCS' is not supported"),
+    ([entry(Mode="AES")], "mode 'AES' is not supported"),
+    ([entry(Key=None)], "needs both Key and KID"),
+    ([entry(KID=None)], "needs both Key and KID"),
+    ([entry(Key=KEY[:-2])], "Key is 15 bytes"),
+    ([entry(KID="kid-0001")], "neither a UUID nor 32 hexadecimal digits"),
+    ([entry(Track=["VIDEO009"])], "no track 'VIDEO009'"),
+    ([entry(Track=["VIDEO001"]), entry(Track=["VIDEO001"])], "'VIDEO001' is in two entries"),
+    ([entry(Track=["VIDEO001"]), entry()], "has no Track"),
+    ([entry(Track=[t]) for t in ("VIDEO001", "AUDIO001", "META001", "A", "B")],
+     "EncryptionEntryLimit is 4"),
+    ([entry(KID=None, Key=None, AsymmetricEncryption={"CertificateID": ["cert-1"]})],
+     "no certificate 'cert-1' in the keystore"),
+])
+def test_entries_the_recorder_cannot_apply_are_bad_configurations(
+        recorder: RunningRecorder, entries: list[dict[str, Any]], reason: str) -> None:
+    trc, rec = client(recorder, "recording")
+    expect_fault(
+        trc.CreateRecording,
+        RecordingConfiguration=recording_configuration(
+            Target=target(storage(recorder), Encryption=entries)),
+        chain=["Sender", "InvalidArgVal", "BadConfiguration"],
+        rec=rec,
+    )
+    assert reason.encode() in rec.last  # the fault says which entry and why
+    assert KEY.encode() not in rec.last
+
+
+def test_capabilities_advertise_what_is_written(recorder: RunningRecorder) -> None:
+    trc, rec = client(recorder, "recording")
+    caps = trc.GetServiceCapabilities()
+    validate_body(rec.last)
+    assert caps.SupportedEncryptionModes == ["CENC"]
+    assert caps.EncryptionEntryLimit == 4
+    assert caps.AsymmetricEncryptionSupported is True

@@ -12,7 +12,7 @@ from lxml import etree
 from tests.conftest import RunningRecorder
 from tests.integration.event_client import subscribe
 from tests.integration.helpers import client, expect_fault
-from tests.onvif_client import ResponseRecorder, validate_body
+from tests.onvif_client import ResponseRecorder, onvif_service_with_recorder, validate_body
 
 TSC = "http://www.onvif.org/ver10/schedule/wsdl"
 WEEKDAYS = "MO,TU,WE,TH,FR,SA,SU"
@@ -44,7 +44,7 @@ def tsc(recorder: RunningRecorder) -> tuple[Any, ResponseRecorder]:
 
 def test_capabilities_are_pre_auth_and_agree_with_get_services(recorder: RunningRecorder
                                                                ) -> None:
-    anonymous, rec = client(recorder, "schedule", user="", password="")
+    anonymous, rec = onvif_service_with_recorder("schedule", recorder.service_url("schedule"))
     caps = anonymous.GetServiceCapabilities()
     validate_body(rec.last)
     device, device_rec = client(recorder, "device")

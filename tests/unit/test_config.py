@@ -24,6 +24,7 @@ from onvif_recorder.settings import Limits, RecorderSettings
 # One changed value per option: (table, key, TOML text, where it lands, expected value).
 CHANGES = [
     ("server", "listen", '"127.0.0.1:9000"', "listen_port", 9000),
+    ("server", "rtsp_listen", '"127.0.0.1:9554"', "rtsp_listen_port", 9554),
     ("server", "data_dir", '"/srv/nvr"', "data_dir", Path("/srv/nvr")),
     ("security", "allow_password_text", "true", "allow_password_text", True),
     ("limits", "max_recordings", "200", "limits.max_recordings", 200),
@@ -85,7 +86,8 @@ def test_the_defaults_file_round_trips_to_the_defaults() -> None:
     assert chosen.settings == RecorderSettings() and chosen.log_level == "INFO"
     assert all(line.startswith(("#", "[", "")) for line in text.splitlines())
     assert all(f"\n{o.key} = " in text for o in OPTIONS)
-    assert tomllib.loads(text)["limits"]["max_recordings"] == default_value(OPTIONS[3])
+    assert tomllib.loads(text)["limits"]["max_recordings"] == default_value(
+        next(o for o in OPTIONS if o.key == "max_recordings"))
 
 
 @pytest.mark.parametrize(("text", "line", "reason"), [

@@ -54,6 +54,7 @@ SAMPLES: list[ev.DomainEvent] = [
     ev.ScheduleChanged("S", removed=True),
     ev.SpecialDaysChanged("G"),
     ev.SpecialDaysChanged("G", removed=True),
+    ev.KeyStatusChanged("Key_1", "ok", old="generating"),
     ev.RecordingHistoryState("R", True, ev.PropertyOperation.CHANGED),
     ev.TrackHistoryState("R", "T", False, ev.PropertyOperation.INITIALIZED),
 ]

@@ -84,7 +84,8 @@ def test_target_rules(holder: StateHolder) -> None:
     holder.commit(Changes(storage=[storage]))
     target = RecordingTarget("S3", "MP4", XsDuration.parse("PT10S"))
     recordings.create_recording(RecordingConfiguration(SOURCE, "", ZERO, target))
-    symmetric = RecordingEncryption("CENC", kid="k", key="00ff")
+    symmetric = RecordingEncryption("CENC", kid="0123456789abcdef0123456789abcdef",
+                                    key="00112233445566778899aabbccddeeff")
     both = RecordingEncryption("CENC", key="00ff", asymmetric=AsymmetricEncryption(("cert",)))
     with pytest.raises(errors.AmbiguousConfiguration):
         recordings.create_recording(
@@ -107,6 +108,8 @@ def test_target_rules(holder: StateHolder) -> None:
         RecordingTarget("nope", "MP4", target.segment_duration),
         RecordingTarget("S3", "AVI", target.segment_duration),
         RecordingTarget("S3", "MP4", XsDuration.parse("PT0S")),
+        RecordingTarget("S3", "MP4", target.segment_duration,
+                        encryption=(RecordingEncryption("CENC", kid="k", key="00ff"),)),
     ):
         with pytest.raises(errors.BadConfiguration):
             recordings.create_recording(RecordingConfiguration(SOURCE, "", ZERO, bad))

@@ -53,6 +53,11 @@ def nal_type(nal: bytes) -> int:
     return nal[0] & 0x1F
 
 
+def is_vcl(nal: bytes) -> bool:
+    """A coded slice (types 1-5, H.264 Table 7-1): what subsample encryption protects."""
+    return bool(nal) and 1 <= nal[0] & 0x1F <= 5
+
+
 def is_sync_sample(nal_units: Sequence[bytes]) -> bool:
     """True if the access unit holds an IDR slice, i.e. decoding can start here."""
     return any(nal and nal[0] & 0x1F == NalType.IDR for nal in nal_units)

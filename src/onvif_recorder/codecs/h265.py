@@ -48,6 +48,11 @@ def nal_type(nal: bytes) -> int:
     return (nal[0] >> 1) & 0x3F
 
 
+def is_vcl(nal: bytes) -> bool:
+    """A coded slice segment (types 0-31, H.265 Table 7-1)."""
+    return len(nal) >= 2 and (nal[0] >> 1) & 0x3F < 32
+
+
 def is_irap(kind: int) -> bool:
     """Intra random access point picture types 16..23 (H.265 §3.73)."""
     return 16 <= kind <= 23

@@ -91,6 +91,12 @@ class NoRecording(SenderFault):
     subcodes = ("InvalidArgVal", "NoRecording")
 
 
+class InvalidStreamSetup(SenderFault):
+    """Replay GetReplayUri: the StreamSetup is not supported."""
+
+    subcodes = ("InvalidArgVal", "InvalidStreamSetup")
+
+
 class NoTrack(SenderFault):
     subcodes = ("InvalidArgVal", "NoTrack")
 
@@ -258,6 +264,33 @@ class MissingToken(SenderFault):
     subcodes = ("InvalidArgVal", "MissingToken")
 
 
+# Advanced Security keystore (ASec §5.2.6; its ``ter:Sender``/``ter:Receiver`` read as env:)
+class BadCertificate(SenderFault):
+    subcodes = ("InvalidArgVal", "BadCertificate")
+
+
+class UnsupportedPublicKeyAlgorithm(SenderFault):
+    subcodes = ("InvalidArgVal", "UnsupportedPublicKeyAlgorithm")
+
+
+class NoMatchingPrivateKey(ReceiverFault):
+    subcodes = ("Action", "NoMatchingPrivateKey")
+
+
+class MaximumNumberOfCertificatesReached(ReceiverFault):
+    subcodes = ("Action", "MaximumNumberOfCertificatesReached")
+
+
+class UnknownCertificateID(SenderFault):
+    subcodes = ("InvalidArgVal", "CertificateID")
+
+
+class UnknownKeyID(SenderFault):
+    subcodes = ("InvalidArgVal", "KeyID")
+
+
+class ReferenceExists(SenderFault):
+    subcodes = ("InvalidArgVal", "ReferenceExists")
 # Recording Search (Search 25.12 §5.5-5.15)
 
 

@@ -38,6 +38,8 @@ class RecordingSource:
 class AsymmetricEncryption:
     certificate_ids: tuple[str, ...]
     key_rotation_duration: XsDuration | None = None
+    additional_info: str | None = None
+    """RC 26.06 only: the HPKE ``info``, written in the 26.06 box layout (B.8.2.1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,7 @@ class RecordingEncryption:
 
     mode: str
     kid: str | None = None
-    key: str | None = None  # hexBinary as written by the client
+    key: str | None = field(default=None, repr=False)  # hexBinary; never shown (B.8)
     tracks: tuple[str, ...] = ()
     asymmetric: AsymmetricEncryption | None = None
 

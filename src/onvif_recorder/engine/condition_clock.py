@@ -4,9 +4,10 @@ One task: take the events the event-recording jobs want (a bus subscriber, woken
 publish), refresh the schedule states (``ScheduleStates.refresh``) and the event
 triggers (``events.triggers``), hand both to ``JobConditions``, then sleep until the next
 edge either returned or until a commit or an event wakes it. No polling: a schedule that
-changes at 18:00:00 is refreshed at 18:00:00, an ``After`` window ends on time. When a
-commit adds an event job, the bus re-sends ``Initialized`` for every property, so a
-condition that is already true (motion going on) triggers the new job at once.
+changes at 18:00:00 is refreshed at 18:00:00, an ``After`` window ends on time. The
+subscriber exists only while some job has an EventFilter. When a commit adds an event
+job, the bus re-sends ``Initialized`` for every property, so a condition that is already
+true (motion going on) triggers the new job at once.
 """
 
 from __future__ import annotations
@@ -49,8 +50,6 @@ class ConditionClock:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._events = self._bus.subscribe(self._wants, initialize=False)
-        self._events.listener = self.changed
         self._task = asyncio.create_task(self._run(), name="condition clock")
 
     async def stop(self) -> None:
@@ -78,8 +77,7 @@ class ConditionClock:
     def refresh(self, now: float) -> float:
         """Bring the conditions up to ``now``; returns the time of the next edge."""
         self._follow_jobs()
-        assert self._events is not None
-        while batch := self._events.take(BATCH):
+        while self._events is not None and (batch := self._events.take(BATCH)):
             for notification in batch:
                 self.triggers.observe(notification.event, notification.utc_time.timestamp())
         next_schedule = self._schedules.refresh(now)
@@ -92,6 +90,12 @@ class ConditionClock:
         jobs = self._holder.state.jobs
         with_filter = frozenset(t for t, j in jobs.items() if j.configuration.event_filter)
         self.triggers.configure(jobs.values())
-        if with_filter - self._jobs_seen and self._events is not None:
-            self._bus.synchronize(self._events)  # the properties' current values
+        if with_filter and self._events is None:
+            self._events = self._bus.subscribe(self._wants)  # with the properties' values
+            self._events.listener = self.changed
+        elif with_filter - self._jobs_seen and self._events is not None:
+            self._bus.synchronize(self._events)
+        elif not with_filter and self._events is not None:
+            self._bus.unsubscribe(self._events)
+            self._events = None
         self._jobs_seen = with_filter

@@ -25,6 +25,7 @@ A recording whose plan has an object-storage ``target`` writes through ``ObjectS
 into the upload spool instead of ``LocalSink`` (format MP4 or CMAF as configured); a
 changed target closes the spans and opens new ones in the new place. A new segment
 duration override closes the current segment at its next opportunity (RC §5.24).
+Changed Encryption entries apply from the next segment on; open ones keep their keys (B.8).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.recording.feed_session import INCOMPATIBLE, FeedSession, map_session
 from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.recording.parameter_guard import ParameterGuard, unstable_reason
-from onvif_recorder.recording.plan import Feed, RecordingPlan
+from onvif_recorder.recording.plan import Feed, RecordingPlan, encryption_policy
 from onvif_recorder.recording.track_mapping import to_track_sample, track_info
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.object_sink import ObjectSink
@@ -144,6 +145,8 @@ class RecordingTask:
             # in order with the events before it: the sink may be in use on the thread
             self._writer.submit(functools.partial(_set_tokens, self._sink,
                                                   self._track_tokens()))
+        if plan.encryption != self.plan.encryption and self._segmenter:
+            self._segmenter.set_encryption(encryption_policy(plan.encryption))
         self._retarget(plan)
         self.plan = plan
         for feed in [f for f in self._readers if f not in plan.feeds]:
@@ -304,7 +307,8 @@ class RecordingTask:
                                  span_duration=target.span_duration if target else None,
                                  fragment_duration=self.settings.fragment_duration,
                                  recording=self.plan.recording,
-                                 track_tokens=self._track_tokens())
+                                 track_tokens=self._track_tokens(),
+                                 encryption=encryption_policy(self.plan.encryption))
         self._segmenter = Segmenter([infos[k] for k in sorted(infos)], config)
         pending, self._pending = self._pending, []
         for sample in sorted(pending, key=lambda s: s.utc):

@@ -18,6 +18,7 @@ from onvif_recorder.service.events import (
     DomainEvent,
     JobConfigurationChanged,
     JobStateChanged,
+    KeyStatusChanged,
     PropertyOperation,
     ReceiverConnectionFailed,
     ReceiverStateChanged,
@@ -141,6 +142,9 @@ SPECIAL_DAYS_CHANGED = Topic(("Configuration", "SpecialDays", "Changed"), False,
 SPECIAL_DAYS_REMOVED = Topic(("Configuration", "SpecialDays", "Removed"), False,
                              (_SPECIAL_DAYS,))
 
+_KEY_STATUS = Item("OldStatus", "tas:KeyStatus"), Item("NewStatus", "tas:KeyStatus")
+KEY_STATUS = Topic(("Advancedsecurity", "Keystore", "KeyStatus"), False,
+                   (Item("KeyID", "tas:KeyID"),), _KEY_STATUS)
 # Search §5.17: published live (service.recording_history) and found by FindEvents in
 # what was recorded. Note the Source item RecordingToken, and Track.
 RECORDING_HISTORY_STATE = Topic(
@@ -169,6 +173,7 @@ TOPICS: tuple[Topic, ...] = (
     SCHEDULE_REMOVED,
     SPECIAL_DAYS_CHANGED,
     SPECIAL_DAYS_REMOVED,
+    KEY_STATUS,
     *HISTORY_TOPICS,
 )
 """In TopicSet order; topics that share a root are adjacent."""
@@ -280,6 +285,9 @@ def _message(event: DomainEvent) -> Message:
         case ScheduleChanged(token, removed):
             topic = SCHEDULE_REMOVED if removed else SCHEDULE_CHANGED
             return Message(topic, (("ScheduleToken", token),))
+        case KeyStatusChanged(key_id, new, old):
+            status = ((("OldStatus", old),) if old is not None else ()) + (("NewStatus", new),)
+            return Message(KEY_STATUS, (("KeyID", key_id),), status)
         case SpecialDaysChanged(token, removed):
             topic = SPECIAL_DAYS_REMOVED if removed else SPECIAL_DAYS_CHANGED
             return Message(topic, (("SpecialDaysToken", token),))

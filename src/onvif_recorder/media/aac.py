@@ -32,6 +32,7 @@ class AacCodec:
     kind = TrackKind.AUDIO
     fourcc = "mp4a"
     size = (0, 0)
+    nal_layout = None  # encrypted as whole samples (ISO/IEC 23001-7 §9.5)
 
     @classmethod
     def from_config(cls, config: bytes) -> AacCodec:

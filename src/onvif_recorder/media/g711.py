@@ -33,6 +33,7 @@ class G711Codec:
 
     kind = TrackKind.AUDIO
     size = (0, 0)
+    nal_layout = None  # encrypted as whole samples (ISO/IEC 23001-7 §9.5)
 
     def __post_init__(self) -> None:
         if self.law not in FOURCCS:

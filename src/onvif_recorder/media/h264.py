@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from onvif_recorder.cenc.subsamples import NalLayout
 from onvif_recorder.codecs import h264
 from onvif_recorder.codecs.bits import BitReader, unescape_rbsp
 from onvif_recorder.media.spec import CodecSpec, StreamFormat
@@ -34,6 +35,7 @@ class AvcCodec:
 
     kind = TrackKind.VIDEO
     fourcc = "avc1"
+    nal_layout = NalLayout(NAL_LENGTH_SIZE, 1, h264.is_vcl)
 
     @classmethod
     def from_parameter_sets(cls, sps: Sequence[bytes], pps: Sequence[bytes]) -> AvcCodec:

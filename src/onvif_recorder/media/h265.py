@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from onvif_recorder.cenc.subsamples import NalLayout
 from onvif_recorder.codecs import h264, h265
 from onvif_recorder.media.spec import CodecSpec, StreamFormat
 from onvif_recorder.mp4.boxes import box, u8, u16, u32
@@ -35,6 +36,7 @@ class HevcCodec:
 
     kind = TrackKind.VIDEO
     fourcc = "hvc1"
+    nal_layout = NalLayout(NAL_LENGTH_SIZE, 2, h265.is_vcl)
 
     @classmethod
     def from_parameter_sets(cls, vps: Sequence[bytes], sps: Sequence[bytes],

@@ -36,6 +36,7 @@ class MetadataCodec:
     kind = TrackKind.METADATA
     fourcc = codec_string = "metx"
     size = (0, 0)
+    nal_layout = None  # encrypted as whole samples (ISO/IEC 23001-7 §9.5)
     sample_rate = 0
 
     def sample_entry(self) -> bytes:

@@ -318,6 +318,64 @@ def _uuid(r: FieldReader, _: int | None) -> list[str]:
     return [f"usertype={usertype}", f"data={text}"]
 
 
+# --- Common Encryption (ISO/IEC 23001-7 §8; RC B.8) -----------------------------------
+
+
+def _frma(r: FieldReader, _: int | None) -> list[str]:
+    return [f"data_format={r.take(4).decode('latin-1')}"]
+
+
+def _schm(r: FieldReader, _: int | None) -> list[str]:
+    version, flags = r.full()
+    scheme = r.take(4).decode("latin-1")
+    return [_vf(version, flags), f"scheme_type={scheme} scheme_version={r.uint(4):08x}"]
+
+
+def _tenc(r: FieldReader, _: int | None) -> list[str]:
+    version, flags = r.full()
+    r.uint(1)
+    pattern, protected, iv_size, kid = r.uint(1), r.uint(1), r.uint(1), r.take(16).hex()
+    line = f"isProtected={protected} Per_Sample_IV_Size={iv_size} KID={kid}"
+    if version:
+        line += f" crypt_byte_block={pattern >> 4} skip_byte_block={pattern & 15}"
+    if protected and not iv_size:
+        line += f" constant_IV={r.take(r.uint(1)).hex()}"
+    return [_vf(version, flags), line]
+
+
+def _pssh(r: FieldReader, _: int | None) -> list[str]:
+    version, flags = r.full()
+    lines = [_vf(version, flags), f"SystemID={r.take(16).hex()}"]
+    if version:
+        lines += [f"KID={r.take(16).hex()}" for _ in range(r.uint(4))]
+    size = r.uint(4)
+    lines.append(f"DataSize={size}" + (f" Data={r.take(size).hex()}" if size else ""))
+    return lines
+
+
+def _senc(r: FieldReader, _: int | None) -> list[str]:
+    version, flags = r.full()
+    return [_vf(version, flags), f"sample_count={r.uint(4)} (entry sizes: saiz)"]
+
+
+def _saiz(r: FieldReader, _: int | None) -> list[str]:
+    version, flags = r.full()
+    if flags & 1:
+        r.take(8)
+    default, count = r.uint(1), r.uint(4)
+    sizes = "" if default else " sizes=" + ",".join(str(b) for b in r.take(count))
+    return [_vf(version, flags), f"default_sample_info_size={default} sample_count={count}"
+            + sizes]
+
+
+def _saio(r: FieldReader, _: int | None) -> list[str]:
+    version, flags = r.full()
+    if flags & 1:
+        r.take(8)
+    offsets = [r.uint(8 if version else 4) for _ in range(r.uint(4))]
+    return [_vf(version, flags), "offsets=" + ",".join(map(str, offsets))]
+
+
 _DECODERS: dict[bytes, Callable[[FieldReader, int | None], list[str]]] = {
     b"ftyp": _ftyp, b"styp": _ftyp, b"mvhd": _mvhd, b"tkhd": _tkhd, b"mdhd": _mdhd,
     b"hdlr": _hdlr, b"vmhd": _full_only, b"smhd": _full_only, b"nmhd": _full_only,
@@ -326,5 +384,6 @@ _DECODERS: dict[bytes, Callable[[FieldReader, int | None], list[str]]] = {
     b"mp4a": _audio, b"ulaw": _audio, b"alaw": _audio, b"metx": _metx, b"avcC": _avcc,
     b"hvcC": _hvcc, b"esds": _esds, b"trex": _trex, b"mfhd": _mfhd, b"tfhd": _tfhd,
     b"tfdt": _tfdt, b"trun": _trun, b"tfra": _tfra, b"mfro": _mfro, b"prft": _prft,
-    b"uuid": _uuid,
+    b"uuid": _uuid, b"encv": _visual, b"enca": _audio, b"frma": _frma, b"schm": _schm,
+    b"tenc": _tenc, b"pssh": _pssh, b"senc": _senc, b"saiz": _saiz, b"saio": _saio,
 }

@@ -9,12 +9,14 @@ Box tree of ``encode_fragment()``::
     |    |    |tfhd|        default-base-is-moof, default duration/flags when uniform
     |    |    |tfdt|        baseMediaDecodeTime, version 1 once it passes 32 bits
     |    |    |trun|        data_offset, per-sample size (+ duration, flags, offsets)
+    |    |    |saiz|saio|senc|  encrypted tracks only: IVs and subsample maps (cenc/boxes.py)
     |mdat|                  sample data of every traf, in traf order
 
 Data offsets are fixed in one place, ``_data_offsets``: every other field's size is
 known before writing, so the ``moof`` size is computed first and each ``trun``'s
 ``data_offset`` (relative to the ``moof`` start, since ``tfhd`` sets
-default-base-is-moof as CMAF requires) is derived from it; nothing is patched later.
+default-base-is-moof as CMAF requires) is derived from it, and so is each ``saio``'s
+offset to its ``senc`` entries (``_saio_offsets``); nothing is patched later.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from onvif_recorder.cenc.boxes import SAIO_SIZE, SENC_IV_OFFSET, SampleEncryption, saio
 from onvif_recorder.mp4.boxes import (
     FULL_HEADER_SIZE,
     HEADER_SIZE,
@@ -74,6 +77,8 @@ class TrackRun:
     track_id: int
     decode_time: int
     samples: Sequence[FragmentSample]
+    encryption: SampleEncryption | None = None
+    """Set when the samples are encrypted (ISO/IEC 23001-7): their ``senc`` entries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +106,20 @@ class _Traf:
     tail: bytes
     """``trun`` fields after data_offset."""
     payload: bytes
+    saiz: bytes = b""
+    senc: bytes = b""
 
     @property
     def size(self) -> int:
-        return len(self.head) + 4 + len(self.tail)
+        return len(self.head) + 4 + len(self.tail) + self.aux_size
+
+    @property
+    def aux_size(self) -> int:
+        return _aux_size(self.saiz, self.senc)
+
+    def aux(self, senc_offset: int) -> bytes:
+        """``saiz`` ``saio`` ``senc``, the ``saio`` pointing at ``senc_offset``."""
+        return self.saiz + saio(senc_offset) + self.senc if self.senc else b""
 
 
 def encode_fragment(sequence_number: int, runs: Sequence[TrackRun],
@@ -118,9 +133,10 @@ def encode_fragment(sequence_number: int, runs: Sequence[TrackRun],
     moof_size = HEADER_SIZE + len(mfhd) + sum(traf.size for traf in trafs)
     payload_size = sum(len(traf.payload) for traf in trafs)
     offsets = _data_offsets(moof_size, payload_size, [len(t.payload) for t in trafs])
+    aux_offsets = _saio_offsets(HEADER_SIZE + len(mfhd), trafs)
     parts = [box_header(b"moof", moof_size - HEADER_SIZE), mfhd]
-    for traf, offset in zip(trafs, offsets, strict=True):
-        parts += [traf.head, i32(offset), traf.tail]
+    for traf, offset, aux in zip(trafs, offsets, aux_offsets, strict=True):
+        parts += [traf.head, i32(offset), traf.tail, traf.aux(aux)]
     parts.append(box_header(b"mdat", payload_size))
     parts += [traf.payload for traf in trafs]
     prft = producer_reference(reference) if reference else b""
@@ -137,6 +153,19 @@ def _data_offsets(moof_size: int, payload_size: int, sizes: Sequence[int]) -> li
             raise ValueError("fragment too large for a 32-bit trun data_offset")
         offsets.append(position)
         position += size
+    return offsets
+
+
+def _aux_size(saiz: bytes, senc: bytes) -> int:
+    return len(saiz) + SAIO_SIZE + len(senc) if senc else 0
+
+
+def _saio_offsets(first_traf: int, trafs: Sequence[_Traf]) -> list[int]:
+    """Each ``saio`` offset: its track's first ``senc`` IV, from the ``moof`` start."""
+    offsets, position = [], first_traf
+    for traf in trafs:
+        offsets.append(position + traf.size - len(traf.senc) + SENC_IV_OFFSET)
+        position += traf.size
     return offsets
 
 
@@ -164,11 +193,13 @@ def _traf(run: TrackRun) -> _Traf:
     tail = _trun_tail(samples, trun_flags, first_flags)
     trun_version = 1 if any(offset < 0 for offset in offsets) else 0
     trun_size = FULL_HEADER_SIZE + 4 + 4 + len(tail)
-    traf_size = HEADER_SIZE + len(tfhd) + len(tfdt) + trun_size
+    saiz, senc = (b"", b"") if run.encryption is None else (
+        run.encryption.saiz(), run.encryption.senc())
+    traf_size = HEADER_SIZE + len(tfhd) + len(tfdt) + trun_size + _aux_size(saiz, senc)
     head = (box_header(b"traf", traf_size - HEADER_SIZE) + tfhd + tfdt
             + box_header(b"trun", trun_size - HEADER_SIZE)
             + u32(trun_version << 24 | trun_flags) + u32(len(samples)))
-    return _Traf(head, tail, b"".join(s.data for s in samples))
+    return _Traf(head, tail, b"".join(s.data for s in samples), saiz, senc)
 
 
 def _flag_layout(flags: Sequence[int]) -> tuple[int, int | None, int | None]:

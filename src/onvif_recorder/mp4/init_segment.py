@@ -16,10 +16,12 @@ Box tree of ``init_segment()``::
     |    |    |    |    |    |dref|
     |    |    |    |    |    |    |url |
     |    |    |    |    |stbl|
-    |    |    |    |    |    |stsd|      → the codec's sample entry (Codec.sample_entry)
+    |    |    |    |    |    |stsd|      → the codec's sample entry (Codec.sample_entry),
+    |    |    |    |    |    |            as encv/enca/encm with a sinf when encrypted
     |    |    |    |    |    |stts|stsc|stsz|stco|   all empty
     |    |mvex|
     |    |    |trex|                    one per track
+    |    |pssh|                         encrypted segments: the W3C pssh first (RC B.8)
     |    |udta|                         optional (user_data.py)
 
 The ``ftyp`` brands: format MP4 uses major ``iso6`` (fragments with ``tfdt``, ``trun``
@@ -29,7 +31,7 @@ v1) and lists ``isom``/``mp41``; CMAF uses the structural brand ``cmfc``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import Enum
 
 from onvif_recorder.mp4.boxes import (
@@ -43,6 +45,7 @@ from onvif_recorder.mp4.boxes import (
     version_for,
 )
 from onvif_recorder.mp4.model import TrackInfo, TrackKind
+from onvif_recorder.mp4.sample_entries import protected_sample_entry
 
 MAC_EPOCH_OFFSET = 2_082_844_800  # seconds from 1904-01-01 to 1970-01-01 (§8.2.2.3)
 _UNITY_MATRIX = (0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
@@ -67,14 +70,21 @@ def mac_time(utc: float) -> int:
 
 
 def init_segment(tracks: Sequence[TrackInfo], timescale: int, brand: Brand, *,
-                 creation_utc: float = 0.0, user_data: bytes = b"") -> bytes:
-    """``ftyp`` + ``moov`` for ``tracks`` sharing ``timescale`` (see the module docstring)."""
+                 creation_utc: float = 0.0, user_data: bytes = b"",
+                 sinfs: Mapping[int, bytes] | None = None,
+                 pssh: Sequence[bytes] = ()) -> bytes:
+    """``ftyp`` + ``moov`` for ``tracks`` sharing ``timescale`` (see the module docstring).
+
+    ``sinfs`` maps the track_ID of each encrypted track to its ``sinf`` box; ``pssh``
+    are the protection system boxes of the ``moov``, in order.
+    """
     if not tracks:
         raise ValueError("an initialization segment needs at least one track")
     when = mac_time(creation_utc) if creation_utc else 0
-    traks = [trak(track, timescale, when) for track in tracks]
+    sinfs = sinfs or {}
+    traks = [trak(track, timescale, when, sinfs.get(track.track_id, b"")) for track in tracks]
     children = [mvhd(timescale, when, max(t.track_id for t in tracks) + 1), *traks,
-                box(b"mvex", *(trex(t.track_id) for t in tracks))]
+                box(b"mvex", *(trex(t.track_id) for t in tracks)), *pssh]
     if user_data:
         children.append(box(b"udta", user_data))
     return ftyp(brand) + box(b"moov", *children)
@@ -100,10 +110,10 @@ def mvhd(timescale: int, when: int, next_track_id: int) -> bytes:
                     _matrix(), bytes(24), u32(next_track_id))
 
 
-def trak(track: TrackInfo, timescale: int, when: int) -> bytes:
+def trak(track: TrackInfo, timescale: int, when: int, sinf: bytes = b"") -> bytes:
     """|trak| → |tkhd| |mdia| → |mdhd| |hdlr| |minf|"""
     return box(b"trak", tkhd(track, when),
-               box(b"mdia", mdhd(timescale, when), hdlr(track.kind), minf(track)))
+               box(b"mdia", mdhd(timescale, when), hdlr(track.kind), minf(track, sinf)))
 
 
 def tkhd(track: TrackInfo, when: int) -> bytes:
@@ -130,11 +140,11 @@ def hdlr(kind: TrackKind) -> bytes:
                     cstring(_HANDLER_NAMES[kind]))
 
 
-def minf(track: TrackInfo) -> bytes:
+def minf(track: TrackInfo, sinf: bytes = b"") -> bytes:
     """|minf| → media header, |dinf| → |dref| → |url |, |stbl|"""
     url = full_box(b"url ", 0, 0x000001)  # media data in the same file
     dinf = box(b"dinf", full_box(b"dref", 0, 0, u32(1), url))
-    return box(b"minf", media_header(track.kind), dinf, stbl(track))
+    return box(b"minf", media_header(track.kind), dinf, stbl(track, sinf))
 
 
 def media_header(kind: TrackKind) -> bytes:
@@ -146,10 +156,13 @@ def media_header(kind: TrackKind) -> bytes:
     return full_box(b"nmhd", 0, 0)
 
 
-def stbl(track: TrackInfo) -> bytes:
+def stbl(track: TrackInfo, sinf: bytes = b"") -> bytes:
     """SampleTableBox (§8.5.1) holding only the sample description; no samples."""
+    entry = track.codec.sample_entry()
+    if sinf:
+        entry = protected_sample_entry(entry, track.kind, sinf)
     return box(b"stbl",
-               full_box(b"stsd", 0, 0, u32(1), track.codec.sample_entry()),
+               full_box(b"stsd", 0, 0, u32(1), entry),
                full_box(b"stts", 0, 0, u32(0)),
                full_box(b"stsc", 0, 0, u32(0)),
                full_box(b"stsz", 0, 0, u32(0), u32(0)),

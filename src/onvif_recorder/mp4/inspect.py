@@ -16,7 +16,7 @@ from onvif_recorder.mp4.fields import FieldReader, decode_fields
 
 # Boxes whose payload is only child boxes, and where children start in the others.
 _CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"dinf", b"stbl", b"mvex",
-                         b"moof", b"traf", b"mfra", b"udta", b"edts"})
+                         b"moof", b"traf", b"mfra", b"udta", b"edts", b"sinf", b"schi"})
 _CHILDREN_AT = {b"stsd": 8, b"dref": 8, b"avc1": 78, b"avc3": 78, b"hvc1": 78, b"hev1": 78,
                 b"encv": 78, b"mp4a": 28, b"ulaw": 28, b"alaw": 28, b"enca": 28}
 MAX_DEPTH = 16

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from onvif_recorder.cenc.subsamples import NalLayout
+
 
 class TrackKind(Enum):
     """Media type of a track; the value is the ``hdlr`` handler_type (§8.4.3)."""
@@ -50,6 +52,11 @@ class Codec(Protocol):
     @property
     def sample_rate(self) -> int:
         """Audio sampling frequency in Hz, 0 for video and metadata."""
+        ...
+
+    @property
+    def nal_layout(self) -> NalLayout | None:
+        """Samples' NAL unit structure (video), which subsample encryption follows."""
         ...
 
     def sample_entry(self) -> bytes:

@@ -1,5 +1,6 @@
 """The parts every sample entry shares (ISO/IEC 14496-12 §8.5.2, §12.1.3, §12.2.3).
 
+``protected_sample_entry`` turns any of them into its encrypted form (ISO/IEC 23001-7).
 Each codec's own entry (``avc1`` + ``avcC``, ``hvc1`` + ``hvcC``, ``mp4a`` + ``esds``,
 ``ulaw``/``alaw``, ``metx``) is written by its definition in the codec table
 (``onvif_recorder.media``) on top of these.
@@ -7,7 +8,8 @@ Each codec's own entry (``avc1`` + ``avcC``, ``hvc1`` + ``hvcC``, ``mp4a`` + ``e
 
 from __future__ import annotations
 
-from onvif_recorder.mp4.boxes import box, fixed16_16, u16, u32
+from onvif_recorder.mp4.boxes import HEADER_SIZE, box, fixed16_16, u16, u32
+from onvif_recorder.mp4.model import TrackKind
 
 NAL_LENGTH_SIZE = 4
 """Bytes of each NAL unit length in H.264/H.265 samples (``lengthSizeMinusOne`` = 3)."""
@@ -43,3 +45,14 @@ def audio_sample_entry(kind: bytes, channels: int, rate: int, *children: bytes) 
         fixed16_16(rate if rate < 65536 else 0),
     )
     return box(kind, *fields, *children)
+
+
+PROTECTED_FOURCCS = {
+    TrackKind.VIDEO: b"encv", TrackKind.AUDIO: b"enca", TrackKind.METADATA: b"encm"}
+"""14496-12 §8.12: the sample entry type of a protected track, by media type."""
+
+
+def protected_sample_entry(entry: bytes, kind: TrackKind, sinf: bytes) -> bytes:
+    """``entry`` under its protected 4CC with ``sinf`` (which names the original 4CC in
+    ``frma``) appended after the codec's own boxes (14496-12 §8.12.1)."""
+    return box(PROTECTED_FOURCCS[kind], entry[HEADER_SIZE:], sinf)

@@ -7,23 +7,36 @@ Box tree of a finished segment::
     |mfra|                      trailer: mfra.py (always for MP4, optional for CMAF)
 
 The assembler keeps only byte counts and index entries, never the media: each
-fragment's bytes go straight out in a ``FragmentWritten`` event.
+fragment's bytes go straight out in a ``FragmentWritten`` event. An encrypted segment's
+runs pass through its ``SegmentProtection`` (``cenc.protector``) before encoding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from onvif_recorder.cenc.protector import SegmentProtection
 from onvif_recorder.mp4.events import TrackStats
 from onvif_recorder.mp4.fragment import ProducerReference, TrackRun, encode_fragment
 from onvif_recorder.mp4.mfra import RandomAccessEntry, encode_mfra
 
 
+@dataclass(frozen=True, slots=True)
+class SegmentHeader:
+    """A segment's ``ftyp`` + ``moov`` and, if it is encrypted, its keys (RC B.8)."""
+
+    data: bytes
+    protection: SegmentProtection | None = None
+
+
 class SegmentAssembler:
     """Byte offsets, ``mfhd`` sequence numbers and ``tfra`` entries of one segment."""
 
-    def __init__(self, header: bytes, track_ids: Sequence[int]) -> None:
+    def __init__(self, header: bytes, track_ids: Sequence[int],
+                 protection: SegmentProtection | None = None) -> None:
         self.size = len(header)
+        self.protection = protection
         self.sequence = 0
         self.entries: dict[int, list[RandomAccessEntry]] = {tid: [] for tid in track_ids}
         self.stats: dict[int, TrackStats] = {tid: TrackStats() for tid in track_ids}
@@ -31,6 +44,8 @@ class SegmentAssembler:
     def add(self, runs: Sequence[TrackRun], reference: ProducerReference | None) -> bytes:
         """Encode one fragment and index its sync samples; returns its bytes."""
         self.sequence += 1
+        if self.protection is not None:
+            runs = [self.protection.protect(run) for run in runs]
         fragment = encode_fragment(self.sequence, runs, reference)
         moof_offset = self.size + fragment.moof_offset
         for run in runs:

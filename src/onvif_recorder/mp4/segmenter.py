@@ -25,9 +25,11 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
+from onvif_recorder.cenc.policy import EncryptionPolicy
 from onvif_recorder.mp4.events import Event, SpanClosed, SpanEndReason
 from onvif_recorder.mp4.init_segment import Brand, init_segment
 from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
+from onvif_recorder.mp4.segment import SegmentHeader
 from onvif_recorder.mp4.span_builder import Counters, Limits, SpanBuilder
 from onvif_recorder.mp4.user_data import SegmentInfo
 
@@ -58,6 +60,8 @@ class SegmenterConfig:
     """The recording token, written into the recovery box of every header."""
     track_tokens: Mapping[int, str] = field(default_factory=dict, hash=False)
     """ISO-BMFF track_ID → the recording's track token, for the recovery box."""
+    encryption: EncryptionPolicy | None = field(default=None, compare=False)
+    """The target's Encryption entries (RC B.8); asked for keys as each segment opens."""
 
     def __post_init__(self) -> None:
         if self.segment_duration <= 0 or self.fragment_duration <= 0:
@@ -100,11 +104,18 @@ class Segmenter:
                       c.fragment_duration, c.max_gap, c.max_drift, c.max_lag,
                       c.producer_reference, c.format is Brand.MP4 or c.cmaf_mfra)
 
-    def _header(self, tracks: Sequence[TrackInfo], info: SegmentInfo) -> bytes:
+    def _header(self, tracks: Sequence[TrackInfo], info: SegmentInfo) -> SegmentHeader:
         info = replace(info, recording=self.config.recording,
                        track_tokens=dict(self.config.track_tokens))
-        return init_segment(tracks, info.timescale, self.config.format,
-                            creation_utc=info.start_utc, user_data=info.encode())
+        policy = self.config.encryption
+        protection = None if policy is None else policy.segment(tracks, info.start_utc)
+        sinfs = {} if protection is None else {
+            t.track_id: protection.tracks[t.track_id].sinf(t.codec.fourcc)
+            for t in tracks if t.track_id in protection.tracks}
+        data = init_segment(tracks, info.timescale, self.config.format,
+                            creation_utc=info.start_utc, user_data=info.encode(),
+                            sinfs=sinfs, pssh=protection.pssh if protection else ())
+        return SegmentHeader(data, protection)
 
     # --- inputs ---------------------------------------------------------------------
 
@@ -147,6 +158,10 @@ class Segmenter:
         self.config = replace(self.config, segment_duration=seconds)
         for builder in self._builders:
             builder.limits = self._limits()
+
+    def set_encryption(self, policy: EncryptionPolicy | None) -> None:
+        """Encrypt segments opened from now on with ``policy``; open ones keep theirs (B.8)."""
+        self.config = replace(self.config, encryption=policy)
 
     @property
     def counters(self) -> Counters:

@@ -37,7 +37,7 @@ from onvif_recorder.mp4.events import (
 )
 from onvif_recorder.mp4.fragment import FragmentSample, ProducerReference, TrackRun
 from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
-from onvif_recorder.mp4.segment import SegmentAssembler
+from onvif_recorder.mp4.segment import SegmentAssembler, SegmentHeader
 from onvif_recorder.mp4.timeline import (
     Placement,
     Timed,
@@ -47,7 +47,7 @@ from onvif_recorder.mp4.timeline import (
 )
 from onvif_recorder.mp4.user_data import SegmentInfo
 
-HeaderFactory = Callable[[Sequence[TrackInfo], SegmentInfo], bytes]
+HeaderFactory = Callable[[Sequence[TrackInfo], SegmentInfo], SegmentHeader]
 """Makes a segment header for the tracks, carrying the segment's recovery box."""
 
 
@@ -375,11 +375,12 @@ class SpanBuilder:
                            timescale=self.timescale, start_utc=self._utc(time),
                            span_start_utc=self._utc(span.start))
         header = self._header(span.tracks, info)
-        span.segment = SegmentAssembler(header, [t.track_id for t in span.tracks])
+        span.segment = SegmentAssembler(header.data, [t.track_id for t in span.tracks],
+                                        header.protection)
         span.segment_start = time
         self.counters.segments += 1
         events.append(SegmentOpened(span.span_id, self.extension, span.counter,
-                                    self._utc(time), header))
+                                    self._utc(time), header.data))
 
     def _close_segment(self, end: int, events: list[Event]) -> None:
         span = self._span

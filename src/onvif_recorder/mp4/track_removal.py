@@ -5,10 +5,13 @@ track rewrites the segment without it, the way the recorder would have written i
 without that track:
 
 * ``moov``: the track's ``trak`` and its ``mvex/trex`` go; the recovery box
-  (``mp4.user_data``) loses the track from ``track_ids``;
+  (``mp4.user_data``) loses the track from ``track_ids``; in an encrypted segment the
+  W3C ``pssh`` lists only the KIDs still in use, and ``pssh`` boxes of a KID no track
+  uses any more go (RC B.8);
 * each ``moof``: the track's ``traf`` goes, the other ``traf``s are kept byte for byte
   except their ``trun`` data_offset (relative to the ``moof``: our writer sets
-  default-base-is-moof), recomputed for the smaller ``moof`` and ``mdat``;
+  default-base-is-moof), recomputed for the smaller ``moof`` and ``mdat``, and the
+  ``saio`` offsets of encrypted tracks (RC B.8), moved with their ``traf``;
 * each ``mdat``: the track's sample bytes go; a fragment left without any ``traf`` goes
   entirely, with the ``prft`` before it;
 * a ``prft`` that referenced the track is re-pointed to the first remaining track: all
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from onvif_recorder.cenc.boxes import W3C_SYSTEM_ID, w3c_pssh
 from onvif_recorder.mp4.boxes import HEADER_SIZE, box, box_header, u32
 from onvif_recorder.mp4.fields import FieldReader
 from onvif_recorder.mp4.inspect import ParsedBox, read_boxes
@@ -94,7 +98,11 @@ def _payload_id(parsed: ParsedBox) -> int:
 
 def _without_track_moov(data: bytes, moov: ParsedBox, track_id: int) -> bytes:
     children: list[bytes] = []
+    kids = _kids_in_use(moov, track_id)
     for child in moov.children:
+        if child.name == "pssh":
+            children += _pssh_for(data, child, kids)
+            continue
         if child.name == "trak" and _trak_id(child) == track_id:
             continue
         if child.name == "mvex":
@@ -107,6 +115,34 @@ def _without_track_moov(data: bytes, moov: ParsedBox, track_id: int) -> bytes:
         else:
             children.append(_raw(data, child))
     return box(b"moov", *children)
+
+
+def _kids_in_use(moov: ParsedBox, track_id: int) -> list[bytes]:
+    """The ``tenc`` default KIDs of the tracks that stay, in track order."""
+    kids: list[bytes] = []
+    for trak in moov.find_all("trak"):
+        if _trak_id(trak) == track_id:
+            continue
+        for tenc in trak.find_all("mdia/minf/stbl/stsd/encv/sinf/schi/tenc") + trak.find_all(
+                "mdia/minf/stbl/stsd/enca/sinf/schi/tenc"):
+            kids.append(tenc.payload[8:24])
+        entry = trak.find("mdia/minf/stbl/stsd")
+        if entry is not None and entry.payload[12:16] == b"encm":
+            at = entry.payload.rfind(b"tenc")
+            kids.append(entry.payload[at + 12:at + 28])
+    return list(dict.fromkeys(kids))
+
+
+def _pssh_for(data: bytes, pssh: ParsedBox, kids: list[bytes]) -> list[bytes]:
+    """RC B.8: the W3C ``pssh`` lists the KIDs still in use; a KID's own boxes (B.8.2)
+    go with its last track; other systems' boxes stay as they are."""
+    system, version = pssh.payload[4:20], pssh.payload[0]
+    if system == W3C_SYSTEM_ID:
+        return [w3c_pssh(kids)] if kids else []
+    if version and int.from_bytes(pssh.payload[20:24], "big") == 1 and \
+            pssh.payload[24:40] not in kids:
+        return []
+    return [_raw(data, pssh)]
 
 
 def _user_data(data: bytes, child: ParsedBox, track_id: int) -> bytes:
@@ -155,11 +191,13 @@ class _KeptTraf:
     raw: bytearray
     trun_offsets: list[tuple[int, int, int]]
     """(position of data_offset within ``raw``, old data_offset, run byte size)."""
+    aux_offsets: list[tuple[int, int]]
+    """(position of a 32-bit ``saio`` offset within ``raw``, its target within ``raw``)."""
 
 
 def _fragment(data: bytes, moof: ParsedBox, mdat: ParsedBox, track_id: int) -> bytes:
     """``moof`` + ``mdat`` without the track's ``traf`` and bytes; b"" if nothing is left."""
-    kept = [_kept_traf(data, t) for t in moof.children
+    kept = [_kept_traf(data, t, moof) for t in moof.children
             if t.name == "traf" and _traf_id(t) != track_id]
     if not kept:
         return b""
@@ -168,7 +206,11 @@ def _fragment(data: bytes, moof: ParsedBox, mdat: ParsedBox, track_id: int) -> b
     sizes = [size for traf in kept for _, _, size in traf.trun_offsets]
     position = moof_size + len(box_header(b"mdat", sum(sizes)))
     payload: list[bytes] = []
+    traf_start = HEADER_SIZE + sum(map(len, others))
     for traf in kept:
+        for at, target in traf.aux_offsets:
+            traf.raw[at : at + 4] = (traf_start + target).to_bytes(4, "big")
+        traf_start += len(traf.raw)
         for at, old_offset, size in traf.trun_offsets:
             start = moof.offset + old_offset
             if start < mdat.offset + mdat.header_size or start + size > mdat.offset + mdat.size:
@@ -187,7 +229,7 @@ def _traf_id(traf: ParsedBox) -> int:
     return _payload_id(tfhd)
 
 
-def _kept_traf(data: bytes, traf: ParsedBox) -> _KeptTraf:
+def _kept_traf(data: bytes, traf: ParsedBox, moof: ParsedBox) -> _KeptTraf:
     tfhd = traf.find("tfhd")
     assert tfhd is not None  # _traf_id checked it
     flags, default_size = _tfhd_addressing(tfhd)
@@ -197,7 +239,24 @@ def _kept_traf(data: bytes, traf: ParsedBox) -> _KeptTraf:
     for trun in traf.find_all("trun"):
         old_offset, size = _trun_extent(trun, default_size)
         offsets.append((trun.offset - traf.offset + trun.header_size + 8, old_offset, size))
-    return _KeptTraf(bytearray(_raw(data, traf)), offsets)
+    aux = [(at, old - (traf.offset - moof.offset))
+           for saio in traf.find_all("saio") for at, old in _saio_offsets(saio, traf)]
+    return _KeptTraf(bytearray(_raw(data, traf)), offsets, aux)
+
+
+def _saio_offsets(saio: ParsedBox, traf: ParsedBox) -> list[tuple[int, int]]:
+    """(position within the ``traf``, value) of each offset of a version 0 ``saio``."""
+    reader = FieldReader(saio.payload)
+    version, flags = reader.full()
+    if version != 0:
+        raise ValueError("only 32-bit saio offsets can be rewritten")
+    if flags & 1:
+        reader.take(8)  # aux_info_type, aux_info_type_parameter
+    start = saio.offset - traf.offset + saio.header_size
+    found = []
+    for _ in range(reader.uint(4)):
+        found.append((start + reader.pos, reader.uint(4)))
+    return found
 
 
 def _tfhd_addressing(tfhd: ParsedBox) -> tuple[int, int]:

@@ -20,11 +20,14 @@ files), since two object stores may hold the same B.4 key. Existing rows are loc
 How each table family is made durable, and why: ``persistence.database``.
 
 Version 5 adds the Schedule service's objects: ``schedules`` and ``special_day_groups``.
+
+Version 6 adds the Advanced Security keystore (``service.keystore``): ``certificates``
+and ``keys``, keyed by CertificateID and KeyID.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _OBJECT_TABLE = (
     "CREATE TABLE {} (seq INTEGER PRIMARY KEY, token TEXT UNIQUE NOT NULL, doc TEXT NOT NULL);"
@@ -72,4 +75,5 @@ MIGRATIONS: tuple[str, ...] = (
     "CREATE INDEX segments_by_time ON segments (recording, start_utc);"
     "CREATE INDEX segments_by_age ON segments (location, start_utc);",
     "".join(_OBJECT_TABLE.format(table) for table in ("schedules", "special_day_groups")),
+    "".join(_OBJECT_TABLE.format(table) for table in ("certificates", "keys")),
 )

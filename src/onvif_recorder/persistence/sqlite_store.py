@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from onvif_recorder.domain.job import RecordingJob
+from onvif_recorder.domain.keystore import KeyPair, StoredCertificate
 from onvif_recorder.domain.receiver import Receiver
 from onvif_recorder.domain.recording import Recording
 from onvif_recorder.domain.schedule import Schedule, SpecialDayGroup
@@ -44,6 +45,9 @@ class SqliteStore:
             schedules=self._load("schedules", Schedule, lambda s: s.token),
             special_day_groups=self._load("special_day_groups", SpecialDayGroup,
                                           lambda g: g.token),
+            certificates=self._load("certificates", StoredCertificate,
+                                    lambda c: c.certificate_id),
+            keys=self._load("keys", KeyPair, lambda k: k.key_id),
             counters=dict(self.connection.execute("SELECT name, value FROM counters").fetchall()),
         )
 
@@ -62,6 +66,9 @@ class SqliteStore:
             self._write("schedules", changes.schedules, changes.deleted_schedules, "token")
             self._write("special_day_groups", changes.special_day_groups,
                         changes.deleted_special_day_groups, "token")
+            self._write("certificates", changes.certificates, changes.deleted_certificates,
+                        "certificate_id")
+            self._write("keys", changes.keys, changes.deleted_keys, "key_id")
             self.connection.executemany(
                 "INSERT INTO counters (name, value) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET value = excluded.value",

@@ -6,9 +6,10 @@ won. Its ``RecordingPlan`` lists one ``Feed`` per (job, source) with the tracks 
 won; the engine compares plans to start, reconfigure or stop recording tasks.
 
 A recording whose ``Target`` names an object storage (S3, Azure) gets a ``TargetPlan``:
-its segments go through the upload spool with Annex B keys (``storage.object_sink``),
-unless the target asks for encryption (B.8, not built): those stay on local storage;
-an active OverrideSegmentDuration replaces the segment duration (RC §5.24).
+its segments go through the upload spool with Annex B keys (``storage.object_sink``);
+an active OverrideSegmentDuration replaces the segment duration (RC §5.24). The target's
+Encryption entries (B.8, on local and object storage alike) become ``EncryptionEntry``
+rows with track tokens turned into track_IDs.
 
 Track IDs: the recording's n-th track (RC §5.4 creation order) is ISO-BMFF ``track_ID``
 n + 1, so a track keeps its ID across spans and restarts.
@@ -16,15 +17,25 @@ n + 1, so a track keeps its ID across spans and restarts.
 
 from __future__ import annotations
 
+import base64
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from onvif_recorder.cenc.asymmetric import Recipient
+from onvif_recorder.cenc.keys import ContentKey, parse_key, parse_kid
+from onvif_recorder.cenc.policy import EncryptionPolicy, EntryPolicy, KeySource, StaticKey
+from onvif_recorder.cenc.rotation import RotatingKey
 from onvif_recorder.domain.duration import XsDuration
 from onvif_recorder.domain.job import JobTrack, RecordingJob
-from onvif_recorder.domain.recording import Recording
+from onvif_recorder.domain.keystore import StoredCertificate
+from onvif_recorder.domain.recording import Recording, RecordingEncryption
 from onvif_recorder.service.arbitration import Arbitration, Eligible, arbitrate
 from onvif_recorder.service.overrides import SegmentOverrides
 from onvif_recorder.service.state import RecorderState
 from onvif_recorder.storage.object_key import KeyLayout
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,22 @@ class TargetPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class EncryptionEntry:
+    """One ``tt:RecordingEncryption`` as the writer applies it (validated by the service):
+    a client's key, or (B.8.2) the certificates a generated key is encrypted for."""
+
+    mode: str
+    track_ids: frozenset[int] | None
+    """None: every track of the recording (B.8)."""
+    key: ContentKey | None = None
+    certificates: tuple[bytes, ...] = ()
+    """DER certificates from the keystore (AsymmetricEncryption)."""
+    rotation: float | None = None
+    info: bytes | None = None
+    """AdditionalInfo as UTF-8: the 26.06 box layout and HPKE info (decision §7.1)."""
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingPlan:
     recording: str
     track_ids: tuple[tuple[str, int], ...]
@@ -61,6 +88,7 @@ class RecordingPlan:
     target: TargetPlan | None = None
     override: int = 0
     """Serial of the active segment duration override (0: none)."""
+    encryption: tuple[EncryptionEntry, ...] = ()
 
     def track_id(self, token: str) -> int | None:
         return dict(self.track_ids).get(token)
@@ -92,12 +120,54 @@ def target_plan(recording: Recording, state: RecorderState | None) -> TargetPlan
     storage = None if target is None or state is None else state.storage.get(target.storage)
     if target is None or storage is None or not storage.data.is_object_storage:
         return None
-    if target.encryption:  # B.8 is not built: never upload in clear what must be encrypted
-        return None
     span = seconds(target.span_duration)
     return TargetPlan(target.storage, target.format,
                       KeyLayout(key_part(target.prefix), key_part(target.postfix)),
                       span if span > 0 else None, recording.configuration.source.source_id)
+
+
+def encryption_policy(entries: tuple[EncryptionEntry, ...]) -> EncryptionPolicy | None:
+    """The segmenter's view of the entries: each key applied as segments open (B.8)."""
+    if not entries:
+        return None
+    return EncryptionPolicy([EntryPolicy(e.mode, _key_source(e), e.track_ids)
+                             for e in entries])
+
+
+def _key_source(entry: EncryptionEntry) -> KeySource:
+    if entry.key is not None:
+        return StaticKey(entry.key)
+    recipients = [Recipient.from_certificate(der) for der in entry.certificates]
+    return RotatingKey(recipients, entry.rotation, entry.info)
+
+
+def encryption_entries(recording: Recording,
+                       state: RecorderState | None) -> tuple[EncryptionEntry, ...]:
+    target = recording.configuration.target
+    if target is None:
+        return ()
+    ids = {track.token: index + 1 for index, track in enumerate(recording.tracks)}
+    certificates = {} if state is None else state.certificates
+    return tuple(_entry(entry, ids, certificates) for entry in target.encryption)
+
+
+def _entry(entry: RecordingEncryption, ids: dict[str, int],
+           certificates: Mapping[str, StoredCertificate]) -> EncryptionEntry:
+    """Raises ValueError for an entry the writer cannot apply (e.g. a certificate gone)."""
+    tracks = frozenset(ids[t] for t in entry.tracks if t in ids) if entry.tracks else None
+    asymmetric = entry.asymmetric
+    if asymmetric is None:
+        key = ContentKey(parse_kid(entry.kid or ""), parse_key(entry.key or ""))
+        return EncryptionEntry(entry.mode, tracks, key)
+    missing = [c for c in asymmetric.certificate_ids if c not in certificates]
+    if missing:
+        raise ValueError(f"certificate {missing[0]!r} is not in the keystore")
+    ders = tuple(base64.b64decode(certificates[c].content) for c in asymmetric.certificate_ids)
+    rotation = asymmetric.key_rotation_duration
+    info = asymmetric.additional_info
+    return EncryptionEntry(entry.mode, tracks, None, ders,
+                           None if rotation is None else float(rotation.seconds),
+                           None if info is None else info.encode("utf-8"))
 
 
 def recording_plan(recording: Recording, feeds: list[Feed], default_segment: float,
@@ -114,7 +184,7 @@ def recording_plan(recording: Recording, feeds: list[Feed], default_segment: flo
         segment if segment > 0 else default_segment,
         seconds(recording.configuration.maximum_retention_time),
         tuple(feeds), target_plan(recording, state),
-        0 if override is None else override.serial)
+        0 if override is None else override.serial, encryption_entries(recording, state))
 
 
 def plans(state: RecorderState, default_segment: float,
@@ -128,6 +198,13 @@ def plans(state: RecorderState, default_segment: float,
         feeds = _feeds(job, arbitration)
         if feeds:
             by_recording.setdefault(job.configuration.recording_token, []).extend(feeds)
-    return {token: recording_plan(state.recordings[token], feeds, default_segment, state,
-                                  overrides)
-            for token, feeds in by_recording.items() if token in state.recordings}
+    found = {}
+    for token, feeds in by_recording.items():
+        if token not in state.recordings:
+            continue
+        try:
+            found[token] = recording_plan(state.recordings[token], feeds, default_segment,
+                                          state, overrides)
+        except ValueError as exc:  # B.8: never write in clear what must be encrypted
+            log.warning("recording %s is not written: its encryption %s", token, exc)
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from onvif_recorder.service import encryption
 from onvif_recorder.settings import RecorderSettings
 
 
@@ -24,6 +25,10 @@ class RecordingCapabilities:
     supported_target_formats: tuple[str, ...] = ()
     """RC §5.25: formats of recordings to object storage (Annex B)."""
     override_segment_duration: bool = False
+    encryption_entry_limit: int = 0
+    supported_encryption_modes: tuple[str, ...] = ()
+    """RC §5.25 / B.8: the modes encrypted segments are really written in."""
+    asymmetric_encryption_supported: bool = False
     scheduled_recording: bool = False
     event_recording: bool = False
     """RC §5.25 EventRecording, with BeforeEventLimit/AfterEventLimit in seconds."""
@@ -85,6 +90,9 @@ def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
         metadata_recording=True,
         supported_target_formats=("MP4", "CMAF"),
         override_segment_duration=True,
+        encryption_entry_limit=encryption.ENTRY_LIMIT,
+        supported_encryption_modes=encryption.SUPPORTED_MODES,
+        asymmetric_encryption_supported=encryption.ASYMMETRIC_SUPPORTED,
         scheduled_recording=True,
         event_recording=True,
         before_event_limit_s=limits.before_event_limit_s,

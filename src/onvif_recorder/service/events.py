@@ -153,6 +153,16 @@ class ScheduleChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyStatusChanged:
+    """tns1:Advancedsecurity/Keystore/KeyStatus (ASec §5.5.8.1); ``old`` is None only
+    when ``new`` is ``generating``."""
+
+    key_id: str
+    new: str
+    old: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SpecialDaysChanged:
     """tns1:Configuration/SpecialDays/Changed (also on create) or ``Removed``."""
 
@@ -197,6 +207,7 @@ DomainEvent = (
     | ScheduleStateChanged
     | ScheduleChanged
     | SpecialDaysChanged
+    | KeyStatusChanged
 )
 
 Accepts = Callable[[DomainEvent], bool]

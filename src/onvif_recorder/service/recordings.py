@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from onvif_recorder.domain import errors
@@ -16,6 +16,7 @@ from onvif_recorder.domain.recording import (
     TrackConfiguration,
     TrackType,
 )
+from onvif_recorder.service.encryption import check_entries
 from onvif_recorder.service.events import (
     RecordingConfigurationChanged,
     RecordingCreated,
@@ -29,8 +30,6 @@ from onvif_recorder.service.state import Changes, StateHolder
 from onvif_recorder.settings import Limits
 
 TARGET_FORMATS = ("MP4", "CMAF")  # tt:TargetFormat
-ENCRYPTION_MODES = ("CENC", "CBCS")  # tt:EncryptionMode
-_HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
 _TRACK_PREFIX = {
     TrackType.VIDEO: "VIDEO",
     TrackType.AUDIO: "AUDIO",
@@ -104,7 +103,7 @@ class RecordingService:
             raise errors.MaxRecordings(
                 f"the recorder holds {self.limits.max_recordings} recordings"
             )
-        configuration = self._validated(configuration)
+        configuration = self._validated(configuration, [token for token, _ in DEFAULT_TRACKS])
         tracks = tuple(Track(token, TrackConfiguration(kind, "")) for token, kind in DEFAULT_TRACKS)
         changes = Changes()
         token = self.holder.next_token("recording", changes, "Recording_")
@@ -137,7 +136,8 @@ class RecordingService:
         self, token: str, configuration: RecordingConfiguration
     ) -> Recording:
         old = self.recording(token)
-        recording = replace(old, configuration=self._validated(configuration))
+        recording = replace(old, configuration=self._validated(
+            configuration, [track.token for track in old.tracks]))
         changes = Changes(recordings=[recording])
         if recording.configuration != old.configuration:
             changes.events.append(RecordingConfigurationChanged(token, recording.configuration))
@@ -145,11 +145,12 @@ class RecordingService:
         self.holder.overrides.clear(token)  # RC §5.24: a modification removes the override
         return recording
 
-    def _validated(self, configuration: RecordingConfiguration) -> RecordingConfiguration:
+    def _validated(self, configuration: RecordingConfiguration,
+                   tracks: Collection[str]) -> RecordingConfiguration:
         if configuration.maximum_retention_time.is_negative:
             raise errors.BadConfiguration("MaximumRetentionTime is negative")
         if configuration.target is not None:
-            self._check_target(configuration.target)
+            self._check_target(configuration.target, tracks)
             # SegmentDurationOverride is read-only state (RC §5.24), never stored.
             configuration = replace(configuration, target=replace(
                 configuration.target, segment_duration_override=None))
@@ -165,7 +166,7 @@ class RecordingService:
         )
         return replace(configuration, source=source, content=configuration.content[:limit])
 
-    def _check_target(self, target: RecordingTarget) -> None:
+    def _check_target(self, target: RecordingTarget, tracks: Collection[str]) -> None:
         if target.storage not in self.holder.state.storage:
             raise errors.BadConfiguration(f"no storage configuration {target.storage!r}")
         if target.format not in TARGET_FORMATS:
@@ -174,15 +175,7 @@ class RecordingService:
             raise errors.BadConfiguration("SegmentDuration must be positive")
         if target.span_duration is not None and target.span_duration.seconds <= 0:
             raise errors.BadConfiguration("SpanDuration must be positive")
-        for entry in target.encryption:
-            if (entry.key is not None or entry.kid is not None) and entry.asymmetric is not None:
-                raise errors.AmbiguousConfiguration(
-                    "Key/KID and AsymmetricEncryption are mutually exclusive"
-                )
-            if entry.mode not in ENCRYPTION_MODES:
-                raise errors.BadConfiguration(f"encryption mode {entry.mode!r} is not supported")
-            if entry.key is not None and not _HEX.match(entry.key.strip()):
-                raise errors.BadConfiguration("encryption Key is not hexBinary")
+        check_entries(target.encryption, tracks, self.holder.state.certificates.keys())
 
     # RC §5.9
     def create_track(self, recording_token: str, configuration: TrackConfiguration) -> Track:

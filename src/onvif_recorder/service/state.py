@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from onvif_recorder.domain.job import RecordingJob
+from onvif_recorder.domain.keystore import KeyPair, StoredCertificate
 from onvif_recorder.domain.receiver import Receiver
 from onvif_recorder.domain.recording import Recording
 from onvif_recorder.domain.schedule import Schedule, SpecialDayGroup
@@ -41,6 +42,10 @@ class Changes:
     deleted_schedules: list[str] = field(default_factory=list)
     special_day_groups: list[SpecialDayGroup] = field(default_factory=list)
     deleted_special_day_groups: list[str] = field(default_factory=list)
+    certificates: list[StoredCertificate] = field(default_factory=list)
+    deleted_certificates: list[str] = field(default_factory=list)
+    keys: list[KeyPair] = field(default_factory=list)
+    deleted_keys: list[str] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     events: list[DomainEvent] = field(default_factory=list)  # published once stored
 
@@ -56,6 +61,8 @@ class RecorderState:
     storage: dict[str, StorageConfiguration] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     special_day_groups: dict[str, SpecialDayGroup] = field(default_factory=dict)
+    certificates: dict[str, StoredCertificate] = field(default_factory=dict)
+    keys: dict[str, KeyPair] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
 
     def apply(self, changes: Changes) -> None:
@@ -67,6 +74,9 @@ class RecorderState:
         _apply(self.schedules, changes.schedules, changes.deleted_schedules, lambda s: s.token)
         _apply(self.special_day_groups, changes.special_day_groups,
                changes.deleted_special_day_groups, lambda g: g.token)
+        _apply(self.certificates, changes.certificates, changes.deleted_certificates,
+               lambda c: c.certificate_id)
+        _apply(self.keys, changes.keys, changes.deleted_keys, lambda k: k.key_id)
         self.counters.update(changes.counters)
 
 

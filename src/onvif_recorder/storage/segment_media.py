@@ -11,12 +11,15 @@ from dataclasses import dataclass
 
 from onvif_recorder.mp4.fields import FieldReader
 from onvif_recorder.mp4.inspect import ParsedBox, read_boxes
-from onvif_recorder.storage.segment_scan import scan_segment
+from onvif_recorder.storage.segment_scan import PROTECTED_ENTRIES, original_format, scan_segment
 
 
 @dataclass(slots=True)
 class TrackMedia:
     entry: str  # sample entry type: avc1, hvc1, mp4a, ulaw, alaw, metx
+    encrypted: bool = False
+    """RC B.8: ``entry`` is the codec behind ``encv``/``enca``/``encm``; samples are
+    ciphertext, so an encrypted metadata track is not searched."""
     width: int = 0
     height: int = 0
     samplerate: int = 0
@@ -54,7 +57,7 @@ def _entries(moov: ParsedBox) -> dict[int, TrackMedia]:
         version, _ = reader.full()
         reader.take(16 if version else 8)
         entry = stsd.children[0]
-        media = TrackMedia(entry.name)
+        media = TrackMedia(original_format(entry), entry.name in PROTECTED_ENTRIES)
         payload = entry.payload
         if trak.find("mdia/minf/vmhd") is not None and len(payload) >= 28:
             media.width = int.from_bytes(payload[24:26], "big")
@@ -102,7 +105,8 @@ def metadata_samples(data: bytes) -> dict[str, list[tuple[float, bytes]]]:
     boxes = read_boxes(data)
     moov = next(b for b in boxes if b.name == "moov" and not b.truncated)
     names = facts.info.track_tokens
-    wanted = {i: names.get(i, str(i)) for i, m in _entries(moov).items() if m.entry == "metx"}
+    wanted = {i: names.get(i, str(i)) for i, m in _entries(moov).items()
+              if m.entry == "metx" and not m.encrypted}
     runs = [(moof.offset, traf) for moof in boxes if moof.name == "moof" and not moof.truncated
             for traf in moof.find_all("traf")]
     located = [found for offset, traf in runs if (found := _samples(traf, offset)) is not None]

@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 
 from onvif_recorder.mp4.fields import FieldReader
 from onvif_recorder.mp4.inspect import ParsedBox, read_boxes
+from onvif_recorder.mp4.sample_entries import PROTECTED_FOURCCS
 from onvif_recorder.mp4.user_data import SegmentInfo
+
+PROTECTED_ENTRIES = frozenset(kind.decode("ascii") for kind in PROTECTED_FOURCCS.values())
+"""Sample entry types of encrypted tracks (ISO/IEC 14496-12 §8.12; RC B.8)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +71,19 @@ def _sample_entries(moov: ParsedBox) -> dict[int, str]:
         reader = FieldReader(tkhd.payload)
         version, _ = reader.full()
         reader.take(16 if version else 8)  # creation and modification times
-        entries[reader.uint(4)] = stsd.children[0].name
+        entries[reader.uint(4)] = original_format(stsd.children[0])
     return entries
+
+
+def original_format(entry: ParsedBox) -> str:
+    """The codec's sample entry type; for an encrypted track (RC B.8) the one its
+    ``sinf/frma`` names, so the index says ``avc1`` whether or not it was encrypted."""
+    if entry.name not in PROTECTED_ENTRIES:
+        return entry.name
+    at = entry.payload.rfind(b"frma")
+    if at < 4:
+        raise ValueError(f"{entry.name} without sinf/frma")
+    return entry.payload[at + 4:at + 8].decode("latin-1")
 
 
 def _decode_extent(boxes: list[ParsedBox]) -> tuple[int, int]:

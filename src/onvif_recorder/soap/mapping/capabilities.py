@@ -29,6 +29,11 @@ def write_recording_capabilities(
     element.set("MetadataRecording", xs_boolean(caps.metadata_recording))
     if caps.supported_target_formats:
         element.set("SupportedTargetFormats", " ".join(caps.supported_target_formats))
+    if caps.supported_encryption_modes:
+        element.set("EncryptionEntryLimit", str(caps.encryption_entry_limit))
+        element.set("SupportedEncryptionModes", " ".join(caps.supported_encryption_modes))
+        element.set("AsymmetricEncryptionSupported",
+                    xs_boolean(caps.asymmetric_encryption_supported))
     if caps.override_segment_duration:
         element.set("OverrideSegmentDuration", "true")
     if caps.scheduled_recording:

@@ -28,7 +28,7 @@ from onvif_recorder.soap.mapping.recording import (
     write_recording_configuration,
     write_track_configuration,
 )
-from onvif_recorder.soap.namespaces import PT, TEV, TNS1, TT, WSA, WSNT, WSTOP, XS, qname
+from onvif_recorder.soap.namespaces import PT, TAS, TEV, TNS1, TT, WSA, WSNT, WSTOP, XS, qname
 
 # Declared on every event service answer: item types (tt:, xs:) and topics (tns1:) are
 # QNames written as text and need their prefixes in scope.
@@ -41,6 +41,7 @@ EVENT_NSMAP = {
     "tns1": TNS1,
     "xs": XS,
     "pt": PT,  # Schedule topics' items are pt:ReferenceToken (SCHEDULE-7-1-x check it)
+    "tas": TAS,  # the keystore's KeyStatus items are tas:KeyID / tas:KeyStatus
 }
 
 

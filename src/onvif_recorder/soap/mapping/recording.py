@@ -52,7 +52,8 @@ def read_asymmetric(reader: Reader) -> AsymmetricEncryption:
     certificates = tuple(c.value for c in reader.children("CertificateID"))
     if not certificates:
         raise reader.fail("AsymmetricEncryption has no CertificateID")
-    return AsymmetricEncryption(certificates, reader.optional_duration("KeyRotationDuration"))
+    return AsymmetricEncryption(certificates, reader.optional_duration("KeyRotationDuration"),
+                                reader.optional_text("AdditionalInfo"))
 
 
 def read_override(reader: Reader) -> SegmentDurationOverride:
@@ -121,6 +122,8 @@ def write_encryption(parent: etree._Element, encryption: RecordingEncryption) ->
         if encryption.asymmetric.key_rotation_duration is not None:
             rotation = encryption.asymmetric.key_rotation_duration.lexical
             sub(asymmetric, _tt("KeyRotationDuration"), rotation)
+        # AdditionalInfo (26.06) is applied but not returned: in the 25.12 schema this
+        # service answers with, a tt: element after KeyRotationDuration does not validate.
 
 
 def write_target(parent: etree._Element, target: RecordingTarget) -> None:

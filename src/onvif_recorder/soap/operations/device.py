@@ -18,6 +18,8 @@ from onvif_recorder.service.capabilities import (
 )
 from onvif_recorder.service.device import DeviceService
 from onvif_recorder.service.device_capabilities import ONVIF_VERSION, DeviceCapabilities
+from onvif_recorder.service.keystore import KeystoreCapabilities
+from onvif_recorder.service.replay import replay_capabilities
 from onvif_recorder.service.schedules import ScheduleCapabilities
 from onvif_recorder.service.storage import StorageService
 from onvif_recorder.service.users import UserService
@@ -40,7 +42,10 @@ from onvif_recorder.soap.mapping.device import (
     write_user,
     write_version,
 )
+from onvif_recorder.soap.mapping.keystore import write_capabilities as write_keystore_capabilities
 from onvif_recorder.soap.mapping.primitives import Reader, sub
+from onvif_recorder.soap.mapping.replay import write_capabilities as write_replay_capabilities
+from onvif_recorder.soap.mapping.replay import write_legacy_replay
 from onvif_recorder.soap.mapping.schedule import write_capabilities as write_schedule_capabilities
 from onvif_recorder.soap.mapping.search import write_legacy_search, write_search_capabilities
 from onvif_recorder.soap.mapping.storage import (
@@ -48,7 +53,7 @@ from onvif_recorder.soap.mapping.storage import (
     read_storage_data,
     write_storage_configuration,
 )
-from onvif_recorder.soap.namespaces import TDS, TEV, TRC, TRV, TSC, TSE, TT, qname
+from onvif_recorder.soap.namespaces import TAS, TDS, TEV, TRC, TRP, TRV, TSC, TSE, TT, qname
 from onvif_recorder.soap.operations.device_system import SystemHandlers, system_operations
 from onvif_recorder.soap.security.access import AccessClass
 
@@ -210,6 +215,12 @@ def service_table(settings: RecorderSettings, device: DeviceCapabilities) -> lis
             lambda p: write_search_capabilities(p, search),
             Legacy("Search", lambda p, x: write_legacy_search(p, x, search)),
         ),
+        ServiceEntry(TRP, "/onvif/replay_service",
+                     lambda p: write_replay_capabilities(p, replay_capabilities()),
+                     Legacy("Replay", write_legacy_replay)),
+        # Advanced Security, keystore subset (ASec §5.2.6): CertificateID for RC B.8.2.
+        ServiceEntry(TAS, "/onvif/advancedsecurity_service",
+                     lambda p: write_keystore_capabilities(p, KeystoreCapabilities())),
     ]
 
 

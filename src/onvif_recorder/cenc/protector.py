@@ -1,0 +1,85 @@
+"""One segment's encryption: which key protects which track, applied to fragments.
+
+RC B.8: every segment is encrypted with the keys current when it opens (a
+reconfiguration or a key rotation takes effect at the next segment), its ``moov`` carries
+the ``pssh`` boxes for those keys, and each sample gets its own IV, so each fragment's
+IVs are unique. IVs are 8 bytes: a random start per track and segment, counted up per
+sample, so two samples never share a counter block under one key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from onvif_recorder.cenc import cipher
+from onvif_recorder.cenc.boxes import (
+    SampleAuxInfo,
+    SampleEncryption,
+    TrackEncryptionInfo,
+    sinf,
+)
+from onvif_recorder.cenc.keys import ContentKey
+from onvif_recorder.cenc.subsamples import NalLayout, video_subsamples
+from onvif_recorder.mp4.fragment import FragmentSample, TrackRun
+
+IV_SIZE = 8
+SCHEMES = {"CENC": "cenc"}
+"""tt:EncryptionMode → ISO/IEC 23001-7 scheme_type this recorder writes."""
+
+RandomSource = Callable[[int], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackProtection:
+    """How one track of one segment is encrypted."""
+
+    scheme: str
+    key: ContentKey
+    layout: NalLayout | None
+    """NAL unit structure for video subsample encryption; None: whole samples."""
+
+    @property
+    def info(self) -> TrackEncryptionInfo:
+        return TrackEncryptionInfo(self.scheme, self.key.kid, IV_SIZE)
+
+    def sinf(self, original_format: str) -> bytes:
+        return sinf(original_format, self.info)
+
+
+@dataclass(slots=True)
+class SegmentProtection:
+    """The keys of one segment by track_ID, the ``pssh`` boxes of its ``moov``, and the
+    IV counters of its tracks."""
+
+    tracks: Mapping[int, TrackProtection]
+    pssh: tuple[bytes, ...]
+    random: RandomSource = os.urandom
+    _next_iv: dict[int, int] = field(default_factory=dict)
+
+    def protect(self, run: TrackRun) -> TrackRun:
+        """``run`` with its samples encrypted and their ``senc`` entries attached."""
+        track = self.tracks.get(run.track_id)
+        if track is None:
+            return run
+        counter = self._next_iv.get(run.track_id)
+        if counter is None:
+            counter = int.from_bytes(self.random(IV_SIZE), "big")
+        samples: list[FragmentSample] = []
+        entries: list[SampleAuxInfo] = []
+        for sample in run.samples:
+            iv = (counter & 0xFFFFFFFFFFFFFFFF).to_bytes(IV_SIZE, "big")
+            counter += 1
+            pairs = (video_subsamples(sample.data, track.layout)
+                     if track.layout is not None else [])
+            data = cipher.apply(track.key.key, iv, sample.data, pairs)
+            samples.append(replace(sample, data=data))
+            entries.append(SampleAuxInfo(iv, tuple(pairs)))
+        self._next_iv[run.track_id] = counter
+        encryption = SampleEncryption(tuple(entries), track.layout is not None)
+        return replace(run, samples=samples, encryption=encryption)
+
+
+def kids_in_use(tracks: Mapping[int, TrackProtection]) -> list[bytes]:
+    return list(dict.fromkeys(t.key.kid for t in tracks.values()))

@@ -1,0 +1,47 @@
+"""The ONVIF replay RTP header extension (Streaming §6.3), sans-IO.
+
+Profile-defined field 0xABAC, length 3 words: an NTP timestamp (RFC 1305: 32-bit
+seconds since 1900, 32-bit fraction) of the frame's capture time, then one byte of
+flags, C (clean point) E (end of contiguous section) D (discontinuity) T (terminal),
+MSB first, four bits mbz, then the low byte of the PLAY's CSeq and 16 bits of padding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from onvif_recorder.rtp.packet import HeaderExtension
+
+PROFILE = 0xABAC
+NTP_UNIX_OFFSET = 2_208_988_800
+C, E, D, T = 0x80, 0x40, 0x20, 0x10
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayExtension:
+    utc: float
+    clean_point: bool = False
+    end_of_section: bool = False
+    discontinuity: bool = False
+    terminal: bool = False
+    cseq: int = 0
+
+    def header(self) -> HeaderExtension:
+        seconds = self.utc + NTP_UNIX_OFFSET
+        whole = int(seconds)
+        fraction = min(int((seconds - whole) * (1 << 32)), 0xFFFFFFFF)
+        flags = ((C if self.clean_point else 0) | (E if self.end_of_section else 0)
+                 | (D if self.discontinuity else 0) | (T if self.terminal else 0))
+        data = (whole.to_bytes(4, "big") + fraction.to_bytes(4, "big")
+                + bytes([flags, self.cseq & 0xFF, 0, 0]))
+        return HeaderExtension(PROFILE, data)
+
+    @classmethod
+    def parse(cls, extension: HeaderExtension) -> ReplayExtension:
+        data = extension.data
+        if extension.profile != PROFILE or len(data) < 12:
+            raise ValueError("not an ONVIF replay header extension")
+        seconds = int.from_bytes(data[0:4], "big") + int.from_bytes(data[4:8], "big") / 2**32
+        flags = data[8]
+        return cls(seconds - NTP_UNIX_OFFSET, bool(flags & C), bool(flags & E),
+                   bool(flags & D), bool(flags & T), data[9])

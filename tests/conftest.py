@@ -82,7 +82,8 @@ class _ServerThread(threading.Thread):
 def start_recorder(
     data_dir: Path, limits: Limits | None = None, media: MediaFlow | None = None
 ) -> tuple[RunningRecorder, _ServerThread]:
-    settings = RecorderSettings(data_dir=data_dir, limits=limits or Limits())
+    # No WS-Discovery shell runs in-process (and tests stay off the network): say so.
+    settings = RecorderSettings(data_dir=data_dir, limits=limits or Limits(), discovery=False)
     services = build_services(settings, media)
     services.users.ensure_initial_administrator(ADMIN_USER, ADMIN_PASSWORD)
     thread = _ServerThread(build_app(settings, services))

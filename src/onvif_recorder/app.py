@@ -7,7 +7,7 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 
 from aiohttp import web
 
@@ -17,6 +17,7 @@ from onvif_recorder.engine.runtime import RunningEngine
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
 from onvif_recorder.events.triggers import check_filter
+from onvif_recorder.hostinfo import LinuxHost
 from onvif_recorder.metrics import (
     METRICS_PATH,
     MetricsEndpoint,
@@ -25,8 +26,8 @@ from onvif_recorder.metrics import (
     new_registry,
 )
 from onvif_recorder.persistence import replay_document
+from onvif_recorder.persistence.device_file import DeviceFile
 from onvif_recorder.persistence.sqlite_store import SqliteStore
-from onvif_recorder.schedules.posix_tz import UTC_ZONE
 from onvif_recorder.service.capabilities import (
     event_capabilities,
     receiver_capabilities,
@@ -48,16 +49,18 @@ from onvif_recorder.service.schedules import ScheduleService
 from onvif_recorder.service.search.service import SearchService
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.service.storage import StorageService
+from onvif_recorder.service.system import Lifecycle, LogSource, SystemService
 from onvif_recorder.service.users import UserService
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
-from onvif_recorder.soap.http import SoapHandler, add_endpoint
+from onvif_recorder.soap.http import SoapHandler, add_endpoint, add_fallback
 from onvif_recorder.soap.mapping.recorded_events import (
     metadata_document,
     recorded_notifications,
 )
 from onvif_recorder.soap.operations.device import DeviceHandlers, device_endpoint
+from onvif_recorder.soap.operations.device_system import SystemHandlers
 from onvif_recorder.soap.operations.events import (
     EventHandlers,
     PullPointHandlers,
@@ -87,6 +90,7 @@ class Services:
     users: UserService
     storage: StorageService
     device: DeviceService
+    system: SystemService
     events: EventBus
     job_states: JobStates
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
@@ -101,13 +105,20 @@ def build_services(
     settings: RecorderSettings,
     media: MediaFlow | None = None,
     clock: Callable[[], datetime] = utc_now,
+    lifecycle: Lifecycle | None = None,
+    log: LogSource | None = None,
 ) -> Services:
+    """``lifecycle`` restarts the process (SystemReboot, SetSystemFactoryDefault) and
+    ``log`` is the process's in-memory log (GetSystemLog); ``onvif-recorder serve`` gives
+    both. Without them, as in-process, those operations answer ActionNotSupported and
+    ter:SystemlogUnavailable."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     bus = EventBus(clock, settings.limits.event_queue_limit)
     holder = StateHolder(SqliteStore(settings.database_path), bus)
     media = media or NoMediaFlow()
     job_states = JobStates(holder, media, bus)
     LiveRecordingHistory(holder, job_states, bus)
+    device = DeviceService(settings, DeviceFile(settings.data_dir), LinuxHost())
     return Services(
         holder=holder,
         recordings=RecordingService(holder, settings.limits),
@@ -115,12 +126,14 @@ def build_services(
         receivers=ReceiverService(holder, settings.limits, media),
         users=UserService(holder, settings.limits),
         storage=StorageService(holder, settings.limits),
-        device=DeviceService(settings),
+        device=device,
+        system=SystemService(settings, holder, log, lifecycle),
         events=bus,
         job_states=job_states,
         engine=EngineEvents(bus, job_states),
         schedules=ScheduleService(holder),
-        schedule_states=ScheduleStates(holder, bus, device_time_zone),
+        # Schedules are evaluated in the Device TimeZone (Sched §4.1).
+        schedule_states=ScheduleStates(holder, bus, device.time_zone),
         keystore=KeystoreService(holder),
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
                              recorded_notifications, metadata_document,
@@ -147,7 +160,8 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
         ReceiverHandlers(services.receivers, receiver_capabilities(settings))
     )
     device = device_endpoint(
-        DeviceHandlers(settings, services.device, services.users, services.storage)
+        DeviceHandlers(settings, services.device, services.users, services.storage),
+        SystemHandlers(services.device, services.system),
     )
     schedule = schedule_endpoint(ScheduleHandlers(services.schedules, services.schedule_states))
     search = search_endpoint(SearchHandlers(services.search, search_capabilities(settings)))
@@ -195,11 +209,6 @@ def _condition_clock(services: Services) -> Callable[[web.Application], AsyncIte
     return run
 
 
-def device_time_zone() -> tzinfo:
-    """Schedules are evaluated in the Device TimeZone (Sched §4.1)."""
-    return UTC_ZONE
-
-
 def build_app(
     settings: RecorderSettings,
     services: Services,
@@ -229,6 +238,7 @@ def build_app(
     metrics = MetricsEndpoint(registry, authenticator, services.users.lookup,
                               settings.metrics_require_auth, clock)
     app.router.add_get(METRICS_PATH, metrics.handle)
+    add_fallback(app)
     app.cleanup_ctx.append(_expiry(manager, clock))
     app.cleanup_ctx.append(_condition_clock(services))
 

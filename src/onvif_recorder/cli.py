@@ -17,10 +17,14 @@ from aiohttp import web
 from onvif_recorder import __version__, config, decrypt, logs, recorder_status
 from onvif_recorder.app import REALM, build_app, build_services
 from onvif_recorder.engine.connection import ConnectionConfig
+from onvif_recorder.engine.discovery import discovery_context
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.rtsp_server import replay_context
 from onvif_recorder.engine.runtime import RunningEngine, engine_context, engine_media_flow
 from onvif_recorder.engine.tls import TlsPolicy, parse_pin
+from onvif_recorder.factory_reset import apply_factory_default
+from onvif_recorder.lifecycle import ProcessLifecycle, exec_again
+from onvif_recorder.logbuffer import install as install_log_buffer
 from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.probe import TRANSPORTS, probe
 from onvif_recorder.settings import RecorderSettings
@@ -142,6 +146,15 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
         "--segment-duration", type=float, default=None, metavar="SECONDS",
         help="segment length of recordings without a Target (default: 10)",
     )
+    serve.add_argument(
+        "--no-discovery", action="store_true",
+        help="no WS-Discovery (UDP 3702): clients must be given the device service address",
+    )
+    serve.add_argument(
+        "--allow-hard-reset", action="store_true",
+        help="let SetSystemFactoryDefault Hard delete every recording, user and setting "
+        "(refused without this option)",
+    )
     _add_camera_tls(serve)
     serve.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING, … (default: INFO)")
     serve.add_argument("--log-format", choices=config.LOG_FORMATS, default=None,
@@ -182,7 +195,9 @@ def serve_config(args: argparse.Namespace) -> config.ServeConfig:
     values = config.load(args.config) if args.config is not None else {}
     given = {"data_dir": args.data_dir, "allow_password_text": args.allow_password_text,
              "segment_duration": args.segment_duration, "log_level": args.log_level,
-             "log_format": args.log_format}
+             "log_format": args.log_format,
+             "discovery": False if args.no_discovery else None,
+             "allow_hard_reset": True if args.allow_hard_reset else None}
     values |= {name: value if not isinstance(value, Path) else str(value)
                for name, value in given.items() if value is not None}
     for name in ("listen", "rtsp_listen"):
@@ -195,7 +210,8 @@ def serve_config(args: argparse.Namespace) -> config.ServeConfig:
 def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
     host, port = settings.listen_host, settings.listen_port
     media = engine_media_flow()
-    services = build_services(settings, media)
+    lifecycle = ProcessLifecycle()
+    services = build_services(settings, media, lifecycle=lifecycle, log=install_log_buffer())
     generated = services.users.ensure_initial_administrator(args.admin_user, args.admin_password)
     if generated is not None:
         print(
@@ -210,12 +226,18 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
         settings, services.holder, services.events, services.engine, media, ingest, running))
     app.cleanup_ctx.append(replay_context(settings, services.replay, services.users.lookup,
                                           REALM, running))
+    if settings.discovery:  # torn down first: Bye before the engine stops
+        app.cleanup_ctx.append(discovery_context(services.device, services.system, host, port))
     print(
         f"onvif-recorder {__version__}: device service at "
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",
         flush=True,
     )
     web.run_app(app, host=host, port=port, print=None, access_log=None)
+    if lifecycle.requested:  # SystemReboot or SetSystemFactoryDefault
+        if lifecycle.reset is not None:
+            apply_factory_default(settings, lifecycle.reset)
+        exec_again()
     return 0
 
 

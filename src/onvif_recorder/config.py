@@ -86,6 +86,7 @@ _LIMITS = (
     ("max_users", "users that can exist"),
     ("max_storage_configurations", "storage configurations that can exist"),
     ("max_pull_points", "MaxPullPoints: PullPoint subscriptions at one time"),
+    ("max_scopes", "discovery scopes, fixed and configurable together"),
 )
 
 OPTIONS: tuple[Option, ...] = (
@@ -119,6 +120,10 @@ OPTIONS: tuple[Option, ...] = (
            _at_least(1024)),
     Option("metrics", "require_auth", bool, "metrics_require_auth",
            "GET /metrics only for recorder users (HTTP Basic or Digest); anonymous if false"),
+    Option("device", "discovery", bool, "discovery",
+           "WS-Discovery on UDP 3702: Hello, Bye and answers to Probe and Resolve"),
+    Option("device", "allow_hard_reset", bool, "allow_hard_reset",
+           "let SetSystemFactoryDefault Hard delete every recording, user and setting"),
     Option("logging", "level", str, "log_level", "DEBUG, INFO, WARNING, ERROR", _level),
     Option("logging", "format", str, "log_format",
            "text (one line per event) or json (one JSON object per line)", _log_format),

@@ -20,6 +20,7 @@ class Limits:
     max_username_length: int = 32
     max_password_length: int = 64
     max_storage_configurations: int = 16
+    max_scopes: int = 32  # fixed and configurable together (Core ter:TooManyScopes)
     descriptive_max_length: int = 1024  # Location, Description, Content (RC §5.3.1 truncation)
     max_receiver_uri_length: int = 1024  # Receiver MaximumRTSPURILength
     # Event service (Core "Event handling"); README "Events" explains each.
@@ -65,8 +66,10 @@ class RecorderSettings:
     metrics_require_auth: bool = False  # GET /metrics: anonymous unless set (README "Metrics")
     manufacturer: str = "onvif-recorder project"
     model: str = "onvif-recorder"
-    serial_number: str = "0"
     hardware_id: str = "python"
+    # Device service (README "Discovery and device operations").
+    discovery: bool = True  # WS-Discovery, run by ``onvif-recorder serve`` (engine/discovery)
+    allow_hard_reset: bool = False  # SetSystemFactoryDefault Hard may delete recordings
 
     @property
     def database_path(self) -> Path:

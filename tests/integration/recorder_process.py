@@ -32,6 +32,7 @@ _PROBE = (
     b'<env:Body><tds:GetSystemDateAndTime xmlns:tds="http://www.onvif.org/ver10/device/wsdl"/>'
     b"</env:Body></env:Envelope>"
 )
+_STARTED = "device service at"  # cli.serve's first line
 _SOAP_HEADERS = {"Content-Type": "application/soap+xml; charset=utf-8"}
 
 
@@ -60,9 +61,11 @@ class RecorderProcess:
         extra_args: tuple[str, ...] = (),
         extra_env: dict[str, str] | None = None,
         separate_stderr: bool = False,
+        discovery: bool = False,
     ) -> None:
         self.data_dir = data_dir
-        self.extra_args = extra_args
+        # Tests never touch the network: WS-Discovery would multicast on every interface.
+        self.extra_args = extra_args if discovery else ("--no-discovery", *extra_args)
         self.extra_env = dict(extra_env or {})
         """Set in the recorder's environment (test hooks such as
         ``ONVIF_RECORDER_TEST_REWRITE_PAUSE``), after ``ONVIF_RECORDER_*`` are removed."""
@@ -141,6 +144,20 @@ class RecorderProcess:
                 process.kill()
         self._reap()
         return self.returncode
+
+    def wait_restarted(self, starts_before: int) -> None:
+        """After SystemReboot or SetSystemFactoryDefault: the process replaced itself
+        (same PID, same port) and answers again."""
+        deadline = time.monotonic() + self.startup_timeout
+        while self.log_tail(10**7).count(_STARTED) <= starts_before:
+            if self._exited() or time.monotonic() > deadline:
+                raise RecorderNotReady(f"no restart:\n{self.log_tail()}")
+            time.sleep(0.05)
+        self._wait_ready()
+
+    def starts(self) -> int:
+        """How often a recorder announced itself in the log so far."""
+        return self.log_tail(10**7).count(_STARTED)
 
     def log_tail(self, chars: int = 4000) -> str:
         if not self.log_path.exists():

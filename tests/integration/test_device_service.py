@@ -208,15 +208,23 @@ def test_get_device_information(tds: Client) -> None:
     info = svc.GetDeviceInformation()
     validate_body(rec.last)
     defaults = RecorderSettings()
-    assert (info.Manufacturer, info.Model, info.SerialNumber, info.HardwareId) == (
-        defaults.manufacturer, defaults.model, defaults.serial_number, defaults.hardware_id)
+    assert (info.Manufacturer, info.Model, info.HardwareId) == (
+        defaults.manufacturer, defaults.model, defaults.hardware_id)
     assert info.FirmwareVersion == onvif_recorder.__version__
 
 
 def test_unimplemented_operations_are_action_not_supported(tds: Client) -> None:
+    """Host networking is not the recorder's to change (NetworkConfigNotSupported); an
+    in-process recorder has no process to restart."""
     svc, rec = tds
-    expect_fault(svc.GetHostname, chain=["Receiver", "ActionNotSupported"], rec=rec)
-    expect_fault(svc.SystemReboot, chain=["Receiver", "ActionNotSupported"], rec=rec)
+    not_supported = ["Receiver", "ActionNotSupported"]
+    expect_fault(svc.SetHostname, Name="other", chain=not_supported, rec=rec)
+    expect_fault(svc.SetDNS, FromDHCP=True, chain=not_supported, rec=rec)
+    expect_fault(svc.SetNTP, FromDHCP=True, chain=not_supported, rec=rec)
+    expect_fault(svc.SetNetworkDefaultGateway, IPv4Address=["192.0.2.1"], chain=not_supported,
+                 rec=rec)
+    expect_fault(svc.SystemReboot, chain=not_supported, rec=rec)
+    expect_fault(svc.GetSystemBackup, chain=not_supported, rec=rec)
 
 
 # ----------------------------------------------------------------------------- users

@@ -212,7 +212,7 @@ CASES: list[Case] = [
     ),
     Case(
         "declared in devicemgmt.wsdl, not built",
-        envelope("<tds:GetHostname/>"),
+        envelope("<tds:GetSystemBackup/>"),
         500,
         ["Receiver", "ActionNotSupported"],
         path=DEVICE,

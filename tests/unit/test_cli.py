@@ -21,6 +21,13 @@ def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert chosen.settings.data_dir == Path("data")
     assert (chosen.settings.listen_host, chosen.settings.listen_port) == ("0.0.0.0", 8080)
     assert chosen.settings.allow_password_text is False
+    assert chosen.settings.discovery is True and chosen.settings.allow_hard_reset is False
+
+
+def test_device_flags() -> None:
+    args = build_parser().parse_args(["serve", "--no-discovery", "--allow-hard-reset"])
+    settings = serve_config(args).settings
+    assert settings.discovery is False and settings.allow_hard_reset is True
 
 
 def test_command_line_options_win_over_the_file(tmp_path: Path) -> None:

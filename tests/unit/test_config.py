@@ -35,6 +35,7 @@ CHANGES = [
     ("limits", "max_users", "8", "limits.max_users", 8),
     ("limits", "max_storage_configurations", "4", "limits.max_storage_configurations", 4),
     ("limits", "max_pull_points", "64", "limits.max_pull_points", 64),
+    ("limits", "max_scopes", "16", "limits.max_scopes", 16),
     ("recording", "segment_duration", "30", "segment_duration", 30.0),
     ("recording", "fsync_interval", "1.5", "fsync_interval", 1.5),
     ("recording", "disk_reserve", "0.1", "disk_reserve", 0.1),
@@ -44,6 +45,8 @@ CHANGES = [
     ("uploads", "progress_timeout", "12.5", "upload_progress_timeout", 12.5),
     ("uploads", "min_rate", "65536", "upload_min_rate", 65536.0),
     ("metrics", "require_auth", "true", "metrics_require_auth", True),
+    ("device", "discovery", "false", "discovery", False),
+    ("device", "allow_hard_reset", "true", "allow_hard_reset", True),
     ("logging", "level", '"debug"', "log_level", "DEBUG"),
     ("logging", "format", '"json"', "log_format", "json"),
 ]

@@ -314,3 +314,47 @@ class ResourceProblem(ReceiverFault):
     """Search §5.7: the device cannot start another search session now."""
 
     subcodes = ("Action", "ResourceProblem")
+
+
+# Device management: scopes, date and time, system (Core 25.12, "Device management").
+
+
+class NoService(SenderFault):
+    """A POST to a path where no service lives (answered 404, never dispatched)."""
+
+    subcodes = ()
+    http_status = 404
+
+
+class TooManyScopes(ReceiverFault):
+    subcodes = ("Action", "TooManyScopes")
+
+
+class FixedScope(SenderFault):
+    subcodes = ("OperationProhibited", "FixedScope")
+
+
+class ScopeOverwrite(SenderFault):
+    """Named by Core up to 2.x for SetScopes naming a fixed scope; 25.12 keeps no other."""
+
+    subcodes = ("OperationProhibited", "ScopeOverwrite")
+
+
+class NoScope(SenderFault):
+    subcodes = ("InvalidArgVal", "NoScope")
+
+
+class InvalidTimeZone(SenderFault):
+    subcodes = ("InvalidArgVal", "InvalidTimeZone")
+
+
+class InvalidDateTime(SenderFault):
+    subcodes = ("InvalidArgVal", "InvalidDateTime")
+
+
+class SystemlogUnavailable(SenderFault):
+    subcodes = ("InvalidArgs", "SystemlogUnavailable")
+
+
+class AccesslogUnavailable(SenderFault):
+    subcodes = ("InvalidArgs", "AccesslogUnavailable")

@@ -94,6 +94,9 @@ class PosixTimeZone(tzinfo):
         if match is None:
             raise TimeZoneError(f"not a POSIX TZ string: {text!r}")
         std_name, std_offset, dst_name, dst_offset, start, end = match.groups()
+        for offset in (std_offset, dst_offset):  # §8.3: "hh ... between 0 and 24"
+            if offset and abs(_seconds(offset)) > 24 * 3600:
+                raise TimeZoneError(f"offset {offset!r} is beyond 24 hours")
         self.text = text.strip()
         self.std_name = std_name.strip("<>")
         self._std = timedelta(seconds=-_seconds(std_offset))

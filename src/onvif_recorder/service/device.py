@@ -1,18 +1,30 @@
-"""Device service values: GetDeviceInformation, GetSystemDateAndTime and the device
-capabilities shared by GetServiceCapabilities, GetServices and the legacy GetCapabilities
-(ONVIF Core, "Capability exchange", "System")."""
+"""Device service semantics (ONVIF Core 25.12, "Device management" and "Device
+discovery"): device information, scopes, discovery mode, date and time, and the host's
+network as read by ``HostInfo``. The settings live in a ``DeviceConfigStore``; whoever
+announces the device (WS-Discovery) observes changes through ``observe``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timezone, tzinfo
 from enum import Enum
+from typing import Protocol
 
 import onvif_recorder
-from onvif_recorder.domain.storage import StorageType
+from onvif_recorder.domain import errors
+from onvif_recorder.domain.device import DeviceConfig, DiscoveryMode
+from onvif_recorder.schedules.posix_tz import PosixTimeZone, TimeZoneError
+from onvif_recorder.service.device_capabilities import DeviceCapabilities, device_capabilities
+from onvif_recorder.service.network import HostInfo, HostNetwork
+from onvif_recorder.service.scopes import (
+    Scopes,
+    add_scopes,
+    fixed_scopes,
+    remove_scopes,
+    set_scopes,
+)
 from onvif_recorder.settings import RecorderSettings
-
-ONVIF_VERSION = (25, 12)  # the specification release every service implements
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,97 +51,56 @@ class SystemDateAndTime:
 
 
 @dataclass(frozen=True, slots=True)
-class NetworkCapabilities:
-    """tds:NetworkCapabilities: the recorder configures no network (the host does)."""
+class DateTimeRequest:
+    """SetSystemDateAndTime as the client sent it."""
 
-    ip_filter: bool = False
-    zero_configuration: bool = False
-    ip_version6: bool = False
-    dyn_dns: bool = False
-    dot11_configuration: bool = False
-    hostname_from_dhcp: bool = False
-    ntp: int = 0  # maximum number of NTP servers SetNTP accepts
+    date_time_type: DateTimeType
+    daylight_savings: bool
+    time_zone: str | None
+    utc: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class SecurityCapabilities:
-    max_users: int
-    max_username_length: int
-    max_password_length: int
-    username_token: bool = True
-    http_digest: bool = True
-    hashing_algorithms: tuple[str, ...] = ("MD5", "SHA-256")  # soap/security/http_digest.py
-    default_access_policy: bool = True  # soap/security/access.py
-    tls1_0: bool = False
-    tls1_1: bool = False
-    tls1_2: bool = False
-    onboard_key_generation: bool = False
-    access_policy_config: bool = False
-    dot1x: bool = False
-    remote_user_handling: bool = False
-    x509_token: bool = False
-    saml_token: bool = False
-    kerberos_token: bool = False
-    rel_token: bool = False
-    json_web_token: bool = False
+def parse_time_zone(text: str, daylight_savings: bool = True) -> tzinfo:
+    """The POSIX TZ (IEEE 1003.1 §8.3) as a ``tzinfo``; a malformed one is
+    ``ter:InvalidTimeZone`` (Base Device Test DEVICE-3-1-4). Core: with DaylightSavings
+    false the DST part of the zone is ignored."""
+    try:
+        zone = PosixTimeZone(text)
+    except (TimeZoneError, ValueError) as error:
+        raise errors.InvalidTimeZone(f"{text!r} is not a POSIX 1003.1 §8.3 time zone: "
+                                     f"{error}") from None
+    if daylight_savings or zone.dst_name is None:
+        return zone
+    return timezone(zone.utcoffset(None), zone.std_name)
 
 
-@dataclass(frozen=True, slots=True)
-class SystemCapabilities:
-    max_storage_configurations: int
-    storage_types_supported: tuple[str, ...]
-    storage_configuration: bool = True
-    storage_configuration_renewal: bool = False
-    discovery_resolve: bool = False
-    discovery_bye: bool = False
-    remote_discovery: bool = False
-    system_backup: bool = False
-    system_logging: bool = False
-    firmware_upgrade: bool = False
-    http_firmware_upgrade: bool = False
-    http_system_backup: bool = False
-    http_system_logging: bool = False
-    http_support_information: bool = False
-    # Core: a device shall support discovery and the network commands unless it signals
-    # these; the recorder has neither WS-Discovery nor network configuration.
-    discovery_not_supported: bool = True
-    network_config_not_supported: bool = True
-    user_config_not_supported: bool = False
-    supported_versions: tuple[tuple[int, int], ...] = (ONVIF_VERSION,)
+class DeviceConfigStore(Protocol):
+    """Port: implemented by ``persistence.device_file.DeviceFile``."""
 
+    def load(self) -> DeviceConfig: ...
 
-@dataclass(frozen=True, slots=True)
-class DeviceCapabilities:
-    """tds:DeviceServiceCapabilities; the legacy tt:DeviceCapabilities is built from the
-    same values so the two never disagree (Base Device Test DEVICE-1-1-30)."""
-
-    network: NetworkCapabilities
-    security: SecurityCapabilities
-    system: SystemCapabilities
-
-
-def device_capabilities(settings: RecorderSettings) -> DeviceCapabilities:
-    limits = settings.limits
-    return DeviceCapabilities(
-        network=NetworkCapabilities(),
-        security=SecurityCapabilities(
-            max_users=limits.max_users,
-            max_username_length=limits.max_username_length,
-            max_password_length=limits.max_password_length,
-        ),
-        system=SystemCapabilities(
-            max_storage_configurations=limits.max_storage_configurations,
-            storage_types_supported=(
-                StorageType.OBJECT_STORAGE_S3.value,
-                StorageType.OBJECT_STORAGE_AZURE.value,
-            ),
-        ),
-    )
+    def save(self, config: DeviceConfig) -> None: ...
 
 
 class DeviceService:
-    def __init__(self, settings: RecorderSettings) -> None:
+    def __init__(
+        self, settings: RecorderSettings, store: DeviceConfigStore, host: HostInfo
+    ) -> None:
         self.settings = settings
+        self.store = store
+        self.host = host
+        self.config = store.load()
+        self._observers: list[Callable[[DeviceConfig], None]] = []
+
+    def observe(self, observer: Callable[[DeviceConfig], None]) -> None:
+        """Call ``observer`` with the new settings after every stored change."""
+        self._observers.append(observer)
+
+    def _commit(self, config: DeviceConfig) -> None:
+        self.store.save(config)  # first: a failed write changes nothing
+        self.config = config
+        for observer in self._observers:
+            observer(config)
 
     def capabilities(self) -> DeviceCapabilities:
         return device_capabilities(self.settings)
@@ -139,23 +110,84 @@ class DeviceService:
             manufacturer=self.settings.manufacturer,
             model=self.settings.model,
             firmware_version=onvif_recorder.__version__,
-            serial_number=self.settings.serial_number,
+            serial_number=self.config.identity.serial_number,
             hardware_id=self.settings.hardware_id,
         )
 
-    def system_date_and_time(self, now: datetime) -> SystemDateAndTime:
-        """The host clock, in UTC.
+    # ------------------------------------------------------------------ scopes
 
-        DateTimeType is NTP: the recorder never sets the clock, the host keeps it (normally
-        with its own NTP client); "Manual" would announce a clock that SetSystemDateAndTime
-        changes, which this device does not do. The zone is UTC without daylight saving,
-        so LocalDateTime equals UTCDateTime.
-        """
+    def scopes(self) -> Scopes:
+        identity = self.config.identity
+        fixed = fixed_scopes(self.settings.model, identity.serial_number)
+        return Scopes(fixed, self.config.scopes)
+
+    def set_scopes(self, requested: list[str]) -> None:
+        self._new_scopes(set_scopes(self.scopes(), requested, self.settings.limits.max_scopes))
+
+    def add_scopes(self, requested: list[str]) -> None:
+        self._new_scopes(add_scopes(self.scopes(), requested, self.settings.limits.max_scopes))
+
+    def remove_scopes(self, requested: list[str]) -> list[str]:
+        self._new_scopes(remove_scopes(self.scopes(), requested))
+        return [s.strip() for s in requested]
+
+    def _new_scopes(self, configurable: tuple[str, ...]) -> None:
+        """WS-Discovery: changed metadata gets a higher MetadataVersion (and a Hello)."""
+        version = self.config.metadata_version + 1
+        self._commit(replace(self.config, scopes=configurable, metadata_version=version))
+
+    # ---------------------------------------------------------------- discovery
+
+    def discovery_mode(self) -> DiscoveryMode:
+        return self.config.discovery_mode
+
+    def next_instance_id(self, now: float) -> int:
+        """A new WS-Discovery InstanceId (an xs:unsignedInt): the time in seconds, or one
+        more than the last if that is not higher."""
+        instance = max(int(now), self.config.instance_id + 1) % 2**32
+        self._commit(replace(self.config, instance_id=instance))
+        return instance
+
+    def set_discovery_mode(self, mode: DiscoveryMode) -> None:
+        if not self.settings.discovery:
+            raise errors.ActionNotSupported("WS-Discovery is off (onvif-recorder --no-discovery)")
+        if mode is not self.config.discovery_mode:
+            self._commit(replace(self.config, discovery_mode=mode))
+
+    # ------------------------------------------------------------ date and time
+
+    def system_date_and_time(self, now: datetime) -> SystemDateAndTime:
+        """The host clock. DateTimeType is NTP: the host keeps the clock (normally with
+        its own NTP client) and the recorder never sets it. LocalDateTime follows the
+        stored POSIX time zone, with DST only while DaylightSavings is set."""
         utc = now.astimezone(UTC) if now.tzinfo is not None else now.replace(tzinfo=UTC)
         return SystemDateAndTime(
             date_time_type=DateTimeType.NTP,
-            daylight_savings=False,
-            time_zone="UTC0",
+            daylight_savings=self.config.daylight_savings,
+            time_zone=self.config.time_zone,
             utc=utc,
-            local=utc,
+            local=utc.astimezone(self.time_zone()),
         )
+
+    def time_zone(self) -> tzinfo:
+        """The Device TimeZone, as schedules are evaluated in it (Sched §4.1)."""
+        return parse_time_zone(self.config.time_zone, self.config.daylight_savings)
+
+    def set_system_date_and_time(self, request: DateTimeRequest) -> None:
+        """Time zone and DaylightSavings are stored. A Manual clock is refused: the
+        recorder does not set the host's clock (env:Sender/ter:OperationProhibited)."""
+        if request.time_zone is not None:
+            parse_time_zone(request.time_zone)  # ter:InvalidTimeZone
+        if request.date_time_type is DateTimeType.MANUAL:
+            raise errors.OperationProhibited(
+                "the host keeps the clock (NTP); the recorder does not set it"
+            )
+        zone = self.config.time_zone if request.time_zone is None else request.time_zone
+        self._commit(replace(
+            self.config, time_zone=zone, daylight_savings=request.daylight_savings
+        ))
+
+    # ------------------------------------------------------------------ network
+
+    def host_network(self) -> HostNetwork:
+        return self.host.network()

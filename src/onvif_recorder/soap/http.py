@@ -15,7 +15,7 @@ from datetime import datetime
 from aiohttp import web
 from lxml import etree
 
-from onvif_recorder.domain.errors import CriticalError, OnvifError, WellFormed
+from onvif_recorder.domain.errors import CriticalError, NoService, OnvifError, WellFormed
 from onvif_recorder.soap.authentication import Authenticator, Challenge
 from onvif_recorder.soap.dispatch import CallContext, ServiceEndpoint
 from onvif_recorder.soap.envelope import build_envelope, parse_envelope
@@ -180,3 +180,16 @@ def _base_url(request: web.Request) -> str:
 
 def add_endpoint(app: web.Application, handler: SoapHandler) -> None:
     app.router.add_post(handler.endpoint.path, handler.handle)
+
+
+async def no_service(request: web.Request) -> web.Response:
+    """A POST to a path where no service lives: a SOAP fault with HTTP 404 and one
+    warning line (a scanner or a misconfigured client, never a recorder error)."""
+    path = request.raw_path[:200]  # still percent-encoded: no line breaks in the log
+    log.warning("POST to %s from %s: no service at this path", path, request.remote)
+    return fault_response(NoService(f"no service at {path}"))
+
+
+def add_fallback(app: web.Application) -> None:
+    """Register after every endpoint: routes match in order, so this one takes the rest."""
+    app.router.add_post(r"/{path:[\s\S]*}", no_service)  # any path, line breaks too

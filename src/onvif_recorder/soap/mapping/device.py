@@ -3,10 +3,11 @@ device information, tt:SystemDateTime and tt:User (devicemgmt.wsdl, onvif.xsd)."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from lxml import etree
 
+from onvif_recorder.domain.errors import InvalidDateTime
 from onvif_recorder.domain.users import User, UserLevel
 from onvif_recorder.service.capabilities import (
     EventCapabilities,
@@ -14,12 +15,16 @@ from onvif_recorder.service.capabilities import (
     RecordingCapabilities,
 )
 from onvif_recorder.service.device import (
-    DeviceCapabilities,
+    DateTimeRequest,
+    DateTimeType,
     DeviceInformation,
+    SystemDateAndTime,
+)
+from onvif_recorder.service.device_capabilities import (
+    DeviceCapabilities,
     NetworkCapabilities,
     SecurityCapabilities,
     SystemCapabilities,
-    SystemDateAndTime,
 )
 from onvif_recorder.soap.mapping.primitives import Reader, sub, xs_boolean
 from onvif_recorder.soap.namespaces import TDS, TT, qname
@@ -240,3 +245,36 @@ def write_user(parent: etree._Element, user: User) -> None:
     element = sub(parent, _tds("User"))
     sub(element, _tt("Username"), user.username)
     sub(element, _tt("UserLevel"), user.level.value)
+
+
+def read_date_time_request(reader: Reader) -> DateTimeRequest:
+    """SetSystemDateAndTime; an impossible UTCDateTime is ter:InvalidDateTime."""
+    zone = reader.child("TimeZone")
+    utc = reader.child("UTCDateTime")
+    return DateTimeRequest(
+        date_time_type=reader.enum("DateTimeType", DateTimeType),
+        daylight_savings=bool(reader.boolean("DaylightSavings")),
+        time_zone=zone.text("TZ") if zone is not None else None,
+        utc=_read_date_time(utc) if utc is not None else None,
+    )
+
+
+def _read_date_time(reader: Reader) -> datetime:
+    date, time = reader.required("Date"), reader.required("Time")
+    try:
+        year, month, day = (int(date.text(n)) for n in ("Year", "Month", "Day"))
+        hour, minute, second = (int(time.text(n)) for n in ("Hour", "Minute", "Second"))
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError as error:
+        raise InvalidDateTime(f"invalid UTCDateTime: {error}") from None
+
+
+def write_scope(parent: etree._Element, item: str, fixed: bool) -> None:
+    element = sub(parent, _tds("Scopes"))
+    sub(element, _tt("ScopeDef"), "Fixed" if fixed else "Configurable")
+    sub(element, _tt("ScopeItem"), item)
+
+
+def write_text_attachment(parent: etree._Element, tag: str, text: str) -> None:
+    """tt:SystemLog and tt:SupportInformation as a string (no MTOM)."""
+    sub(sub(parent, _tds(tag)), _tt("String"), text)

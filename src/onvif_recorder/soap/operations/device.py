@@ -16,7 +16,8 @@ from onvif_recorder.service.capabilities import (
     recording_capabilities,
     search_capabilities,
 )
-from onvif_recorder.service.device import ONVIF_VERSION, DeviceCapabilities, DeviceService
+from onvif_recorder.service.device import DeviceService
+from onvif_recorder.service.device_capabilities import ONVIF_VERSION, DeviceCapabilities
 from onvif_recorder.service.keystore import KeystoreCapabilities
 from onvif_recorder.service.replay import replay_capabilities
 from onvif_recorder.service.schedules import ScheduleCapabilities
@@ -53,30 +54,21 @@ from onvif_recorder.soap.mapping.storage import (
     write_storage_configuration,
 )
 from onvif_recorder.soap.namespaces import TAS, TDS, TEV, TRC, TRP, TRV, TSC, TSE, TT, qname
+from onvif_recorder.soap.operations.device_system import SystemHandlers, system_operations
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/device_service"
 # Every other operation of devicemgmt.wsdl 25.12: ActionNotSupported, not UnknownAction.
+# The Set* network operations among them: the host's network is not the recorder's to
+# change (NetworkConfigNotSupported).
 DECLARED = (
-    "SetSystemDateAndTime",
-    "SetSystemFactoryDefault",
     "UpgradeSystemFirmware",
-    "SystemReboot",
     "RestoreSystem",
     "GetSystemBackup",
-    "GetSystemLog",
-    "GetSystemSupportInformation",
-    "GetScopes",
-    "SetScopes",
-    "AddScopes",
-    "RemoveScopes",
-    "GetDiscoveryMode",
-    "SetDiscoveryMode",
     "GetRemoteDiscoveryMode",
     "SetRemoteDiscoveryMode",
     "GetDPAddresses",
     "SetDPAddresses",
-    "GetEndpointReference",
     "GetUserRoles",
     "SetUserRole",
     "DeleteUserRole",
@@ -90,20 +82,14 @@ DECLARED = (
     "GetAuthFailureWarningOptions",
     "GetAuthFailureWarningConfiguration",
     "SetAuthFailureWarningConfiguration",
-    "GetHostname",
     "SetHostname",
     "SetHostnameFromDHCP",
-    "GetDNS",
     "SetDNS",
-    "GetNTP",
     "SetNTP",
     "GetDynamicDNS",
     "SetDynamicDNS",
-    "GetNetworkInterfaces",
     "SetNetworkInterfaces",
-    "GetNetworkProtocols",
     "SetNetworkProtocols",
-    "GetNetworkDefaultGateway",
     "SetNetworkDefaultGateway",
     "GetZeroConfiguration",
     "SetZeroConfiguration",
@@ -383,7 +369,7 @@ class DeviceHandlers:
         return _response("DeleteStorageConfigurationResponse")
 
 
-def device_endpoint(handlers: DeviceHandlers) -> ServiceEndpoint:
+def device_endpoint(handlers: DeviceHandlers, system: SystemHandlers) -> ServiceEndpoint:
     """Access classes as Core 25.12 states them for each operation."""
     h = handlers
     operations = [
@@ -406,5 +392,6 @@ def device_endpoint(handlers: DeviceHandlers) -> ServiceEndpoint:
         Operation(
             "DeleteStorageConfiguration", AccessClass.ACTUATE, h.delete_storage_configuration
         ),
+        *system_operations(system),
     ]
     return ServiceEndpoint.build(PATH, TDS, operations, DECLARED)

@@ -24,6 +24,7 @@ from typing import TypeVar
 from onvif_recorder.events.errors import InvalidMessageContent
 from onvif_recorder.events.topic_expression import Resolver
 from onvif_recorder.events.topics import Message
+from onvif_recorder.token_cursor import TokenCursor
 
 ITEM_FILTER = "http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter"
 TT = "http://www.onvif.org/ver10/schema"
@@ -79,10 +80,9 @@ def _element_items(message: Message) -> Iterable[Item]:
     return ((name, None) for name in message.element_item_names())
 
 
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, text: str, resolve: Resolver) -> None:
-        self.tokens = _tokens(text)
-        self.position = 0
+        super().__init__(_tokens(text), InvalidMessageContent)
         self.depth = 0
         self.resolve = resolve
 
@@ -92,24 +92,6 @@ class _Parser:
             raise InvalidMessageContent(f"unexpected {self.peek()!r} after the expression")
         return predicate
 
-    def peek(self) -> str | None:
-        return self.tokens[self.position][1] if self.position < len(self.tokens) else None
-
-    def take(self, kind: str) -> str:
-        if self.position >= len(self.tokens) or self.tokens[self.position][0] != kind:
-            raise InvalidMessageContent(f"expected a {kind}, found {self.peek()!r}")
-        self.position += 1
-        return self.tokens[self.position - 1][1]
-
-    def accept(self, word: str) -> bool:
-        if self.peek() == word:
-            self.position += 1
-            return True
-        return False
-
-    def expect(self, word: str) -> None:
-        if not self.accept(word):
-            raise InvalidMessageContent(f"expected {word!r}, found {self.peek()!r}")
 
     def expression(self, primary: Callable[[], Predicate[T]]) -> Predicate[T]:
         predicate = self.conjunction(primary)

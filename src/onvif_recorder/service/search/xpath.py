@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from onvif_recorder.domain.errors import InvalidFilterFault
+from onvif_recorder.token_cursor import TokenCursor
 
 DIALECT = "http://www.onvif.org/ver10/tse/searchFilter"
 MAX_LENGTH = 4096
@@ -154,10 +155,9 @@ def _both(a: Filter, b: Filter) -> Filter:
     return lambda node: a(node) and b(node)
 
 
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, text: str) -> None:
-        self.tokens = _tokens(text)
-        self.position = 0
+        super().__init__(_tokens(text), InvalidFilterFault)
         self.depth = 0
 
     def parse(self) -> Filter:
@@ -168,24 +168,6 @@ class _Parser:
             raise InvalidFilterFault(f"unexpected {self.peek()!r}")
         return result
 
-    def peek(self) -> str | None:
-        return self.tokens[self.position][1] if self.position < len(self.tokens) else None
-
-    def take(self, kind: str) -> str:
-        if self.position >= len(self.tokens) or self.tokens[self.position][0] != kind:
-            raise InvalidFilterFault(f"expected a {kind} at token {self.position}")
-        self.position += 1
-        return self.tokens[self.position - 1][1]
-
-    def accept(self, word: str) -> bool:
-        if self.peek() == word:
-            self.position += 1
-            return True
-        return False
-
-    def expect(self, word: str) -> None:
-        if not self.accept(word):
-            raise InvalidFilterFault(f"expected {word!r}, found {self.peek()!r}")
 
     def disjunction(self, primary: Callable[[], Callable[[Node], bool]]) -> Filter:
         left = self.conjunction(primary)

@@ -3,12 +3,14 @@ only around matching events, and its EventFilter is echoed exactly as written.""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.camera import Camera
+from tests.integration.event_client import subscribe
 from tests.integration.helpers import (
     auto_receiver_job,
     client,
@@ -80,3 +82,40 @@ def test_event_filters_the_recorder_cannot_honour_are_refused(tmp_path: Path) ->
         expect_fault(trc.CreateRecordingJob, JobConfiguration=event_job(
             recording, "nope:Motion"), chain=bad, rec=rec)
         assert trc.GetRecordingJobs() == []
+
+
+def test_a_camera_event_in_its_metadata_stream_triggers_the_job(tmp_path: Path) -> None:
+    """The /meta camera sends tns1:VideoSource/MotionAlarm (State true, then false) from
+    VideoSource_1 every second: re-published with the receiver token, it triggers the job
+    that filters on it; a job filtering on another source never records."""
+    with Camera() as camera, engine_recorder(tmp_path / "data") as recorder:
+        trc, _ = client(recorder, "recording")
+        trv, _ = client(recorder, "receiver")
+        events = subscribe(recorder)
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        other = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        motion = "tns1:VideoSource/MotionAlarm"
+        source = 'boolean(//tt:SimpleItem[@Name="Source" and @Value="{}"])'
+        wanted = trc.CreateRecordingJob(JobConfiguration=event_job(
+            recording, motion, After="PT2S") | {"EventFilter": {"Filter": [
+                {"Topic": motion, "Source": source.format("VideoSource_1")}], "After": "PT2S"}})
+        receiver = wanted.JobConfiguration.Source[0].SourceToken.Token
+        configure_receiver(trv, receiver, camera.url("/meta"))
+        unwanted = trc.CreateRecordingJob(JobConfiguration={
+            **event_job(other, motion), "Source": [{"SourceToken": {
+                "Token": receiver, "Type": "http://www.onvif.org/ver10/schema/Receiver"}}],
+            "EventFilter": {"Filter": [{"Topic": motion,
+                                        "Source": source.format("VideoSource_9")}]}})
+        assert wait_until(lambda: job_state(trc, wanted.JobToken) == "Active", 15.0)
+        assert job_state(trc, unwanted.JobToken) == "Idle"
+        seen = events.pull_until(lambda r: any(e.topic == motion for e in r), within=10)
+        camera_event = next(e for e in seen if e.topic == motion)
+        assert camera_event.source == {"Source": "VideoSource_1", "ReceiverToken": receiver}
+        assert camera_event.operation == "Changed" and camera_event.data["State"] in (
+            "true", "false")
+        time.sleep(3.0)  # motion goes on (true/false every second, After PT2S): it records
+        assert job_state(trc, wanted.JobToken) == "Active"
+        trc.SetRecordingJobMode(JobToken=wanted.JobToken, Mode="Idle")
+        assert wait_until(lambda: not list(tmp_path.rglob("*.partial")), 8.0)
+        assert segments(tmp_path / "data", recording)
+        assert segments(tmp_path / "data", other) == []

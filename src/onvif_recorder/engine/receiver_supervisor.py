@@ -18,7 +18,7 @@ from (the ``MediaFlow`` seam of the service layer).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from onvif_recorder.domain.job import JobMode
 from onvif_recorder.domain.receiver import ReceiverConfiguration, ReceiverMode, ReceiverState
@@ -30,6 +30,7 @@ from onvif_recorder.engine.samples import (
     SampleFanout,
     SampleQueue,
 )
+from onvif_recorder.ingest.items import MediaSample
 from onvif_recorder.service.arbitration import Eligible
 from onvif_recorder.service.jobs_common import receiver_tokens
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
@@ -124,6 +125,8 @@ class ReceiverSupervisor:
         self._tasks: dict[str, ReceiverTask] = {}
         self._retiring: set[ReceiverTask] = set()
         self._fanouts: dict[str, SampleFanout] = {}
+        self.camera_events: Callable[[str, MediaSample], None] | None = None
+        """Sees each receiver's ONVIF metadata samples (``engine.camera_events``)."""
         self._reconciler = CommitReconciler(self.reconcile, "receivers")
         holder.observe(self._reconciler.changed)
 
@@ -157,11 +160,17 @@ class ReceiverSupervisor:
             fanout.unsubscribe(queue)
 
     def _fanout(self, token: str) -> SampleFanout:
-        return self._fanouts.setdefault(token, SampleFanout())
+        fanout = self._fanouts.get(token)
+        if fanout is None:
+            observer = self.camera_events
+            fanout = SampleFanout(None if observer is None
+                                  else lambda sample: observer(token, sample))
+            self._fanouts[token] = fanout
+        return fanout
 
     async def reconcile(self) -> None:
         """Stop what is no longer wanted (or changed), then start what is missing."""
-        wanted = desired_receivers(self.holder.state, self.holder.conditions.eligible)
+        wanted = desired_receivers(self.holder.state, self.holder.conditions.may_connect)
         stale = [token for token, task in self._tasks.items()
                  if token not in wanted
                  or connection_key(wanted[token]) != connection_key(task.configuration)]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from onvif_recorder.domain.storage import StorageConfigurationData
+from onvif_recorder.engine.camera_events import CameraEvents
 from onvif_recorder.engine.receiver_supervisor import (
     IngestMediaFlow,
     ReceiverStates,
@@ -33,6 +34,7 @@ from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import EngineEvents
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
+from onvif_recorder.soap.mapping.recorded_events import recorded_notifications
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.object_sink import reconcile_object_rows
 from onvif_recorder.storage.object_store import StoreTimeouts
@@ -110,6 +112,7 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
     async def run(_: web.Application) -> AsyncIterator[None]:
         tracker.on_change = events.media_flow_changed
         ingest = ReceiverSupervisor(holder, events, ingest_config, states=media.states)
+        ingest.camera_events = CameraEvents(bus, recorded_notifications)
         storage = local_storage(settings)
         thread = StorageThread()
         uploads = upload_manager(settings, holder, storage.index, thread)

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 
+from onvif_recorder.domain.recording import TrackType
 from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionStarted
 
 DEFAULT_MAX_ITEMS = 1000
@@ -138,12 +140,15 @@ class SampleFanout:
     """Delivers one receiver's items to every subscribed queue (owned by the supervisor,
     so subscriptions outlive reconnections)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_metadata: Callable[[MediaSample], None] | None = None) -> None:
         self.unconsumed = 0
         """Samples published while nobody was subscribed (discarded)."""
         self.samples = 0
+        self.on_metadata = on_metadata
+        """Sees every ONVIF metadata sample (the camera's events), subscribed or not."""
         self._queues: list[SampleQueue] = []
         self._current: SessionStarted | None = None
+        self._metadata: frozenset[int] = frozenset()
 
     @property
     def subscribers(self) -> int:
@@ -165,11 +170,15 @@ class SampleFanout:
     def publish(self, item: IngestItem) -> None:
         if isinstance(item, MediaSample):
             self.samples += 1
+            if self.on_metadata is not None and item.media_index in self._metadata:
+                self.on_metadata(item)
             if not self._queues:
                 self.unconsumed += 1
                 return
         elif isinstance(item, SessionStarted):
             self._current = item
+            self._metadata = frozenset(s.media_index for s in item.streams
+                                       if s.track_type is TrackType.METADATA)
         else:
             self._current = None
         for queue in self._queues:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from onvif_recorder.domain.job import RecordingJobConfiguration, RecordingJobStateInformation
 from onvif_recorder.domain.recording import RecordingConfiguration, TrackConfiguration
 from onvif_recorder.service.events import (
+    CameraEvent,
     DomainEvent,
     JobConfigurationChanged,
     JobStateChanged,
@@ -282,6 +283,8 @@ def _message(event: DomainEvent) -> Message:
             return Message(RECEIVER_CONNECTION_FAILED, receiver, (("MediaUri", uri),))
         case ScheduleStateChanged():
             return _schedule_state_message(event)
+        case CameraEvent():
+            return _camera_message(event)
         case ScheduleChanged(token, removed):
             topic = SCHEDULE_REMOVED if removed else SCHEDULE_CHANGED
             return Message(topic, (("ScheduleToken", token),))
@@ -291,6 +294,15 @@ def _message(event: DomainEvent) -> Message:
         case SpecialDaysChanged(token, removed):
             topic = SPECIAL_DAYS_REMOVED if removed else SPECIAL_DAYS_CHANGED
             return Message(topic, (("SpecialDaysToken", token),))
+
+
+def _camera_message(event: CameraEvent) -> Message:
+    """A camera's topic is not one of ``TOPICS``: it is described as the camera sent it."""
+    source = (*event.source, ("ReceiverToken", event.receiver_token))
+    topic = Topic(event.topic, event.operation is not None,
+                  tuple(Item(name, "xs:string") for name, _ in event.source) + (_RECEIVER,),
+                  tuple(Item(name, "xs:string") for name, _ in event.data))
+    return Message(topic, source, event.data, event.operation)
 
 
 def _schedule_state_message(event: ScheduleStateChanged) -> Message:

@@ -190,6 +190,21 @@ class TrackHistoryState:
     operation: PropertyOperation
 
 
+@dataclass(frozen=True, slots=True)
+class CameraEvent:
+    """An event a camera sent in its ONVIF metadata stream, re-published by the recorder
+    (requirements §7.5) with the receiver's token added to its Source items, so clients
+    see what can trigger an event-recording job. ``topic`` is the path in the ONVIF topic
+    namespace (``("VideoSource", "MotionAlarm")``); ``operation`` is None for a momentary
+    event."""
+
+    receiver_token: str
+    topic: tuple[str, ...]
+    operation: PropertyOperation | None
+    source: tuple[tuple[str, str], ...]
+    data: tuple[tuple[str, str], ...]
+
+
 DomainEvent = (
     RecordingHistoryState
     | TrackHistoryState
@@ -204,6 +219,7 @@ DomainEvent = (
     | JobStateChanged
     | ReceiverStateChanged
     | ReceiverConnectionFailed
+    | CameraEvent
     | ScheduleStateChanged
     | ScheduleChanged
     | SpecialDaysChanged

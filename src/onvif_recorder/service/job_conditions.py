@@ -25,6 +25,13 @@ class JobConditions:
             return False
         return job.configuration.event_filter is None or job.token in self.triggered_jobs
 
+    def may_connect(self, job: RecordingJob) -> bool:
+        """Whether the job's sources should be connected: an event job waiting for its
+        event stays connected (its events may come in the camera's own metadata stream,
+        and recording starts without a connection delay); its schedule still decides."""
+        schedule = job.configuration.schedule_token
+        return schedule is None or schedule in self.active_schedules
+
     def set_triggered_jobs(self, tokens: frozenset[str]) -> bool:
         """Returns whether anything changed."""
         changed = tokens != self.triggered_jobs

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import ssl
@@ -233,7 +234,13 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",
         flush=True,
     )
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    try:
+        web.run_app(app, host=host, port=port, print=None, access_log=None)
+    except OSError as exc:  # a port in use, an address not on this host: say which
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        print(f"onvif-recorder: cannot listen: {exc}", file=sys.stderr)
+        return 1
     if lifecycle.requested:  # SystemReboot or SetSystemFactoryDefault
         if lifecycle.reset is not None:
             apply_factory_default(settings, lifecycle.reset)

@@ -300,7 +300,7 @@ def _camera_message(event: CameraEvent) -> Message:
     """A camera's topic is not one of ``TOPICS``: it is described as the camera sent it."""
     source = (*event.source, ("ReceiverToken", event.receiver_token))
     topic = Topic(event.topic, event.operation is not None,
-                  tuple(Item(name, "xs:string") for name, _ in event.source) + (_RECEIVER,),
+                  (*(Item(name, "xs:string") for name, _ in event.source), _RECEIVER),
                   tuple(Item(name, "xs:string") for name, _ in event.data))
     return Message(topic, source, event.data, event.operation)
 

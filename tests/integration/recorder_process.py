@@ -167,12 +167,16 @@ class RecorderProcess:
     # ------------------------------------------------------------------ internals
 
     def _command(self, port: int) -> list[str]:
+        # The replay RTSP server on a free loopback port unless the test names one: the
+        # default 8554 would make two recorders (or anything else on 8554) collide.
+        rtsp = () if "--rtsp-listen" in self.extra_args else ("--rtsp-listen", "127.0.0.1:0")
         return [
             sys.executable, "-m", "onvif_recorder", "serve",
             "--data-dir", str(self.data_dir),
             "--listen", f"127.0.0.1:{port}",
             "--admin-user", self.admin_user,
             "--admin-password", self.admin_password,
+            *rtsp,
             *self.extra_args,
         ]
 

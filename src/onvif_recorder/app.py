@@ -14,6 +14,7 @@ from aiohttp import web
 from onvif_recorder.clock import utc_now
 from onvif_recorder.engine.condition_clock import ConditionClock
 from onvif_recorder.engine.runtime import RunningEngine
+from onvif_recorder.events.camera_topics import CameraTopics
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
 from onvif_recorder.events.triggers import check_filter
@@ -92,6 +93,7 @@ class Services:
     device: DeviceService
     system: SystemService
     events: EventBus
+    camera_topics: CameraTopics  # topics cameras' metadata events brought (engine)
     job_states: JobStates
     engine: EngineEvents  # how the ingest engine reports receiver and media-flow changes
     schedules: ScheduleService
@@ -129,6 +131,7 @@ def build_services(
         device=device,
         system=SystemService(settings, holder, log, lifecycle),
         events=bus,
+        camera_topics=CameraTopics(),
         job_states=job_states,
         engine=EngineEvents(bus, job_states),
         schedules=ScheduleService(holder),
@@ -176,7 +179,8 @@ def build_event_endpoints(
     manager: SubscriptionManager,
     clock: Callable[[], datetime],
 ) -> list[ServiceEndpoint]:
-    events = event_endpoint(EventHandlers(manager, event_capabilities(settings)))
+    events = event_endpoint(EventHandlers(manager, event_capabilities(settings),
+                                          services.camera_topics))
     pull_points = PullPointHandlers(manager, services.events, settings.limits, clock)
     return [events, subscription_endpoint(pull_points)]
 

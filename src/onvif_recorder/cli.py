@@ -224,7 +224,8 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
     app = build_app(settings, services, running=running)
     ingest = IngestConfig(ConnectionConfig(tls=camera_tls(args)))
     app.cleanup_ctx.append(engine_context(
-        settings, services.holder, services.events, services.engine, media, ingest, running))
+        settings, services.holder, services.events, services.engine, media, ingest, running,
+        services.camera_topics))
     app.cleanup_ctx.append(replay_context(settings, services.replay, services.users.lookup,
                                           REALM, running))
     if settings.discovery:  # torn down first: Bye before the engine stops

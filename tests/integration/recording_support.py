@@ -36,7 +36,8 @@ def engine_recorder(data_dir: Path, segment_duration: float = 2.0, *, replay: bo
     services.users.ensure_initial_administrator(ADMIN_USER, ADMIN_PASSWORD)
     app = build_app(config, services)
     app.cleanup_ctx.append(engine_context(config, services.holder, services.events,
-                                          services.engine, media, QUICK))
+                                          services.engine, media, QUICK,
+                                          camera_topics=services.camera_topics))
     if replay:
         app.cleanup_ctx.append(replay_context(config, services.replay, services.users.lookup,
                                               REALM))

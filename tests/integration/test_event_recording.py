@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.camera import Camera
-from tests.integration.event_client import subscribe
+from tests.integration.event_client import events_service, subscribe
 from tests.integration.helpers import (
     auto_receiver_job,
     client,
@@ -113,6 +113,14 @@ def test_a_camera_event_in_its_metadata_stream_triggers_the_job(tmp_path: Path) 
         assert camera_event.source == {"Source": "VideoSource_1", "ReceiverToken": receiver}
         assert camera_event.operation == "Changed" and camera_event.data["State"] in (
             "true", "false")
+        # Now a known topic: listed in GetEventProperties, and a PullPoint may filter on it.
+        service, rec = events_service(recorder)
+        service.GetEventProperties()
+        validate_body(rec.last)
+        assert b"MotionAlarm" in rec.last
+        only_motion = subscribe(recorder, motion)
+        filtered = only_motion.pull_until(lambda r: len(r) >= 1, within=10)
+        assert {e.topic for e in filtered} == {motion}
         time.sleep(3.0)  # motion goes on (true/false every second, After PT2S): it records
         assert job_state(trc, wanted.JobToken) == "Active"
         trc.SetRecordingJobMode(JobToken=wanted.JobToken, Mode="Idle")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from onvif_recorder.events.topics import TOPIC_NAMESPACE
+from onvif_recorder.events.camera_topics import CameraTopics
+from onvif_recorder.events.topics import TOPIC_NAMESPACE, message_of
 from onvif_recorder.ingest.items import MediaSample
 from onvif_recorder.service.events import CameraEvent, PropertyOperation
 from onvif_recorder.service.search.recorded import MetadataSample, RecordedNotification
@@ -25,9 +26,11 @@ _OPERATIONS = {o.value: o for o in PropertyOperation}
 
 
 class CameraEvents:
-    def __init__(self, bus: EventSink, parse: Parser) -> None:
+    def __init__(self, bus: EventSink, parse: Parser,
+                 topics: CameraTopics | None = None) -> None:
         self._bus = bus
         self._parse = parse
+        self._topics = topics
         self.published = 0
         self.dropped = 0
         """Documents with an event that could not be read, and vendor-namespace events."""
@@ -43,6 +46,9 @@ class CameraEvents:
         self.dropped += len(found) - len(events)
         if events:
             self.published += len(events)
+            if self._topics is not None:
+                for event in events:
+                    self._topics.add(message_of(event).topic)
             self._bus.publish(*events)
 
 

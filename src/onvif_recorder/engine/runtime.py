@@ -27,6 +27,7 @@ from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
 from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
+from onvif_recorder.events.camera_topics import CameraTopics
 from onvif_recorder.ingest.backoff import BackoffPolicy
 from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.recording.plan import seconds
@@ -103,7 +104,8 @@ def upload_settings(settings: RecorderSettings) -> UploadSettings:
 def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBus,
                    events: EngineEvents, media: IngestMediaFlow,
                    ingest_config: IngestConfig | None = None,
-                   running: RunningEngine | None = None) -> Context:
+                   running: RunningEngine | None = None,
+                   camera_topics: CameraTopics | None = None) -> Context:
     flow = media.inner
     if not isinstance(flow, FlowTracker):
         raise TypeError("build the services with engine_media_flow()")
@@ -112,7 +114,7 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
     async def run(_: web.Application) -> AsyncIterator[None]:
         tracker.on_change = events.media_flow_changed
         ingest = ReceiverSupervisor(holder, events, ingest_config, states=media.states)
-        ingest.camera_events = CameraEvents(bus, recorded_notifications)
+        ingest.camera_events = CameraEvents(bus, recorded_notifications, camera_topics)
         storage = local_storage(settings)
         thread = StorageThread()
         uploads = upload_manager(settings, holder, storage.index, thread)

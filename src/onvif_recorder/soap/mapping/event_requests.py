@@ -18,7 +18,7 @@ from onvif_recorder.events.topic_expression import (
     TopicExpression,
     parse_topic_expression,
 )
-from onvif_recorder.events.topics import utc_text
+from onvif_recorder.events.topics import TOPICS, Topic, utc_text
 from onvif_recorder.soap.faults import DetailFault
 from onvif_recorder.soap.mapping.primitives import Reader, local_name, sub
 from onvif_recorder.soap.namespaces import PREFIXES, TEV, WSNT, WSRF_BF, WSRF_R, XSI, qname
@@ -37,10 +37,10 @@ def _expression_text(element: etree._Element, error: type[errors.EventServiceErr
     return element.text or ""
 
 
-def _topic(element: etree._Element) -> TopicExpression:
+def _topic(element: etree._Element, known: tuple[Topic, ...]) -> TopicExpression:
     text = _expression_text(element, errors.InvalidTopicExpression)
     dialect = element.get("Dialect", CONCRETE_SET).strip()
-    return parse_topic_expression(text, dialect, _resolver(element))
+    return parse_topic_expression(text, dialect, _resolver(element), known)
 
 
 def _content(element: etree._Element) -> ContentFilter:
@@ -53,12 +53,14 @@ def _elements(parent: etree._Element | None) -> list[etree._Element]:
     return [] if parent is None else [c for c in parent if isinstance(c.tag, str)]
 
 
-def read_event_filter(filter_: etree._Element | None, policy: etree._Element | None) -> EventFilter:
-    """wsnt:FilterType plus tev:SubscriptionPolicy; components are matched by local name."""
+def read_event_filter(filter_: etree._Element | None, policy: etree._Element | None,
+                      known: tuple[Topic, ...] = TOPICS) -> EventFilter:
+    """wsnt:FilterType plus tev:SubscriptionPolicy; components are matched by local name.
+    A topic expression must name one of the ``known`` topics (Core: TopicNotSupported)."""
     topics, contents, unknown = [], [], []
     for component in _elements(filter_):
         if local_name(component) == "TopicExpression":
-            topics.append(_topic(component))
+            topics.append(_topic(component, known))
         elif local_name(component) == "MessageContent":
             contents.append(_content(component))
         else:  # ProducerProperties included: no dialect of it is supported

@@ -67,11 +67,11 @@ def write_message_description(parent: etree._Element, topic: Topic) -> None:
         _write_item_description(data, item)
 
 
-def write_topic_set(parent: etree._Element) -> None:
+def write_topic_set(parent: etree._Element, topics: tuple[Topic, ...] = TOPICS) -> None:
     """wstop:TopicSet: root topics in tns1:, their children unqualified (Core example, no
     default namespace in scope), each emitted topic marked wstop:topic and described."""
     topic_set = sub(parent, qname(WSTOP, "TopicSet"))
-    for topic in TOPICS:
+    for topic in topics:
         node = _child(topic_set, qname(TNS1, topic.path[0]))
         for name in topic.path[1:]:
             node = _child(node, name)

@@ -16,6 +16,7 @@ from lxml import etree
 
 from onvif_recorder.domain.errors import ActionNotSupported
 from onvif_recorder.events import errors
+from onvif_recorder.events.camera_topics import CameraTopics
 from onvif_recorder.events.item_filter import ITEM_FILTER
 from onvif_recorder.events.long_poll import pull
 from onvif_recorder.events.pullpoint import PullPoint, SubscriptionManager
@@ -79,9 +80,11 @@ def not_supported(_: CallContext, request: etree._Element) -> etree._Element:
 
 
 class EventHandlers:
-    def __init__(self, manager: SubscriptionManager, caps: EventCapabilities) -> None:
+    def __init__(self, manager: SubscriptionManager, caps: EventCapabilities,
+                 camera_topics: CameraTopics | None = None) -> None:
         self.manager = manager
         self.caps = caps
+        self.camera_topics = camera_topics or CameraTopics()
 
     def get_service_capabilities(self, _: CallContext, __: etree._Element) -> etree._Element:
         response = _response(TEV, "GetServiceCapabilitiesResponse")
@@ -92,7 +95,7 @@ class EventHandlers:
         response = _response(TEV, "GetEventPropertiesResponse")
         sub(response, qname(TEV, "TopicNamespaceLocation"), TOPIC_NAMESPACE_LOCATION)
         sub(response, qname(WSNT, "FixedTopicSet"), "true")
-        write_topic_set(response)
+        write_topic_set(response, self.camera_topics.known())
         for dialect in DIALECTS:
             sub(response, qname(WSNT, "TopicExpressionDialect"), dialect)
         sub(response, qname(TEV, "MessageContentFilterDialect"), ITEM_FILTER)
@@ -108,6 +111,7 @@ class EventHandlers:
             event_filter = read_event_filter(
                 None if filter_ is None else filter_.element,
                 None if policy is None else policy.element,
+                self.camera_topics.known(),
             )
             requested = read_requested_time(reader, "InitialTerminationTime")
             pull_point = self.manager.create(event_filter, requested, ctx.now)

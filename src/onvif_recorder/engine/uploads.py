@@ -136,10 +136,12 @@ class UploadManager:
         wakeup = self._wakeups[storage]
         backoff = Backoff(self.settings.backoff)
         while True:
+            # Cleared before the look, not after it: an object enqueued while the storage
+            # thread reads the heads sets the event again, and is not slept through.
+            wakeup.clear()
             heads = await self.thread.run(functools.partial(
                 self.spool.heads, storage, self.settings.concurrency))
             if not heads:
-                wakeup.clear()
                 await wakeup.wait()
                 continue
             try:

@@ -275,6 +275,13 @@ def _message(event: DomainEvent) -> Message:
             source = (("RecordingToken", recording), ("Track", track))
             return Message(TRACK_HISTORY_STATE, source,
                            (("IsDataPresent", _boolean(present)),), operation)
+        case _:
+            return _device_message(event)
+
+
+def _device_message(event: DomainEvent) -> Message:
+    """Messages of the receiver, schedule, keystore and camera topics."""
+    match event:
         case ReceiverStateChanged(token, state, uri):
             data = (("NewState", state.value),) + ((("MediaUri", uri),) if uri else ())
             return Message(RECEIVER_CHANGE_STATE, (("ReceiverToken", token),), data)
@@ -294,6 +301,8 @@ def _message(event: DomainEvent) -> Message:
         case SpecialDaysChanged(token, removed):
             topic = SPECIAL_DAYS_REMOVED if removed else SPECIAL_DAYS_CHANGED
             return Message(topic, (("SpecialDaysToken", token),))
+        case _:
+            raise TypeError(f"no topic for {type(event).__name__}")
 
 
 def _camera_message(event: CameraEvent) -> Message:

@@ -78,6 +78,7 @@ from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
 from onvif_recorder.storage.search_data import SegmentIndexRecordedData
 from onvif_recorder.storage.segment_index import SegmentIndex
+from onvif_recorder.web.app import add_web_routes
 
 REALM = "onvif-recorder"
 
@@ -219,8 +220,9 @@ def build_app(
     clock: Callable[[], datetime] = utc_now,
     running: RunningEngine | None = None,
 ) -> web.Application:
-    """The SOAP endpoints and ``/metrics``; ``running`` is filled by the engine context
-    (``engine.runtime``) when there is one, so its counters are exported too."""
+    """The SOAP endpoints, ``/metrics`` and the web page; ``running`` is filled by the
+    engine context (``engine.runtime``) when there is one, so its counters are exported
+    too."""
     authenticator = Authenticator(
         DigestAuthenticator(REALM, services.users.lookup, secrets.token_bytes(32)),
         UsernameTokenVerifier(
@@ -242,6 +244,7 @@ def build_app(
     metrics = MetricsEndpoint(registry, authenticator, services.users.lookup,
                               settings.metrics_require_auth, clock)
     app.router.add_get(METRICS_PATH, metrics.handle)
+    add_web_routes(app, services, settings.database_path)  # the operator's page
     add_fallback(app)
     app.cleanup_ctx.append(_expiry(manager, clock))
     app.cleanup_ctx.append(_condition_clock(services))

@@ -74,6 +74,14 @@ class RecordedRange:
     segments: int
 
 
+@dataclass(frozen=True, slots=True)
+class StoredTotals:
+    segments: int
+    bytes: int
+    seconds: float
+    last_end_utc: float
+
+
 def _row(values: tuple[object, ...]) -> SegmentRow:
     (recording, key, span, extension, start, end, size, tracks, codecs, complete, location,
      storage) = values
@@ -215,6 +223,16 @@ class SegmentIndex:
         value = self.connection.execute(
             "SELECT COALESCE(SUM(size), 0) FROM segments WHERE location = 'local'")
         return int(value.fetchone()[0])
+
+    def stored_totals(self) -> dict[str, StoredTotals]:
+        """Per recording with rows: segments, bytes, seconds recorded (finished segments)
+        and the end of its latest segment; aggregated in SQL (the web page asks often)."""
+        rows = self.connection.execute(
+            "SELECT recording, COUNT(*), COALESCE(SUM(size), 0),"
+            " COALESCE(SUM(CASE WHEN complete THEN end_utc - start_utc ELSE 0 END), 0),"
+            " MAX(end_utc) FROM segments GROUP BY recording").fetchall()
+        return {str(recording): StoredTotals(int(count), int(size), float(seconds), float(last))
+                for recording, count, size, seconds, last in rows}
 
     def finished_with_codec(self, recording: str, start: float, end: float,
                             codec: str) -> list[SegmentRow]:

@@ -1,0 +1,1 @@
+"""The operator's web page: sessions, pages, live state, actions and playback."""

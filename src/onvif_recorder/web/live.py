@@ -5,7 +5,7 @@ The handler subscribes to the event bus; any domain event (a job state, a receiv
 a recording created or deleted, ...) wakes it, and after a short pause that gathers a
 burst into one message it sends the whole list again (``event: recordings``). Without
 events it still sends it every ``refresh`` seconds (bytes and time stored grow without
-events) and a comment line keeps proxies from closing the stream. The bus may publish
+events; the message also keeps proxies from closing an idle stream). The bus may publish
 from the ingest thread: its listener only schedules a wake-up on this loop.
 """
 
@@ -29,7 +29,7 @@ GATHER = 0.1
 
 class LiveRecordings:
     def __init__(self, auth: WebAuth, bus: EventBus, snapshot: Callable[[], list[Any]],
-                 refresh: float = 5.0) -> None:
+                 refresh: float = 2.0) -> None:
         self.auth = auth
         self.bus = bus
         self.snapshot = snapshot

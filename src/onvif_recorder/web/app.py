@@ -21,9 +21,9 @@ from onvif_recorder.service.state import StateHolder
 from onvif_recorder.soap.security.access import AccessClass
 from onvif_recorder.storage.segment_index import SegmentIndex, StoredTotals
 from onvif_recorder.web.actions import Actions
-from onvif_recorder.web.auth import WebAuth
 from onvif_recorder.web.live import LiveRecordings
 from onvif_recorder.web.pages import Pages
+from onvif_recorder.web.session_auth import WebAuth
 from onvif_recorder.web.sessions import LoginThrottle, Sessions
 from onvif_recorder.web.view import recordings_view
 

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.soap.security.access import AccessClass
-from onvif_recorder.web.auth import WebAuth
+from onvif_recorder.web.session_auth import WebAuth
 
 GATHER = 0.1
 """Seconds to wait after an event for the ones that come with it."""

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from onvif_recorder.soap.security.access import AccessClass
-from onvif_recorder.web.auth import (
+from onvif_recorder.web.session_auth import (
     CSRF_FIELD,
     Caller,
     LoginRefused,

@@ -1,4 +1,4 @@
-"""What the recordings page shows, as JSON-ready dictionaries (no I/O, no aiohttp).
+"""What the recordings page shows, as JSON-ready dictionaries (no aiohttp, no queries).
 
 Configuration comes from the service layer's state, job states from ``JobStates`` (RC
 §5.19, what GetRecordingJobState answers), receiver states from the media flow (what

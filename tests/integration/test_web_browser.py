@@ -12,6 +12,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -90,18 +91,23 @@ def admin(site: Site) -> Iterator[Page]:
 
 @pytest.fixture(scope="module")
 def recording(site: Site) -> str:
-    """A recording of the test camera, made and started over SOAP, with a few seconds of
-    1 s segments."""
+    """A recording of the test camera, made and started over SOAP: two spans of about
+    4 s of 1 s segments, 2 s apart (the job was Idle in between)."""
     trc, trv = site.soap("recording"), site.soap("receiver")
     token = trc.CreateRecording(RecordingConfiguration=recording_configuration())
     job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(token))
     configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
                        site.camera.url("/h264"))
-    trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Active")
-    assert wait_until(lambda: str(trc.GetRecordingJobState(JobToken=job.JobToken).State)
-                      == "Active", 10.0), site.recorder.log_tail()
-    time.sleep(6)
+    for mode, seconds in (("Active", 4.5), ("Idle", 2.0), ("Active", 4.5)):
+        trc.SetRecordingJobMode(JobToken=job.JobToken, Mode=mode)
+        assert wait_until(partial(job_in, trc, job.JobToken, mode), 10.0), \
+            site.recorder.log_tail()
+        time.sleep(seconds)
     return str(token)
+
+
+def job_in(trc: Any, job: str, state: str) -> bool:
+    return str(trc.GetRecordingJobState(JobToken=job).State) == state
 
 
 def row(page: Page, token: str) -> Any:
@@ -193,15 +199,25 @@ def click_timeline_at(page: Page, at_ms: float) -> None:
                              "y": box["height"] / 2})
 
 
+def spans_of(page: Page) -> list[tuple[float, float]]:
+    spans = page.locator(".timeline .span")
+    return [(float(spans.nth(n).get_attribute("data-start") or 0),
+             float(spans.nth(n).get_attribute("data-end") or 0)) for n in range(spans.count())]
+
+
+def playing_date(page: Page) -> float:
+    return float(page.evaluate("() => hls.playingDate ? hls.playingDate.getTime() : 0"))
+
+
 def test_the_recording_page_plays_seeks_and_downloads(site: Site, admin: Page,
                                                       recording: str) -> None:
     admin.goto(f"{site.recorder.url}/")
     row(admin, recording).locator(f'a:text("{recording}")').click()
     admin.wait_for_url(f"{site.recorder.url}/recordings/{recording}")
-    span = admin.locator(".timeline .span").first
-    span.wait_for(timeout=5_000)
-    first = float(span.get_attribute("data-start") or 0)
-    click_timeline_at(admin, first + 1500)
+    admin.locator(".timeline .span").first.wait_for(timeout=5_000)
+    spans = spans_of(admin)
+    assert len(spans) == 2 and spans[0][1] + 1000 < spans[1][0], spans  # the gap shows
+    click_timeline_at(admin, spans[0][0] + 1500)
     assert wait_until(lambda: video_state(admin)["time"] > 0.5, 10.0), video_state(admin)
     before = video_state(admin)
     time.sleep(1.0)
@@ -209,19 +225,47 @@ def test_the_recording_page_plays_seeks_and_downloads(site: Site, admin: Page,
     assert after["time"] > before["time"], (before, after)  # it plays
     assert (after["width"], after["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
     assert after["error"] is None and after["message"] == ""
-    # Seek 2.5 s ahead: across at least two 1 s segment boundaries.
-    target = after["time"] + 2.5
-    admin.evaluate(f"() => {{ document.getElementById('player').currentTime = {target}; }}")
-    assert wait_until(lambda: video_state(admin)["time"] > target + 0.3, 10.0), \
-        video_state(admin)
-    assert video_state(admin)["error"] is None
+    assert spans[0][0] < playing_date(admin) < spans[0][1]
+    # Seek 1.5 s ahead: across a 1 s segment boundary, still in the first span.
+    seek(admin, after["time"] + 1.5)
+    assert spans[0][0] < playing_date(admin) < spans[0][1]
+    # Seek 4 s ahead: across the gap, into the second span.
+    seek(admin, video_state(admin)["time"] + 4.0)
+    assert spans[1][0] <= playing_date(admin) <= spans[1][1], (spans, playing_date(admin))
     site.screenshot(admin, "recording-page")
-    clip = download_clip(site, admin, first + 1000, first + 4000)
+    clip = download_clip(site, admin, spans[0][0] + 1000, spans[0][0] + 4000)
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         frames = list(container.decode(stream))
     assert (frames[0].width, frames[0].height) == (CAMERA_WIDTH, CAMERA_HEIGHT)
     assert 2.0 <= len(frames) / 25 <= 4.5  # about the 3 s asked for, at 25 frames/s
+
+
+def seek(page: Page, target: float) -> None:
+    """Set the player's time, then wait until it plays on past it without an error."""
+    page.evaluate(f"() => {{ document.getElementById('player').currentTime = {target}; }}")
+    assert wait_until(lambda: video_state(page)["time"] > target + 0.3, 10.0), \
+        video_state(page)
+    assert video_state(page)["error"] is None, video_state(page)
+
+
+def test_the_timeline_zooms_from_a_month_to_a_minute(site: Site, admin: Page,
+                                                     recording: str) -> None:
+    admin.goto(f"{site.recorder.url}/recordings/{recording}")
+    admin.locator(".timeline .span").first.wait_for(timeout=5_000)
+
+    def width() -> float:
+        timeline = admin.locator("#timeline")
+        return (float(timeline.get_attribute("data-end") or 0)
+                - float(timeline.get_attribute("data-start") or 0))
+
+    for _ in range(8):
+        admin.get_by_role("button", name="Zoom out").click()
+    assert width() == 31 * 24 * 3600e3
+    for _ in range(8):
+        admin.get_by_role("button", name="Zoom in").click()
+    assert width() == 60e3
+    admin.locator(".timeline .span").first.wait_for(timeout=5_000)  # still drawn
 
 
 def download_clip(site: Site, page: Page, start_ms: float, end_ms: float) -> Path:

@@ -205,3 +205,13 @@ def test_the_live_stream_sends_the_recordings_and_needs_a_session(
     assert [(r["token"], r["name"], r["jobs"][0]["token"], r["jobs"][0]["state"])
             for r in recordings] == [(token, "Gate", job, "Idle")]
     assert [t["type"] for t in recordings[0]["tracks"]] == ["Video", "Audio", "Metadata"]
+
+
+def test_login_returns_only_to_a_path_on_this_site(recorder: RunningRecorder) -> None:
+    for target, expected in (("/recordings/Recording_1", "/recordings/Recording_1"),
+                             ("//evil.example/", "/"), ("/\\evil.example/", "/"),
+                             ("https://evil.example/", "/")):
+        answer = requests.post(f"{recorder.url}/login", allow_redirects=False, timeout=5,
+                               data={"username": ADMIN_USER, "password": ADMIN_PASSWORD,
+                                     "next": target})
+        assert answer.headers["Location"] == expected, target

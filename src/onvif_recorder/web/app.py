@@ -80,9 +80,13 @@ def add_web_routes(app: web.Application, services: Any, database: Path) -> WebAu
                            web.get("/api/events", live.handle)])
     app.router.add_static("/static", STATIC, follow_symlinks=False)
 
+    async def end_streams(_: web.Application) -> None:
+        live.close()
+
     async def close(_: web.Application) -> AsyncIterator[None]:
         yield
         snapshot.close()
 
+    app.on_shutdown.append(end_streams)
     app.cleanup_ctx.append(close)
     return auth

@@ -34,6 +34,14 @@ class LiveRecordings:
         self.bus = bus
         self.snapshot = snapshot
         self.refresh = refresh
+        self.closing = False
+        self._wakes: set[asyncio.Event] = set()
+
+    def close(self) -> None:
+        """End every stream now (the server is shutting down: it would wait for them)."""
+        self.closing = True
+        for wake in self._wakes:
+            wake.set()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.auth.require(request, AccessClass.READ_MEDIA)
@@ -49,17 +57,19 @@ class LiveRecordings:
             loop.call_soon_threadsafe(wake.set)
 
         subscriber.listener = listener
+        self._wakes.add(wake)
         try:
             await self._stream(request, response, subscriber.take, wake)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
+            self._wakes.discard(wake)
             self.bus.unsubscribe(subscriber)
         return response
 
     async def _stream(self, request: web.Request, response: web.StreamResponse,
                       take: Callable[[int], list[Any]], wake: asyncio.Event) -> None:
-        while True:
+        while not self.closing:
             if self.auth.caller(request, touch=False) is None:  # logged out or expired: stop
                 await response.write(b"event: logout\ndata: {}\n\n")
                 return

@@ -57,8 +57,9 @@ def _page(name: str, status: int = 200, fragments: dict[str, str] | None = None,
 
 
 def _local_path(target: str) -> str:
-    """Only a path on this site: never an absolute or scheme-relative URL (open redirect)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only a path on this site: never an absolute or scheme-relative URL (open redirect;
+    browsers read ``/\\host`` as ``//host``)."""
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
 class Pages:

@@ -11,7 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,8 @@ class Site:
     camera: Camera
     browser: Browser
     artifacts: Path
+    console_errors: list[str] = field(default_factory=list)
+    """Script errors and console errors (a refused resource, a CSP violation) of every page."""
 
     def soap(self, service: str) -> Any:
         return client(self.recorder, service)[0]  # type: ignore[arg-type]
@@ -73,6 +75,9 @@ def logged_in(site: Site, username: str, password: str) -> tuple[BrowserContext,
     context = site.browser.new_context(viewport={"width": 1400, "height": 900},
                                        accept_downloads=True)
     page = context.new_page()
+    page.on("console", lambda message: message.type == "error" and site.console_errors.append(
+        f"{page.url}: {message.text}"))
+    page.on("pageerror", lambda error: site.console_errors.append(f"{page.url}: {error}"))
     page.goto(f"{site.recorder.url}/")
     assert page.url.startswith(f"{site.recorder.url}/login")  # no session: the login form
     page.fill('input[name="username"]', username)
@@ -104,6 +109,13 @@ def recording(site: Site) -> str:
             site.recorder.log_tail()
         time.sleep(seconds)
     return str(token)
+
+
+def refused_requests_logged(site: Site) -> list[str]:
+    """Take the console's lines about HTTP 403 answers (which the test provoked)."""
+    refused = [line for line in site.console_errors if "status of 403" in line]
+    site.console_errors[:] = [line for line in site.console_errors if line not in refused]
+    return refused
 
 
 def job_in(trc: Any, job: str, state: str) -> bool:
@@ -142,6 +154,7 @@ def test_a_camera_added_on_the_page_turns_active_within_2_s_of_soap(
     admin.get_by_role("button", name=f"Stop recording {token}").click()
     line.locator('.job-state[data-state="Idle"]').wait_for(timeout=5_000)
     assert str(trc.GetRecordingJobState(JobToken=job).State) == "Idle"
+    assert site.console_errors == []
 
 
 def test_a_forged_post_without_the_csrf_token_is_refused(site: Site, admin: Page,
@@ -152,6 +165,7 @@ def test_a_forged_post_without_the_csrf_token_is_refused(site: Site, admin: Page
         ".then((answer) => answer.status)", recording)
     assert status == 403
     assert recording in [str(r.RecordingToken) for r in site.soap("recording").GetRecordings()]
+    assert len(refused_requests_logged(site)) == 1
 
 
 def test_a_user_is_offered_no_change(site: Site, recording: str) -> None:
@@ -166,6 +180,7 @@ def test_a_user_is_offered_no_change(site: Site, recording: str) -> None:
             " {'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content}})"
             ".then((answer) => answer.status)", recording)
         assert status == 403
+        assert len(refused_requests_logged(site)) == 1
     finally:
         context.close()
 
@@ -239,6 +254,7 @@ def test_the_recording_page_plays_seeks_and_downloads(site: Site, admin: Page,
         frames = list(container.decode(stream))
     assert (frames[0].width, frames[0].height) == (CAMERA_WIDTH, CAMERA_HEIGHT)
     assert 2.0 <= len(frames) / 25 <= 4.5  # about the 3 s asked for, at 25 frames/s
+    assert site.console_errors == []  # no script error, no refused resource, no CSP report
 
 
 def seek(page: Page, target: float) -> None:
@@ -266,6 +282,7 @@ def test_the_timeline_zooms_from_a_month_to_a_minute(site: Site, admin: Page,
         admin.get_by_role("button", name="Zoom in").click()
     assert width() == 60e3
     admin.locator(".timeline .span").first.wait_for(timeout=5_000)  # still drawn
+    assert site.console_errors == []
 
 
 def download_clip(site: Site, page: Page, start_ms: float, end_ms: float) -> Path:

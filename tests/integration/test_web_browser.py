@@ -18,7 +18,8 @@ from typing import Any
 
 import av
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.camera import Camera
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
@@ -75,9 +76,16 @@ def logged_in(site: Site, username: str, password: str) -> tuple[BrowserContext,
     context = site.browser.new_context(viewport={"width": 1400, "height": 900},
                                        accept_downloads=True)
     page = context.new_page()
-    page.on("console", lambda message: message.type == "error" and site.console_errors.append(
-        f"{page.url}: {message.text}"))
-    page.on("pageerror", lambda error: site.console_errors.append(f"{page.url}: {error}"))
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            site.console_errors.append(f"{page.url}: {message.text}")
+
+    def script_error(error: PlaywrightError) -> None:
+        site.console_errors.append(f"{page.url}: {error}")
+
+    page.on("console", console)
+    page.on("pageerror", script_error)
     page.goto(f"{site.recorder.url}/")
     assert page.url.startswith(f"{site.recorder.url}/login")  # no session: the login form
     page.fill('input[name="username"]', username)
@@ -232,7 +240,7 @@ def test_the_recording_page_plays_seeks_and_downloads(site: Site, admin: Page,
     admin.locator(".timeline .span").first.wait_for(timeout=5_000)
     spans = spans_of(admin)
     assert len(spans) == 2 and spans[0][1] + 1000 < spans[1][0], spans  # the gap shows
-    click_timeline_at(admin, spans[0][0] + 1500)
+    click_timeline_at(admin, spans[0][0] + 500)
     assert wait_until(lambda: video_state(admin)["time"] > 0.5, 10.0), video_state(admin)
     before = video_state(admin)
     time.sleep(1.0)
@@ -241,14 +249,14 @@ def test_the_recording_page_plays_seeks_and_downloads(site: Site, admin: Page,
     assert (after["width"], after["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
     assert after["error"] is None and after["message"] == ""
     assert spans[0][0] < playing_date(admin) < spans[0][1]
-    # Seek 1.5 s ahead: across a 1 s segment boundary, still in the first span.
-    seek(admin, after["time"] + 1.5)
-    assert spans[0][0] < playing_date(admin) < spans[0][1]
-    # Seek 4 s ahead: across the gap, into the second span.
-    seek(admin, video_state(admin)["time"] + 4.0)
-    assert spans[1][0] <= playing_date(admin) <= spans[1][1], (spans, playing_date(admin))
+    # Across segment boundaries (1 s segments) within the first span, then across the gap
+    # into the second span: the player's time for a moment comes from the playlist.
+    for at in (spans[0][0] + 3000, spans[1][0] + 1000):
+        seek_to(admin, at)
+        assert at - 100 <= playing_date(admin) <= at + 3000, (at, playing_date(admin))
+    assert spans[1][0] <= playing_date(admin) <= spans[1][1]
     site.screenshot(admin, "recording-page")
-    clip = download_clip(site, admin, spans[0][0] + 1000, spans[0][0] + 4000)
+    clip = download_clip(site, admin, spans[0][0] + 500, spans[0][0] + 3500)
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         frames = list(container.decode(stream))
@@ -257,9 +265,16 @@ def test_the_recording_page_plays_seeks_and_downloads(site: Site, admin: Page,
     assert site.console_errors == []  # no script error, no refused resource, no CSP report
 
 
-def seek(page: Page, target: float) -> None:
-    """Set the player's time, then wait until it plays on past it without an error."""
-    page.evaluate(f"() => {{ document.getElementById('player').currentTime = {target}; }}")
+def seek_to(page: Page, at_ms: float) -> None:
+    """Seek the player to the recorded moment ``at_ms`` (by the playlist's
+    EXT-X-PROGRAM-DATE-TIME), then wait until it plays on past it without an error."""
+    target = page.evaluate(
+        "(ms) => { const level = hls.levels[Math.max(hls.currentLevel, 0)];"
+        " const part = level.details.fragments.find((f) => f.programDateTime <= ms"
+        " && ms < f.programDateTime + f.duration * 1000); if (!part) { return null; }"
+        " const time = part.start + (ms - part.programDateTime) / 1000;"
+        " document.getElementById('player').currentTime = time; return time; }", at_ms)
+    assert target is not None, f"no part of the playlist holds {at_ms}"
     assert wait_until(lambda: video_state(page)["time"] > target + 0.3, 10.0), \
         video_state(page)
     assert video_state(page)["error"] is None, video_state(page)

@@ -97,14 +97,12 @@ def test_pyav_decodes_every_recorded_frame(recorded: tuple[RunningRecorder, str]
         assert frame_hashes(container) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="h264parse receives every access unit but GStreamer "
-                   "1.22's openh264dec outputs nothing of the first GOP (README, Replay)")
 def test_gstreamer_onvif_replay_client_plays_back(recorded: tuple[RunningRecorder, str]
                                                   ) -> None:
     """rtspsrc onvif-mode (Range clock, server-paced, Require onvif-replay, Digest)
-    with rtponvifparse reading the extension: every recorded video frame is decoded.
-    gst-launch does not exit at the end of the replay (see the README), so it is given
-    a fixed time and its decoded buffers are counted."""
+    with rtponvifparse reading the extension: every recorded video frame is decoded,
+    the first GOP and the terminal frame included (see RtpStream.packets). Decoded
+    buffers are counted; rtponvifparse ends the stream at the T bit."""
     recorder, recording = recorded
     expected = len(recorded_video(recorder.data_dir, recording))
     uri = replay_uri(recorder, recording, credentials=False)
@@ -231,6 +229,31 @@ def play_all(uri: str, **play_headers: str) -> tuple[dict[str, str], list[RtpPac
     return play, packets
 
 
+LEAD_IN, END_OF_STREAM = b"\x09\xf0", b"\x0b"  # H.264 NAL types 9 and 11
+
+
+def frame_starts(packets: list[RtpPacket]
+                 ) -> tuple[list[tuple[RtpPacket, ReplayExtension]], ReplayExtension]:
+    """The first packet and extension of every frame sent, and the extension of the
+    end-of-stream unit, after checking the bracket replay/playback.py puts around a
+    PLAY's frames: an access unit delimiter alone, one tick before the first frame, and
+    the terminal frame's end-of-stream NAL unit alone in the last packet, the only one
+    with T."""
+    lead, *media, end = packets
+    assert lead.payload == LEAD_IN and lead.marker
+    assert (media[0].timestamp - lead.timestamp) & 0xFFFFFFFF == 1
+    assert end.payload == END_OF_STREAM and end.timestamp == media[-1].timestamp
+    assert end.extension is not None and lead.extension is not None
+    starts = []
+    for before, packet in zip([lead, *media], media, strict=False):
+        assert packet.extension is not None
+        assert packet.sequence_number == (before.sequence_number + 1) & 0xFFFF
+        if before.marker:
+            starts.append((packet, ReplayExtension.parse(packet.extension)))
+    assert not any(ReplayExtension.parse(p.extension).terminal for p in media if p.extension)
+    return starts, ReplayExtension.parse(end.extension)
+
+
 def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder, str]) -> None:
     """Streaming §6.3: NTP time = recorded capture time, C on sync frames, T on the last,
     CSeq of the PLAY; Rate-Control no: sequence numbers and timestamps in order."""
@@ -238,20 +261,13 @@ def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder
     expected = recorded_video(recorder.data_dir, recording)
     play, packets = play_all(replay_uri(recorder, recording, credentials=False),
                              Rate_Control="no", Range="clock=19700101T000000Z-")
-    firsts, previous = [], None
-    for packet in packets:
-        assert packet.extension is not None
-        if previous is None or previous.marker:
-            firsts.append((packet, ReplayExtension.parse(packet.extension)))
-        if previous is not None:
-            assert packet.sequence_number == (previous.sequence_number + 1) & 0xFFFF
-        previous = packet
+    firsts, end = frame_starts(packets)
     assert len(firsts) == len(expected)
     for (_, ext), (utc, _, sync) in zip(firsts, expected, strict=True):
         assert abs(ext.utc - utc) < 1e-6 and ext.clean_point == sync
         assert ext.cseq == int(play["cseq"]) and not ext.discontinuity
-    assert [ext.terminal for _, ext in firsts] == [False] * (len(firsts) - 1) + [True]
-    assert firsts[-1][1].end_of_section
+    assert end.terminal and end.end_of_section and firsts[-1][1].end_of_section
+    assert end.utc == firsts[-1][1].utc
 
 
 def test_play_with_a_closed_clock_range_starts_at_the_clean_point_and_stops(
@@ -290,13 +306,7 @@ def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorde
     if rate_control:
         headers["Rate_Control"] = rate_control
     _, packets = play_all(replay_uri(recorder, recording, credentials=False), **headers)
-    frames: list[tuple[RtpPacket, ReplayExtension]] = []
-    for before, packet in zip([None, *packets], packets, strict=False):
-        assert packet.extension is not None
-        if before is not None:
-            assert packet.sequence_number == (before.sequence_number + 1) & 0xFFFF
-        if before is None or before.marker:
-            frames.append((packet, ReplayExtension.parse(packet.extension)))
+    frames, end = frame_starts(packets)
     gops: list[list[tuple[RtpPacket, ReplayExtension]]] = []
     for packet, ext in frames:
         if ext.discontinuity:
@@ -318,9 +328,7 @@ def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorde
             assert stamps == sorted(stamps, reverse=True)
     firsts = [gop[0][0].timestamp for gop in gops]
     assert firsts == sorted(firsts, reverse=rate_control == "no")
-    last = frames[-1][1]
-    assert last.terminal and last.end_of_section
-    assert not any(e.terminal for _, e in frames[:-1])
+    assert end.terminal and end.end_of_section and end.utc == frames[-1][1].utc
 
 
 def test_pause_and_resume_where_it_paused(recorded: tuple[RunningRecorder, str]) -> None:
@@ -396,8 +404,6 @@ def test_frames_intra_sends_only_the_sync_frames(recorded: tuple[RunningRecorder
     _, packets = play_all(replay_uri(recorder, recording, credentials=False),
                           Rate_Control="no", Frames="intra",
                           Range="clock=19700101T000000Z-")
-    firsts = [ReplayExtension.parse(p.extension) for before, p in
-              zip([None, *packets], packets, strict=False)
-              if p.extension is not None and (before is None or before.marker)]
+    firsts = [extension for _, extension in frame_starts(packets)[0]]
     assert all(e.clean_point for e in firsts)
     assert [round(e.utc, 5) for e in firsts] == [round(u, 5) for u, _, s in expected if s]

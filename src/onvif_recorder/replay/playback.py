@@ -116,6 +116,9 @@ class RtpStream:
     last_timestamp: int | None = None
     opened: bool = False
     """Whether this PLAY's first packet was sent (reset by ``next_origin``)."""
+    packets_sent: int = 0
+    octets_sent: int = 0
+    """Payload octets sent (RFC 3550 §6.4.1 sender's octet count)."""
 
     def next_origin(self) -> int:
         """RTP time for a new PLAY: just after the last one sent (timestamps move on)."""
@@ -157,6 +160,8 @@ class RtpStream:
         packet = RtpPacket(self.media.payload_type, self.sequence, timestamp & 0xFFFFFFFF,
                            self.ssrc, nal_unit, marker=True, extension=extension.header())
         self.sequence = (self.sequence + 1) & 0xFFFF
+        self.packets_sent += 1
+        self.octets_sent += len(nal_unit)
         return [bytes(packet)]
 
     def _frame(self, data: bytes, offset: float, extension: ReplayExtension) -> list[bytes]:
@@ -170,6 +175,8 @@ class RtpStream:
                                payload.data, marker=index == len(payloads) - 1,
                                extension=extension.header())
             self.sequence = (self.sequence + 1) & 0xFFFF
+            self.packets_sent += 1
+            self.octets_sent += len(payload.data)
             packets.append(bytes(packet))
         return packets
 

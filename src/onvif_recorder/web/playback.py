@@ -1,0 +1,218 @@
+"""Playback over HTTP for browsers (hls.js) and downloads: the recorded timeline, an HLS
+VOD playlist of fMP4 parts, and MP4 clips, read from the segment index.
+
+The handlers are thin: rows come from ``storage.segment_index``, bytes from the segment
+files, and ``replay.hls`` / ``replay.hls_media`` build the answers. The composition root
+puts a ``PlaybackSources`` under ``PLAYBACK_SOURCES`` in the app, then calls
+``add_playback_routes`` with the check of who may read media. Errors are JSON
+``{"error": "..."}``: 404 for an unknown recording or part, 400 for bad times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from onvif_recorder.replay.hls import HlsPart, iso_utc, media_playlist
+from onvif_recorder.replay.hls_media import NotPlayable, clip_bytes, init_bytes, part_bytes
+from onvif_recorder.storage.segment_index import Location, SegmentIndex, SegmentRow
+from onvif_recorder.web.auth import Authorize, json_error
+
+PLAYLIST_WINDOW = 6 * 3600.0
+"""Seconds of recording one playlist covers from its ``start`` (a player asks for a new
+playlist to go further); bounds the playlist of a month-long recording."""
+PLAYLIST_PARTS = 5000
+CLIP_LIMIT = 3600.0
+"""Longest clip, seconds: one request builds it in memory."""
+FAR_FUTURE = 1e11
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackSources:
+    index: SegmentIndex
+    media_root: Path
+    """Local storage's root: ``key`` of a local row is a path below it."""
+    spool_root: Path
+    """The upload spool: an object-storage segment not yet uploaded is a file there."""
+    recording_exists: Callable[[str], bool]
+
+
+PLAYBACK_SOURCES = web.AppKey("playback_sources", PlaybackSources)
+
+
+def add_playback_routes(app: web.Application, authorize: Authorize) -> None:
+    """``/recordings/{token}/...`` (README "Playback over HTTP"); ``app`` must hold
+    ``PLAYBACK_SOURCES``; ``authorize`` raises the HTTP error for a caller who may not
+    read media."""
+    routes = [("timeline.json", _timeline), ("hls/index.m3u8", _playlist),
+              ("hls/init/{number}.mp4", _init), ("hls/part/{number}.m4s", _part),
+              ("clip.mp4", _clip)]
+    for path, handler in routes:
+        app.router.add_get(f"/recordings/{{token}}/{path}", _guarded(handler, authorize))
+
+
+RouteHandler = Callable[[web.Request, PlaybackSources, str], Awaitable[web.StreamResponse]]
+
+
+def _guarded(handler: RouteHandler, authorize: Authorize
+             ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        await authorize(request)
+        sources = request.app[PLAYBACK_SOURCES]
+        token = request.match_info["token"]
+        if not sources.recording_exists(token):
+            raise json_error(web.HTTPNotFound, f"no recording {token!r}")
+        return await handler(request, sources, token)
+
+    return handle
+
+
+def parse_time(request: web.Request, name: str) -> float | None:
+    """POSIX seconds of the ISO 8601 query parameter ``name`` (None when absent)."""
+    text = request.query.get(name)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise json_error(web.HTTPBadRequest,
+                         f"{name}={text!r} is not an ISO 8601 time such as "
+                         "2026-12-05T00:00:00Z") from None
+    if moment.tzinfo is None:
+        raise json_error(web.HTTPBadRequest, f"{name}={text!r} needs a time zone (Z for UTC)")
+    return moment.timestamp()
+
+
+def _window(request: web.Request) -> tuple[float | None, float | None]:
+    start, end = parse_time(request, "start"), parse_time(request, "end")
+    if start is not None and end is not None and end <= start:
+        raise json_error(web.HTTPBadRequest, "end must be after start")
+    return start, end
+
+
+async def _timeline(request: web.Request, sources: PlaybackSources,
+                    token: str) -> web.Response:
+    start, end = _window(request)
+    merged = merge_ranges((r.start_utc, r.end_utc) for r in sources.index.spans(token))
+    low = start if start is not None else (merged[0][0] if merged else None)
+    high = end if end is not None else (merged[-1][1] if merged else None)
+    spans = clip_ranges(merged, low, high)
+    body = {"recording": token, "start": None if low is None else iso_utc(low),
+            "end": None if high is None else iso_utc(high),
+            "spans": [{"start": iso_utc(a), "end": iso_utc(b)} for a, b in spans]}
+    return web.json_response(body)
+
+
+def merge_ranges(ranges: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Overlapping or touching ranges joined (CMAF records video and audio spans apart)."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def clip_ranges(ranges: list[tuple[float, float]], low: float | None,
+                high: float | None) -> list[tuple[float, float]]:
+    if low is None or high is None:
+        return ranges
+    return [(max(a, low), min(b, high)) for a, b in ranges if b > low and a < high]
+
+
+async def _playlist(request: web.Request, sources: PlaybackSources,
+                    token: str) -> web.Response:
+    start, end = _window(request)
+    low = start if start is not None else 0.0
+    high = end if end is not None else (low + PLAYLIST_WINDOW if start is not None
+                                        else FAR_FUTURE)
+    rows = sources.index.playable(token, low, high, PLAYLIST_PARTS)
+    if start is None and rows:
+        rows = [r for r in rows if r[1].start_utc < rows[0][1].start_utc + PLAYLIST_WINDOW]
+    if not rows:
+        raise json_error(web.HTTPNotFound, "nothing playable was recorded from "
+                         f"{iso_utc(low)} on" if start is not None else "nothing playable "
+                         "was recorded yet")
+    return web.Response(text=media_playlist(hls_parts(rows)),
+                        content_type="application/vnd.apple.mpegurl")
+
+
+def hls_parts(rows: list[tuple[int, SegmentRow]]) -> list[HlsPart]:
+    """One part per segment; each span's parts share the init of its first one here."""
+    parts: list[HlsPart] = []
+    init_of: dict[str, int] = {}
+    for row_id, row in rows:
+        init = init_of.setdefault(row.span, row_id)
+        parts.append(HlsPart(row_id, init, row.start_utc, row.end_utc))
+    return parts
+
+
+async def _init(request: web.Request, sources: PlaybackSources, token: str) -> web.Response:
+    data = await _segment_bytes(sources, token, request.match_info["number"])
+    body = await _build(init_bytes, data)
+    return web.Response(body=body, content_type="video/mp4")
+
+
+async def _part(request: web.Request, sources: PlaybackSources, token: str) -> web.Response:
+    number = request.match_info["number"]
+    data = await _segment_bytes(sources, token, number)
+    body = await _build(part_bytes, data, int(number))
+    return web.Response(body=body, content_type="video/iso.segment")
+
+
+async def _clip(request: web.Request, sources: PlaybackSources, token: str) -> web.Response:
+    start, end = _window(request)
+    if start is None or end is None:
+        raise json_error(web.HTTPBadRequest, "a clip needs start and end")
+    if end - start > CLIP_LIMIT:
+        raise json_error(web.HTTPBadRequest,
+                         f"a clip is at most {CLIP_LIMIT / 60:.0f} minutes long; ask for "
+                         "several")
+    rows = sources.index.playable(token, start, end, PLAYLIST_PARTS)
+    files = [await _read(sources, row) for _, row in rows]
+    body = await _build(clip_bytes, [data for data in files if data is not None], start, end)
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{token}_{iso_utc(start)}")
+    return web.Response(body=body, content_type="video/mp4", headers={
+        "Content-Disposition": f'attachment; filename="{name}.mp4"'})
+
+
+async def _build(build: Callable[..., bytes], *args: object) -> bytes:
+    """Run a builder off the event loop; a segment it cannot play is a 404."""
+    try:
+        return await asyncio.to_thread(build, *args)
+    except NotPlayable as error:
+        raise json_error(web.HTTPNotFound, str(error)) from None
+    except ValueError as error:  # a damaged segment file
+        raise json_error(web.HTTPNotFound, f"the segment cannot be read: {error}") from None
+
+
+async def _segment_bytes(sources: PlaybackSources, token: str, number: str) -> bytes:
+    row = sources.index.by_id(token, int(number)) if number.isdigit() else None
+    if row is None or not row.complete:
+        raise json_error(web.HTTPNotFound, f"recording {token!r} has no part {number!r}")
+    data = await _read(sources, row)
+    if data is None:
+        raise json_error(web.HTTPNotFound, f"segment {row.key!r} is not kept on this "
+                         f"recorder (storage {row.storage!r})")
+    return data
+
+
+async def _read(sources: PlaybackSources, row: SegmentRow) -> bytes | None:
+    """The bytes of ``row``'s segment: a local file, or an object still in the spool."""
+    path = (sources.media_root / row.key if row.location is Location.LOCAL
+            else sources.spool_root / row.recording / row.key)
+
+    def read() -> bytes | None:
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    return await asyncio.to_thread(read)

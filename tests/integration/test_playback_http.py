@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import subprocess
 import time
@@ -146,7 +147,7 @@ def test_init_and_parts_of_a_span_concatenate_into_one_stream(
         assert frame_hashes(container) == recorded_hashes(recorder, first)
     with av.open(str(path)) as container:
         packets = [p for p in container.demux(container.streams.video[0]) if p.dts is not None]
-    assert all(b.dts > a.dts for a, b in zip(packets, packets[1:], strict=False))
+    assert all(b.dts > a.dts for a, b in itertools.pairwise(packets))
 
 
 def test_playlist_starts_at_the_part_holding_start(

@@ -12,6 +12,7 @@ from datetime import datetime
 from aiohttp import web
 
 from onvif_recorder.clock import utc_now
+from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.condition_clock import ConditionClock
 from onvif_recorder.engine.runtime import RunningEngine
 from onvif_recorder.events.camera_topics import CameraTopics
@@ -80,6 +81,7 @@ from onvif_recorder.storage.search_data import SegmentIndexRecordedData
 from onvif_recorder.storage.segment_index import SegmentIndex
 from onvif_recorder.web.auth import onvif_user_authorizer
 from onvif_recorder.web.playback import PLAYBACK_SOURCES, PlaybackSources, add_playback_routes
+from onvif_recorder.web.segment_reader import SegmentReader
 
 REALM = "onvif-recorder"
 
@@ -258,6 +260,7 @@ def build_app(
         services.holder.store.close()
         services.search.data.close()
         app[PLAYBACK_SOURCES].index.close()
+        await app[PLAYBACK_SOURCES].reader.close()
 
     app.on_cleanup.append(close_store)
     return app
@@ -266,7 +269,12 @@ def build_app(
 def _add_playback(app: web.Application, settings: RecorderSettings, services: Services,
                   authenticator: Authenticator, clock: Callable[[], datetime]) -> None:
     """``/recordings/...`` (web.playback), for now behind ONVIF users' Digest or Basic."""
+    def storage(token: str) -> StorageConfigurationData | None:
+        found = services.holder.state.storage.get(token)
+        return None if found is None else found.data
+
+    reader = SegmentReader(settings.data_dir / "media", settings.data_dir / "spool", storage)
     app[PLAYBACK_SOURCES] = PlaybackSources(
-        SegmentIndex(settings.database_path), settings.data_dir / "media",
-        settings.data_dir / "spool", lambda token: token in services.holder.state.recordings)
+        SegmentIndex(settings.database_path), reader,
+        lambda token: token in services.holder.state.recordings)
     add_playback_routes(app, onvif_user_authorizer(authenticator, services.users.lookup, clock))

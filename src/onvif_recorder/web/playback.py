@@ -15,14 +15,14 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from aiohttp import web
 
 from onvif_recorder.replay.hls import HlsPart, iso_utc, media_playlist
 from onvif_recorder.replay.hls_media import NotPlayable, clip_bytes, init_bytes, part_bytes
-from onvif_recorder.storage.segment_index import Location, SegmentIndex, SegmentRow
+from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 from onvif_recorder.web.auth import Authorize, json_error
+from onvif_recorder.web.segment_reader import SegmentReader
 
 PLAYLIST_WINDOW = 6 * 3600.0
 """Seconds of recording one playlist covers from its ``start`` (a player asks for a new
@@ -36,10 +36,7 @@ FAR_FUTURE = 1e11
 @dataclass(frozen=True, slots=True)
 class PlaybackSources:
     index: SegmentIndex
-    media_root: Path
-    """Local storage's root: ``key`` of a local row is a path below it."""
-    spool_root: Path
-    """The upload spool: an object-storage segment not yet uploaded is a file there."""
+    reader: SegmentReader
     recording_exists: Callable[[str], bool]
 
 
@@ -176,7 +173,7 @@ async def _clip(request: web.Request, sources: PlaybackSources, token: str) -> w
                          f"a clip is at most {CLIP_LIMIT / 60:.0f} minutes long; ask for "
                          "several")
     rows = sources.index.playable(token, start, end, PLAYLIST_PARTS)
-    files = [await _read(sources, row) for _, row in rows]
+    files = [await sources.reader.read(row) for _, row in rows]
     body = await _build(clip_bytes, [data for data in files if data is not None], start, end)
     name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{token}_{iso_utc(start)}")
     return web.Response(body=body, content_type="video/mp4", headers={
@@ -197,22 +194,8 @@ async def _segment_bytes(sources: PlaybackSources, token: str, number: str) -> b
     row = sources.index.by_id(token, int(number)) if number.isdigit() else None
     if row is None or not row.complete:
         raise json_error(web.HTTPNotFound, f"recording {token!r} has no part {number!r}")
-    data = await _read(sources, row)
+    data = await sources.reader.read(row)
     if data is None:
-        raise json_error(web.HTTPNotFound, f"segment {row.key!r} is not kept on this "
-                         f"recorder (storage {row.storage!r})")
+        raise json_error(web.HTTPNotFound, f"segment {row.key!r} cannot be read now "
+                         "(deleted, or its object store did not answer)")
     return data
-
-
-async def _read(sources: PlaybackSources, row: SegmentRow) -> bytes | None:
-    """The bytes of ``row``'s segment: a local file, or an object still in the spool."""
-    path = (sources.media_root / row.key if row.location is Location.LOCAL
-            else sources.spool_root / row.recording / row.key)
-
-    def read() -> bytes | None:
-        try:
-            return path.read_bytes()
-        except OSError:
-            return None
-
-    return await asyncio.to_thread(read)

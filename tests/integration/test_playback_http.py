@@ -181,7 +181,7 @@ def test_clip_starts_with_the_key_frame_at_or_before_start(
     assert frames[0].key_frame
     # Media time is the recording's UTC timeline (replay.hls_media).
     assert segments[1].start_utc - 0.01 <= frames[0].time <= start
-    assert frames[-1].time < end
+    assert segments[3].start_utc <= frames[-1].time < end
 
 
 @pytest.mark.parametrize(("path", "params", "status"), [

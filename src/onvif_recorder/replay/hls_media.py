@@ -43,7 +43,10 @@ def playable_tracks(segment: StoredSegment) -> PlayableTracks:
     audio = [t.track_id for t in segment.tracks.values()
              if t.handler == "soun" and t.entry.name in AUDIO_ENTRIES]
     if not video:
-        raise NotPlayable("the recording has no H.264 or H.265 video a browser can play")
+        encrypted = any(t.entry.name == "encv" for t in segment.tracks.values())
+        raise NotPlayable("the recording is encrypted (RC B.8): a browser cannot play it"
+                          if encrypted else
+                          "the recording has no H.264 or H.265 video a browser can play")
     return PlayableTracks(min(video), min(audio) if audio else None)
 
 
@@ -83,8 +86,9 @@ def clip_bytes(segments: Sequence[bytes], start_utc: float, end_utc: float) -> b
     wanted = playable_tracks(stored[0])
     begin = _clean_start(stored, wanted.video, start_utc)
     fragments: list[bytes] = []
-    for number, (data, segment) in enumerate(zip(segments, stored, strict=True), start=1):
-        if number > 1 and init_bytes(data) != init:
+    entries = _entries(stored[0], wanted)
+    for segment in stored:
+        if _entries(segment, wanted) != entries:
             break
         samples = [s for s in segment.samples
                    if begin <= segment.utc(s.track_id, s.decode_time) < end_utc]
@@ -93,6 +97,12 @@ def clip_bytes(segments: Sequence[bytes], start_utc: float, end_utc: float) -> b
     if not fragments:
         raise NotPlayable("nothing was recorded in that range")
     return init + b"".join(fragments)
+
+
+def _entries(segment: StoredSegment, wanted: PlayableTracks) -> list[tuple[str, bytes]]:
+    """The sample entries of the kept tracks (headers differ in their times only)."""
+    tracks = [segment.tracks.get(i) for i in (wanted.video, wanted.audio) if i is not None]
+    return [(t.entry.name, t.entry.payload) if t else ("", b"") for t in tracks]
 
 
 def _clean_start(stored: Sequence[StoredSegment], video: int, start_utc: float) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +20,7 @@ from aiohttp import web
 
 from onvif_recorder.replay.hls import HlsPart, iso_utc, media_playlist
 from onvif_recorder.replay.hls_media import NotPlayable, clip_bytes, init_bytes, part_bytes
+from onvif_recorder.replay.recorded_spans import clip_ranges, merge_ranges
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 from onvif_recorder.web.auth import Authorize, json_error
 from onvif_recorder.web.segment_reader import SegmentReader
@@ -99,29 +100,11 @@ async def _timeline(request: web.Request, sources: PlaybackSources,
     merged = merge_ranges((r.start_utc, r.end_utc) for r in sources.index.spans(token))
     low = start if start is not None else (merged[0][0] if merged else None)
     high = end if end is not None else (merged[-1][1] if merged else None)
-    spans = clip_ranges(merged, low, high)
+    spans = merged if low is None or high is None else clip_ranges(merged, low, high)
     body = {"recording": token, "start": None if low is None else iso_utc(low),
             "end": None if high is None else iso_utc(high),
             "spans": [{"start": iso_utc(a), "end": iso_utc(b)} for a, b in spans]}
     return web.json_response(body)
-
-
-def merge_ranges(ranges: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Overlapping or touching ranges joined (CMAF records video and audio spans apart)."""
-    merged: list[tuple[float, float]] = []
-    for start, end in sorted(ranges):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def clip_ranges(ranges: list[tuple[float, float]], low: float | None,
-                high: float | None) -> list[tuple[float, float]]:
-    if low is None or high is None:
-        return ranges
-    return [(max(a, low), min(b, high)) for a, b in ranges if b > low and a < high]
 
 
 async def _playlist(request: web.Request, sources: PlaybackSources,
@@ -137,6 +120,9 @@ async def _playlist(request: web.Request, sources: PlaybackSources,
         raise json_error(web.HTTPNotFound, "nothing playable was recorded from "
                          f"{iso_utc(low)} on" if start is not None else "nothing playable "
                          "was recorded yet")
+    # A recording the browser cannot play (encrypted, no H.264/H.265) is refused here,
+    # with the reason, rather than by every init request.
+    await _build(init_bytes, await _segment_bytes(sources, token, str(rows[0][0])))
     return web.Response(text=media_playlist(hls_parts(rows)),
                         content_type="application/vnd.apple.mpegurl")
 

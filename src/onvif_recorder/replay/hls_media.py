@@ -74,29 +74,54 @@ def part_bytes(data: bytes, sequence_number: int) -> bytes:
     return _fragment(segment, playable_tracks(segment), segment.samples, sequence_number)
 
 
-def clip_bytes(segments: Sequence[bytes], start_utc: float, end_utc: float) -> bytes:
-    """A fragmented MP4 of ``[start_utc, end_utc)`` from consecutive ``segments``: it
-    starts at the last video sync sample at or before ``start_utc`` (the first one of
-    the range when none precedes it) and holds one fragment per segment. It ends early
-    where a segment's tracks differ from the first one's (a new span configuration)."""
-    if not segments:
-        raise NotPlayable("nothing was recorded in that range")
-    init = init_bytes(segments[0])
-    stored = [read_segment(data) for data in segments]
-    wanted = playable_tracks(stored[0])
-    begin = _clean_start(stored, wanted.video, start_utc)
-    fragments: list[bytes] = []
-    entries = _entries(stored[0], wanted)
-    for segment in stored:
-        if _entries(segment, wanted) != entries:
-            break
+class ClipWriter:
+    """A fragmented MP4 of ``[start_utc, end_utc)`` built segment by segment, so a long
+    clip is sent while it is read (memory: one segment). Push the segments from the one
+    holding ``start_utc`` (the first to end after it) on. The clip starts at the last video
+    sync sample at or before ``start_utc`` in that segment (its first sync sample when
+    none precedes) and holds one fragment per segment; it ends (``done``) at a
+    segment whose kept tracks differ from the first one's (a new span configuration)."""
+
+    def __init__(self, start_utc: float, end_utc: float) -> None:
+        self.start_utc = start_utc
+        self.end_utc = end_utc
+        self.fragments = 0
+        self.done = False
+        self._wanted: PlayableTracks | None = None
+        self._entries: list[tuple[str, bytes]] = []
+        self._begin = start_utc
+        self._header = b""
+
+    def push(self, data: bytes) -> bytes:
+        """The bytes to send for the next segment (the header comes with the first
+        fragment); b"" when the segment adds nothing."""
+        if self.done:
+            return b""
+        segment = read_segment(data)
+        if self._wanted is None:
+            self._wanted = playable_tracks(segment)
+            self._entries = _entries(segment, self._wanted)
+            self._begin = _clean_start(segment, self._wanted.video, self.start_utc)
+            self._header = init_bytes(data)
+        elif _entries(segment, self._wanted) != self._entries:
+            self.done = True
+            return b""
         samples = [s for s in segment.samples
-                   if begin <= segment.utc(s.track_id, s.decode_time) < end_utc]
-        if any(s.track_id == wanted.video for s in samples):
-            fragments.append(_fragment(segment, wanted, samples, len(fragments) + 1))
-    if not fragments:
+                   if self._begin <= segment.utc(s.track_id, s.decode_time) < self.end_utc]
+        if not any(s.track_id == self._wanted.video for s in samples):
+            return b""
+        self.fragments += 1
+        head, self._header = self._header, b""
+        return head + _fragment(segment, self._wanted, samples, self.fragments)
+
+
+def clip_bytes(segments: Sequence[bytes], start_utc: float, end_utc: float) -> bytes:
+    """The whole clip of ``segments`` (``ClipWriter``) at once."""
+    writer = ClipWriter(start_utc, end_utc)
+    clip = b"".join(writer.push(data) for data in segments)
+    if not writer.fragments:
         raise NotPlayable("nothing was recorded in that range")
-    return init + b"".join(fragments)
+    return clip
 
 
 def _entries(segment: StoredSegment, wanted: PlayableTracks) -> list[tuple[str, bytes]]:
@@ -105,9 +130,9 @@ def _entries(segment: StoredSegment, wanted: PlayableTracks) -> list[tuple[str, 
     return [(t.entry.name, t.entry.payload) if t else ("", b"") for t in tracks]
 
 
-def _clean_start(stored: Sequence[StoredSegment], video: int, start_utc: float) -> float:
-    syncs = [segment.utc(video, s.decode_time) for segment in stored
-             for s in segment.samples if s.track_id == video and s.sync]
+def _clean_start(segment: StoredSegment, video: int, start_utc: float) -> float:
+    syncs = [segment.utc(video, s.decode_time) for s in segment.samples
+             if s.track_id == video and s.sync]
     before = [moment for moment in syncs if moment <= start_utc]
     if before:
         return max(before)

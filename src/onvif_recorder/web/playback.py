@@ -19,7 +19,7 @@ from datetime import datetime
 from aiohttp import web
 
 from onvif_recorder.replay.hls import HlsPart, iso_utc, media_playlist
-from onvif_recorder.replay.hls_media import NotPlayable, clip_bytes, init_bytes, part_bytes
+from onvif_recorder.replay.hls_media import ClipWriter, NotPlayable, init_bytes, part_bytes
 from onvif_recorder.replay.recorded_spans import clip_ranges, merge_ranges
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 from onvif_recorder.web.auth import Authorize, json_error
@@ -150,7 +150,8 @@ async def _part(request: web.Request, sources: PlaybackSources, token: str) -> w
     return web.Response(body=body, content_type="video/iso.segment")
 
 
-async def _clip(request: web.Request, sources: PlaybackSources, token: str) -> web.Response:
+async def _clip(request: web.Request, sources: PlaybackSources,
+                token: str) -> web.StreamResponse:
     start, end = _window(request)
     if start is None or end is None:
         raise json_error(web.HTTPBadRequest, "a clip needs start and end")
@@ -159,11 +160,30 @@ async def _clip(request: web.Request, sources: PlaybackSources, token: str) -> w
                          f"a clip is at most {CLIP_LIMIT / 60:.0f} minutes long; ask for "
                          "several")
     rows = sources.index.playable(token, start, end, PLAYLIST_PARTS)
-    files = [await sources.reader.read(row) for _, row in rows]
-    body = await _build(clip_bytes, [data for data in files if data is not None], start, end)
+    writer = ClipWriter(start, end)
+    response: web.StreamResponse | None = None
+    for _, row in rows:
+        data = await sources.reader.read(row)
+        chunk = await _build(writer.push, data) if data is not None else b""
+        if chunk and response is None:
+            response = await _clip_response(request, token, start)
+        if chunk and response is not None:
+            await response.write(chunk)
+        if writer.done:
+            break
+    if response is None:
+        raise json_error(web.HTTPNotFound, "nothing playable was recorded in that range")
+    await response.write_eof()
+    return response
+
+
+async def _clip_response(request: web.Request, token: str, start: float
+                         ) -> web.StreamResponse:
     name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{token}_{iso_utc(start)}")
-    return web.Response(body=body, content_type="video/mp4", headers={
-        "Content-Disposition": f'attachment; filename="{name}.mp4"'})
+    response = web.StreamResponse(headers={
+        "Content-Type": "video/mp4", "Content-Disposition": f'attachment; filename="{name}.mp4"'})
+    await response.prepare(request)
+    return response
 
 
 async def _build(build: Callable[..., bytes], *args: object) -> bytes:

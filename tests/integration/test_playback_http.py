@@ -163,6 +163,21 @@ def test_playlist_starts_at_the_part_holding_start(
     assert dates == [iso_utc(row.start_utc) for row in segments[2:]]
 
 
+def test_playlist_starting_in_the_gap_starts_at_the_next_span(
+        recorded: tuple[RunningRecorder, str]) -> None:
+    recorder, recording = recorded
+    segments = media_rows(recorder, recording)
+    after_gap = next(i for i, (a, b) in enumerate(itertools.pairwise(segments), start=1)
+                     if a.span != b.span)
+    moment = (segments[after_gap - 1].end_utc + segments[after_gap].start_utc) / 2
+    text = requests.get(url(recorder, recording, "hls/index.m3u8"),
+                        params={"start": iso_utc(moment)}, auth=AUTH, timeout=10).text
+    assert "#EXT-X-DISCONTINUITY" not in text
+    dates = [line.split(":", 1)[1] for line in text.splitlines()
+             if line.startswith("#EXT-X-PROGRAM")]
+    assert dates == [iso_utc(row.start_utc) for row in segments[after_gap:]]
+
+
 def test_clip_starts_with_the_key_frame_at_or_before_start(
         recorded: tuple[RunningRecorder, str], tmp_path: Any) -> None:
     recorder, recording = recorded

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -25,6 +26,7 @@ from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 from onvif_recorder.web.auth import Authorize, json_error
 from onvif_recorder.web.segment_reader import SegmentReader
 
+T = TypeVar("T")
 PLAYLIST_WINDOW = 6 * 3600.0
 """Seconds of recording one playlist covers from its ``start`` (a player asks for a new
 playlist to go further); bounds the playlist of a month-long recording."""
@@ -39,6 +41,13 @@ class PlaybackSources:
     index: SegmentIndex
     reader: SegmentReader
     recording_exists: Callable[[str], bool]
+    index_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def query(self, call: Callable[[SegmentIndex], T]) -> T:
+        """``call`` on the index off the event loop (a month of rows takes a while), one
+        at a time on its connection."""
+        async with self.index_lock:
+            return await asyncio.to_thread(call, self.index)
 
 
 PLAYBACK_SOURCES = web.AppKey("playback_sources", PlaybackSources)
@@ -97,13 +106,14 @@ def _window(request: web.Request) -> tuple[float | None, float | None]:
 async def _timeline(request: web.Request, sources: PlaybackSources,
                     token: str) -> web.Response:
     start, end = _window(request)
-    merged = merge_ranges((r.start_utc, r.end_utc) for r in sources.index.spans(token))
+    spans = await sources.query(lambda index: index.spans(token))
+    merged = merge_ranges((r.start_utc, r.end_utc) for r in spans)
     low = start if start is not None else (merged[0][0] if merged else None)
     high = end if end is not None else (merged[-1][1] if merged else None)
-    spans = merged if low is None or high is None else clip_ranges(merged, low, high)
+    shown = merged if low is None or high is None else clip_ranges(merged, low, high)
     body = {"recording": token, "start": None if low is None else iso_utc(low),
             "end": None if high is None else iso_utc(high),
-            "spans": [{"start": iso_utc(a), "end": iso_utc(b)} for a, b in spans]}
+            "spans": [{"start": iso_utc(a), "end": iso_utc(b)} for a, b in shown]}
     return web.json_response(body)
 
 
@@ -113,7 +123,7 @@ async def _playlist(request: web.Request, sources: PlaybackSources,
     low = start if start is not None else 0.0
     high = end if end is not None else (low + PLAYLIST_WINDOW if start is not None
                                         else FAR_FUTURE)
-    rows = sources.index.playable(token, low, high, PLAYLIST_PARTS)
+    rows = await sources.query(lambda i: i.playable(token, low, high, PLAYLIST_PARTS))
     if start is None and rows:
         rows = [r for r in rows if r[1].start_utc < rows[0][1].start_utc + PLAYLIST_WINDOW]
     if not rows:
@@ -159,7 +169,7 @@ async def _clip(request: web.Request, sources: PlaybackSources,
         raise json_error(web.HTTPBadRequest,
                          f"a clip is at most {CLIP_LIMIT / 60:.0f} minutes long; ask for "
                          "several")
-    rows = sources.index.playable(token, start, end, PLAYLIST_PARTS)
+    rows = await sources.query(lambda i: i.playable(token, start, end, PLAYLIST_PARTS))
     writer = ClipWriter(start, end)
     response: web.StreamResponse | None = None
     for _, row in rows:
@@ -197,7 +207,8 @@ async def _build(build: Callable[..., bytes], *args: object) -> bytes:
 
 
 async def _segment_bytes(sources: PlaybackSources, token: str, number: str) -> bytes:
-    row = sources.index.by_id(token, int(number)) if number.isdigit() else None
+    row = (await sources.query(lambda i: i.by_id(token, int(number)))
+           if number.isdigit() else None)
     if row is None or not row.complete:
         raise json_error(web.HTTPNotFound, f"recording {token!r} has no part {number!r}")
     data = await sources.reader.read(row)

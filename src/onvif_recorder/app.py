@@ -12,6 +12,7 @@ from datetime import datetime
 from aiohttp import web
 
 from onvif_recorder.clock import utc_now
+from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.condition_clock import ConditionClock
 from onvif_recorder.engine.runtime import RunningEngine
 from onvif_recorder.events.camera_topics import CameraTopics
@@ -79,6 +80,9 @@ from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
 from onvif_recorder.storage.search_data import SegmentIndexRecordedData
 from onvif_recorder.storage.segment_index import SegmentIndex
 from onvif_recorder.web.app import add_web_routes
+from onvif_recorder.web.auth import Authorize, onvif_user_authorizer
+from onvif_recorder.web.playback import PLAYBACK_SOURCES, PlaybackSources, add_playback_routes
+from onvif_recorder.web.segment_reader import SegmentReader
 
 REALM = "onvif-recorder"
 
@@ -244,7 +248,9 @@ def build_app(
     metrics = MetricsEndpoint(registry, authenticator, services.users.lookup,
                               settings.metrics_require_auth, clock)
     app.router.add_get(METRICS_PATH, metrics.handle)
-    add_web_routes(app, services, settings.database_path)  # the operator's page
+    sessions = add_web_routes(app, services, settings.database_path)  # the operator's page
+    _add_playback(app, settings, services, sessions.media_authorizer(
+        onvif_user_authorizer(authenticator, services.users.lookup, clock)))
     add_fallback(app)
     app.cleanup_ctx.append(_expiry(manager, clock))
     app.cleanup_ctx.append(_condition_clock(services))
@@ -257,6 +263,23 @@ def build_app(
     async def close_store(_: web.Application) -> None:
         services.holder.store.close()
         services.search.data.close()
+        app[PLAYBACK_SOURCES].index.close()
+        await app[PLAYBACK_SOURCES].reader.close()
 
     app.on_cleanup.append(close_store)
     return app
+
+
+def _add_playback(app: web.Application, settings: RecorderSettings, services: Services,
+                  authorize: Authorize) -> None:
+    """``/recordings/...`` (web.playback): the web page's session, or (tools) an ONVIF
+    user's Digest or Basic."""
+    def storage(token: str) -> StorageConfigurationData | None:
+        found = services.holder.state.storage.get(token)
+        return None if found is None else found.data
+
+    reader = SegmentReader(settings.data_dir / "media", settings.data_dir / "spool", storage)
+    app[PLAYBACK_SOURCES] = PlaybackSources(
+        SegmentIndex(settings.database_path), reader,
+        lambda token: token in services.holder.state.recordings)
+    add_playback_routes(app, authorize)

@@ -23,8 +23,19 @@ COOKIE = "onvif_recorder_session"
 
 
 def reads(recording: str) -> list[str]:
-    """Every GET a User may make (pages and API)."""
-    return ["/", f"/recordings/{recording}", "/api/recordings"]
+    """Every GET a User may make (pages, API and playback)."""
+    window = "start=2026-01-01T00:00:00Z&end=2026-01-01T00:01:00Z"
+    return ["/", f"/recordings/{recording}", "/api/recordings",
+            f"/recordings/{recording}/timeline.json?{window}"]
+
+
+def media_reads(recording: str) -> list[str]:
+    """Playback of media, which this recording (nothing recorded) answers with 404 to a
+    caller who may read it."""
+    window = "start=2026-01-01T00:00:00Z&end=2026-01-01T00:01:00Z"
+    return [f"/recordings/{recording}/hls/index.m3u8?start=2026-01-01T00:00:00Z",
+            f"/recordings/{recording}/hls/init/1.mp4", f"/recordings/{recording}/hls/part/1.m4s",
+            f"/recordings/{recording}/clip.mp4?{window}"]
 
 
 def changes(recording: str) -> list[tuple[str, dict[str, str]]]:
@@ -133,11 +144,19 @@ def test_every_page_and_api_call_checks_the_level(recorder: RunningRecorder) -> 
     for path in reads(token):
         answer = anonymous.get(recorder.url + path, allow_redirects=False, timeout=5)
         assert answer.status_code in (303, 401), path  # pages redirect, the API refuses
+    for path in media_reads(token):
+        assert anonymous.get(recorder.url + path, timeout=5).status_code == 401, path
     for path, fields in changes(token):
         assert anonymous.post(recorder.url + path, data=fields, timeout=5).status_code == 401
     viewer, viewer_csrf = log_in(recorder.url, "viewer", PASSWORDS["viewer"])
     for path in reads(token):
         assert viewer.get(recorder.url + path, timeout=5).status_code == 200, path
+    for path in media_reads(token):
+        assert viewer.get(recorder.url + path, timeout=5).status_code == 404, path
+    expired = requests.get(recorder.url + media_reads(token)[0], timeout=5,
+                           cookies={COOKIE: "ended-session"})
+    assert expired.status_code == 401  # judged by the session: no password dialog
+    assert "WWW-Authenticate" not in expired.headers
     for path, fields in changes(token):
         answer = viewer.post(recorder.url + path, data=fields, timeout=5,
                              headers={"X-CSRF-Token": viewer_csrf})

@@ -34,6 +34,8 @@ _COLUMNS = ("recording, key, span, extension, start_utc, end_utc, size, tracks, 
             " complete, location, storage")
 _HAS_TRACK = "EXISTS (SELECT 1 FROM json_each(segments.tracks) WHERE json_each.value = ?)"
 _IN_ORDER = "ORDER BY start_utc, id"
+_PLAYABLE_VIDEO = " OR ".join(f"instr(codecs, '\"{entry}\"') > 0"
+                              for entry in ("avc1", "avc3", "hvc1", "hev1"))
 
 
 class Location(Enum):
@@ -200,6 +202,23 @@ class SegmentIndex:
             "GROUP BY span ORDER BY MIN(start_utc), MIN(id)", args).fetchall()
         return [RecordedRange(str(span), float(start), float(end), int(count))
                 for span, start, end, count in rows]
+
+    def playable(self, recording: str, after_utc: float, before_utc: float,
+                 limit: int) -> list[tuple[int, SegmentRow]]:
+        """(row id, row) of the finished segments of ``recording`` holding an H.264 or
+        H.265 track that end after ``after_utc`` and start before ``before_utc``, in time
+        order, at most ``limit`` (the HLS playlist of ``web.playback``)."""
+        rows = self.connection.execute(
+            f"SELECT id, {_COLUMNS} FROM segments WHERE recording = ? AND complete = 1 "
+            "AND end_utc > ? AND start_utc < ? AND extension IN ('mp4', 'm4v') AND "
+            f"({_PLAYABLE_VIDEO}) {_IN_ORDER} LIMIT ?",
+            (recording, after_utc, before_utc, limit)).fetchall()
+        return [(int(values[0]), _row(values[1:])) for values in rows]
+
+    def by_id(self, recording: str, row_id: int) -> SegmentRow | None:
+        """The row ``row_id`` (as ``playable`` numbers them) if it is of ``recording``."""
+        found = self._select("recording = ? AND id = ?", recording, row_id, tail="")
+        return found[0] if found else None
 
     def older_than(self, recording: str, end_before: float) -> list[SegmentRow]:
         """Finished local segments of ``recording`` that ended before ``end_before``."""

@@ -44,7 +44,8 @@ from onvif_recorder.probe import count_samples
 from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recordings import RecordingService
-from onvif_recorder.web.session_auth import WebAuth, json_error
+from onvif_recorder.web.auth import json_error
+from onvif_recorder.web.session_auth import WebAuth
 
 log = logging.getLogger(__name__)
 RECEIVER_SOURCE = "http://www.onvif.org/ver10/schema/Receiver"

@@ -19,13 +19,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from onvif_recorder.soap.security.access import AccessClass
+from onvif_recorder.web.auth import json_error
 from onvif_recorder.web.session_auth import (
     CSRF_FIELD,
     Caller,
     LoginRefused,
     WebAuth,
     clear_session_cookie,
-    json_error,
     set_session_cookie,
 )
 

@@ -12,15 +12,15 @@ UsernameToken rules are not touched: the session cookie opens only the web page.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from onvif_recorder.domain.users import User
 from onvif_recorder.soap.security.access import AccessClass, is_allowed
+from onvif_recorder.web.auth import Authorize, json_error
 from onvif_recorder.web.sessions import LoginThrottle, Session, Sessions, csrf_matches
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,6 @@ class LoginRefused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
-
-
-def json_error(status: type[web.HTTPException], message: str) -> web.HTTPException:
-    """An HTTP error whose body is ``{"error": message}``, as every web API answers."""
-    return status(text=json.dumps({"error": message}), content_type="application/json")
 
 
 class WebAuth:
@@ -95,11 +90,17 @@ class WebAuth:
             raise json_error(web.HTTPForbidden, "missing or wrong CSRF token: reload the page")
         return caller
 
-    def media_authorizer(self) -> Callable[[web.Request], Awaitable[None]]:
-        """What the playback routes call before they read media."""
+    def media_authorizer(self, otherwise: Authorize) -> Authorize:
+        """What the playback routes call before they read media: a request with the
+        session cookie is judged by its session (401 without a challenge when it ended:
+        the page logs in again, the browser opens no password dialog); one without it
+        by ``otherwise`` (HTTP Digest or Basic, for tools such as curl or VLC)."""
 
         async def authorize(request: web.Request) -> None:
-            self.require(request, AccessClass.READ_MEDIA)
+            if COOKIE in request.cookies:
+                self.require(request, AccessClass.READ_MEDIA)
+            else:
+                await otherwise(request)
 
         return authorize
 

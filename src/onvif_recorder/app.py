@@ -56,6 +56,7 @@ from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
 from onvif_recorder.soap.http import SoapHandler, add_endpoint, add_fallback
+from onvif_recorder.soap.mapping.ptz_vector import recorded_ptz_positions
 from onvif_recorder.soap.mapping.recorded_events import (
     metadata_document,
     recorded_notifications,
@@ -140,7 +141,7 @@ def build_services(
         keystore=KeystoreService(holder),
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
                              recorded_notifications, metadata_document,
-                             lambda: clock().timestamp()),
+                             lambda: clock().timestamp(), recorded_ptz_positions),
         replay=ReplayService(
             holder, RtspAddress(settings.rtsp_listen_host, settings.rtsp_listen_port),
             lambda: replay_document.load(settings.data_dir),

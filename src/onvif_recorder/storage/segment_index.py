@@ -182,16 +182,16 @@ class SegmentIndex:
 
     def spans(self, recording: str, track: str | None = None) -> list[RecordedRange]:
         """The recorded ranges of ``recording`` (or of its ``track``): per span, first
-        start and last end, in time order."""
-        where, args = "recording = ?", [recording]
-        if track is not None:
-            where += f" AND {_HAS_TRACK}"
-            args.append(track)
-        rows = self.connection.execute(
-            f"SELECT span, MIN(start_utc), MAX(end_utc), COUNT(*) FROM segments WHERE {where} "
-            "GROUP BY span ORDER BY MIN(start_utc), MIN(id)", args).fetchall()
-        return [RecordedRange(str(span), float(start), float(end), int(count))
-                for span, start, end, count in rows]
+        start and last end, in time order (from the ``spans`` rows, schema 7)."""
+        found: dict[str, RecordedRange] = {}
+        for span, tracks, start, end, _, count in self._span_rows(recording):
+            if track is not None and track not in tracks:
+                continue
+            known = found.get(span)
+            found[span] = RecordedRange(span, start, end, count) if known is None else \
+                RecordedRange(span, min(known.start_utc, start), max(known.end_utc, end),
+                              known.segments + count)
+        return sorted(found.values(), key=lambda r: r.start_utc)
 
     def older_than(self, recording: str, end_before: float) -> list[SegmentRow]:
         """Finished local segments of ``recording`` that ended before ``end_before``."""
@@ -220,22 +220,33 @@ class SegmentIndex:
                             codec: str) -> list[SegmentRow]:
         """Finished segments of ``recording`` with a track of sample entry type ``codec``
         that overlap the closed range [start, end], in time order (Search reads recorded
-        metadata with it: its endpoints are inclusive)."""
+        metadata with it: its endpoints are inclusive). Only the spans that recorded
+        ``codec`` there are looked into (``spans``, schema 7)."""
+        spans = [span for (span,) in self.connection.execute(
+            "SELECT DISTINCT span FROM spans WHERE recording = ? AND start_utc <= ? "
+            "AND end_utc >= ? AND instr(codecs, ?) > 0", (recording, end, start, f'"{codec}"'))]
+        if not spans:
+            return []
+        marks = ", ".join("?" * len(spans))
+        return self._select(f"recording = ? AND span IN ({marks}) AND complete = 1 "
+                            "AND start_utc <= ? AND end_utc >= ? AND instr(codecs, ?) > 0",
+                            recording, *spans, end, start, f'"{codec}"')
+
+    def _span_rows(self, recording: str
+                   ) -> list[tuple[str, tuple[str, ...], float, float, bool, int]]:
         rows = self.connection.execute(
-            f"SELECT {_COLUMNS} FROM segments WHERE recording = ? AND complete = 1 "
-            "AND start_utc <= ? AND end_utc >= ? AND (? = '' OR instr(codecs, ?) > 0) "
-            "ORDER BY start_utc, id", (recording, end, start, codec, f'"{codec}"')).fetchall()
-        return [_row(values) for values in rows]
+            "SELECT span, tracks, start_utc, end_utc, open, segments FROM spans "
+            "WHERE recording = ? ORDER BY start_utc", (recording,)).fetchall()
+        return [(str(span), tuple(json.loads(str(tracks))), float(start), float(end),
+                 int(is_open) == 0, int(count))
+                for span, tracks, start, end, is_open, count in rows]
 
     def span_extents(self, recording: str) -> list[tuple[str, tuple[str, ...], float, float, bool]]:
         """(span, tracks, first start, last end, all complete) for each span and track set
-        of ``recording``, aggregated in SQL (a month of segments is not decoded row by
-        row); what the Search service's recorded ranges come from."""
-        rows = self.connection.execute(
-            "SELECT span, tracks, MIN(start_utc), MAX(end_utc), MIN(complete) FROM segments "
-            "WHERE recording = ? GROUP BY span, tracks", (recording,)).fetchall()
-        return [(str(span), tuple(json.loads(str(tracks))), float(start), float(end),
-                 bool(complete)) for span, tracks, start, end, complete in rows]
+        of ``recording``: the ``spans`` rows the schema's triggers keep in step with the
+        segments (schema 7), a few per span however many segments it has; what the
+        Search service's recorded ranges come from."""
+        return [row[:5] for row in self._span_rows(recording)]
 
     def last_codecs(self, recording: str) -> dict[str, str]:
         """Sample entry type last recorded in each track of ``recording``, in any place."""

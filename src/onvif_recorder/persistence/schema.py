@@ -32,6 +32,8 @@ recorded ranges from a few rows per span instead of aggregating a month of segme
 track rewrites) keeps it in step in the same transaction, and the migration fills it from
 the existing rows. A bound only moves back by a re-read when the row deleted held it
 (the first segment, found through ``segments_by_span``; the last one, a rare scan).
+It also adds ``segments.search``: what Search needs of an object-storage segment
+(``storage.search_summary``), empty for local files, which Search reads themselves.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ _SPANS = (
     "CREATE TABLE spans (recording TEXT NOT NULL, span TEXT NOT NULL, tracks TEXT NOT NULL,"
     " codecs TEXT NOT NULL, start_utc REAL NOT NULL, end_utc REAL NOT NULL,"
     " segments INTEGER NOT NULL, open INTEGER NOT NULL, PRIMARY KEY (recording, span, tracks));"
+    "ALTER TABLE segments ADD COLUMN search TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX segments_by_span ON segments (recording, span, tracks, start_utc);"
     "INSERT INTO spans SELECT recording, span, tracks, max(codecs), min(start_utc),"
     " max(end_utc), count(*), sum(1 - complete) FROM segments GROUP BY recording, span, tracks;"

@@ -119,6 +119,18 @@ class SegmentIndex:
             "UPDATE segments SET end_utc = ?, size = ?, complete = 1 "
             "WHERE storage = ? AND key = ?", (end_utc, size, storage, key))
 
+    def set_search_summary(self, key: str, storage: str, summary: str) -> None:
+        """Keep what Search needs of a segment that leaves this machine (schema 7)."""
+        self.connection.execute("UPDATE segments SET search = ? WHERE storage = ? AND key = ?",
+                                (summary, storage, key))
+
+    def search_summary(self, row: SegmentRow) -> str:
+        """The row's ``storage.search_summary`` text; empty when it has none."""
+        found = self.connection.execute(
+            "SELECT search FROM segments WHERE storage = ? AND key = ?",
+            (row.storage, row.key)).fetchone()
+        return "" if found is None else str(found[0])
+
     def retrack(self, row: SegmentRow, tracks: Mapping[str, str], size: int) -> None:
         """The segment now holds only ``tracks`` (token → codec) and ``size`` bytes."""
         self.connection.execute(

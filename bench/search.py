@@ -40,7 +40,7 @@ _BEFORE_CODEC = (
 class BeforeSpanRows(SegmentIndexRecordedData):
     """The segment index queries of schema 6 (before the ``spans`` rows)."""
 
-    def __init__(self, database: Path, path_of: Callable[[str], Path]) -> None:
+    def __init__(self, database: Path, path_of: Callable[[SegmentRow], Path]) -> None:
         super().__init__(SegmentIndex(database), path_of)
         self.index.span_extents = self._extents  # type: ignore[method-assign]
         self.index.finished_with_codec = self._with_codec  # type: ignore[method-assign]

@@ -77,6 +77,7 @@ from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_e
 from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
+from onvif_recorder.storage.media_roots import local_path
 from onvif_recorder.storage.search_data import SegmentIndexRecordedData
 from onvif_recorder.storage.segment_index import SegmentIndex
 
@@ -151,9 +152,9 @@ def build_services(
 
 def _recorded_data(settings: RecorderSettings) -> SegmentIndexRecordedData:
     """The Search service reads the segment index through a connection of its own."""
-    media_root = settings.data_dir / "media"
     return SegmentIndexRecordedData(SegmentIndex(settings.database_path),
-                                    lambda key: media_root / key)
+                                    lambda row: local_path(settings.media_root, row.root,
+                                                           row.key))
 
 
 def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:

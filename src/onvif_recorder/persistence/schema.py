@@ -33,7 +33,9 @@ track rewrites) keeps it in step in the same transaction, and the migration fill
 the existing rows. A bound only moves back by a re-read when the row deleted held it
 (the first segment, found through ``segments_by_span``; the last one, a rare scan).
 It also adds ``segments.search``: what Search needs of an object-storage segment
-(``storage.search_summary``), empty for local files, which Search reads themselves.
+(``storage.search_summary``), empty for local files, which Search reads themselves;
+and ``segments.root``: the media root of a local file (``storage.media_roots``; empty:
+``<data dir>/media``, where every earlier row lives).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ _SPANS = (
     " codecs TEXT NOT NULL, start_utc REAL NOT NULL, end_utc REAL NOT NULL,"
     " segments INTEGER NOT NULL, open INTEGER NOT NULL, PRIMARY KEY (recording, span, tracks));"
     "ALTER TABLE segments ADD COLUMN search TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE segments ADD COLUMN root TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX segments_by_span ON segments (recording, span, tracks, start_utc);"
     "INSERT INTO spans SELECT recording, span, tracks, max(codecs), min(start_utc),"
     " max(end_utc), count(*), sum(1 - complete) FROM segments GROUP BY recording, span, tracks;"

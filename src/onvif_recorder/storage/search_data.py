@@ -35,7 +35,7 @@ AUDIO_ENCODINGS = {"mp4a": "AAC", "ulaw": "PCMU", "alaw": "PCMA"}
 
 
 class SegmentIndexRecordedData:
-    def __init__(self, index: SegmentIndex, path_of: Callable[[str], Path]) -> None:
+    def __init__(self, index: SegmentIndex, path_of: Callable[[SegmentRow], Path]) -> None:
         self.index = index
         self.path_of = path_of
 
@@ -61,7 +61,7 @@ class SegmentIndexRecordedData:
             try:
                 samples = summary_documents(self.index.search_summary(row)) \
                     if row.location is Location.OBJECT \
-                    else metadata_samples(self.path_of(row.key).read_bytes())
+                    else metadata_samples(self.path_of(row).read_bytes())
             except (OSError, ValueError, IndexError):
                 continue  # a segment deleted by retention meanwhile, or unreadable
             found += [MetadataSample(track, moment, payload)
@@ -76,7 +76,7 @@ class SegmentIndexRecordedData:
         try:
             media = summary_media(self.index.search_summary(row)) \
                 if row.location is Location.OBJECT \
-                else segment_media(self.path_of(row.key).read_bytes())
+                else segment_media(self.path_of(row).read_bytes())
         except (OSError, ValueError):
             return {}
         return {token: fact for token, track in media.tracks.items()

@@ -31,7 +31,7 @@ from pathlib import Path
 from onvif_recorder.persistence.database import connect
 
 _COLUMNS = ("recording, key, span, extension, start_utc, end_utc, size, tracks, codecs,"
-            " complete, location, storage")
+            " complete, location, storage, root")
 _HAS_TRACK = "EXISTS (SELECT 1 FROM json_each(segments.tracks) WHERE json_each.value = ?)"
 _IN_ORDER = "ORDER BY start_utc, id"
 
@@ -61,6 +61,8 @@ class SegmentRow:
     location: Location = Location.LOCAL
     storage: str = ""
     """Storage configuration token of an object-storage segment; empty for local files."""
+    root: str = ""
+    """Media root of a local file (``storage.media_roots``; empty: ``<data dir>/media``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +78,11 @@ class RecordedRange:
 
 def _row(values: tuple[object, ...]) -> SegmentRow:
     (recording, key, span, extension, start, end, size, tracks, codecs, complete, location,
-     storage) = values
+     storage, root) = values
     return SegmentRow(str(recording), str(key), str(span), str(extension), float(str(start)),
                       float(str(end)), int(str(size)), tuple(json.loads(str(tracks))),
                       dict(json.loads(str(codecs))), bool(complete), Location(location),
-                      str(storage))
+                      str(storage), str(root))
 
 
 class SegmentIndex:
@@ -106,13 +108,13 @@ class SegmentIndex:
     def put(self, row: SegmentRow) -> None:
         """Insert or replace the row of ``(row.storage, row.key)``."""
         self.connection.execute(
-            f"INSERT INTO segments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO segments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(storage, key) DO UPDATE SET end_utc = excluded.end_utc, "
             "size = excluded.size, complete = excluded.complete, codecs = excluded.codecs, "
             "tracks = excluded.tracks",
             (row.recording, row.key, row.span, row.extension, row.start_utc, row.end_utc,
              row.size, json.dumps(list(row.tracks)), json.dumps(dict(row.codecs)),
-             int(row.complete), row.location.value, row.storage))
+             int(row.complete), row.location.value, row.storage, row.root))
 
     def complete(self, key: str, end_utc: float, size: int, storage: str = "") -> None:
         self.connection.execute(
@@ -217,9 +219,12 @@ class SegmentIndex:
             "LIMIT 1", (recording, after_start, span)).fetchone()
         return found is not None
 
-    def oldest(self, limit: int) -> list[SegmentRow]:
-        """The oldest finished local segments over all recordings."""
-        return self._select("location = 'local' AND complete = 1", limit,
+    def oldest(self, limit: int, root: str | None = None) -> list[SegmentRow]:
+        """The oldest finished local segments over all recordings (on one media root)."""
+        if root is None:
+            return self._select("location = 'local' AND complete = 1", limit,
+                                tail=f"{_IN_ORDER} LIMIT ?")
+        return self._select("location = 'local' AND complete = 1 AND root = ?", root, limit,
                             tail=f"{_IN_ORDER} LIMIT ?")
 
     def total_size(self) -> int:

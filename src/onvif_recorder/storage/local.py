@@ -137,12 +137,9 @@ class LocalStorage:
             name = self.roots.name(root)
             row = SegmentRow(recording, key, span or key, extension, start_utc, start_utc, 0,
                              tuple(codecs), dict(codecs), False, root=name)
-            file = SegmentFile(root.path / key, fsync_interval=self.fsync_interval,
-                               clock=self._clock)
             try:
-                file.append(header)
+                file = self._create(root.path / key, header)
             except OSError as error:  # a failed disk: the next root takes the segment
-                file.discard()
                 self.roots.failed(name)
                 failure = error
                 continue
@@ -150,6 +147,15 @@ class LocalStorage:
             self._last_root[recording] = name
             return OpenSegment(row, file)
         raise failure or OSError(f"no media root can take {key}")
+
+    def _create(self, path: Path, header: bytes) -> SegmentFile:
+        file = SegmentFile(path, fsync_interval=self.fsync_interval, clock=self._clock)
+        try:
+            file.append(header)
+        except OSError:
+            file.discard()
+            raise
+        return file
 
     def append(self, segment: OpenSegment, data: bytes) -> None:
         """Write ``data`` through to the kernel (fsynced per ``fsync_interval``)."""

@@ -111,7 +111,7 @@ class SegmentIndex:
             f"INSERT INTO segments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(storage, key) DO UPDATE SET end_utc = excluded.end_utc, "
             "size = excluded.size, complete = excluded.complete, codecs = excluded.codecs, "
-            "tracks = excluded.tracks",
+            "tracks = excluded.tracks, root = excluded.root",
             (row.recording, row.key, row.span, row.extension, row.start_utc, row.end_utc,
              row.size, json.dumps(list(row.tracks)), json.dumps(dict(row.codecs)),
              int(row.complete), row.location.value, row.storage, row.root))

@@ -126,3 +126,16 @@ def test_each_root_keeps_its_own_reserve(tmp_path: Path, short: str) -> None:
     keeper.enforce_reserve()
     after = storage.index.segments(RECORDING)
     assert after == [r for r in before if Path(r.root).name != short]
+
+
+def test_a_segment_moved_to_another_root_is_found_there_after_start_up(
+        tmp_path: Path) -> None:
+    storage = storage_on(tmp_path, roots(tmp_path, {"a": 0.5, "b": 0.5}))
+    record(storage)
+    record(storage)
+    moved = next(r for r in storage.index.segments(RECORDING) if Path(r.root).name == "b")
+    target = tmp_path / "a" / moved.key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "b" / moved.key).rename(target)
+    assert storage.recover().forgotten == []
+    assert storage.path_of(moved.key) == target

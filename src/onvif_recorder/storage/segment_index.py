@@ -12,6 +12,10 @@ the spooled segment is finished, whether or not the store has it yet.
 
 Times are POSIX seconds (UTC); ``tracks`` are the recording's track tokens in the
 segment and ``codecs`` maps each to its sample entry type (``avc1``, ``mp4a``, ...).
+``root`` names the media root of a local file (``storage.media_roots``). The ``spans``
+table (schema 7) aggregates the rows per span and track set; the schema's triggers keep
+it in step with every write here, so ``span_extents`` and ``spans`` read a few rows per
+span instead of a month of segments.
 
 What the consumers ask: Search, Replay and Export ``overlapping`` (segments of a
 recording or track meeting a time range, in time order) and ``spans`` (the recorded

@@ -57,6 +57,7 @@ from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
 from onvif_recorder.soap.http import SoapHandler, add_endpoint, add_fallback
+from onvif_recorder.soap.mapping.ptz_vector import recorded_ptz_positions
 from onvif_recorder.soap.mapping.recorded_events import (
     metadata_document,
     recorded_notifications,
@@ -77,6 +78,7 @@ from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_e
 from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
+from onvif_recorder.storage.media_roots import local_path
 from onvif_recorder.storage.search_data import SegmentIndexRecordedData
 from onvif_recorder.storage.segment_index import SegmentIndex
 from onvif_recorder.web.auth import onvif_user_authorizer
@@ -144,7 +146,7 @@ def build_services(
         keystore=KeystoreService(holder),
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
                              recorded_notifications, metadata_document,
-                             lambda: clock().timestamp()),
+                             lambda: clock().timestamp(), recorded_ptz_positions),
         replay=ReplayService(
             holder, RtspAddress(settings.rtsp_listen_host, settings.rtsp_listen_port),
             lambda: replay_document.load(settings.data_dir),
@@ -154,9 +156,9 @@ def build_services(
 
 def _recorded_data(settings: RecorderSettings) -> SegmentIndexRecordedData:
     """The Search service reads the segment index through a connection of its own."""
-    media_root = settings.data_dir / "media"
     return SegmentIndexRecordedData(SegmentIndex(settings.database_path),
-                                    lambda key: media_root / key)
+                                    lambda row: local_path(settings.media_root, row.root,
+                                                           row.key))
 
 
 def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:

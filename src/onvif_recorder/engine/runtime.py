@@ -37,6 +37,7 @@ from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.mapping.recorded_events import recorded_notifications
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.media_roots import MediaRoots
 from onvif_recorder.storage.object_sink import reconcile_object_rows
 from onvif_recorder.storage.object_store import StoreTimeouts
 from onvif_recorder.storage.retention import Retention
@@ -65,7 +66,8 @@ def engine_media_flow() -> IngestMediaFlow:
 
 def local_storage(settings: RecorderSettings) -> LocalStorage:
     index = SegmentIndex(settings.database_path)
-    return LocalStorage(settings.data_dir / "media", index, settings.fsync_interval)
+    roots = MediaRoots(settings.media_root, settings.all_media_roots)
+    return LocalStorage(roots, index, settings.fsync_interval)
 
 
 def upload_manager(settings: RecorderSettings, holder: StateHolder,

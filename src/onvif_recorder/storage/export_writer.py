@@ -26,7 +26,7 @@ from onvif_recorder.mp4.export_file import (
     export_head,
     segment_encrypted,
 )
-from onvif_recorder.mp4.fragment_reader import read_segment
+from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
 from onvif_recorder.service.export_signature import sign_digest
 from onvif_recorder.storage.segment_index import Location, SegmentRow
 from onvif_recorder.storage.signing_identity import SigningIdentity
@@ -49,7 +49,9 @@ class RecordingExport:
     """File name of the first file, ``.mp4`` included."""
     location: str
     facts: ExportFacts
-    """``sources`` track names by track_ID; times are filled in per file."""
+    """Unit and operator facts; sources, times and id are filled in per file."""
+    source: ExportSource
+    """Name, URL and MAC of the recording's source; its track_ID is ignored."""
 
 
 Progress = Callable[[float], None]
@@ -70,6 +72,7 @@ class _OpenFile:
     hasher: hashlib._Hash
     timeline: ExportTimeline
     layout: TrackLayout
+    track_tokens: dict[int, str]
 
     def write(self, data: bytes) -> None:
         self.out.write(data)
@@ -83,7 +86,7 @@ def write_recording(job: RecordingExport, rows: Sequence[SegmentRow], root: Path
     directory.mkdir(parents=True, exist_ok=True)
     local = [r for r in rows if r.location is Location.LOCAL]
     total = max(sum(max(r.size, 1) for r in local), 1)
-    done, files = 0, []
+    done, files = 0, list[Path]()
     current: _OpenFile | None = None
     try:
         for row in local:
@@ -124,19 +127,20 @@ def _add_segment(job: RecordingExport, row: SegmentRow, root: Path, directory: P
         files.append(_finish(job, current, identity))
         current = None
     if current is None:
-        current = _open(job, directory, len(files), data, layout)
+        current = _open(job, directory, len(files), data, segment, layout)
     for fragment in current.timeline.fragments(segment):
         current.write(fragment)
     return current
 
 
 def _open(job: RecordingExport, directory: Path, index: int, data: bytes,
-          layout: TrackLayout) -> _OpenFile:
+          segment: StoredSegment, layout: TrackLayout) -> _OpenFile:
     name = job.name if index == 0 else job.name.replace(".mp4", f"-{index + 1}.mp4")
     final = directory / name
     partial = directory / f".{name}.partial"
     opened = _OpenFile(final, partial, partial.open("wb"), hashlib.sha256(),
-                       ExportTimeline(job.start_utc, job.end_utc), layout)
+                       ExportTimeline(job.start_utc, job.end_utc), layout,
+                       dict(segment.info.track_tokens) if segment.info else {})
     opened.write(export_head(data, job.location))
     return opened
 
@@ -145,11 +149,13 @@ def _finish(job: RecordingExport, current: _OpenFile, identity: SigningIdentity)
     timeline = current.timeline
     origin = timeline.origin_utc or job.start_utc
     tracks = [t[0] for t in current.layout.tracks]
-    known = {s.track_id: s for s in job.facts.sources}  # TS-EFF A.1: one per moov/trak
+    # TS-EFF A.1: one suep entry per moov/trak; SourceLine names the recording's track.
+    sources = [replace(job.source, track_id=t, line=current.track_tokens.get(t, str(t)))
+               for t in tracks]
     facts = replace(job.facts, start_utc=origin,
                     duration=max((timeline.last_utc or origin) - origin, 0.0),
                     start_track=tracks[0],
-                    sources=[known.get(t, ExportSource(t)) for t in tracks],
+                    sources=sources,
                     fragment_id=uuid.uuid4().bytes)
     meta = export_meta(facts, identity.certificate_der, identity.signature_size)
     current.hasher.update(meta.data)

@@ -45,11 +45,11 @@ def load_or_create(data_dir: Path) -> SigningIdentity:
         _write(key_path, key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()), 0o600)
-    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+    loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    if not isinstance(loaded, rsa.RSAPrivateKey) or loaded.key_size < 2048:
         raise ValueError(f"{key_path}: export signing needs an RSA key of >= 2048 bits")
     certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    return SigningIdentity(key, certificate.public_bytes(serialization.Encoding.DER))
+    return SigningIdentity(loaded, certificate.public_bytes(serialization.Encoding.DER))
 
 
 def _self_signed(key: rsa.RSAPrivateKey) -> x509.Certificate:

@@ -35,15 +35,15 @@ def recorded(root: Path) -> tuple[list[SegmentRow], list[TrackSample]]:
 def facts() -> ExportFacts:
     return ExportFacts("onvif-recorder", "http://nvr.example/onvif/device_service",
                        "08:00:27:00:0C:15", media.T0 + 100, "admin",
-                       [ExportSource(1, "camera", "rtsp://camera/av", "", "VIDEO001")],
-                       0.0, 0.0, 1)
+                       [], 0.0, 0.0, 1)
 
 
 def export(tmp: Path, start: float = 0.0, end: float = 1e11, location: str = ""
            ) -> tuple[list[Path], list[TrackSample]]:
     root = tmp / "media"
     rows, samples = recorded(root)
-    job = RecordingExport("REC", start, end, "REC-export.mp4", location, facts())
+    job = RecordingExport("REC", start, end, "REC-export.mp4", location, facts(),
+                          ExportSource(0, "camera", "rtsp://camera/av"))
     files = write_recording(job, rows, root, tmp / "out", load_or_create(tmp / "data"),
                             threading.Event(), lambda _: None)
     return files, samples

@@ -38,7 +38,7 @@ def test_the_signature_verifies_and_a_flipped_byte_breaks_it(tmp_path: Path) -> 
 
 
 def test_a_range_starts_at_the_key_frame_before_it(tmp_path: Path) -> None:
-    files, samples = export(tmp_path, media.T0 + 0.5, media.T0 + 1.5)
+    files, _ = export(tmp_path, media.T0 + 0.5, media.T0 + 1.5)
     read = read_segment(files[0].read_bytes())
     video = [s for s in read.samples if s.track_id == 1]
     assert video[0].sync and video[0].decode_time == 0

@@ -45,6 +45,7 @@ PARALLEL = 2
 KEEP_FINISHED = 64
 UPLOAD_ATTEMPTS = 3
 EVENT_STEP = 0.1
+STOP_GRACE = 0.5  # seconds Stop lets the file work notice it before cancelling
 WRITE_SHARE = 0.9  # of a file's progress when it still has to be uploaded
 
 
@@ -91,7 +92,12 @@ class ExportRunner:
         operation.cancel.set()
         task = self._tasks.get(token)
         if task is not None:
-            await asyncio.wait([task])
+            # The file work sees ``cancel`` between segments; an upload waiting on a
+            # store is cancelled (the thread, if any, still stops at its next segment).
+            done, _ = await asyncio.wait([task], timeout=STOP_GRACE)
+            if not done:
+                task.cancel()
+                await asyncio.wait([task])
         return operation
 
     async def recording_released(self, recording: str) -> None:
@@ -120,7 +126,7 @@ class ExportRunner:
                 operation.state = ExportState.RUNNING
                 await self._export(operation)
             operation.state = ExportState.DONE
-        except ExportCancelled:
+        except (ExportCancelled, asyncio.CancelledError):
             operation.state = ExportState.STOPPED
         except Exception as exc:  # any failure ends the operation and is reported
             log.warning("export %s failed: %s", operation.token, exc)

@@ -29,9 +29,10 @@ def write_operation_item(parent: etree._Element,
     if isinstance(value, FileProgressStatus):
         write_file_progress(parent, qname(TT, "FileProgressStatus"), value)
         return
-    fault = sub(parent, qname(ENV, "Fault"))
+    # The Value is a QName as text: its prefix is declared right here.
+    fault = etree.SubElement(parent, qname(ENV, "Fault"), nsmap={"env": ENV})
     code = sub(fault, qname(ENV, "Code"))
-    sub(code, qname(ENV, "Value"), f"{fault.prefix or 'env'}:Receiver")
+    sub(code, qname(ENV, "Value"), "env:Receiver")
     reason = sub(fault, qname(ENV, "Reason"))
     text = sub(reason, qname(ENV, "Text"), value.reason)
     text.set("{http://www.w3.org/XML/1998/namespace}lang", "en")

@@ -14,6 +14,7 @@ from typing import Any
 
 import av
 import pytest
+from lxml import etree
 
 from onvif_recorder.service.export_signature import verify_export
 from tests.camera import Camera
@@ -115,7 +116,7 @@ def test_export_to_a_local_path_gives_a_signed_file_with_the_recordings_frames(
     [name] = answer.FileNames
     assert name.startswith(f"cases/7/{recorded.recording}-") and name.endswith("Z.mp4")
     events = pull.pull_until(finished, within=20.0)
-    assert [e.operation for e in events][0] == "Initialized"
+    assert events[0].operation == "Initialized"
     assert events[-1].operation == "Deleted" and events[-1].data["Progress"] == "1"
     assert {e.source["Token"] for e in events} == {answer.OperationToken}
     assert all(e.source["OperationName"] == "ExportRecordedData" for e in events)
@@ -159,7 +160,7 @@ def test_a_store_that_fails_is_retried_then_reported_never_complete(
         answer = recorded.export(storage)
         events = pull.pull_until(finished, within=20.0)
         errors = [e for e in events if "Error" in e.elements]
-        assert errors and "failed 3 times" in "".join(errors[0].elements["Error"].itertext())
+        assert errors and "failed 3 times" in etree.tostring(errors[0].elements["Error"]).decode()
         assert recorded.state(answer.OperationToken).Progress < 1.0
         proxy.set_mode(Mode.PASS)
         assert s3.objects() == []

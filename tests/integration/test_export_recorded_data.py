@@ -7,6 +7,8 @@ signature verifies, TS-EFF EXPORT_FORMAT-1-1-1 holds."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,3 +200,27 @@ def test_bad_requests_get_the_faults_the_spec_names(recorded: Recorded) -> None:
     expect_fault(trc.ExportRecordedData, SearchScope=scope, FileFormat="ONVIF",
                  StorageDestination={"StorageToken": storage, "RelativePath": "../x"},
                  chain=["Sender", "InvalidArgVal", "InvalidStorage"], rec=rec)
+
+
+def test_the_export_and_verify_commands(recorded: Recorded, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "onvif_recorder"]
+    target = tmp_path / "evidence.mp4"
+    run = subprocess.run([*command, "export", recorded.recording, "--data-dir",
+                          str(recorded.recorder.data_dir), "--output", str(target),
+                          "--operator", "investigator"],
+                         capture_output=True, text=True, check=False, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(target) and "100.0%" in run.stderr
+    checked = subprocess.run([*command, "verify", str(target)], capture_output=True,
+                             text=True, check=False, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+    assert "signature OK" in checked.stdout and "'investigator'" in checked.stdout
+    assert "'Gate camera'" in checked.stdout and "(cstb)" in checked.stdout
+    assert frame_hashes([target]) == frame_hashes(
+        segments(recorded.recorder.data_dir, recorded.recording))
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01  # inside the media
+    target.write_bytes(bytes(data))
+    tampered = subprocess.run([*command, "verify", str(target)], capture_output=True,
+                              text=True, check=False, timeout=60)
+    assert tampered.returncode == 1 and "NOT VERIFIED" in tampered.stderr

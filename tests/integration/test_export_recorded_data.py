@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -224,3 +225,26 @@ def test_the_export_and_verify_commands(recorded: Recorded, tmp_path: Path) -> N
     tampered = subprocess.run([*command, "verify", str(target)], capture_output=True,
                               text=True, check=False, timeout=60)
     assert tampered.returncode == 1 and "NOT VERIFIED" in tampered.stderr
+
+
+def test_delete_recording_waits_for_the_export_of_it(recorded: Recorded) -> None:
+    """RC §5.21; last in this module: it deletes the recording the others export."""
+    with MotoS3() as s3, StallProxy(s3.port) as proxy:
+        configuration = s3.storage_configuration()
+        configuration["StorageUri"] = f"{proxy.endpoint}/recordings"
+        storage = recorded.storage(configuration)
+        proxy.set_mode(Mode.SILENT)
+        answer = recorded.export(storage)
+        assert wait_until(lambda: recorded.state(answer.OperationToken).Progress >= 0.5, 10.0)
+        trc, _ = client(recorded.recorder, "recording")  # a client of its own: another thread
+        deleting = threading.Thread(
+            target=lambda: trc.DeleteRecording(RecordingToken=recorded.recording))
+        deleting.start()
+        time.sleep(1.0)
+        assert deleting.is_alive()
+        assert recorded.recording in {r.RecordingToken for r in recorded.trc.GetRecordings()}
+        recorded.trc.StopExportRecordedData(OperationToken=answer.OperationToken)
+        deleting.join(10.0)
+        assert not deleting.is_alive()
+        assert recorded.recording not in {
+            r.RecordingToken for r in recorded.trc.GetRecordings() or []}

@@ -61,6 +61,7 @@ class ExportRunner:
         self._operations: OrderedDict[str, ExportOperation] = OrderedDict()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._identity: SigningIdentity | None = None
+        self._identity_lock = asyncio.Lock()
         bus.add_property_source(self._live_properties)
 
     def _live_properties(self) -> list[AsynchronousOperationStatus]:
@@ -147,8 +148,9 @@ class ExportRunner:
         return Path(local) / operation.relative_path
 
     async def _export(self, operation: ExportOperation) -> None:
-        if self._identity is None:
-            self._identity = await asyncio.to_thread(load_or_create, self.data_dir)
+        async with self._identity_lock:  # created once, even by two first exports
+            if self._identity is None:
+                self._identity = await asyncio.to_thread(load_or_create, self.data_dir)
         for job in operation.jobs:
             files = await self._write(operation, job)
             for path in files:

@@ -107,10 +107,11 @@ class ExportTimeline:
     def _run(self, segment: StoredSegment, track_id: int,
              samples: Sequence[StoredSample]) -> TrackRun:
         assert self.origin_utc is not None
-        timescale = segment.tracks[track_id].timescale
-        start = segment.utc(track_id, samples[0].decode_time)
-        decode = round((start - self.origin_utc) * timescale)
-        return TrackRun(track_id, max(decode, 0), [
+        # Offset of the span's timeline on the file's: segments of one span stay exactly
+        # continuous (integer ticks), a new span is placed by its UTC.
+        span_start = segment.info.span_start_utc if segment.info else 0.0
+        offset = round((span_start - self.origin_utc) * segment.tracks[track_id].timescale)
+        return TrackRun(track_id, max(offset + samples[0].decode_time, 0), [
             FragmentSample(s.data, s.duration, s.sync, s.composition_offset) for s in samples])
 
 

@@ -4,6 +4,7 @@ another file when they change; a cancelled export leaves nothing behind."""
 from __future__ import annotations
 
 import threading
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def test_a_later_span_lands_at_its_utc_on_the_same_timeline(tmp_path: Path) -> N
     assert len(video) >= 2 * (per_span - 1)
     times = [s.decode_time for s in video]
     assert times == sorted(times)
-    gap = [b - a for a, b in zip(times, times[1:], strict=False) if b - a > TIMESCALE]
+    gap = [b - a for a, b in pairwise(times) if b - a > TIMESCALE]
     assert len(gap) == 1 and abs(gap[0] - (10.0 - per_span / media.FPS) * TIMESCALE) < \
         TIMESCALE / media.FPS * 2
 

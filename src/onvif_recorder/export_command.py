@@ -31,10 +31,9 @@ from onvif_recorder.service.export_signature import (
     VerificationError,
     verify_export,
 )
-from onvif_recorder.service.exports import file_name
+from onvif_recorder.service.exports import RecordingExport, file_name
 from onvif_recorder.storage.export_writer import (
     ExportFailed,
-    RecordingExport,
     write_recording,
 )
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow

@@ -28,10 +28,9 @@ from pathlib import Path
 from onvif_recorder.domain.errors import BadConfiguration
 from onvif_recorder.service.async_operation_events import AsynchronousOperationStatus
 from onvif_recorder.service.events import EventBus, PropertyOperation
-from onvif_recorder.service.exports import ExportOperation, ExportState
+from onvif_recorder.service.exports import ExportOperation, ExportState, RecordingExport
 from onvif_recorder.storage.export_writer import (
     ExportCancelled,
-    RecordingExport,
     write_recording,
 )
 from onvif_recorder.storage.object_store import UploadError, UploadObject

@@ -34,9 +34,22 @@ from onvif_recorder.service.async_operation_events import (
 from onvif_recorder.service.events import PropertyOperation
 from onvif_recorder.service.search.scope import SearchScope
 from onvif_recorder.service.state import RecorderState
-from onvif_recorder.storage.export_writer import RecordingExport
 
 OPERATION_NAME = "ExportRecordedData"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingExport:
+    recording: str
+    start_utc: float
+    end_utc: float
+    name: str
+    """File name of the first file, ``.mp4`` included."""
+    location: str
+    facts: ExportFacts
+    """Unit and operator facts; sources, times and id are filled in per file."""
+    source: ExportSource
+    """Name, URL and MAC of the recording's source; its track_ID is ignored."""
 
 
 class ExportState(Enum):

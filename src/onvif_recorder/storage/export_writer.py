@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from onvif_recorder.mp4.export_boxes import ExportFacts, ExportSource, export_meta
+from onvif_recorder.mp4.export_boxes import export_meta
 from onvif_recorder.mp4.export_file import (
     ExportTimeline,
     TrackLayout,
@@ -28,6 +28,7 @@ from onvif_recorder.mp4.export_file import (
 )
 from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
 from onvif_recorder.service.export_signature import sign_digest
+from onvif_recorder.service.exports import RecordingExport
 from onvif_recorder.storage.segment_index import Location, SegmentRow
 from onvif_recorder.storage.signing_identity import SigningIdentity
 
@@ -38,20 +39,6 @@ class ExportCancelled(Exception):
 
 class ExportFailed(Exception):
     """The recording cannot be exported as asked (nothing in range, encrypted media)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingExport:
-    recording: str
-    start_utc: float
-    end_utc: float
-    name: str
-    """File name of the first file, ``.mp4`` included."""
-    location: str
-    facts: ExportFacts
-    """Unit and operator facts; sources, times and id are filled in per file."""
-    source: ExportSource
-    """Name, URL and MAC of the recording's source; its track_ID is ignored."""
 
 
 Progress = Callable[[float], None]

@@ -11,7 +11,8 @@ from onvif_recorder.mp4.export_boxes import ExportFacts, ExportSource
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import SegmenterConfig
-from onvif_recorder.storage.export_writer import RecordingExport, write_recording
+from onvif_recorder.service.exports import RecordingExport
+from onvif_recorder.storage.export_writer import write_recording
 from onvif_recorder.storage.segment_index import SegmentRow
 from onvif_recorder.storage.signing_identity import load_or_create
 from tests.unit.mp4 import media

@@ -12,10 +12,10 @@ import pytest
 from onvif_recorder.mp4.export_boxes import ExportSource
 from onvif_recorder.mp4.fragment_reader import read_segment
 from onvif_recorder.service.export_signature import verify_export
+from onvif_recorder.service.exports import RecordingExport
 from onvif_recorder.storage.export_writer import (
     ExportCancelled,
     ExportFailed,
-    RecordingExport,
     write_recording,
 )
 from onvif_recorder.storage.signing_identity import load_or_create

@@ -10,7 +10,6 @@ start of the export range (requirements §7.4); a file split by a codec change g
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -154,7 +153,7 @@ def plan_jobs(request: ExportRequest, tokens: list[str], state: RecorderState,
             continue
         start = request.start if request.start is not None else recorded
         source = state.recordings[token].configuration.source
-        facts = ExportFacts(caller.unit_name, caller.unit_url, "", time.time(),
+        facts = ExportFacts(caller.unit_name, caller.unit_url, "", now,
                             caller.operator, [], 0.0, 0.0, 1)
         jobs.append(RecordingExport(
             token, start, end, file_name(token, max(start, recorded)), source.location,

@@ -25,7 +25,7 @@ import shutil
 from collections import OrderedDict
 from pathlib import Path
 
-from onvif_recorder.domain.errors import BadConfiguration
+from onvif_recorder.domain.errors import BadConfiguration, ResourceProblem
 from onvif_recorder.service.async_operation_events import AsynchronousOperationStatus
 from onvif_recorder.service.events import EventBus, PropertyOperation
 from onvif_recorder.service.exports import ExportOperation, ExportState, RecordingExport
@@ -41,6 +41,7 @@ from onvif_recorder.storage.uploader import open_store
 log = logging.getLogger(__name__)
 
 PARALLEL = 2
+MAX_UNFINISHED = 16  # running and queued; one more is ter:ResourceProblem
 KEEP_FINISHED = 64
 UPLOAD_ATTEMPTS = 3
 EVENT_STEP = 0.1
@@ -72,6 +73,8 @@ class ExportRunner:
 
     def start(self, operation: ExportOperation) -> None:
         """Queue ``operation``; its Initialized event goes out now."""
+        if len(self._tasks) >= MAX_UNFINISHED:
+            raise ResourceProblem(f"{MAX_UNFINISHED} exports are running or queued already")
         for job in operation.jobs:
             operation.files[job.name] = 0.0
         self._operations[operation.token] = operation
@@ -94,7 +97,8 @@ class ExportRunner:
         if task is not None:
             # The file work sees ``cancel`` between segments; an upload waiting on a
             # store is cancelled (the thread, if any, still stops at its next segment).
-            done, _ = await asyncio.wait([task], timeout=STOP_GRACE)
+            grace = 0.0 if operation.state is ExportState.QUEUED else STOP_GRACE
+            done, _ = await asyncio.wait([task], timeout=grace)
             if not done:
                 task.cancel()
                 await asyncio.wait([task])
@@ -108,10 +112,15 @@ class ExportRunner:
             await asyncio.wait(waiting)
 
     async def close(self) -> None:
+        """Shutdown: every export stops (as by Stop), unfinished files are removed."""
         for operation in self._operations.values():
             operation.cancel.set()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks.values()))
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, waiting = await asyncio.wait(tasks, timeout=STOP_GRACE)
+            for task in waiting:
+                task.cancel()
+            await asyncio.wait(tasks)
 
     def _forget_old(self) -> None:
         finished = [t for t, op in self._operations.items() if op.finished]

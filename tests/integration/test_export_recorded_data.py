@@ -169,6 +169,22 @@ def test_a_store_that_fails_is_retried_then_reported_never_complete(
         assert s3.objects() == []
 
 
+def test_a_store_that_comes_back_gets_the_file_on_a_retry(
+        recorded: Recorded, caplog: pytest.LogCaptureFixture) -> None:
+    with MotoS3() as s3, StallProxy(s3.port) as proxy:
+        configuration = s3.storage_configuration()
+        configuration["StorageUri"] = f"{proxy.endpoint}/recordings"
+        storage = recorded.storage(configuration)
+        proxy.set_mode(Mode.REFUSE)
+        answer = recorded.export(storage, path="retry")
+        assert wait_until(lambda: "(attempt 1 of 3)" in caplog.text, 10.0)
+        assert recorded.state(answer.OperationToken).Progress < 1.0
+        proxy.set_mode(Mode.PASS)
+        assert wait_until(lambda: recorded.state(answer.OperationToken).Progress == 1.0, 10.0)
+        [stored] = s3.objects("retry/")
+        verify_export(stored.body)
+
+
 def test_stop_in_the_middle_leaves_no_file(recorded: Recorded) -> None:
     with MotoS3() as s3, StallProxy(s3.port) as proxy:
         configuration = s3.storage_configuration()

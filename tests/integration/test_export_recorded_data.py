@@ -140,6 +140,19 @@ def test_export_to_a_local_path_gives_a_signed_file_with_the_recordings_frames(
     assert not [p for p in directory.rglob("*") if p.name.endswith(".partial")]
 
 
+def test_file_format_mp4_exports_the_frames_unsigned(recorded: Recorded) -> None:
+    storage, directory = recorded.local_storage("plain")
+    answer = recorded.trc.ExportRecordedData(
+        SearchScope={"IncludedRecordings": [recorded.recording]}, FileFormat="MP4",
+        StorageDestination={"StorageToken": storage})
+    validate_body(recorded.rec.last)
+    assert wait_until(lambda: recorded.state(answer.OperationToken).Progress == 1.0, 20.0)
+    exported = directory / answer.FileNames[0]
+    assert b"suep" not in exported.read_bytes()
+    assert frame_hashes([exported]) == frame_hashes(
+        segments(recorded.recorder.data_dir, recorded.recording))
+
+
 @pytest.mark.parametrize("kind", ["s3", "azure"])
 def test_export_to_object_storage(recorded: Recorded, kind: str, tmp_path: Path) -> None:
     peer: Any = MotoS3() if kind == "s3" else Azurite(tmp_path / "azurite")

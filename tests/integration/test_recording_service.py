@@ -45,8 +45,9 @@ def test_capabilities_satisfy_recording_1_1_1(trc: tuple[Any, ResponseRecorder])
     assert caps.Encoding and "H264" in caps.Encoding
     assert caps.DynamicRecordings and caps.DynamicTracks and caps.Options
     assert caps.MaxRecordingJobs >= 1
-    # RC §5.25: Annex B object storage and §5.24 are built; export is not, so not advertised.
-    assert caps.OverrideSegmentDuration is True and caps.SupportedExportFileFormats == ["ONVIF"]
+    # RC §5.25: Annex B object storage, §5.24 and export (§5.21) are built.
+    assert caps.OverrideSegmentDuration is True
+    assert caps.SupportedExportFileFormats == ["ONVIF", "MP4"]
     assert caps.SupportedTargetFormats == ["MP4", "CMAF"]
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from onvif_recorder.domain.errors import SenderFault
 
-FILE_FORMATS = ("ONVIF",)
-"""SupportedExportFileFormats: ``ONVIF`` is the ONVIF Export File Format (RC §5.21)."""
+FILE_FORMATS = ("ONVIF", "MP4")
+"""SupportedExportFileFormats: ``ONVIF`` is the ONVIF Export File Format (RC §5.21),
+``MP4`` the same fragmented MP4 without the EFF ``meta`` (no signature)."""
 
 
 @dataclass(frozen=True, slots=True)

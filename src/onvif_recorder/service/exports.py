@@ -49,6 +49,8 @@ class RecordingExport:
     """Unit and operator facts; sources, times and id are filled in per file."""
     source: ExportSource
     """Name, URL and MAC of the recording's source; its track_ID is ignored."""
+    signed: bool = True
+    """FileFormat ONVIF: the EFF ``meta`` with the signature; MP4: without it."""
 
 
 class ExportState(Enum):
@@ -157,5 +159,6 @@ def plan_jobs(request: ExportRequest, tokens: list[str], state: RecorderState,
                             caller.operator, [], 0.0, 0.0, 1)
         jobs.append(RecordingExport(
             token, start, end, file_name(token, max(start, recorded)), source.location,
-            facts, ExportSource(0, source.name, source.address)))
+            facts, ExportSource(0, source.name, source.address),
+            signed=request.file_format == "ONVIF"))
     return tuple(jobs)

@@ -2,8 +2,9 @@
 
 Reads the recording's local segments in time order, remuxes them (``mp4/export_file``)
 into ``DIR/.NAME.partial`` while hashing what is written, appends the signed ``meta``
-(``mp4/export_boxes``, ``service/export_signature``) and only then renames the file to
-``DIR/NAME``: a file under its final name is always complete and signed. A change of
+(``mp4/export_boxes``, ``service/export_signature``; not for FileFormat MP4) and only
+then renames the file to ``DIR/NAME``: a file under its final name is always complete
+(and signed). A change of
 tracks or codecs inside the range starts another file (``NAME-2.mp4``, ...).
 ``cancel`` is checked between segments; a cancelled or failed file is removed.
 """
@@ -144,11 +145,12 @@ def _finish(job: RecordingExport, current: _OpenFile, identity: SigningIdentity)
                     start_track=tracks[0],
                     sources=sources,
                     fragment_id=uuid.uuid4().bytes)
-    meta = export_meta(facts, identity.certificate_der, identity.signature_size)
-    current.hasher.update(meta.data)
-    signature = sign_digest(identity.key, current.hasher.digest())
-    at = meta.signature_offset
-    current.out.write(meta.data[:at] + signature + meta.data[at + len(signature):])
+    if job.signed:
+        meta = export_meta(facts, identity.certificate_der, identity.signature_size)
+        current.hasher.update(meta.data)
+        signature = sign_digest(identity.key, current.hasher.digest())
+        at = meta.signature_offset
+        current.out.write(meta.data[:at] + signature + meta.data[at + len(signature):])
     current.out.flush()
     os.fsync(current.out.fileno())
     current.out.close()

@@ -51,8 +51,8 @@ def export(tmp: Path, start: float = 0.0, end: float = 1e11, location: str = ""
 
 
 def write(tmp: Path, rows: list[SegmentRow], start: float = 0.0, end: float = 1e11,
-          location: str = "") -> list[Path]:
+          location: str = "", signed: bool = True) -> list[Path]:
     job = RecordingExport("REC", start, end, "REC-export.mp4", location, facts(),
-                          ExportSource(0, "camera", "rtsp://camera/av"))
+                          ExportSource(0, "camera", "rtsp://camera/av"), signed)
     return write_recording(job, rows, tmp / "media", tmp / "out",
                            load_or_create(tmp / "data"), threading.Event(), lambda _: None)

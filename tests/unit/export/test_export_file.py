@@ -10,7 +10,7 @@ import pytest
 from onvif_recorder.mp4.fragment_reader import read_segment
 from onvif_recorder.mp4.inspect import read_boxes
 from onvif_recorder.service.export_signature import VerificationError, verify_export
-from tests.unit.export.support import export
+from tests.unit.export.support import export, recorded, write
 from tests.unit.mp4 import media
 
 
@@ -51,3 +51,13 @@ def test_ffprobe_reads_the_streams(tmp_path: Path) -> None:
                           str(files[0])], capture_output=True, text=True, check=False)
     assert run.returncode == 0 and run.stderr == "", run.stderr
     assert "codec_name=h264" in run.stdout and "codec_name=aac" in run.stdout
+
+
+def test_file_format_mp4_is_the_same_media_without_the_eff_meta(tmp_path: Path) -> None:
+    rows, _ = recorded(tmp_path / "media")
+    [file] = write(tmp_path, rows, signed=False)
+    data = file.read_bytes()
+    assert [b.name for b in read_boxes(data)][:2] == ["ftyp", "moov"]
+    assert "meta" not in [b.name for b in read_boxes(data)]
+    signed = read_segment(export(tmp_path / "signed")[0][0].read_bytes())
+    assert [s.data for s in read_segment(data).samples] == [s.data for s in signed.samples]

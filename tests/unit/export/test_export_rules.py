@@ -34,7 +34,7 @@ def request(storage: str = "nfs", fmt: str = "ONVIF", start: float | None = None
 def test_checks_give_the_named_faults() -> None:
     assert check_request(request(), state()).token == "nfs"
     with pytest.raises(BadConfiguration):
-        check_request(request(fmt="MP4"), state())
+        check_request(request(fmt="AVI"), state())
     with pytest.raises(BadDuration):
         check_request(request(start=10.0, end=5.0), state())
     for bad in (request(storage="none"), request(storage="ftp"), request(path="a/../../x")):

@@ -32,6 +32,7 @@ from tests.integration.helpers import (
 from tests.integration.recording_support import (
     configure_receiver,
     engine_recorder,
+    ffprobe,
     segments,
     wait_until,
 )
@@ -137,6 +138,8 @@ def test_export_to_a_local_path_gives_a_signed_file_with_the_recordings_frames(
         check(data)
     assert frame_hashes([exported]) == frame_hashes(
         segments(recorded.recorder.data_dir, recorded.recording))
+    probed = ffprobe(exported)  # no warning on stderr either
+    assert {s["codec_type"] for s in probed["streams"]} >= {"video", "audio"}
     assert not [p for p in directory.rglob("*") if p.name.endswith(".partial")]
 
 

@@ -34,6 +34,7 @@ from onvif_recorder.service.export_signature import (
 from onvif_recorder.service.exports import RecordingExport, file_name
 from onvif_recorder.storage.export_writer import (
     ExportFailed,
+    local_segments,
     write_recording,
 )
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
@@ -85,7 +86,7 @@ def export_command(args: argparse.Namespace, out: TextIO = sys.stderr) -> int:
         recording = _recording(database, args.recording)
         job, rows = _plan(args, database, recording)
         directory = args.output.parent if args.output.suffix == ".mp4" else args.output
-        files = write_recording(job, rows, args.data_dir / "media", directory,
+        files = write_recording(job, rows, local_segments(args.data_dir / "media"), directory,
                                 load_or_create(args.data_dir), threading.Event(),
                                 lambda value: _bar(out, value))
     except (ExportFailed, OSError, ValueError) as exc:

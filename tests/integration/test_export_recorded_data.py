@@ -19,6 +19,7 @@ import av
 import pytest
 from lxml import etree
 
+from onvif_recorder.mp4.inspect import read_boxes
 from onvif_recorder.service.export_signature import verify_export
 from tests.camera import Camera
 from tests.conftest import RunningRecorder
@@ -136,6 +137,8 @@ def test_export_to_a_local_path_gives_a_signed_file_with_the_recordings_frames(
     assert {s[1] for s in facts.sources} == {"Gate camera"}
     for check in CHECKS.values():
         check(data)
+    moov = next(b for b in read_boxes(data) if b.name == "moov")
+    assert moov.find("udta/loci") is not None  # the Source has a Location
     assert frame_hashes([exported]) == frame_hashes(
         segments(recorded.recorder.data_dir, recorded.recording))
     probed = ffprobe(exported)  # no warning on stderr either

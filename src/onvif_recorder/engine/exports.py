@@ -31,6 +31,8 @@ from onvif_recorder.service.events import EventBus, PropertyOperation
 from onvif_recorder.service.exports import ExportOperation, ExportState, RecordingExport
 from onvif_recorder.storage.export_writer import (
     ExportCancelled,
+    Fetch,
+    local_segments,
     write_recording,
 )
 from onvif_recorder.storage.object_store import UploadError, UploadObject
@@ -52,8 +54,11 @@ WRITE_SHARE = 0.9  # of a file's progress when it still has to be uploaded
 
 class ExportRunner:
     def __init__(self, data_dir: Path, database: Path, bus: EventBus,
-                 parallel: int = PARALLEL, retry_delay: float = 0.5) -> None:
+                 parallel: int = PARALLEL, retry_delay: float = 0.5,
+                 fetch: Fetch | None = None) -> None:
+        """``fetch`` reads a segment on the worker thread; by default local files only."""
         self.data_dir = data_dir
+        self.fetch = fetch or local_segments(data_dir / "media")
         self.database = database
         self.bus = bus
         self.retry_delay = retry_delay
@@ -176,7 +181,7 @@ class ExportRunner:
 
         rows = await asyncio.to_thread(self._rows, job)
         return await asyncio.to_thread(
-            write_recording, job, rows, self.data_dir / "media", self._directory(operation),
+            write_recording, job, rows, self.fetch, self._directory(operation),
             self._identity, operation.cancel, progress)
 
     def _rows(self, job: RecordingExport) -> list[SegmentRow]:

@@ -45,11 +45,24 @@ class ExportFailed(Exception):
 Progress = Callable[[float], None]
 
 
-def segment_path(root: Path, row: SegmentRow) -> Path | None:
-    for path in (root / row.key, root / f"{row.key}.partial"):
-        if path.exists():
-            return path
-    return None
+Fetch = Callable[[SegmentRow], bytes | None]
+"""The bytes of a segment, None when it cannot be read (gone, or not local)."""
+
+
+def local_segments(root: Path) -> Fetch:
+    """Segments under local storage's ``root`` (finished, or still ``.partial``)."""
+    def fetch(row: SegmentRow) -> bytes | None:
+        if row.location is not Location.LOCAL:
+            return None
+        # Finished, still being written, or renamed between the two looks.
+        for path in (root / row.key, root / f"{row.key}.partial", root / row.key):
+            try:
+                return path.read_bytes()
+            except FileNotFoundError:
+                continue
+        return None
+
+    return fetch
 
 
 @dataclass(slots=True)
@@ -67,20 +80,19 @@ class _OpenFile:
         self.hasher.update(data)
 
 
-def write_recording(job: RecordingExport, rows: Sequence[SegmentRow], root: Path,
+def write_recording(job: RecordingExport, rows: Sequence[SegmentRow], fetch: Fetch,
                     directory: Path, identity: SigningIdentity, cancel: threading.Event,
                     progress: Progress) -> list[Path]:
     """The finished files, in order; ``progress`` gets 0..1 by segment bytes read."""
     directory.mkdir(parents=True, exist_ok=True)
-    local = [r for r in rows if r.location is Location.LOCAL]
-    total = max(sum(max(r.size, 1) for r in local), 1)
+    total = max(sum(max(r.size, 1) for r in rows), 1)
     done, files = 0, list[Path]()
     current: _OpenFile | None = None
     try:
-        for row in local:
+        for row in rows:
             if cancel.is_set():
                 raise ExportCancelled(job.recording)
-            current = _add_segment(job, row, root, directory, identity, current, files)
+            current = _add_segment(job, fetch(row), directory, identity, current, files)
             done += max(row.size, 1)
             progress(done / total)
         if current is not None:
@@ -94,17 +106,15 @@ def write_recording(job: RecordingExport, rows: Sequence[SegmentRow], root: Path
             path.unlink(missing_ok=True)
         raise
     if not files:
-        raise ExportFailed(f"recording {job.recording!r} has no local media in the range")
+        raise ExportFailed(f"recording {job.recording!r} has no readable media in the range")
     return files
 
 
-def _add_segment(job: RecordingExport, row: SegmentRow, root: Path, directory: Path,
+def _add_segment(job: RecordingExport, data: bytes | None, directory: Path,
                  identity: SigningIdentity, current: _OpenFile | None,
                  files: list[Path]) -> _OpenFile | None:
-    path = segment_path(root, row)
-    if path is None:
+    if data is None:
         return current
-    data = path.read_bytes()
     segment = read_segment(data)
     if not segment.tracks or not segment.samples:
         return current

@@ -12,7 +12,7 @@ from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.model import TrackInfo, TrackSample
 from onvif_recorder.mp4.segmenter import SegmenterConfig
 from onvif_recorder.service.exports import RecordingExport
-from onvif_recorder.storage.export_writer import write_recording
+from onvif_recorder.storage.export_writer import local_segments, write_recording
 from onvif_recorder.storage.segment_index import SegmentRow
 from onvif_recorder.storage.signing_identity import load_or_create
 from tests.unit.mp4 import media
@@ -54,5 +54,5 @@ def write(tmp: Path, rows: list[SegmentRow], start: float = 0.0, end: float = 1e
           location: str = "", signed: bool = True) -> list[Path]:
     job = RecordingExport("REC", start, end, "REC-export.mp4", location, facts(),
                           ExportSource(0, "camera", "rtsp://camera/av"), signed)
-    return write_recording(job, rows, tmp / "media", tmp / "out",
+    return write_recording(job, rows, local_segments(tmp / "media"), tmp / "out",
                            load_or_create(tmp / "data"), threading.Event(), lambda _: None)

@@ -16,6 +16,7 @@ from onvif_recorder.service.exports import RecordingExport
 from onvif_recorder.storage.export_writer import (
     ExportCancelled,
     ExportFailed,
+    local_segments,
     write_recording,
 )
 from onvif_recorder.storage.signing_identity import load_or_create
@@ -58,11 +59,10 @@ def test_cancel_and_an_empty_range_leave_no_file(tmp_path: Path) -> None:
     job = RecordingExport("REC", 0.0, 1e11, "REC-export.mp4", "", facts(), ExportSource(0))
     cancel = threading.Event()
     cancel.set()
-    identity = load_or_create(tmp_path / "data")
+    identity, fetch = load_or_create(tmp_path / "data"), local_segments(tmp_path / "media")
     with pytest.raises(ExportCancelled):
-        write_recording(job, rows, tmp_path / "media", tmp_path / "out", identity, cancel,
-                        lambda _: None)
+        write_recording(job, rows, fetch, tmp_path / "out", identity, cancel, lambda _: None)
     with pytest.raises(ExportFailed):
-        write_recording(job, [], tmp_path / "media", tmp_path / "out", identity,
-                        threading.Event(), lambda _: None)
+        write_recording(job, [], fetch, tmp_path / "out", identity, threading.Event(),
+                        lambda _: None)
     assert list((tmp_path / "out").iterdir()) == []

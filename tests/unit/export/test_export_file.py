@@ -45,6 +45,7 @@ def test_a_range_starts_at_the_key_frame_before_it(tmp_path: Path) -> None:
     assert 0.9 < sum(s.duration for s in video) / 720_000 < 2.0
 
 
+@pytest.mark.slow
 def test_ffprobe_reads_the_streams(tmp_path: Path) -> None:
     files, _ = export(tmp_path, location="52.52,13.405 Berlin")
     run = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "compact",

@@ -42,6 +42,7 @@ def _openssl_verify(tmp: Path, data: bytes, certificate: bytes) -> bool:
     return run.returncode == 0 and "Verified OK" in run.stdout
 
 
+@pytest.mark.slow
 def test_openssl_verifies_and_rejects_one_flipped_media_byte(tmp_path: Path) -> None:
     files, _ = export(tmp_path)
     data = files[0].read_bytes()

@@ -188,6 +188,20 @@ def test_a_store_that_fails_is_retried_then_reported_never_complete(
         assert s3.objects() == []
 
 
+def test_an_unmounted_local_path_is_reported_and_not_created(recorded: Recorded) -> None:
+    missing = recorded.root / "not-mounted"
+    storage = recorded.storage({"type": "CIFS", "LocalPath": str(missing),
+                                "StorageUri": "cifs://192.0.2.5/evidence"})
+    pull = subscribe(recorded.recorder, TOPIC)
+    answer = recorded.export(storage)
+    events = pull.pull_until(finished, within=20.0)
+    errors = [e for e in events if "Error" in e.elements]
+    assert errors and "is the share mounted" in etree.tostring(
+        errors[0].elements["Error"]).decode()
+    assert recorded.state(answer.OperationToken).Progress == 0.0
+    assert not missing.exists()
+
+
 def test_a_store_that_comes_back_gets_the_file_on_a_retry(
         recorded: Recorded, caplog: pytest.LogCaptureFixture) -> None:
     with MotoS3() as s3, StallProxy(s3.port) as proxy:

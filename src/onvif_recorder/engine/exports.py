@@ -31,6 +31,7 @@ from onvif_recorder.service.events import EventBus, PropertyOperation
 from onvif_recorder.service.exports import ExportOperation, ExportState, RecordingExport
 from onvif_recorder.storage.export_writer import (
     ExportCancelled,
+    ExportFailed,
     Fetch,
     local_segments,
     write_recording,
@@ -158,6 +159,10 @@ class ExportRunner:
         local = operation.storage.data.local_path
         if operation.storage.data.is_object_storage or not local:
             return self._staging(operation)
+        # Never create the mount point itself: writing into an unmounted one would fill
+        # the recorder's own disk with the evidence meant for the share.
+        if not Path(local).is_dir():
+            raise ExportFailed(f"LocalPath {local} is not a directory (is the share mounted?)")
         return Path(local) / operation.relative_path
 
     async def _export(self, operation: ExportOperation) -> None:

@@ -14,6 +14,7 @@ from aiohttp import web
 from onvif_recorder.clock import utc_now
 from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.condition_clock import ConditionClock
+from onvif_recorder.engine.exports import ExportRunner
 from onvif_recorder.engine.runtime import RunningEngine
 from onvif_recorder.events.camera_topics import CameraTopics
 from onvif_recorder.events.long_poll import expire_forever
@@ -73,6 +74,7 @@ from onvif_recorder.soap.operations.events import (
 from onvif_recorder.soap.operations.keystore import KeystoreHandlers, keystore_endpoint
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.operations.recording_export import ExportHandlers
 from onvif_recorder.soap.operations.replay import ReplayHandlers, replay_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
 from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
@@ -107,6 +109,7 @@ class Services:
     keystore: KeystoreService
     search: SearchService
     replay: ReplayService
+    exports: ExportRunner  # ExportRecordedData operations (RC §5.21)
 
 
 def build_services(
@@ -151,6 +154,7 @@ def build_services(
             holder, RtspAddress(settings.rtsp_listen_host, settings.rtsp_listen_port),
             lambda: replay_document.load(settings.data_dir),
             lambda values: replay_document.save(settings.data_dir, values)),
+        exports=ExportRunner(settings.data_dir, settings.database_path, bus),
     )
 
 
@@ -163,7 +167,9 @@ def _recorded_data(settings: RecorderSettings) -> SegmentIndexRecordedData:
 
 def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:
     recording = recording_endpoint(
-        RecordingHandlers(services.recordings, services.jobs, recording_capabilities(settings))
+        RecordingHandlers(services.recordings, services.jobs, recording_capabilities(settings)),
+        ExportHandlers(services.holder, services.search, services.exports,
+                       str(settings.database_path)),
     )
     receiver = receiver_endpoint(
         ReceiverHandlers(services.receivers, receiver_capabilities(settings))
@@ -259,6 +265,7 @@ def build_app(
     app.on_shutdown.append(close_pull_points)
 
     async def close_store(_: web.Application) -> None:
+        await services.exports.close()
         services.holder.store.close()
         services.search.data.close()
         app[PLAYBACK_SOURCES].index.close()

@@ -153,6 +153,10 @@ class SearchService:
         test = scope.information_filter
         return [(i, r) for i, r in found if test is None or test(information_node(i))]
 
+    def recordings_in_scope(self, scope: SearchScope) -> list[str]:
+        """Tokens of the recordings ``scope`` selects (ExportRecordedData, RC §5.21)."""
+        return [info.token for info, _ in self._scoped(scope)]
+
     def _limit(self, max_matches: int | None) -> int:
         cap = self.limits.max_search_results
         return cap if max_matches is None or max_matches <= 0 else min(max_matches, cap)

@@ -283,6 +283,7 @@ def _add_playback(app: web.Application, settings: RecorderSettings, services: Se
         return None if found is None else found.data
 
     reader = SegmentReader(settings.data_dir / "media", settings.data_dir / "spool", storage)
+    services.exports.read_remote = reader.read  # exports of uploaded segments too
     app[PLAYBACK_SOURCES] = PlaybackSources(
         SegmentIndex(settings.database_path), reader,
         lambda token: token in services.holder.state.recordings)

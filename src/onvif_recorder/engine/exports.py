@@ -23,7 +23,9 @@ import logging
 import secrets
 import shutil
 from collections import OrderedDict
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from onvif_recorder.domain.errors import BadConfiguration, ResourceProblem
 from onvif_recorder.service.async_operation_events import AsynchronousOperationStatus
@@ -37,12 +39,13 @@ from onvif_recorder.storage.export_writer import (
     write_recording,
 )
 from onvif_recorder.storage.object_store import UploadError, UploadObject
-from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
+from onvif_recorder.storage.segment_index import Location, SegmentIndex, SegmentRow
 from onvif_recorder.storage.signing_identity import SigningIdentity, load_or_create
 from onvif_recorder.storage.uploader import open_store
 
 log = logging.getLogger(__name__)
 
+RemoteRead = Callable[[SegmentRow], Coroutine[Any, Any, bytes | None]]
 PARALLEL = 2
 MAX_UNFINISHED = 16  # running and queued; one more is ter:ResourceProblem
 KEEP_FINISHED = 64
@@ -60,6 +63,9 @@ class ExportRunner:
         """``fetch`` reads a segment on the worker thread; by default local files only."""
         self.data_dir = data_dir
         self.fetch = fetch or local_segments(data_dir / "media")
+        self.read_remote: RemoteRead | None = None
+        """Reads object-storage segments (the web playback's SegmentReader), set by the
+        application once it exists."""
         self.database = database
         self.bus = bus
         self.retry_delay = retry_delay
@@ -186,8 +192,22 @@ class ExportRunner:
 
         rows = await asyncio.to_thread(self._rows, job)
         return await asyncio.to_thread(
-            write_recording, job, rows, self.fetch, self._directory(operation),
+            write_recording, job, rows, self._fetch_on(loop), self._directory(operation),
             self._identity, operation.cancel, progress)
+
+    def _fetch_on(self, loop: asyncio.AbstractEventLoop) -> Fetch:
+        """Local segments from ``fetch``; the others (uploaded, or waiting in the spool)
+        through ``read_remote`` on the event loop, when one is given."""
+        local, remote = self.fetch, self.read_remote
+        if remote is None:
+            return local
+
+        def fetch(row: SegmentRow) -> bytes | None:
+            if row.location is Location.LOCAL:
+                return local(row)
+            return asyncio.run_coroutine_threadsafe(remote(row), loop).result()
+
+        return fetch
 
     def _rows(self, job: RecordingExport) -> list[SegmentRow]:
         index = SegmentIndex(self.database)

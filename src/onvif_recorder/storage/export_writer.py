@@ -1,11 +1,12 @@
 """Writes the export files of one recording (blocking: runs on a worker thread).
 
-Reads the recording's local segments in time order, remuxes them (``mp4/export_file``)
+Reads the recording's segments (through ``fetch``) in time order, remuxes them (``mp4/export_file``)
 into ``DIR/.NAME.partial`` while hashing what is written, appends the signed ``meta``
 (``mp4/export_boxes``, ``service/export_signature``; not for FileFormat MP4) and only
 then renames the file to ``DIR/NAME``: a file under its final name is always complete
 (and signed). A change of
-tracks or codecs inside the range starts another file (``NAME-2.mp4``, ...).
+tracks or codecs inside the range starts another file (``NAME-2.mp4``, ...); a CMAF
+recording gives a file per track (video, then audio, then metadata).
 ``cancel`` is checked between segments; a cancelled or failed file is removed.
 """
 
@@ -30,6 +31,7 @@ from onvif_recorder.mp4.export_file import (
 from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
 from onvif_recorder.service.export_signature import sign_digest
 from onvif_recorder.service.exports import RecordingExport
+from onvif_recorder.storage.media_roots import local_path
 from onvif_recorder.storage.segment_index import Location, SegmentRow
 from onvif_recorder.storage.signing_identity import SigningIdentity
 
@@ -49,13 +51,17 @@ Fetch = Callable[[SegmentRow], bytes | None]
 """The bytes of a segment, None when it cannot be read (gone, or not local)."""
 
 
+CMAF_FILE_ORDER = {"m4v": 0, "m4a": 1, "m4m": 2}
+
+
 def local_segments(root: Path) -> Fetch:
     """Segments under local storage's ``root`` (finished, or still ``.partial``)."""
     def fetch(row: SegmentRow) -> bytes | None:
         if row.location is not Location.LOCAL:
             return None
+        final = local_path(root, row.root, row.key)
         # Finished, still being written, or renamed between the two looks.
-        for path in (root / row.key, root / f"{row.key}.partial", root / row.key):
+        for path in (final, final.with_name(f"{final.name}.partial"), final):
             try:
                 return path.read_bytes()
             except FileNotFoundError:
@@ -89,7 +95,7 @@ def write_recording(job: RecordingExport, rows: Sequence[SegmentRow], fetch: Fet
     done, files = 0, list[Path]()
     current: _OpenFile | None = None
     try:
-        for row in rows:
+        for row in sorted(rows, key=_file_order):
             if cancel.is_set():
                 raise ExportCancelled(job.recording)
             current = _add_segment(job, fetch(row), directory, identity, current, files)
@@ -108,6 +114,13 @@ def write_recording(job: RecordingExport, rows: Sequence[SegmentRow], fetch: Fet
     if not files:
         raise ExportFailed(f"recording {job.recording!r} has no readable media in the range")
     return files
+
+
+def _file_order(row: SegmentRow) -> tuple[int, float]:
+    """MP4 segments in time order; a CMAF recording's per-track objects (Annex B.5: ``m4v``,
+    ``m4a``, ``m4m``) track by track, so each track gives one file instead of a new file at
+    every alternation."""
+    return CMAF_FILE_ORDER.get(row.extension, 0), row.start_utc
 
 
 def _add_segment(job: RecordingExport, data: bytes | None, directory: Path,

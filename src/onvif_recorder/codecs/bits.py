@@ -25,6 +25,11 @@ class BitReader:
     def bits_left(self) -> int:
         return self._size - self._pos
 
+    @property
+    def position(self) -> int:
+        """Bits read so far."""
+        return self._pos
+
     def read_bits(self, count: int) -> int:
         """Read ``count`` bits as an unsigned integer."""
         if count > self.bits_left:
@@ -119,6 +124,23 @@ def unescape_rbsp(data: bytes) -> bytes:
         out.append(byte)
         zeros = zeros + 1 if byte == 0 else 0
     return bytes(out)
+
+
+def escaped_length(data: bytes, rbsp_bytes: int) -> int:
+    """How many bytes of the escaped ``data`` hold its first ``rbsp_bytes`` RBSP bytes,
+    emulation-prevention bytes among them included (the inverse of ``unescape_rbsp``)."""
+    kept = zeros = index = 0
+    while kept < rbsp_bytes and index < len(data):
+        byte = data[index]
+        index += 1
+        if zeros >= 2 and byte == 3:
+            zeros = 0
+            continue
+        kept += 1
+        zeros = zeros + 1 if byte == 0 else 0
+    if kept < rbsp_bytes:
+        raise TruncatedBitstream("escaped data ends before its RBSP does")
+    return index
 
 
 def escape_rbsp(data: bytes) -> bytes:

@@ -39,22 +39,40 @@ def _apply(key: bytes, iv: bytes, sample: bytes, subsamples: Sequence[Subsample]
         raise ValueError("a cbcs IV is 16 bytes")
     out = bytearray(sample)
     for start, end in protected_ranges(list(subsamples), len(sample)):
-        blocks = _pattern_blocks(start, end, pattern)
-        if not blocks:
-            continue
         cipher = Cipher(algorithms.AES(key), modes.CBC(iv))
         context = cipher.encryptor() if encrypting else cipher.decryptor()
-        done = context.update(b"".join(out[b:b + BLOCK] for b in blocks))
-        for index, block in enumerate(blocks):
-            out[block:block + BLOCK] = done[index * BLOCK:(index + 1) * BLOCK]
+        whole = start + (end - start) // BLOCK * BLOCK
+        if pattern == WHOLE_BLOCKS:
+            out[start:whole] = context.update(bytes(out[start:whole]))
+        elif whole > start:
+            region = out[start:whole]
+            _scatter(region, context.update(_gather(region, pattern)), pattern)
+            out[start:whole] = region
     return bytes(out)
 
 
-def _pattern_blocks(start: int, end: int, pattern: Pattern) -> list[int]:
-    """Offsets of the blocks the pattern encrypts in ``[start, end)``."""
-    whole = (end - start) // BLOCK
+def _rows(size: int, pattern: Pattern) -> tuple[int, int, int]:
+    """(period, crypt run, periods whose crypt run fits whole) of a ``size``-byte range."""
     crypt, skip = pattern
-    if crypt == 0 and skip == 0:
-        return [start + i * BLOCK for i in range(whole)]
-    period = crypt + skip
-    return [start + i * BLOCK for i in range(whole) if i % period < crypt]
+    period, run = (crypt + skip) * BLOCK, crypt * BLOCK
+    return period, run, (size - run) // period + 1 if size >= run else 0
+
+
+def _gather(region: bytearray, pattern: Pattern) -> bytes:
+    """The blocks the pattern encrypts, in order: strided copies (one per byte of a
+    crypt run) rather than one Python step per block, since this runs for every slice;
+    then the last, shorter crypt run."""
+    period, run, rows = _rows(len(region), pattern)
+    gathered = bytearray(rows * run)
+    for column in range(run if rows else 0):
+        gathered[column::run] = region[column:(rows - 1) * period + column + 1:period]
+    return bytes(gathered) + bytes(region[rows * period:rows * period + run])
+
+
+def _scatter(region: bytearray, done: bytes, pattern: Pattern) -> None:
+    """Puts ``_gather``'s blocks, ciphered, back where they came from."""
+    period, run, rows = _rows(len(region), pattern)
+    for column in range(run if rows else 0):
+        region[column:(rows - 1) * period + column + 1:period] = done[column:rows * run:run]
+    tail = done[rows * run:]
+    region[rows * period:rows * period + len(tail)] = tail

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from onvif_recorder.codecs.bits import BitReader, escaped_length, unescape_rbsp
+from onvif_recorder.codecs.bits import BitReader, read_prefix, unescape_rbsp
 from onvif_recorder.codecs.errors import BitstreamError
 from onvif_recorder.codecs.h264 import (
     _HIGH_PROFILES,
@@ -118,9 +118,8 @@ class SliceHeaders:
         """Bytes of ``nal`` from its first byte to the end of its slice header."""
         if nal_type(nal) not in (NalType.SLICE, NalType.IDR):
             raise BitstreamError(f"NAL unit type {nal_type(nal)} is not a slice")
-        reader = BitReader(unescape_rbsp(nal[1:]))
-        _read_header(reader, nal[0], self._pps, self._sps)
-        return 1 + escaped_length(nal[1:], (reader.position + 7) // 8)
+        return 1 + read_prefix(
+            nal[1:], lambda reader: _read_header(reader, nal[0], self._pps, self._sps))
 
 
 def _read_header(reader: BitReader, header: int, pps_table: dict[int, _Pps],

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from onvif_recorder.codecs.bits import BitReader, escaped_length, unescape_rbsp
+from onvif_recorder.codecs.bits import BitReader, read_prefix, unescape_rbsp
 from onvif_recorder.codecs.errors import BitstreamError
 from onvif_recorder.codecs.h265 import NalType, _read_profile_tier_level, nal_type
 from onvif_recorder.codecs.h265_rps import ShortTermRps, read_short_term_rps
@@ -193,7 +193,9 @@ class SliceHeaders:
         kind = nal_type(nal)
         if kind > 31:
             raise BitstreamError(f"NAL unit type {kind} is not a slice segment")
-        reader = BitReader(unescape_rbsp(nal[2:]))
+        return 2 + read_prefix(nal[2:], lambda reader: self._read(reader, kind))
+
+    def _read(self, reader: BitReader, kind: int) -> None:
         first = reader.read_flag()
         if 16 <= kind <= 23:
             reader.skip_bits(1)  # no_output_of_prior_pics_flag
@@ -209,7 +211,6 @@ class SliceHeaders:
         if not dependent:
             _read_independent(reader, kind, sps, pps)
         _read_entry_points(reader, pps)
-        return 2 + escaped_length(nal[2:], (reader.position + 7) // 8)
 
 
 def _read_independent(reader: BitReader, kind: int, sps: _Sps, pps: _Pps) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from onvif_recorder.codecs import h264, h264_slice, h265_slice
+from onvif_recorder.codecs import bits, h264, h264_slice, h265_slice
 from onvif_recorder.codecs.bits import BitWriter, escape_rbsp, escaped_length
 from tests.unit.mp4.media import DATA
 
@@ -141,3 +141,12 @@ def test_escaped_length_skips_emulation_prevention() -> None:
     assert escaped_length(b"\x00\x00\x03\x01\x05", 3) == 4
     assert escaped_length(b"\x00\x00\x03\x01\x05", 2) == 2
     assert escaped_length(b"\x12\x00\x00\x03\x00\x00\x03\x00", 6) == 8
+
+
+def test_headers_longer_than_the_first_prefix_are_read_again_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a prefix of each slice is unescaped first (speed); a header that runs past it
+    is read again from the whole NAL unit, with the same answer."""
+    monkeypatch.setattr(bits, "HEADER_PREFIX", 3)
+    assert check(DATA / "clip_h264.h264", hevc=False) == 50
+    assert check(DATA / "clip_h265.h265", hevc=True) == 50

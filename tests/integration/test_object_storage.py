@@ -143,6 +143,23 @@ def test_mp4_and_cmaf_to_azurite(tmp_path: Path) -> None:
         check_store(azure.objects(), s3=False, seconds=RECORD_SECONDS)
 
 
+def test_encrypted_mp4_and_cmaf_to_azurite(tmp_path: Path) -> None:
+    """RC B.8 on Azure Blob: CBCS segments uploaded (B.9 attributes) decrypt."""
+    data = tmp_path / "data"
+    key, kid = "00112233445566778899aabbccddeeff", "0123456789abcdef0123456789abcdef"
+    with Azurite(tmp_path / "azurite") as azure, Camera() as camera, \
+            engine_recorder(data) as recorder:
+        with recording_jobs(recorder, azure.storage_configuration(), camera,
+                            encryption=[{"Mode": "CBCS", "KID": kid, "Key": key}]):
+            time.sleep(RECORD_SECONDS)
+        assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
+        objects = azure.objects()
+        check_store(objects, s3=False, seconds=RECORD_SECONDS, key=bytes.fromhex(key))
+    media = [obj for obj in objects if obj.body[4:8] == b"ftyp"]
+    assert len(media) >= 6
+    assert all(schemes(obj.body) == {b"cbcs"} for obj in media)
+
+
 def test_override_segment_duration_live(tmp_path: Path) -> None:
     """RC §5.24: PT5S segments, PT1S for 4 s after the override, then PT5S again."""
     data = tmp_path / "data"

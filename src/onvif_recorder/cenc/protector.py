@@ -93,7 +93,6 @@ class SegmentProtection:
         encryption = SampleEncryption(tuple(entries), track.layout is not None)
         return replace(run, samples=samples, encryption=encryption)
 
-
     def _protect_cbcs(self, run: TrackRun, track: TrackProtection) -> TrackRun:
         samples: list[FragmentSample] = []
         entries: list[SampleAuxInfo] = []

@@ -4,7 +4,8 @@ A recorder-generated key encrypts every segment until KeyRotationDuration says
 otherwise; a restart must not change it (the README's "When keys change"). The keys are
 kept in one small JSON file in the data directory, readable by the recorder's user only
 (like the database, which holds the clients' own Keys), written whole to a temporary
-file, flushed and renamed over the old one, so a crash leaves either version. Names
+file, flushed and renamed over the old one, so a crash leaves either version (on the
+event loop: it happens once per generated key, at a segment start). Names
 come from ``recording.plan.generated_key_name``; a recording's names are dropped with
 ``forget``.
 """

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.camera_events import CameraEvents
+from onvif_recorder.engine.key_memory import KeyFile
 from onvif_recorder.engine.receiver_supervisor import (
     IngestMediaFlow,
     ReceiverStates,
@@ -122,7 +123,8 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         uploads = upload_manager(settings, holder, storage.index, thread)
         engine = RecordingSupervisor(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve), uploads.spool, bus, thread)
+            Retention(storage, bus, settings.disk_reserve), uploads.spool, bus, thread,
+            KeyFile(settings.data_dir / "generated-keys.json"))
         await uploads.start()
         await engine.start()
         await ingest.start()

@@ -32,6 +32,7 @@ from onvif_recorder.replay.playback import clean_start as clean_point
 from onvif_recorder.replay.reports import REPORT_INTERVAL, report_compound
 from onvif_recorder.replay.reverse import Gop, reverse_gops
 from onvif_recorder.rtsp.server import PlayRequest, ServerSession
+from onvif_recorder.storage.media_roots import local_path
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 
 FAR_FUTURE = 1e11
@@ -39,8 +40,10 @@ log = logging.getLogger(__name__)
 
 
 def segment_path(root: Path, row: SegmentRow) -> Path | None:
-    """The local file of ``row`` (finished, or still ``.partial``); None if not local."""
-    for path in (root / row.key, root / f"{row.key}.partial"):
+    """The local file of ``row`` (finished, or still ``.partial``) on the media root its
+    row names (``root``: the default one); None if not local."""
+    file = local_path(root, row.root, row.key)
+    for path in (file, file.with_name(file.name + ".partial")):
         if path.exists():
             return path
     return None

@@ -32,7 +32,8 @@ PLAYLIST_WINDOW = 6 * 3600.0
 playlist to go further); bounds the playlist of a month-long recording."""
 PLAYLIST_PARTS = 5000
 CLIP_LIMIT = 3600.0
-"""Longest clip, seconds: one request builds it in memory."""
+"""Longest clip, seconds (a clip is streamed segment by segment, so this bounds the
+request's duration, not its memory)."""
 FAR_FUTURE = 1e11
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from onvif_recorder.domain.storage import StorageConfigurationData
+from onvif_recorder.storage.media_roots import local_path
 from onvif_recorder.storage.object_store import ObjectReader, StoreTimeouts, UploadError
 from onvif_recorder.storage.segment_index import Location, SegmentRow
 from onvif_recorder.storage.uploader import open_reader
@@ -32,7 +33,8 @@ class SegmentReader:
     async def read(self, row: SegmentRow) -> bytes | None:
         """None when the segment is nowhere to be read (deleted, store unreachable)."""
         if row.location is Location.LOCAL:
-            return await asyncio.to_thread(_read_file, self.media_root / row.key)
+            path = local_path(self.media_root, row.root, row.key)
+            return await asyncio.to_thread(_read_file, path)
         spooled = await asyncio.to_thread(_read_file, self.spool_root / row.recording / row.key)
         return spooled if spooled is not None else await self._download(row)
 

@@ -5,6 +5,7 @@ and our own interleaved reader checking the ONVIF header extension (Streaming §
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import socket
 import subprocess
@@ -53,15 +54,17 @@ def replay_uri(recorder: RunningRecorder, recording: str, credentials: bool = Tr
     return uri
 
 
-def recorded_video(data: Path, recording: str) -> list[tuple[float, bytes, bool]]:
-    """(capture UTC, sample bytes, sync) of every recorded video sample, in order."""
+def recorded_video(data: Path, recording: str, handler: str = "vide"
+                   ) -> list[tuple[float, bytes, bool]]:
+    """(capture UTC, sample bytes, sync) of every recorded video (or ``handler``)
+    sample, in order."""
     found = []
     for row in rows(data, recording):
         if row.extension == "mp4_end":
             continue
         segment = read_segment((data / "media" / row.key).read_bytes())
         for sample in segment.samples:
-            if segment.tracks[sample.track_id].handler == "vide":
+            if segment.tracks[sample.track_id].handler == handler:
                 found.append((segment.utc(sample.track_id, sample.presentation_time),
                               sample.data, sample.sync))
     return found
@@ -222,13 +225,13 @@ class Played:
     reports: list[tuple[int, float, list[RtcpPacket]]] = field(default_factory=list)
 
 
-def play_all(uri: str, **play_headers: str) -> Played:
-    """SETUP the video stream, PLAY, collect its RTP and RTCP packets up to the RTCP BYE
-    (sent to clients that do not require onvif-replay)."""
+def play_all(uri: str, track: int = 0, **play_headers: str) -> Played:
+    """SETUP one stream (the video one by default), PLAY, collect its RTP and RTCP
+    packets up to the RTCP BYE (sent to clients that do not require onvif-replay)."""
     client_ = RawClient(uri)
     status, _ = client_.request("DESCRIBE", uri, Accept="application/sdp")
     assert status == 200
-    status, answer = client_.request("SETUP", f"{uri}/trackID=0", Require="onvif-replay",
+    status, answer = client_.request("SETUP", f"{uri}/trackID={track}", Require="onvif-replay",
                                      Transport="RTP/AVP/TCP;unicast;interleaved=0-1")
     assert status == 200 and "timeout=" in answer["session"]
     status, play = client_.request("PLAY", uri, **play_headers)
@@ -289,6 +292,34 @@ def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder
         assert ext.cseq == int(play["cseq"]) and not ext.discontinuity
     assert end.terminal and end.end_of_section and firsts[-1][1].end_of_section
     assert end.utc == firsts[-1][1].utc
+
+
+@pytest.mark.parametrize("rate_control", ["no", "yes"])
+def test_audio_alone_plays_every_recorded_frame(recorded: tuple[RunningRecorder, str],
+                                                rate_control: str) -> None:
+    """REPLAY-3-2-1/-4/-10/-11 over RTSP/TCP: the audio stream alone (AAC, RFC 3640, one
+    frame per packet): every recorded audio frame once, in order, each packet with the
+    extension (capture time = recorded time, C set: every audio frame is a sync
+    sample), sequence numbers consecutive; a closed clock range stops at its end."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording, "soun")
+    assert len(expected) > 10
+    played = play_all(replay_uri(recorder, recording, credentials=False), track=1,
+                      Rate_Control=rate_control, Range="clock=19700101T000000Z-")
+    packets = played.packets
+    extensions = [ReplayExtension.parse(p.extension) for p in packets if p.extension]
+    assert len(extensions) == len(packets) == len(expected)
+    for extension, (utc, _, _) in zip(extensions, expected, strict=True):
+        assert abs(extension.utc - utc) < 1e-6 and extension.clean_point
+    assert all((b.sequence_number - a.sequence_number) & 0xFFFF == 1
+               for a, b in itertools.pairwise(packets))
+    assert extensions[-1].terminal
+    stop = expected[len(expected) // 2][0]
+    closed = play_all(replay_uri(recorder, recording, credentials=False), track=1,
+                      Rate_Control=rate_control,
+                      Range=f"clock=19700101T000000Z-{utc_text(stop)}").packets
+    times = [ReplayExtension.parse(p.extension).utc for p in closed if p.extension]
+    assert times and max(times) <= stop + 0.001 and len(times) < len(expected)
 
 
 def sender_reports(played: Played) -> list[tuple[int, float, SenderReport]]:

@@ -15,7 +15,7 @@ from tests.conftest import RunningRecorder
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
 from tests.integration.recording_support import configure_receiver, engine_recorder, wait_until
 from tests.integration.test_data_deletion import rows
-from tests.integration.test_replay_rtsp import play_all, recorded_video, replay_uri, utc_text
+from tests.integration.test_replay_rtsp import play_track, recorded_video, replay_uri, utc_text
 
 METADATA_TRACK = 1  # trackID: the recording's second track, after VIDEO001
 
@@ -68,16 +68,15 @@ def test_metadata_alone_plays_every_recorded_document(recorded: tuple[RunningRec
     expected = recorded_video(recorder.data_dir, recording, "meta")
     assert len(expected) >= 3
     uri = replay_uri(recorder, recording, credentials=False)
-    sent = documents(play_all(uri, track=METADATA_TRACK, Rate_Control=rate_control,
+    sent = documents(play_track(uri, METADATA_TRACK, Rate_Control=rate_control,
                               Range="clock=19700101T000000Z-").packets)
     assert [data for _, data in sent] == [data for _, data, _ in expected]
     for (extension, _), (utc, _, _) in zip(sent, expected, strict=True):
         assert abs(extension.utc - utc) < 1e-6
-    assert ReplayExtension.parse(play_all(uri, track=METADATA_TRACK,
-                                          Rate_Control=rate_control).packets[-1].extension
-                                 or b"").terminal
-    stop = expected[1][0]
-    closed = documents(play_all(uri, track=METADATA_TRACK, Rate_Control=rate_control,
+    last = play_track(uri, METADATA_TRACK, Rate_Control=rate_control).packets[-1]
+    assert last.extension is not None and ReplayExtension.parse(last.extension).terminal
+    stop = expected[1][0] + 0.001  # utc_text rounds to the millisecond
+    closed = documents(play_track(uri, METADATA_TRACK, Rate_Control=rate_control,
                                 Range=f"clock=19700101T000000Z-{utc_text(stop)}").packets)
     assert [round(e.utc, 5) for e, _ in closed] == [round(u, 5) for u, _, _ in expected[:2]]
 
@@ -89,6 +88,6 @@ def test_reverse_metadata_sends_the_documents_latest_first(
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording, "meta")
     uri = replay_uri(recorder, recording, credentials=False)
-    sent = documents(play_all(uri, track=METADATA_TRACK, Scale="-1.0", Rate_Control="no",
+    sent = documents(play_track(uri, METADATA_TRACK, Scale="-1.0", Rate_Control="no",
                               Range=f"clock={utc_text(expected[-1][0] + 1)}-").packets)
     assert [data for _, data in sent] == [data for _, data, _ in reversed(expected)]

@@ -225,9 +225,14 @@ class Played:
     reports: list[tuple[int, float, list[RtcpPacket]]] = field(default_factory=list)
 
 
-def play_all(uri: str, track: int = 0, **play_headers: str) -> Played:
-    """SETUP one stream (the video one by default), PLAY, collect its RTP and RTCP
-    packets up to the RTCP BYE (sent to clients that do not require onvif-replay)."""
+def play_all(uri: str, **play_headers: str) -> Played:
+    """SETUP the video stream, PLAY, collect its RTP and RTCP packets up to the RTCP BYE
+    (sent to clients that do not require onvif-replay)."""
+    return play_track(uri, 0, **play_headers)
+
+
+def play_track(uri: str, track: int, **play_headers: str) -> Played:
+    """``play_all`` of the stream ``trackID=track``."""
     client_ = RawClient(uri)
     status, _ = client_.request("DESCRIBE", uri, Accept="application/sdp")
     assert status == 200
@@ -304,8 +309,8 @@ def test_audio_alone_plays_every_recorded_frame(recorded: tuple[RunningRecorder,
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording, "soun")
     assert len(expected) > 10
-    played = play_all(replay_uri(recorder, recording, credentials=False), track=1,
-                      Rate_Control=rate_control, Range="clock=19700101T000000Z-")
+    played = play_track(replay_uri(recorder, recording, credentials=False), 1,
+                        Rate_Control=rate_control, Range="clock=19700101T000000Z-")
     packets = played.packets
     extensions = [ReplayExtension.parse(p.extension) for p in packets if p.extension]
     assert len(extensions) == len(packets) == len(expected)
@@ -315,9 +320,9 @@ def test_audio_alone_plays_every_recorded_frame(recorded: tuple[RunningRecorder,
                for a, b in itertools.pairwise(packets))
     assert extensions[-1].terminal
     stop = expected[len(expected) // 2][0]
-    closed = play_all(replay_uri(recorder, recording, credentials=False), track=1,
-                      Rate_Control=rate_control,
-                      Range=f"clock=19700101T000000Z-{utc_text(stop)}").packets
+    closed = play_track(replay_uri(recorder, recording, credentials=False), 1,
+                        Rate_Control=rate_control,
+                        Range=f"clock=19700101T000000Z-{utc_text(stop)}").packets
     times = [ReplayExtension.parse(p.extension).utc for p in closed if p.extension]
     assert times and max(times) <= stop + 0.001 and len(times) < len(expected)
 

@@ -552,3 +552,41 @@ def test_frames_intra_sends_only_the_sync_frames(recorded: tuple[RunningRecorder
     firsts = [extension for _, extension in frame_starts(packets)[0]]
     assert all(e.clean_point for e in firsts)
     assert [round(e.utc, 5) for e in firsts] == [round(u, 5) for u, _, s in expected if s]
+
+
+def test_immediate_plays_seek_at_once_to_the_clean_point(recorded: tuple[RunningRecorder, str]
+                                                         ) -> None:
+    """REPLAY-3-1-13 and 3-1-17 (§6.5.2, §6.5.4): during a paced playback, three PLAYs
+    with ``Immediate: yes`` and a clock Range: each answers RTP-Info, and the next packets
+    are those of the new PLAY (its CSeq byte), starting with D and C at the last sync
+    frame at or before the requested time (the test spec allows 2 s; it is exact); no
+    packet of an earlier PLAY follows."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording)
+    uri = replay_uri(recorder, recording, credentials=False)
+    raw = RawClient(uri)
+    assert raw.request("DESCRIBE", uri)[0] == 200
+    assert raw.request("SETUP", f"{uri}/trackID=0", Require="onvif-replay",
+                       Transport="RTP/AVP/TCP;unicast;interleaved=0-1")[0] == 200
+    assert raw.request("PLAY", uri, Require="onvif-replay",
+                       Range="clock=19700101T000000Z-")[0] == 200
+    for fraction in (0.75, 0.25, 0.5):
+        wanted = expected[int(len(expected) * fraction)][0] + 0.01
+        clean = max(utc for utc, _, sync in expected if sync and utc <= wanted)
+        status, play = raw.request("PLAY", uri, Require="onvif-replay", Immediate="yes",
+                                   Range=f"clock={utc_text(wanted)}-")
+        assert status == 200 and "rtptime=" in play["rtp-info"]
+        cseq = raw.cseq & 0xFF
+        extensions: list[ReplayExtension] = []
+        while len(extensions) < 5:
+            item = raw.next_item()
+            if len(item) == 3 and item[0] == 0:
+                packet = RtpPacket.parse(item[1])
+                assert packet.extension is not None
+                extensions.append(ReplayExtension.parse(packet.extension))
+        first = next(n for n, e in enumerate(extensions) if e.cseq == cseq)
+        assert all(e.cseq == cseq for e in extensions[first:])
+        start = extensions[first]
+        assert start.discontinuity and abs(start.utc - clean) < 1e-5
+        assert any(e.clean_point and abs(e.utc - clean) < 1e-5 for e in extensions[first:])
+    assert raw.request("TEARDOWN", uri)[0] == 200

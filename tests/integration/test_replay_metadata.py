@@ -15,7 +15,7 @@ from tests.conftest import RunningRecorder
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
 from tests.integration.recording_support import configure_receiver, engine_recorder, wait_until
 from tests.integration.test_data_deletion import rows
-from tests.integration.test_replay_rtsp import play_track, recorded_video, replay_uri, utc_text
+from tests.integration.test_replay_rtsp import PLAYERS, recorded_video, replay_uri, utc_text
 
 METADATA_TRACK = 1  # trackID: the recording's second track, after VIDEO001
 
@@ -42,7 +42,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running
 
 def documents(packets: list[RtpPacket]) -> list[tuple[ReplayExtension, bytes]]:
     """Each document sent: the extension of its first packet and its payloads joined
-    (the marker ends a document, RTP payload for ONVIF metadata, Streaming §5.1.2.1)."""
+    (the RTP marker bit ends a document)."""
     found: list[tuple[ReplayExtension, bytes]] = []
     parts: list[bytes] = []
     first: ReplayExtension | None = None
@@ -58,36 +58,41 @@ def documents(packets: list[RtpPacket]) -> list[tuple[ReplayExtension, bytes]]:
     return found
 
 
-@pytest.mark.parametrize("rate_control", ["no", "yes"])
+@pytest.mark.parametrize(("rate_control", "transport"),
+                         [("no", "tcp"), ("yes", "tcp"), ("no", "udp")])
 def test_metadata_alone_plays_every_recorded_document(recorded: tuple[RunningRecorder, str],
-                                                      rate_control: str) -> None:
-    """3-3-1/3-3-4/3-3-11: the metadata stream alone, every recorded document once, in
-    order, byte for byte, its extension's NTP time the recorded one, T on the last;
-    3-3-10: a closed clock range stops at its end."""
+                                                      rate_control: str, transport: str
+                                                      ) -> None:
+    """3-3-1/3-3-4 (TCP)/3-3-2 (UDP)/3-3-11: the metadata stream alone, every recorded
+    document once, in order, byte for byte, its extension's NTP time the recorded one, T
+    on the last; 3-3-10: a closed clock range stops at its end."""
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording, "meta")
     assert len(expected) >= 3
     uri = replay_uri(recorder, recording, credentials=False)
-    sent = documents(play_track(uri, METADATA_TRACK, Rate_Control=rate_control,
-                              Range="clock=19700101T000000Z-").packets)
+    play = PLAYERS[transport]
+    sent = documents(play(uri, METADATA_TRACK, Rate_Control=rate_control,
+                          Range="clock=19700101T000000Z-").packets)
     assert [data for _, data in sent] == [data for _, data, _ in expected]
     for (extension, _), (utc, _, _) in zip(sent, expected, strict=True):
         assert abs(extension.utc - utc) < 1e-6
-    last = play_track(uri, METADATA_TRACK, Rate_Control=rate_control).packets[-1]
+    last = play(uri, METADATA_TRACK, Rate_Control=rate_control).packets[-1]
     assert last.extension is not None and ReplayExtension.parse(last.extension).terminal
     stop = expected[1][0] + 0.001  # utc_text rounds to the millisecond
-    closed = documents(play_track(uri, METADATA_TRACK, Rate_Control=rate_control,
-                                Range=f"clock=19700101T000000Z-{utc_text(stop)}").packets)
+    closed = documents(play(uri, METADATA_TRACK, Rate_Control=rate_control,
+                            Range=f"clock=19700101T000000Z-{utc_text(stop)}").packets)
     assert [round(e.utc, 5) for e, _ in closed] == [round(u, 5) for u, _, _ in expected[:2]]
 
 
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
 def test_reverse_metadata_sends_the_documents_latest_first(
-        recorded: tuple[RunningRecorder, str]) -> None:
-    """3-3-7 (Streaming §6.6: metadata is sent in reverse, audio is not): with Scale -1
-    every document arrives once, latest first."""
+        recorded: tuple[RunningRecorder, str], transport: str) -> None:
+    """3-3-7 (TCP), 3-3-5 (UDP) (Streaming §6.6: metadata is sent in reverse, audio is
+    not): with Scale -1 every document arrives once, latest first."""
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording, "meta")
     uri = replay_uri(recorder, recording, credentials=False)
-    sent = documents(play_track(uri, METADATA_TRACK, Scale="-1.0", Rate_Control="no",
-                              Range=f"clock={utc_text(expected[-1][0] + 1)}-").packets)
+    sent = documents(PLAYERS[transport](uri, METADATA_TRACK, Scale="-1.0", Rate_Control="no",
+                                        Range=f"clock={utc_text(expected[-1][0] + 1)}-"
+                                        ).packets)
     assert [data for _, data in sent] == [data for _, data, _ in reversed(expected)]

@@ -4,6 +4,7 @@ and our own interleaved reader checking the ONVIF header extension (Streaming §
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import re
@@ -257,6 +258,63 @@ def play_track(uri: str, track: int, **play_headers: str) -> Played:
     return played
 
 
+def udp_pair() -> tuple[socket.socket, socket.socket]:
+    """Two UDP sockets on an even port and the odd one above (RFC 3550 §11), with
+    room for a whole unpaced replay."""
+    while True:
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind(("127.0.0.1", 0))
+        port = rtp.getsockname()[1]
+        rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            if port % 2 == 0:
+                rtcp.bind(("127.0.0.1", port + 1))
+                break
+        except OSError:
+            pass
+        rtp.close()
+        rtcp.close()
+    rtp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    return rtp, rtcp
+
+
+def play_udp(uri: str, track: int, **play_headers: str) -> Played:
+    """``play_track`` with the stream sent over RTP/UDP unicast to our port pair."""
+    rtp, rtcp = udp_pair()
+    client_ = RawClient(uri)
+    assert client_.request("DESCRIBE", uri, Accept="application/sdp")[0] == 200
+    port = rtp.getsockname()[1]
+    status, answer = client_.request("SETUP", f"{uri}/trackID={track}", Require="onvif-replay",
+                                     Transport=f"RTP/AVP;unicast;client_port={port}-{port + 1}")
+    assert status == 200 and "server_port=" in answer["transport"]
+    status, play = client_.request("PLAY", uri, **play_headers)
+    assert status == 200 and "seq=" in play["rtp-info"]
+    play["cseq"] = str(client_.cseq)
+    played = Played(play)
+    rtp.settimeout(0.05)
+    rtcp.settimeout(0.05)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            while True:
+                played.packets.append(RtpPacket.parse(rtp.recv(65536)))
+        with contextlib.suppress(TimeoutError):
+            compound = parse_compound(rtcp.recv(65536))
+            played.reports.append((len(played.packets), time.time(), compound))
+            if any(isinstance(p, Bye) for p in compound):
+                break
+    with contextlib.suppress(TimeoutError):  # what was sent before the BYE
+        while True:
+            played.packets.append(RtpPacket.parse(rtp.recv(65536)))
+    assert client_.request("TEARDOWN", uri)[0] == 200
+    rtp.close()
+    rtcp.close()
+    return played
+
+
+PLAYERS = {"tcp": play_track, "udp": play_udp}
+
+
 LEAD_IN, END_OF_STREAM = b"\x09\xf0", b"\x0b"  # H.264 NAL types 9 and 11
 
 
@@ -282,13 +340,16 @@ def frame_starts(packets: list[RtpPacket]
     return starts, ReplayExtension.parse(end.extension)
 
 
-def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder, str]) -> None:
-    """Streaming §6.3: NTP time = recorded capture time, C on sync frames, T on the last,
-    CSeq of the PLAY; Rate-Control no: sequence numbers and timestamps in order."""
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder, str],
+                                                 transport: str) -> None:
+    """Streaming §6.3 (REPLAY-3-1-1, over TCP 3-1-4, over UDP 3-1-2): NTP time = recorded
+    capture time, C on sync frames, T on the last, CSeq of the PLAY; Rate-Control no:
+    sequence numbers and timestamps in order."""
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording)
-    played = play_all(replay_uri(recorder, recording, credentials=False),
-                      Rate_Control="no", Range="clock=19700101T000000Z-")
+    played = PLAYERS[transport](replay_uri(recorder, recording, credentials=False), 0,
+                                Rate_Control="no", Range="clock=19700101T000000Z-")
     play, packets = played.play, played.packets
     firsts, end = frame_starts(packets)
     assert len(firsts) == len(expected)
@@ -299,9 +360,10 @@ def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder
     assert end.utc == firsts[-1][1].utc
 
 
-@pytest.mark.parametrize("rate_control", ["no", "yes"])
+@pytest.mark.parametrize(("rate_control", "transport"),
+                         [("no", "tcp"), ("yes", "tcp"), ("no", "udp")])
 def test_audio_alone_plays_every_recorded_frame(recorded: tuple[RunningRecorder, str],
-                                                rate_control: str) -> None:
+                                                rate_control: str, transport: str) -> None:
     """REPLAY-3-2-1/-4/-10/-11 over RTSP/TCP: the audio stream alone (AAC, RFC 3640, one
     frame per packet): every recorded audio frame once, in order, each packet with the
     extension (capture time = recorded time, C set: every audio frame is a sync
@@ -309,8 +371,8 @@ def test_audio_alone_plays_every_recorded_frame(recorded: tuple[RunningRecorder,
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording, "soun")
     assert len(expected) > 10
-    played = play_track(replay_uri(recorder, recording, credentials=False), 1,
-                        Rate_Control=rate_control, Range="clock=19700101T000000Z-")
+    played = PLAYERS[transport](replay_uri(recorder, recording, credentials=False), 1,
+                                Rate_Control=rate_control, Range="clock=19700101T000000Z-")
     packets = played.packets
     extensions = [ReplayExtension.parse(p.extension) for p in packets if p.extension]
     assert len(extensions) == len(packets) == len(expected)
@@ -320,9 +382,9 @@ def test_audio_alone_plays_every_recorded_frame(recorded: tuple[RunningRecorder,
                for a, b in itertools.pairwise(packets))
     assert extensions[-1].terminal
     stop = expected[len(expected) // 2][0]
-    closed = play_track(replay_uri(recorder, recording, credentials=False), 1,
-                        Rate_Control=rate_control,
-                        Range=f"clock=19700101T000000Z-{utc_text(stop)}").packets
+    closed = PLAYERS[transport](replay_uri(recorder, recording, credentials=False), 1,
+                                Rate_Control=rate_control,
+                                Range=f"clock=19700101T000000Z-{utc_text(stop)}").packets
     times = [ReplayExtension.parse(p.extension).utc for p in closed if p.extension]
     assert times and max(times) <= stop + 0.001 and len(times) < len(expected)
 
@@ -394,9 +456,11 @@ def utc_text(moment: float) -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(moment)) + f".{round(moment % 1 * 1000):03d}Z"
 
 
-@pytest.mark.parametrize("rate_control", ["no", None])
+@pytest.mark.parametrize(("rate_control", "transport"),
+                         [("no", "tcp"), (None, "tcp"), (None, "udp")])
 def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorder, str],
-                                                  rate_control: str | None) -> None:
+                                                  rate_control: str | None,
+                                                  transport: str) -> None:
     """§6.6 (REPLAY-3-1-5 sends no Rate-Control): GOPs in reverse order, frames forward
     within each, D on each GOP's first packet, sequence numbers increasing; RTP times the
     original ones without rate control, render times (decreasing in a GOP, GOP starts
@@ -406,7 +470,8 @@ def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorde
     headers = {"Scale": "-1.0", "Range": f"clock={utc_text(expected[-1][0] + 1)}-"}
     if rate_control:
         headers["Rate_Control"] = rate_control
-    packets = play_all(replay_uri(recorder, recording, credentials=False), **headers).packets
+    packets = PLAYERS[transport](replay_uri(recorder, recording, credentials=False), 0,
+                                 **headers).packets
     frames, end = frame_starts(packets)
     gops: list[list[tuple[RtpPacket, ReplayExtension]]] = []
     for packet, ext in frames:

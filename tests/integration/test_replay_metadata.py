@@ -1,6 +1,7 @@
 """Replay of a recorded ONVIF metadata track (the camera's /meta mount: H.264 + one
-tt:Event document a second) through the replay RTSP server, over RTSP/TCP with Digest:
-TS-REPLAY 3-3-1, 3-3-4, 3-3-7, 3-3-10, 3-3-11 (docs/ts-replay-coverage.md)."""
+tt:Event document a second) through the replay RTSP server, with Digest, over RTSP/TCP,
+RTP/UDP and the HTTP tunnel: TS-REPLAY 3-3-1 … 3-3-7, 3-3-10, 3-3-11
+(docs/ts-replay-coverage.md)."""
 
 from __future__ import annotations
 
@@ -59,11 +60,11 @@ def documents(packets: list[RtpPacket]) -> list[tuple[ReplayExtension, bytes]]:
 
 
 @pytest.mark.parametrize(("rate_control", "transport"),
-                         [("no", "tcp"), ("yes", "tcp"), ("no", "udp")])
+                         [("no", "tcp"), ("yes", "tcp"), ("no", "udp"), ("no", "http")])
 def test_metadata_alone_plays_every_recorded_document(recorded: tuple[RunningRecorder, str],
                                                       rate_control: str, transport: str
                                                       ) -> None:
-    """3-3-1/3-3-4 (TCP)/3-3-2 (UDP)/3-3-11: the metadata stream alone, every recorded
+    """3-3-1/3-3-4 (TCP)/3-3-2 (UDP)/3-3-3 (HTTP)/3-3-11: the metadata stream alone, every recorded
     document once, in order, byte for byte, its extension's NTP time the recorded one, T
     on the last; 3-3-10: a closed clock range stops at its end."""
     recorder, recording = recorded
@@ -84,10 +85,10 @@ def test_metadata_alone_plays_every_recorded_document(recorded: tuple[RunningRec
     assert [round(e.utc, 5) for e, _ in closed] == [round(u, 5) for u, _, _ in expected[:2]]
 
 
-@pytest.mark.parametrize("transport", ["tcp", "udp"])
+@pytest.mark.parametrize("transport", ["tcp", "udp", "http"])
 def test_reverse_metadata_sends_the_documents_latest_first(
         recorded: tuple[RunningRecorder, str], transport: str) -> None:
-    """3-3-7 (TCP), 3-3-5 (UDP) (Streaming §6.6: metadata is sent in reverse, audio is
+    """3-3-7 (TCP), 3-3-5 (UDP), 3-3-6 (HTTP) (Streaming §6.6: metadata is sent in reverse, audio is
     not): with Scale -1 every document arrives once, latest first."""
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording, "meta")

@@ -4,6 +4,7 @@ and our own interleaved reader checking the ONVIF header extension (Streaming §
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import itertools
@@ -162,7 +163,7 @@ class RawClient:
             lines.append(f"Session: {self.session}")
         if self.auth is not None:
             lines.append(self._authorization(method, url))
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         while True:
             item = self.next_item()
             if len(item) == 2:
@@ -216,6 +217,33 @@ class RawClient:
         return int(lines[0].split()[1]), headers
 
 
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+
+class TunnelClient(RawClient):
+    """``RawClient`` tunnelled over HTTP (the QuickTime GET/POST pair): answers and
+    interleaved packets on the GET connection, requests base64 on the POST one."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        parts = urlsplit(uri)
+        path, cookie = parts.path, "0a1b2c3d4e5f"
+        self.sock.sendall(f"GET {path} HTTP/1.0\r\nx-sessioncookie: {cookie}\r\n"
+                          "Accept: application/x-rtsp-tunnelled\r\n\r\n".encode())
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"), head
+        self.post = socket.create_connection((parts.hostname, parts.port), timeout=10)
+        self.post.sendall(f"POST {path} HTTP/1.0\r\nx-sessioncookie: {cookie}\r\n"
+                          "Content-Type: application/x-rtsp-tunnelled\r\n"
+                          "Content-Length: 32767\r\n\r\n".encode())
+
+    def write(self, data: bytes) -> None:
+        self.post.sendall(base64.b64encode(data))
+
+
 @dataclass
 class Played:
     """What a PLAY answered and sent on the video stream: its RTP packets, and each RTCP
@@ -234,7 +262,16 @@ def play_all(uri: str, **play_headers: str) -> Played:
 
 def play_track(uri: str, track: int, **play_headers: str) -> Played:
     """``play_all`` of the stream ``trackID=track``."""
-    client_ = RawClient(uri)
+    return play_interleaved(RawClient(uri), uri, track, play_headers)
+
+
+def play_http(uri: str, track: int, **play_headers: str) -> Played:
+    """``play_track`` tunnelled over HTTP."""
+    return play_interleaved(TunnelClient(uri), uri, track, play_headers)
+
+
+def play_interleaved(client_: RawClient, uri: str, track: int, play_headers: dict[str, str]
+                     ) -> Played:
     status, _ = client_.request("DESCRIBE", uri, Accept="application/sdp")
     assert status == 200
     status, answer = client_.request("SETUP", f"{uri}/trackID={track}", Require="onvif-replay",
@@ -312,7 +349,7 @@ def play_udp(uri: str, track: int, **play_headers: str) -> Played:
     return played
 
 
-PLAYERS = {"tcp": play_track, "udp": play_udp}
+PLAYERS = {"tcp": play_track, "udp": play_udp, "http": play_http}
 
 
 LEAD_IN, END_OF_STREAM = b"\x09\xf0", b"\x0b"  # H.264 NAL types 9 and 11
@@ -340,10 +377,10 @@ def frame_starts(packets: list[RtpPacket]
     return starts, ReplayExtension.parse(end.extension)
 
 
-@pytest.mark.parametrize("transport", ["tcp", "udp"])
+@pytest.mark.parametrize("transport", ["tcp", "udp", "http"])
 def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder, str],
                                                  transport: str) -> None:
-    """Streaming §6.3 (REPLAY-3-1-1, over TCP 3-1-4, over UDP 3-1-2): NTP time = recorded
+    """Streaming §6.3 (REPLAY-3-1-1; TCP 3-1-4, UDP 3-1-2, HTTP 3-1-3): NTP time = recorded
     capture time, C on sync frames, T on the last, CSeq of the PLAY; Rate-Control no:
     sequence numbers and timestamps in order."""
     recorder, recording = recorded
@@ -361,11 +398,11 @@ def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder
 
 
 @pytest.mark.parametrize(("rate_control", "transport"),
-                         [("no", "tcp"), ("yes", "tcp"), ("no", "udp")])
+                         [("no", "tcp"), ("yes", "tcp"), ("no", "udp"), ("no", "http")])
 def test_audio_alone_plays_every_recorded_frame(recorded: tuple[RunningRecorder, str],
                                                 rate_control: str, transport: str) -> None:
-    """REPLAY-3-2-1/-4/-10/-11 over RTSP/TCP: the audio stream alone (AAC, RFC 3640, one
-    frame per packet): every recorded audio frame once, in order, each packet with the
+    """REPLAY-3-2-1/-10/-11, over TCP -4, UDP -2, HTTP -3: the audio stream alone (AAC,
+    RFC 3640, one frame per packet): every recorded audio frame once, in order, each packet with the
     extension (capture time = recorded time, C set: every audio frame is a sync
     sample), sequence numbers consecutive; a closed clock range stops at its end."""
     recorder, recording = recorded
@@ -457,7 +494,7 @@ def utc_text(moment: float) -> str:
 
 
 @pytest.mark.parametrize(("rate_control", "transport"),
-                         [("no", "tcp"), (None, "tcp"), (None, "udp")])
+                         [("no", "tcp"), (None, "tcp"), (None, "udp"), (None, "http")])
 def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorder, str],
                                                   rate_control: str | None,
                                                   transport: str) -> None:

@@ -4,7 +4,10 @@ and our own interleaved reader checking the ONVIF header extension (Streaming §
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
+import itertools
 import re
 import socket
 import subprocess
@@ -53,15 +56,17 @@ def replay_uri(recorder: RunningRecorder, recording: str, credentials: bool = Tr
     return uri
 
 
-def recorded_video(data: Path, recording: str) -> list[tuple[float, bytes, bool]]:
-    """(capture UTC, sample bytes, sync) of every recorded video sample, in order."""
+def recorded_video(data: Path, recording: str, handler: str = "vide"
+                   ) -> list[tuple[float, bytes, bool]]:
+    """(capture UTC, sample bytes, sync) of every recorded video (or ``handler``)
+    sample, in order."""
     found = []
     for row in rows(data, recording):
         if row.extension == "mp4_end":
             continue
         segment = read_segment((data / "media" / row.key).read_bytes())
         for sample in segment.samples:
-            if segment.tracks[sample.track_id].handler == "vide":
+            if segment.tracks[sample.track_id].handler == handler:
                 found.append((segment.utc(sample.track_id, sample.presentation_time),
                               sample.data, sample.sync))
     return found
@@ -99,26 +104,31 @@ def test_pyav_decodes_every_recorded_frame(recorded: tuple[RunningRecorder, str]
         assert frame_hashes(container) == expected
 
 
-def test_gstreamer_onvif_replay_client_plays_back(recorded: tuple[RunningRecorder, str]
-                                                  ) -> None:
-    """rtspsrc onvif-mode (Range clock, server-paced, Require onvif-replay, Digest)
-    with rtponvifparse reading the extension: every recorded video frame is decoded,
-    the first GOP and the terminal frame included (see RtpStream.packets). Decoded
-    buffers are counted; rtponvifparse ends the stream at the T bit."""
+@pytest.mark.parametrize("rate_control", ["true", "false"])
+def test_gstreamer_onvif_replay_client_plays_back(recorded: tuple[RunningRecorder, str],
+                                                  rate_control: str) -> None:
+    """rtspsrc onvif-mode (Range clock, Require onvif-replay, Digest; server-paced, or
+    ``onvif-rate-control=false``: Rate-Control no, as fast as TCP allows) with
+    rtponvifparse reading the extension: every recorded video frame is decoded, the
+    first GOP and the terminal frame included (see RtpStream.packets). Decoded buffers
+    are counted; rtponvifparse ends the video stream at the T bit."""
     recorder, recording = recorded
     expected = len(recorded_video(recorder.data_dir, recording))
     uri = replay_uri(recorder, recording, credentials=False)
     done = subprocess.run(
         ["timeout", "12", "gst-launch-1.0", "-v", "rtspsrc", f"location={uri}",
-         "onvif-mode=true", f"user-id={ADMIN_USER}",
+         "onvif-mode=true", f"onvif-rate-control={rate_control}", f"user-id={ADMIN_USER}",
          f"user-pw={ADMIN_PASSWORD}", "protocols=tcp", "name=src",
          "src.", "!", "queue", "!", "application/x-rtp,media=video", "!", "rtponvifparse", "!",
          "rtph264depay", "!", "h264parse", "!", "openh264dec", "!", "fakesink", "name=v",
          "silent=false", "sync=false",
-         "src.", "!", "queue", "!", "application/x-rtp,media=audio", "!", "fakesink"],
+         "src.", "!", "queue", "!", "application/x-rtp,media=audio", "!", "fakesink",
+         "sync=false"],
         capture_output=True, text=True, timeout=60)
     decoded = done.stdout.count("GstFakeSink:v: last-message = chain")
     assert decoded == expected, done.stderr[-2000:]
+    if rate_control == "true":  # Rate-Control no: the audio branch stalls (README, Replay)
+        assert done.returncode == 0, "the pipeline did not reach EOS"
 
 
 class RawClient:
@@ -153,7 +163,7 @@ class RawClient:
             lines.append(f"Session: {self.session}")
         if self.auth is not None:
             lines.append(self._authorization(method, url))
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         while True:
             item = self.next_item()
             if len(item) == 2:
@@ -207,6 +217,33 @@ class RawClient:
         return int(lines[0].split()[1]), headers
 
 
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+
+class TunnelClient(RawClient):
+    """``RawClient`` tunnelled over HTTP (the QuickTime GET/POST pair): answers and
+    interleaved packets on the GET connection, requests base64 on the POST one."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        parts = urlsplit(uri)
+        path, cookie = parts.path, "0a1b2c3d4e5f"
+        self.sock.sendall(f"GET {path} HTTP/1.0\r\nx-sessioncookie: {cookie}\r\n"
+                          "Accept: application/x-rtsp-tunnelled\r\n\r\n".encode())
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"), head
+        self.post = socket.create_connection((parts.hostname, parts.port), timeout=10)
+        self.post.sendall(f"POST {path} HTTP/1.0\r\nx-sessioncookie: {cookie}\r\n"
+                          "Content-Type: application/x-rtsp-tunnelled\r\n"
+                          "Content-Length: 32767\r\n\r\n".encode())
+
+    def write(self, data: bytes) -> None:
+        self.post.sendall(base64.b64encode(data))
+
+
 @dataclass
 class Played:
     """What a PLAY answered and sent on the video stream: its RTP packets, and each RTCP
@@ -220,10 +257,24 @@ class Played:
 def play_all(uri: str, **play_headers: str) -> Played:
     """SETUP the video stream, PLAY, collect its RTP and RTCP packets up to the RTCP BYE
     (sent to clients that do not require onvif-replay)."""
-    client_ = RawClient(uri)
+    return play_track(uri, 0, **play_headers)
+
+
+def play_track(uri: str, track: int, **play_headers: str) -> Played:
+    """``play_all`` of the stream ``trackID=track``."""
+    return play_interleaved(RawClient(uri), uri, track, play_headers)
+
+
+def play_http(uri: str, track: int, **play_headers: str) -> Played:
+    """``play_track`` tunnelled over HTTP."""
+    return play_interleaved(TunnelClient(uri), uri, track, play_headers)
+
+
+def play_interleaved(client_: RawClient, uri: str, track: int, play_headers: dict[str, str]
+                     ) -> Played:
     status, _ = client_.request("DESCRIBE", uri, Accept="application/sdp")
     assert status == 200
-    status, answer = client_.request("SETUP", f"{uri}/trackID=0", Require="onvif-replay",
+    status, answer = client_.request("SETUP", f"{uri}/trackID={track}", Require="onvif-replay",
                                      Transport="RTP/AVP/TCP;unicast;interleaved=0-1")
     assert status == 200 and "timeout=" in answer["session"]
     status, play = client_.request("PLAY", uri, **play_headers)
@@ -242,6 +293,63 @@ def play_all(uri: str, **play_headers: str) -> Played:
     status, _ = client_.request("TEARDOWN", uri)
     assert status == 200
     return played
+
+
+def udp_pair() -> tuple[socket.socket, socket.socket]:
+    """Two UDP sockets on an even port and the odd one above (RFC 3550 §11), with
+    room for a whole unpaced replay."""
+    while True:
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind(("127.0.0.1", 0))
+        port = rtp.getsockname()[1]
+        rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            if port % 2 == 0:
+                rtcp.bind(("127.0.0.1", port + 1))
+                break
+        except OSError:
+            pass
+        rtp.close()
+        rtcp.close()
+    rtp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    return rtp, rtcp
+
+
+def play_udp(uri: str, track: int, **play_headers: str) -> Played:
+    """``play_track`` with the stream sent over RTP/UDP unicast to our port pair."""
+    rtp, rtcp = udp_pair()
+    client_ = RawClient(uri)
+    assert client_.request("DESCRIBE", uri, Accept="application/sdp")[0] == 200
+    port = rtp.getsockname()[1]
+    status, answer = client_.request("SETUP", f"{uri}/trackID={track}", Require="onvif-replay",
+                                     Transport=f"RTP/AVP;unicast;client_port={port}-{port + 1}")
+    assert status == 200 and "server_port=" in answer["transport"]
+    status, play = client_.request("PLAY", uri, **play_headers)
+    assert status == 200 and "seq=" in play["rtp-info"]
+    play["cseq"] = str(client_.cseq)
+    played = Played(play)
+    rtp.settimeout(0.05)
+    rtcp.settimeout(0.05)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            while True:
+                played.packets.append(RtpPacket.parse(rtp.recv(65536)))
+        with contextlib.suppress(TimeoutError):
+            compound = parse_compound(rtcp.recv(65536))
+            played.reports.append((len(played.packets), time.time(), compound))
+            if any(isinstance(p, Bye) for p in compound):
+                break
+    with contextlib.suppress(TimeoutError):  # what was sent before the BYE
+        while True:
+            played.packets.append(RtpPacket.parse(rtp.recv(65536)))
+    assert client_.request("TEARDOWN", uri)[0] == 200
+    rtp.close()
+    rtcp.close()
+    return played
+
+
+PLAYERS = {"tcp": play_track, "udp": play_udp, "http": play_http}
 
 
 LEAD_IN, END_OF_STREAM = b"\x09\xf0", b"\x0b"  # H.264 NAL types 9 and 11
@@ -269,13 +377,16 @@ def frame_starts(packets: list[RtpPacket]
     return starts, ReplayExtension.parse(end.extension)
 
 
-def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder, str]) -> None:
-    """Streaming §6.3: NTP time = recorded capture time, C on sync frames, T on the last,
-    CSeq of the PLAY; Rate-Control no: sequence numbers and timestamps in order."""
+@pytest.mark.parametrize("transport", ["tcp", "udp", "http"])
+def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder, str],
+                                                 transport: str) -> None:
+    """Streaming §6.3 (REPLAY-3-1-1; TCP 3-1-4, UDP 3-1-2, HTTP 3-1-3): NTP time = recorded
+    capture time, C on sync frames, T on the last, CSeq of the PLAY; Rate-Control no:
+    sequence numbers and timestamps in order."""
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording)
-    played = play_all(replay_uri(recorder, recording, credentials=False),
-                      Rate_Control="no", Range="clock=19700101T000000Z-")
+    played = PLAYERS[transport](replay_uri(recorder, recording, credentials=False), 0,
+                                Rate_Control="no", Range="clock=19700101T000000Z-")
     play, packets = played.play, played.packets
     firsts, end = frame_starts(packets)
     assert len(firsts) == len(expected)
@@ -284,6 +395,35 @@ def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder
         assert ext.cseq == int(play["cseq"]) and not ext.discontinuity
     assert end.terminal and end.end_of_section and firsts[-1][1].end_of_section
     assert end.utc == firsts[-1][1].utc
+
+
+@pytest.mark.parametrize(("rate_control", "transport"),
+                         [("no", "tcp"), ("yes", "tcp"), ("no", "udp"), ("no", "http")])
+def test_audio_alone_plays_every_recorded_frame(recorded: tuple[RunningRecorder, str],
+                                                rate_control: str, transport: str) -> None:
+    """REPLAY-3-2-1/-10/-11, over TCP -4, UDP -2, HTTP -3: the audio stream alone (AAC,
+    RFC 3640, one frame per packet): every recorded audio frame once, in order, each packet with the
+    extension (capture time = recorded time, C set: every audio frame is a sync
+    sample), sequence numbers consecutive; a closed clock range stops at its end."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording, "soun")
+    assert len(expected) > 10
+    played = PLAYERS[transport](replay_uri(recorder, recording, credentials=False), 1,
+                                Rate_Control=rate_control, Range="clock=19700101T000000Z-")
+    packets = played.packets
+    extensions = [ReplayExtension.parse(p.extension) for p in packets if p.extension]
+    assert len(extensions) == len(packets) == len(expected)
+    for extension, (utc, _, _) in zip(extensions, expected, strict=True):
+        assert abs(extension.utc - utc) < 1e-6 and extension.clean_point
+    assert all((b.sequence_number - a.sequence_number) & 0xFFFF == 1
+               for a, b in itertools.pairwise(packets))
+    assert extensions[-1].terminal
+    stop = expected[len(expected) // 2][0]
+    closed = PLAYERS[transport](replay_uri(recorder, recording, credentials=False), 1,
+                                Rate_Control=rate_control,
+                                Range=f"clock=19700101T000000Z-{utc_text(stop)}").packets
+    times = [ReplayExtension.parse(p.extension).utc for p in closed if p.extension]
+    assert times and max(times) <= stop + 0.001 and len(times) < len(expected)
 
 
 def sender_reports(played: Played) -> list[tuple[int, float, SenderReport]]:
@@ -353,9 +493,11 @@ def utc_text(moment: float) -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(moment)) + f".{round(moment % 1 * 1000):03d}Z"
 
 
-@pytest.mark.parametrize("rate_control", ["no", None])
+@pytest.mark.parametrize(("rate_control", "transport"),
+                         [("no", "tcp"), (None, "tcp"), (None, "udp"), (None, "http")])
 def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorder, str],
-                                                  rate_control: str | None) -> None:
+                                                  rate_control: str | None,
+                                                  transport: str) -> None:
     """§6.6 (REPLAY-3-1-5 sends no Rate-Control): GOPs in reverse order, frames forward
     within each, D on each GOP's first packet, sequence numbers increasing; RTP times the
     original ones without rate control, render times (decreasing in a GOP, GOP starts
@@ -365,7 +507,8 @@ def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorde
     headers = {"Scale": "-1.0", "Range": f"clock={utc_text(expected[-1][0] + 1)}-"}
     if rate_control:
         headers["Rate_Control"] = rate_control
-    packets = play_all(replay_uri(recorder, recording, credentials=False), **headers).packets
+    packets = PLAYERS[transport](replay_uri(recorder, recording, credentials=False), 0,
+                                 **headers).packets
     frames, end = frame_starts(packets)
     gops: list[list[tuple[RtpPacket, ReplayExtension]]] = []
     for packet, ext in frames:
@@ -389,6 +532,50 @@ def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorde
     firsts = [gop[0][0].timestamp for gop in gops]
     assert firsts == sorted(firsts, reverse=rate_control == "no")
     assert end.terminal and end.end_of_section and end.utc == frames[-1][1].utc
+
+
+NTP_UNIX_OFFSET = 2208988800  # seconds from 1900 (NTP) to 1970 (Unix)
+GST_SEEK = Path(__file__).with_name("gst_onvif_seek.py")
+
+
+def gop_order(expected: list[tuple[float, bytes, bool]]) -> list[list[float]]:
+    """Capture times of the recorded video frames, GOP by GOP, latest GOP first."""
+    gops: list[list[float]] = []
+    for utc, _, sync in expected:
+        if sync or not gops:
+            gops.append([])
+        gops[-1].append(round(utc, 3))
+    return gops[::-1]
+
+
+def test_gstreamer_onvif_client_plays_back_in_reverse(recorded: tuple[RunningRecorder, str]
+                                                      ) -> None:
+    """rtspsrc onvif-mode, playing, seeked with rate -1 over the whole recording (it
+    sends Scale -1 and the clock Range reversed): at rtponvifparse the access units of
+    the reverse PLAY (from its first D) arrive GOP by GOP, latest GOP first, each GOP's
+    frames forward (§6.6). GStreamer 1.22 decodes none of them (README, Replay)."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording)
+    uri = replay_uri(recorder, recording, credentials=False)
+    start, stop = expected[0][0] + NTP_UNIX_OFFSET, expected[-1][0] + 1 + NTP_UNIX_OFFSET
+    done = subprocess.run(["/usr/bin/python3", str(GST_SEEK), uri, ADMIN_USER, ADMIN_PASSWORD,
+                           "-1.0", f"{start:.3f}", f"{stop:.3f}"],
+                          capture_output=True, text=True, timeout=60)
+    lines = done.stdout.splitlines()
+    assert "SEEK True" in lines, done.stderr[-2000:]
+    units = [line.split()[1:] for line in lines[lines.index("SEEK True"):]
+             if line.startswith("AU ")]
+    first = next(number for number, (_, _, d) in enumerate(units) if d == "1")
+    arrived: list[list[float]] = []
+    previous = None
+    for ntp, clean, _ in units[first:]:
+        if ntp == previous:  # every packet of a frame carries the extension
+            continue
+        previous = ntp
+        if clean == "1":
+            arrived.append([])
+        arrived[-1].append(round(float(ntp) - NTP_UNIX_OFFSET, 3))
+    assert arrived == gop_order(expected)
 
 
 def test_pause_and_resume_where_it_paused(recorded: tuple[RunningRecorder, str]) -> None:
@@ -467,3 +654,41 @@ def test_frames_intra_sends_only_the_sync_frames(recorded: tuple[RunningRecorder
     firsts = [extension for _, extension in frame_starts(packets)[0]]
     assert all(e.clean_point for e in firsts)
     assert [round(e.utc, 5) for e in firsts] == [round(u, 5) for u, _, s in expected if s]
+
+
+def test_immediate_plays_seek_at_once_to_the_clean_point(recorded: tuple[RunningRecorder, str]
+                                                         ) -> None:
+    """REPLAY-3-1-13 and 3-1-17 (§6.5.2, §6.5.4): during a paced playback, three PLAYs
+    with ``Immediate: yes`` and a clock Range: each answers RTP-Info, and the next packets
+    are those of the new PLAY (its CSeq byte), starting with D and C at the last sync
+    frame at or before the requested time (the test spec allows 2 s; it is exact); no
+    packet of an earlier PLAY follows."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording)
+    uri = replay_uri(recorder, recording, credentials=False)
+    raw = RawClient(uri)
+    assert raw.request("DESCRIBE", uri)[0] == 200
+    assert raw.request("SETUP", f"{uri}/trackID=0", Require="onvif-replay",
+                       Transport="RTP/AVP/TCP;unicast;interleaved=0-1")[0] == 200
+    assert raw.request("PLAY", uri, Require="onvif-replay",
+                       Range="clock=19700101T000000Z-")[0] == 200
+    for fraction in (0.75, 0.25, 0.5):
+        wanted = expected[int(len(expected) * fraction)][0] + 0.01
+        clean = max(utc for utc, _, sync in expected if sync and utc <= wanted)
+        status, play = raw.request("PLAY", uri, Require="onvif-replay", Immediate="yes",
+                                   Range=f"clock={utc_text(wanted)}-")
+        assert status == 200 and "rtptime=" in play["rtp-info"]
+        cseq = raw.cseq & 0xFF
+        extensions: list[ReplayExtension] = []
+        while len(extensions) < 5:
+            item = raw.next_item()
+            if len(item) == 3 and item[0] == 0:
+                packet = RtpPacket.parse(item[1])
+                assert packet.extension is not None
+                extensions.append(ReplayExtension.parse(packet.extension))
+        first = next(n for n, e in enumerate(extensions) if e.cseq == cseq)
+        assert all(e.cseq == cseq for e in extensions[first:])
+        start = extensions[first]
+        assert start.discontinuity and abs(start.utc - clean) < 1e-5
+        assert any(e.clean_point and abs(e.utc - clean) < 1e-5 for e in extensions[first:])
+    assert raw.request("TEARDOWN", uri)[0] == 200

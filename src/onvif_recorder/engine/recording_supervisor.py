@@ -32,6 +32,7 @@ import logging
 from dataclasses import dataclass, field
 
 from onvif_recorder.engine.data_deletion import DataDeleter
+from onvif_recorder.engine.pre_event import PreEventBuffers
 from onvif_recorder.engine.reconciler import CommitReconciler
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
 from onvif_recorder.engine.storage_writer import StorageThread
@@ -67,8 +68,11 @@ class RecordingSupervisor:
                  source: SampleSource, settings: EngineSettings | None = None,
                  retention: Retention | None = None,
                  spool: UploadSpool | None = None, bus: EventBus | None = None,
-                 thread: StorageThread | None = None) -> None:
+                 thread: StorageThread | None = None,
+                 pre_event: PreEventBuffers | None = None) -> None:
         self.holder = holder
+        self.pre_event = pre_event
+        """Pre-event buffers of waiting event jobs; their readers start from them."""
         self.storage = storage
         self.flow = flow
         self.source = source
@@ -129,7 +133,7 @@ class RecordingSupervisor:
             if task is None:
                 task = RecordingTask(plan, self.storage, self.flow, self.source,
                                      self.settings.task, self.thread, self._segment_written,
-                                     self.spool)
+                                     self.spool, pre_event=self.pre_event)
                 self.tasks[token] = task
             task.update(plan)
         for deletion in deletions:  # their segments are closed now

@@ -37,7 +37,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from onvif_recorder.engine.samples import SampleQueue
 from onvif_recorder.engine.storage_writer import OrderedWriter, StorageThread
@@ -57,6 +57,9 @@ from onvif_recorder.storage.object_sink import ObjectSink
 from onvif_recorder.storage.segment_index import SegmentRow
 from onvif_recorder.storage.sink import LocalSink
 from onvif_recorder.storage.upload_queue import UploadSpool
+
+if TYPE_CHECKING:
+    from onvif_recorder.engine.pre_event import PreEventBuffers
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +99,10 @@ class RecordingTask:
                  thread: StorageThread,
                  on_segment: Callable[[SegmentRow], None] = lambda row: None,
                  spool: UploadSpool | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 pre_event: PreEventBuffers | None = None) -> None:
         self.plan = plan
+        self.pre_event = pre_event
         self._clock = clock
         self.spool = spool
         self.storage = storage
@@ -176,14 +181,23 @@ class RecordingTask:
         self.flow.forget((feed.job, feed.source))
 
     async def _read(self, feed: Feed) -> None:
-        queue = self.source.subscribe(feed.source)
+        """Read the feed's samples: an event job's pre-event buffer first, if it has one
+        (``engine.pre_event``: the same subscription goes on, so no gap, no duplicate)."""
+        held = None if self.pre_event is None else self.pre_event.take(feed.job, feed.source)
+        queue, batch = held if held is not None else (self.source.subscribe(feed.source), [])
+        current: SessionStarted | None = None
         try:
-            while batch := await queue.get_batch():
+            while batch or (batch := await queue.get_batch()):
                 for item in batch:
+                    if not isinstance(item, MediaSample):
+                        current = item if isinstance(item, SessionStarted) else None
                     self._guarded(feed, item)
+                batch = []
                 await self._writer.backpressure()
         finally:
-            self.source.unsubscribe(feed.source, queue)
+            if self.pre_event is None or not self.pre_event.give_back(
+                    feed.job, feed.source, queue, current):
+                self.source.unsubscribe(feed.source, queue)
 
     def _guarded(self, feed: Feed, item: IngestItem) -> None:
         try:

@@ -85,6 +85,12 @@ class _JobTriggers:
     active: set[Instance] = field(default_factory=set)
     until: float = 0.0
     """End of the current window after the last instance ended (POSIX seconds)."""
+    since: float = 0.0
+    """When the current (or last) window began: the event that opened it (the pre-event
+    buffer records from ``since - Before``)."""
+
+    def recording(self, now: float) -> bool:
+        return bool(self.active) or self.until > now
 
 
 class EventTriggers:
@@ -120,11 +126,17 @@ class EventTriggers:
         message = message_of(event)
         for job in self._jobs.values():
             if any(f.matches(message) for f in job.filters):
+                waiting = not job.recording(now)
                 _apply(job, message, now)
+                if waiting and job.recording(now):
+                    job.since = now
 
     def active(self, now: float) -> frozenset[str]:
-        return frozenset(token for token, job in self._jobs.items()
-                         if job.active or job.until > now)
+        return frozenset(token for token, job in self._jobs.items() if job.recording(now))
+
+    def window_starts(self, now: float) -> dict[str, float]:
+        """Job token → start of its current window, for the jobs in one."""
+        return {token: job.since for token, job in self._jobs.items() if job.recording(now)}
 
     def next_change(self, now: float) -> float | None:
         ends = [job.until for job in self._jobs.values() if not job.active and job.until > now]

@@ -18,6 +18,9 @@ class JobConditions:
     def __init__(self) -> None:
         self.active_schedules: frozenset[str] = frozenset()
         self.triggered_jobs: frozenset[str] = frozenset()
+        self.window_starts: dict[str, float] = {}
+        """Triggered job → POSIX time of the event that opened its window (a pre-event
+        buffer records from there minus ``Before``)."""
 
     def eligible(self, job: RecordingJob) -> bool:
         schedule = job.configuration.schedule_token

@@ -22,6 +22,8 @@ Mounts:
   /h265      H.265 Main 640x360@25
   /h265-bframes  H.265 640x360@25 with 2 B-frames between references (I P B B …)
   /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
+  /motion    the same with one motion window: State true in the 5th and 6th document
+             (about 5 s after the media starts), false before and after
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
   /mcast     /h264 offered only as RTP multicast (groups 239.255.42.1-10, ports 5000-5098,
@@ -104,7 +106,15 @@ EVENT = (
 )
 
 
-def metadata_feeder(appsrc, period_ms=1000, mtu=1200):
+def toggling(count):
+    return count % 2 == 1
+
+
+def one_window(count):
+    return 5 <= count < 7
+
+
+def metadata_feeder(appsrc, period_ms=1000, mtu=1200, motion=toggling):
     """Write ONVIF metadata RTP packets ourselves: Debian's GStreamer has no payloader.
     The marker bit ends each XML document (ONVIF Streaming, metadata stream)."""
     state = {
@@ -118,7 +128,7 @@ def metadata_feeder(appsrc, period_ms=1000, mtu=1200):
         state["count"] += 1
         document = EVENT.format(
             utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            state=str(state["count"] % 2 == 1).lower(),
+            state=str(motion(state["count"])).lower(),
         ).encode()
         timestamp = int((time.monotonic() - state["start"]) * 90000) & 0xFFFFFFFF
         chunks = [document[i : i + mtu] for i in range(0, len(document), mtu)]
@@ -245,11 +255,11 @@ def main():
     args = parser.parse_args()
     units = load_clip(args.clip) if args.clip else []
 
-    def on_configure(_factory, media):
+    def on_configure(_factory, media, path):
         element = media.get_element()
         metadata = element.get_by_name("pay1")
         if metadata is not None and metadata.get_factory().get_name() == "appsrc":
-            metadata_feeder(metadata)
+            metadata_feeder(metadata, motion=one_window if path == "/motion" else toggling)
         clip = element.get_by_name("clip")
         if clip is not None:
             clip_feeder(clip, units)
@@ -267,6 +277,7 @@ def main():
         "/h265": H265,
         "/h265-bframes": H265_BFRAMES,
         "/meta": f"{VIDEO} {METADATA}",
+        "/motion": f"{VIDEO} {METADATA}",
         "/pcmu": f"{VIDEO} {PCMU}",
     }
     if units:
@@ -281,7 +292,7 @@ def main():
                    else GstRtspServer.RTSPMediaFactory())
         factory.set_launch(f"( {launch} )")
         factory.set_shared(True)
-        factory.connect("media-configure", on_configure)
+        factory.connect("media-configure", on_configure, path)
         if permissions is not None:
             factory.set_permissions(permissions)
         server.get_mount_points().add_factory(path, factory)

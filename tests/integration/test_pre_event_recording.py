@@ -1,0 +1,115 @@
+"""Event recording with a pre-event buffer (RC §5.3.4 Before/After) on the real camera.
+
+The /motion camera sends tns1:VideoSource/MotionAlarm from VideoSource_1 in its metadata
+stream, State true in two documents about 5 s after its media starts, false otherwise.
+The recording must start at the I-frame at or before ``event - Before``, end ``After``
+after the motion ends, hold one span without a gap, and decode; a job waiting for an
+event that never comes writes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
+from tests.camera import Camera
+from tests.integration.event_client import Received, subscribe
+from tests.integration.helpers import auto_receiver_job, client, recording_configuration
+from tests.integration.recording_support import (
+    configure_receiver,
+    engine_recorder,
+    segments,
+    wait_until,
+)
+from tests.onvif_client import validate_body
+
+pytestmark = pytest.mark.slow
+
+MOTION = "tns1:VideoSource/MotionAlarm"
+SOURCE = 'boolean(//tt:SimpleItem[@Name="Source" and @Value="{}"])'
+BEFORE, AFTER, GOP = 2.0, 2.0, 1.0  # the camera: a sync sample every 25 pictures, 25 fps
+LATENCY = 0.5
+"""Event delivery and timer slack allowed around the window edges, seconds."""
+
+
+def motion_job(recording: str, source: str, receiver: str | None = None) -> dict[str, Any]:
+    configuration = auto_receiver_job(recording, mode="Active")
+    if receiver is not None:
+        configuration["Source"] = [{"SourceToken": {
+            "Token": receiver, "Type": "http://www.onvif.org/ver10/schema/Receiver"}}]
+    configuration["EventFilter"] = {"Filter": [{"Topic": MOTION,
+                                                "Source": SOURCE.format(source)}],
+                                    "Before": "PT2S", "After": "PT2S"}
+    return configuration
+
+
+def utc(event: Received) -> float:
+    return datetime.fromisoformat(event.utc_time.replace("Z", "+00:00")).timestamp()
+
+
+def video_times(stored: list[StoredSegment]) -> list[tuple[float, bool]]:
+    """(UTC, sync) of every video sample, in order."""
+    found = []
+    for segment in stored:
+        video = next(t for t in segment.tracks.values() if t.handler == "vide")
+        found += [(segment.utc(video.track_id, s.decode_time), s.sync)
+                  for s in segment.samples if s.track_id == video.track_id]
+    return found
+
+
+def test_a_motion_window_is_recorded_from_before_the_event_to_after_its_end(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Camera() as camera, engine_recorder(data) as recorder:
+        trc, rec = client(recorder, "recording")
+        trv, _ = client(recorder, "receiver")
+        trc.GetServiceCapabilities()
+        assert b'BeforeEventLimit="PT30S"' in rec.last
+        events = subscribe(recorder)  # the camera's topic is not known before it is seen
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        quiet = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        job = trc.CreateRecordingJob(JobConfiguration=motion_job(recording, "VideoSource_1"))
+        validate_body(rec.last)
+        assert b"<tt:Before>PT2S</tt:Before>" in rec.last  # echoed as written
+        receiver = job.JobConfiguration.Source[0].SourceToken.Token
+        trc.CreateRecordingJob(JobConfiguration=motion_job(quiet, "VideoSource_9", receiver))
+        configure_receiver(trv, receiver, camera.url("/motion"))
+        seen = events.pull_until(lambda r: any(e.data.get("State") == "false"
+                                               and _after_true(r, e) for e in r), within=20)
+        seen = [e for e in seen if e.topic == MOTION]
+        started = next(e for e in seen if e.data.get("State") == "true")
+        assert started.source == {"Source": "VideoSource_1", "ReceiverToken": receiver}
+        ended = next(e for e in seen if _after_true(seen, e) and e.data["State"] == "false")
+        assert wait_until(lambda: str(trc.GetRecordingJobState(
+            JobToken=job.JobToken).State) == "Idle", 10.0)
+        assert wait_until(lambda: segments(data, recording) and not list(
+            data.rglob("*.partial")), 10.0)
+        files = segments(data, recording)
+        stored = [read_segment(path.read_bytes()) for path in files]
+        assert len({s.info.span_start_utc for s in stored if s.info}) == 1  # one span
+        decoded = sum(decoded_pictures(path) for path in files)
+        times = video_times(stored)
+        first, last = times[0][0], times[-1][0]
+        assert times[0][1]  # an I-frame
+        assert utc(started) - BEFORE - GOP - LATENCY <= first <= utc(started) - BEFORE + 0.1
+        assert utc(ended) + AFTER - LATENCY <= last <= utc(ended) + AFTER + LATENCY + GOP
+        gaps = [b[0] - a[0] for a, b in pairwise(times)]
+        assert max(gaps) < 0.1 and min(gaps) > 0  # 25 fps: no gap, no duplicate
+        assert decoded == len(times)  # every picture decodes, the first one included
+        assert segments(data, quiet) == []  # its event never came: nothing written
+
+
+def decoded_pictures(path: Path) -> int:
+    """Pictures of the video track that decode (PyAV raises on a broken one)."""
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def _after_true(seen: list[Received], event: Received) -> bool:
+    states = [e.data.get("State") if e.topic == MOTION else None for e in seen]
+    return "true" in states and seen.index(event) > states.index("true")

@@ -87,7 +87,7 @@ def test_a_motion_window_is_recorded_from_before_the_event_to_after_its_end(
         ended = next(e for e in seen if _after_true(seen, e) and e.data["State"] == "false")
         assert wait_until(lambda: str(trc.GetRecordingJobState(
             JobToken=job.JobToken).State) == "Idle", 10.0)
-        assert wait_until(lambda: segments(data, recording) and not list(
+        assert wait_until(lambda: bool(segments(data, recording)) and not list(
             data.rglob("*.partial")), 10.0)
         files = segments(data, recording)
         stored = [read_segment(path.read_bytes()) for path in files]

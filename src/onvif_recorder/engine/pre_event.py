@@ -133,8 +133,8 @@ class PreEventBuffers:
             return None
         if buffering.task is not None:
             buffering.task.cancel()  # waiting in get_batch: no item is taken from the queue
-        opened = self._holder.conditions.window_starts.get(job)
-        start = None if opened is None else opened - buffering.before
+        window = self._holder.conditions.windows.get(job)
+        start = None if window is None else window.start - buffering.before
         return buffering.queue, buffering.take(start)
 
     def give_back(self, job: str, source: str, queue: SampleQueue,

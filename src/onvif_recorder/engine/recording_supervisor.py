@@ -123,8 +123,10 @@ class RecordingSupervisor:
 
     async def reconcile(self) -> None:
         deletions, self._deletions = self._deletions, []
+        conditions = self.holder.conditions
         wanted = plans(self.holder.state, self.settings.segment_duration,
-                       self.holder.overrides, self.holder.conditions.eligible)
+                       self.holder.overrides, conditions.eligible,
+                       {job: w.topic for job, w in conditions.windows.items()})
         stale = [token for token, task in self.tasks.items()
                  if token not in wanted or _renumbered(task.plan, wanted[token])]
         await asyncio.gather(*(self.tasks.pop(token).stop() for token in stale))

@@ -130,7 +130,8 @@ class RecordingTask:
         if target is None or self.spool is None:
             return LocalSink(self.storage, self.plan.recording, self._track_tokens())
         return ObjectSink(self.spool, self.plan.recording, target.storage, target.layout,
-                          self._track_tokens(), target.source or None, self.storage.index)
+                          self._track_tokens(), target.source or None, self.storage.index,
+                          self.plan.event_topic)
 
     def _retarget(self, plan: RecordingPlan) -> None:
         """Target or override changed: new spans in the new place, or a segment cut."""
@@ -152,6 +153,9 @@ class RecordingTask:
             # in order with the events before it: the sink may be in use on the thread
             self._writer.submit(functools.partial(_set_tokens, self._sink,
                                                   self._track_tokens()))
+        if plan.event_topic != self.plan.event_topic and isinstance(self._sink, ObjectSink):
+            # the next segment's attributes; the recovery box keeps the span's first
+            self._writer.submit(functools.partial(_set_topic, self._sink, plan.event_topic))
         if plan.encryption != self.plan.encryption and self._segmenter:
             self._segmenter.set_encryption(encryption_policy(plan.encryption))
         self._retarget(plan)
@@ -325,6 +329,7 @@ class RecordingTask:
                                  fragment_duration=self.settings.fragment_duration,
                                  recording=self.plan.recording,
                                  track_tokens=self._track_tokens(),
+                                 event_topic=self.plan.event_topic or "",
                                  encryption=encryption_policy(self.plan.encryption))
         self._segmenter = Segmenter([infos[k] for k in sorted(infos)], config)
         pending, self._pending = self._pending, []
@@ -380,6 +385,11 @@ class RecordingTask:
 
 def _set_tokens(sink: LocalSink | ObjectSink, tokens: dict[int, str]) -> list[SegmentRow]:
     sink.track_tokens = tokens
+    return []
+
+
+def _set_topic(sink: ObjectSink, topic: str | None) -> list[SegmentRow]:
+    sink.event_topic = topic
     return []
 
 

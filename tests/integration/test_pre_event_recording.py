@@ -26,6 +26,8 @@ from tests.integration.recording_support import (
     segments,
     wait_until,
 )
+from tests.integration.test_object_storage import drained
+from tests.object_peers import MotoS3
 from tests.onvif_client import validate_body
 
 pytestmark = pytest.mark.slow
@@ -113,3 +115,27 @@ def decoded_pictures(path: Path) -> int:
 def _after_true(seen: list[Received], event: Received) -> bool:
     states = [e.data.get("State") if e.topic == MOTION else None for e in seen]
     return "true" in states and seen.index(event) > states.index("true")
+
+
+def test_object_storage_segments_carry_the_triggering_event_topic(tmp_path: Path) -> None:
+    """RC B.9 ``EventTopic`` on every segment object of an event-triggered recording."""
+    data = tmp_path / "data"
+    with MotoS3() as s3, Camera() as camera, engine_recorder(data) as recorder:
+        tds, _ = client(recorder, "device")
+        trc, _ = client(recorder, "recording")
+        trv, _ = client(recorder, "receiver")
+        storage = tds.CreateStorageConfiguration(StorageConfiguration=s3.storage_configuration())
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration(
+            Target={"Storage": storage, "Format": "MP4", "Prefix": "site", "Postfix": "cam",
+                    "SegmentDuration": "PT2S", "Encryption": []}))
+        job = trc.CreateRecordingJob(JobConfiguration=motion_job(recording, "VideoSource_1"))
+        configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
+                           camera.url("/motion"))
+        assert wait_until(lambda: str(trc.GetRecordingJobState(
+            JobToken=job.JobToken).State) == "Active", 15.0)
+        assert wait_until(lambda: str(trc.GetRecordingJobState(
+            JobToken=job.JobToken).State) == "Idle", 10.0)
+        assert drained(data, 20.0)
+        objects = [o for o in s3.objects() if o.key.endswith(".mp4")]
+        assert len(objects) >= 2, [o.key for o in s3.objects()]
+        assert {o.metadata.get("eventtopic") for o in objects} == {MOTION}

@@ -8,6 +8,7 @@ event that never comes writes nothing."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import av
 import pytest
 
+from onvif_recorder.events.triggers import MOMENTARY_HOLD
 from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
 from tests.camera import Camera
 from tests.integration.event_client import Received, subscribe
@@ -27,6 +29,7 @@ from tests.integration.recording_support import (
     wait_until,
 )
 from tests.integration.test_object_storage import drained
+from tests.integration.test_search_service import find_events
 from tests.object_peers import MotoS3
 from tests.onvif_client import validate_body
 
@@ -139,3 +142,48 @@ def test_object_storage_segments_carry_the_triggering_event_topic(tmp_path: Path
         objects = [o for o in s3.objects() if o.key.endswith(".mp4")]
         assert len(objects) >= 2, [o.key for o in s3.objects()]
         assert {o.metadata.get("eventtopic") for o in objects} == {MOTION}
+
+
+def test_each_recorded_window_is_a_data_present_range_in_search(tmp_path: Path) -> None:
+    """Two momentary events far enough apart: two windows, two spans, and Search's
+    recording history (FindEvents, RecordingHistory/Recording/State) shows each as a
+    range that starts Before before its event."""
+    data = tmp_path / "data"
+    trigger = "tns1:RecordingConfig/CreateRecording"
+    with Camera() as camera, engine_recorder(data) as recorder:
+        trc, _ = client(recorder, "recording")
+        trv, _ = client(recorder, "receiver")
+        tse, rec = client(recorder, "search")
+        events = subscribe(recorder, trigger)
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        configuration = auto_receiver_job(recording, mode="Active")
+        configuration["EventFilter"] = {"Filter": [{"Topic": trigger}], "Before": "PT2S",
+                                        "After": "PT1S"}
+        job = trc.CreateRecordingJob(JobConfiguration=configuration)
+        configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
+                           camera.url("/h264"))
+        events.pull_until(lambda r: len(r) >= 1)  # our own CreateRecording, before the job
+        moments = []
+        for _ in range(2):
+            time.sleep(4.0)  # the buffer fills; the windows stay apart
+            trc.CreateRecording(RecordingConfiguration=recording_configuration())
+            moments.append(utc(events.pull_until(lambda r: len(r) >= 1)[0]))
+            assert wait_until(lambda: str(trc.GetRecordingJobState(
+                JobToken=job.JobToken).State) == "Active", 5.0)
+            assert wait_until(lambda: str(trc.GetRecordingJobState(
+                JobToken=job.JobToken).State) == "Idle", 10.0)
+        assert wait_until(lambda: not list(data.rglob("*.partial")), 5.0)
+        history = find_events(tse, rec, recording, moments[0] - 10, moments[1] + 10, False)
+        state = [(e[0].timestamp(), e[2]) for e in history if e[1] == ""]
+        assert [value for _, value in state] == ["true", "false", "true", "false"]
+        for (start, _), (stop, _), moment in zip(state[::2], state[1::2], moments,
+                                                 strict=True):
+            assert moment - BEFORE - GOP - LATENCY <= start <= moment - BEFORE + 0.1
+            assert moment + MOMENTARY_HOLD + 1.0 - LATENCY <= stop
+        assert len(list(data.rglob("*.mp4_end"))) == 2  # a span per window
+        stored = [read_segment(path.read_bytes()) for path in segments(data, recording)]
+        for span in {s.info.span_start_utc for s in stored if s.info}:
+            mine = [s for s in stored if s.info and s.info.span_start_utc == span]
+            pictures = video_times(mine)
+            assert pictures[0][1]  # a momentary event: at least one I-frame, the first
+            assert pictures[-1][0] - pictures[0][0] >= BEFORE + MOMENTARY_HOLD

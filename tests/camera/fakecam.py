@@ -22,7 +22,9 @@ Mounts:
   /h265      H.265 Main 640x360@25
   /h265-bframes  H.265 640x360@25 with 2 B-frames between references (I P B B …)
   /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
-  /motion    the same with one motion window: State true in the 5th and 6th document
+  /h264-4m   H.264 640x360@25 at 4 Mbit/s (noise, so the encoder really spends it), an
+             IDR every 25 pictures (pre-event buffer memory)
+  /motion    the same as /meta with one motion window: State true in the 5th and 6th document
              (about 5 s after the media starts), false before and after
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
@@ -55,6 +57,11 @@ X264 = (
     "speed-preset=ultrafast key-int-max=25 bitrate=800"
 )
 VIDEO = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=0"
+VIDEO_4M = (
+    f"videotestsrc is-live=true pattern=snow ! {RAW} ! x264enc tune=zerolatency "
+    "speed-preset=ultrafast key-int-max=25 bitrate=4000 ! rtph264pay name=pay0 pt=96 "
+    "config-interval=-1"
+)
 VIDEO_SEPARATE = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=-1"
 # tune=zerolatency would turn B-frames off, and so would the constrained-baseline profile
 # that x264enc negotiates with rtph264pay unless the caps ask for main.
@@ -271,6 +278,7 @@ def main():
         "/mcast": VIDEO,
         "/h264": VIDEO,
         "/h264-sep": VIDEO_SEPARATE,
+        "/h264-4m": VIDEO_4M,
         "/h264-bframes": VIDEO_BFRAMES,
         "/h264-unstable": UNSTABLE,
         "/av": f"{VIDEO} {AAC}",

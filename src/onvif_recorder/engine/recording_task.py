@@ -11,6 +11,10 @@ Each ``Feed`` (a job's source and the tracks it won) has a reader task on its re
   ``discontinuity`` (the queue dropped a GOP) → ``discontinuity()``; then ``push``;
 * ``SessionEnded``: the feed's tracks stop; when no feed plays any more the spans close.
 
+A feed of an event job that was waiting with a ``Before`` starts from its pre-event
+buffer (``engine.pre_event``): the reader takes over that subscription and what it held,
+and hands it back when the feed stops.
+
 The segmenter is created when every routed track has its parameter sets, or after
 ``start_gate`` seconds of samples, so that a span starts with all its tracks.
 

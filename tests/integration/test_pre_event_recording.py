@@ -22,6 +22,7 @@ from onvif_recorder.mp4.fragment_reader import StoredSegment, read_segment
 from tests.camera import Camera
 from tests.integration.event_client import Received, subscribe
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
+from tests.integration.recorder_process import RecorderProcess, free_port
 from tests.integration.recording_support import (
     configure_receiver,
     engine_recorder,
@@ -29,6 +30,7 @@ from tests.integration.recording_support import (
     wait_until,
 )
 from tests.integration.test_object_storage import drained
+from tests.integration.test_operator import scrape, value
 from tests.integration.test_search_service import find_events
 from tests.object_peers import MotoS3
 from tests.onvif_client import validate_body
@@ -187,3 +189,24 @@ def test_each_recorded_window_is_a_data_present_range_in_search(tmp_path: Path) 
             pictures = video_times(mine)
             assert pictures[0][1]  # a momentary event: at least one I-frame, the first
             assert pictures[-1][0] - pictures[0][0] >= BEFORE + MOMENTARY_HOLD
+
+
+def test_metrics_show_what_a_waiting_job_holds(tmp_path: Path) -> None:
+    """``job_pre_event_buffer_bytes`` of the production recorder process: what the
+    waiting job's buffer holds, Before + slack + up to a GOP of a 4 Mbit/s stream."""
+    with Camera() as camera, RecorderProcess(tmp_path / "data", extra_args=(
+            "--rtsp-listen", f"127.0.0.1:{free_port()}"), separate_stderr=True) as recorder:
+        trc, _ = client(recorder, "recording")  # type: ignore[arg-type]
+        trv, _ = client(recorder, "receiver")  # type: ignore[arg-type]
+        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
+        job = trc.CreateRecordingJob(JobConfiguration=motion_job(recording, "VideoSource_1"))
+        configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
+                           camera.url("/h264-4m"))
+        name = "onvif_recorder_job_pre_event_buffer_bytes"
+        assert wait_until(lambda: value(scrape(recorder.url), name, job=job.JobToken) > 0,
+                          10.0), recorder.log_tail()
+        rate = 4_000_000 / 8  # the mount's 4 Mbit/s
+        for _ in range(2):  # full, then no fuller: Before + the 1 s slack + up to a GOP
+            time.sleep(BEFORE + 2 * GOP + 1.0)
+            held = value(scrape(recorder.url), name, job=job.JobToken)
+            assert 0.8 * (BEFORE + GOP) * rate <= held <= 1.2 * (BEFORE + 2 * GOP) * rate, held

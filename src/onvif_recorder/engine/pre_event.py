@@ -17,6 +17,8 @@ sample payload (``Limits.pre_event_max_bytes``); ``held_bytes`` is what metrics 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -27,6 +29,8 @@ from onvif_recorder.engine.samples import SampleQueue
 from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionStarted
 from onvif_recorder.recording.plan import seconds
 from onvif_recorder.recording.pre_event import PreEventBuffer
+from onvif_recorder.rtp.stream import ReceivedSample
+from onvif_recorder.rtp.timing import ClockSource
 from onvif_recorder.service.state import StateHolder
 
 log = logging.getLogger(__name__)
@@ -48,15 +52,25 @@ class Buffering:
     buffer: PreEventBuffer[IngestItem]
     started: SessionStarted | None = None
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+    clocks: dict[int, ClockSource] = field(default_factory=dict)
+    """Media index → where its latest sample's wall-clock time came from."""
 
     def add(self, item: IngestItem) -> None:
         if isinstance(item, MediaSample):
             if self.started is not None and item.session == self.started.session:
                 sample = item.sample
+                if self.clocks.setdefault(item.media_index,
+                                          sample.clock_source) is not sample.clock_source:
+                    # The first RTCP sender report replaced the arrival-time estimate
+                    # (rtp.timing): put what is held on the new mapping, or the segmenter
+                    # would see the clock jump and start a new span inside the window.
+                    self.clocks[item.media_index] = sample.clock_source
+                    self.buffer.retime(item.media_index, functools.partial(_retimed, sample))
                 self.buffer.push(item.media_index, sample.utc, sample.sync, sample.size,
                                  item)
             return
         self.buffer.clear()  # a new session or its end: old timestamps are no use
+        self.clocks.clear()
         self.started = item if isinstance(item, SessionStarted) else None
 
     async def fill(self) -> None:
@@ -67,6 +81,14 @@ class Buffering:
     def take(self, start: float | None) -> list[IngestItem]:
         held = self.buffer.take(start)
         return [] if self.started is None else [self.started, *held]
+
+
+def _retimed(anchor: ReceivedSample, item: IngestItem) -> tuple[float, IngestItem]:
+    """``item`` timed by ``anchor``'s mapping: UTC follows the RTP presentation time."""
+    assert isinstance(item, MediaSample)
+    utc = anchor.utc + (item.sample.pts - anchor.pts) / anchor.clock_rate
+    sample = dataclasses.replace(item.sample, utc=utc, clock_source=anchor.clock_source)
+    return utc, dataclasses.replace(item, sample=sample)
 
 
 def pre_event_seconds(job: RecordingJob) -> float:

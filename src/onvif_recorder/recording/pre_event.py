@@ -16,14 +16,15 @@ Memory is bounded per buffer by ``max_bytes`` (sample payload): when over it, th
 GOP of the stream holding most bytes goes first; a stream whose only GOP is too big is
 emptied and held again from its next sync sample (``dropped`` counts every sample lost).
 A new session (the receiver reconnected) empties the buffer: its timestamps restart.
+When a stream's wall-clock mapping changes, the caller re-times what is held (``retime``).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -104,6 +105,19 @@ class PreEventBuffer(Generic[T]):
         self._trim(self.newest - self.before)
         while self.bytes > self.max_bytes:
             self._drop_biggest()
+
+    def retime(self, stream: int, retimed: Callable[[T], tuple[float, T]]) -> None:
+        """Give every held sample of ``stream`` the time and item ``retimed`` returns:
+        the stream's wall clock changed mapping (its first RTCP sender report replaced
+        an estimate), and samples on two mappings would not make one timeline."""
+        held = self._streams.get(stream)
+        if held is None:
+            return
+        old, held.samples, held.sync_times = held.samples, deque(), deque()
+        held.bytes = 0
+        for entry in old:
+            time, item = retimed(entry.item)
+            held.append(replace(entry, time=time, item=item))
 
     def take(self, start: float | None = None) -> list[T]:
         """The held items a recording from ``start`` needs (None: ``newest - before``),

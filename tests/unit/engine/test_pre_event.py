@@ -18,11 +18,12 @@ from onvif_recorder.domain.job import (
     SourceReference,
 )
 from onvif_recorder.domain.recording import TrackType
-from onvif_recorder.engine.pre_event import PreEventBuffers
+from onvif_recorder.engine.pre_event import Buffering, PreEventBuffers
 from onvif_recorder.engine.samples import SampleFanout, SampleQueue
 from onvif_recorder.events.triggers import check_filter
 from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionStarted, StreamInfo
 from onvif_recorder.persistence.sqlite_store import SqliteStore
+from onvif_recorder.recording.pre_event import PreEventBuffer
 from onvif_recorder.rtp.stream import ReceivedSample
 from onvif_recorder.rtp.timing import ClockSource
 from onvif_recorder.service.job_conditions import EventWindow
@@ -49,10 +50,10 @@ class Fanouts:
         self.fanouts[token].unsubscribe(queue)
 
 
-def sample(n: int) -> MediaSample:
+def sample(n: int, off: float = 0.0, clock: ClockSource = ClockSource.RTCP) -> MediaSample:
     received = ReceivedSample(units=(bytes(100),), pts=n * 3600, dts=n * 3600,
-                              clock_rate=90000, sync=n % FPS == 0, utc=1000.0 + n / FPS,
-                              clock_source=ClockSource.RTCP, config=None,
+                              clock_rate=90000, sync=n % FPS == 0,
+                              utc=1000.0 + n / FPS + off, clock_source=clock, config=None,
                               config_changed=False)
     return MediaSample(1, 0, received, received.utc)
 
@@ -139,3 +140,18 @@ async def test_only_jobs_with_a_positive_before_buffer(tmp_path: Path) -> None:
     assert buffers.give_back(job, receiver, taken[0], None)
     await buffers.stop()
     assert ingest.fanouts[receiver].subscribers == 0
+
+
+def test_samples_timed_by_arrival_are_retimed_when_the_sender_report_comes() -> None:
+    """Before the first RTCP sender report a stream is timed by arrival (here 1.5 s
+    late); once it comes, what is held moves onto its mapping: one timeline, so the
+    recording from the buffer does not jump (which would start a new span)."""
+    buffering = Buffering(2.0, SampleQueue(), PreEventBuffer[IngestItem](3.0, 1 << 20))
+    buffering.add(STARTED)
+    for n in range(2 * FPS):
+        buffering.add(sample(n, 1.5, ClockSource.ARRIVAL))
+    for n in range(2 * FPS, 3 * FPS):
+        buffering.add(sample(n))
+    held = [i for i in buffering.take(1000.0) if isinstance(i, MediaSample)]
+    assert [round((i.sample.utc - 1000.0) * FPS, 6) for i in held] == list(range(3 * FPS))
+    assert {i.sample.clock_source for i in held} == {ClockSource.RTCP}

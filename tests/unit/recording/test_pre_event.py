@@ -105,6 +105,18 @@ def test_clear_forgets_the_old_session() -> None:
     assert buffer.take() == [] and buffer.newest is None
 
 
+def test_retime_moves_a_stream_onto_a_new_mapping() -> None:
+    buffer: PreEventBuffer[int] = PreEventBuffer(2.0, 1 << 30)
+    samples = video(3)
+    fill(buffer, samples)
+    buffer.push(META, 2.5, True, 7, 1000)
+    buffer.retime(VIDEO, lambda index: (samples[index][1] - 1.5, index + 10_000))
+    assert buffer.bytes == 75 * 10 + 7  # the same samples, nothing lost
+    taken = buffer.take(0.5 - 1.5)  # on the new mapping the sync sample at 0 s is at -1.5
+    assert taken[0] == 10_000 and 1000 in taken
+    assert [i for i in taken if i != 1000] == [10_000 + n for n in range(75)]
+
+
 def test_bad_parameters_are_refused() -> None:
     with pytest.raises(ValueError):
         PreEventBuffer(-1.0, 10)

@@ -12,7 +12,9 @@ from datetime import datetime
 from aiohttp import web
 
 from onvif_recorder.clock import utc_now
+from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.condition_clock import ConditionClock
+from onvif_recorder.engine.exports import ExportRunner
 from onvif_recorder.engine.runtime import RunningEngine
 from onvif_recorder.events.camera_topics import CameraTopics
 from onvif_recorder.events.long_poll import expire_forever
@@ -56,6 +58,7 @@ from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
 from onvif_recorder.soap.http import SoapHandler, add_endpoint, add_fallback
+from onvif_recorder.soap.mapping.ptz_vector import recorded_ptz_positions
 from onvif_recorder.soap.mapping.recorded_events import (
     metadata_document,
     recorded_notifications,
@@ -71,13 +74,19 @@ from onvif_recorder.soap.operations.events import (
 from onvif_recorder.soap.operations.keystore import KeystoreHandlers, keystore_endpoint
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.operations.recording_export import ExportHandlers
 from onvif_recorder.soap.operations.replay import ReplayHandlers, replay_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
 from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
+from onvif_recorder.storage.media_roots import local_path
 from onvif_recorder.storage.search_data import SegmentIndexRecordedData
 from onvif_recorder.storage.segment_index import SegmentIndex
+from onvif_recorder.web.app import add_web_routes
+from onvif_recorder.web.auth import Authorize, onvif_user_authorizer
+from onvif_recorder.web.playback import PLAYBACK_SOURCES, PlaybackSources, add_playback_routes
+from onvif_recorder.web.segment_reader import SegmentReader
 
 REALM = "onvif-recorder"
 
@@ -101,6 +110,7 @@ class Services:
     keystore: KeystoreService
     search: SearchService
     replay: ReplayService
+    exports: ExportRunner  # ExportRecordedData operations (RC §5.21)
 
 
 def build_services(
@@ -140,24 +150,27 @@ def build_services(
         keystore=KeystoreService(holder),
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
                              recorded_notifications, metadata_document,
-                             lambda: clock().timestamp()),
+                             lambda: clock().timestamp(), recorded_ptz_positions),
         replay=ReplayService(
             holder, RtspAddress(settings.rtsp_listen_host, settings.rtsp_listen_port),
             lambda: replay_document.load(settings.data_dir),
             lambda values: replay_document.save(settings.data_dir, values)),
+        exports=ExportRunner(settings.data_dir, settings.database_path, bus),
     )
 
 
 def _recorded_data(settings: RecorderSettings) -> SegmentIndexRecordedData:
     """The Search service reads the segment index through a connection of its own."""
-    media_root = settings.data_dir / "media"
     return SegmentIndexRecordedData(SegmentIndex(settings.database_path),
-                                    lambda key: media_root / key)
+                                    lambda row: local_path(settings.media_root, row.root,
+                                                           row.key))
 
 
 def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:
     recording = recording_endpoint(
-        RecordingHandlers(services.recordings, services.jobs, recording_capabilities(settings))
+        RecordingHandlers(services.recordings, services.jobs, recording_capabilities(settings)),
+        ExportHandlers(services.holder, services.search, services.exports,
+                       str(settings.database_path)),
     )
     receiver = receiver_endpoint(
         ReceiverHandlers(services.receivers, receiver_capabilities(settings))
@@ -219,8 +232,9 @@ def build_app(
     clock: Callable[[], datetime] = utc_now,
     running: RunningEngine | None = None,
 ) -> web.Application:
-    """The SOAP endpoints and ``/metrics``; ``running`` is filled by the engine context
-    (``engine.runtime``) when there is one, so its counters are exported too."""
+    """The SOAP endpoints, ``/metrics`` and the web page; ``running`` is filled by the
+    engine context (``engine.runtime``) when there is one, so its counters are exported
+    too."""
     authenticator = Authenticator(
         DigestAuthenticator(REALM, services.users.lookup, secrets.token_bytes(32)),
         UsernameTokenVerifier(
@@ -242,6 +256,9 @@ def build_app(
     metrics = MetricsEndpoint(registry, authenticator, services.users.lookup,
                               settings.metrics_require_auth, clock)
     app.router.add_get(METRICS_PATH, metrics.handle)
+    sessions = add_web_routes(app, services, settings.database_path)  # the operator's page
+    _add_playback(app, settings, services, sessions.media_authorizer(
+        onvif_user_authorizer(authenticator, services.users.lookup, clock)))
     add_fallback(app)
     app.cleanup_ctx.append(_expiry(manager, clock))
     app.cleanup_ctx.append(_condition_clock(services))
@@ -252,8 +269,27 @@ def build_app(
     app.on_shutdown.append(close_pull_points)
 
     async def close_store(_: web.Application) -> None:
+        await services.exports.close()
         services.holder.store.close()
         services.search.data.close()
+        app[PLAYBACK_SOURCES].index.close()
+        await app[PLAYBACK_SOURCES].reader.close()
 
     app.on_cleanup.append(close_store)
     return app
+
+
+def _add_playback(app: web.Application, settings: RecorderSettings, services: Services,
+                  authorize: Authorize) -> None:
+    """``/recordings/...`` (web.playback): the web page's session, or (tools) an ONVIF
+    user's Digest or Basic."""
+    def storage(token: str) -> StorageConfigurationData | None:
+        found = services.holder.state.storage.get(token)
+        return None if found is None else found.data
+
+    reader = SegmentReader(settings.data_dir / "media", settings.data_dir / "spool", storage)
+    services.exports.read_remote = reader.read  # exports of uploaded segments too
+    app[PLAYBACK_SOURCES] = PlaybackSources(
+        SegmentIndex(settings.database_path), reader,
+        lambda token: token in services.holder.state.recordings)
+    add_playback_routes(app, authorize)

@@ -72,7 +72,17 @@ async def probe(uri: str, seconds: float, transport: str, out: TextIO,
                 tls: TlsPolicy | None = None) -> int:
     """Connect over ``transport`` (a ``TRANSPORTS`` key), count for ``seconds`` after PLAY,
     print a summary; 0 if media arrived."""
-    name, stream, protocol = TRANSPORTS[transport]
+    print(f"probing {public_uri(uri)} over {TRANSPORTS[transport][0]}", file=out)
+    counts, events, task = await count_samples(uri, seconds, transport, out, tls)
+    return _report(counts, seconds, events, task, out)
+
+
+async def count_samples(
+    uri: str, seconds: float, transport: str, out: TextIO, tls: TlsPolicy | None = None
+) -> tuple[dict[int, StreamCount], ProbeEvents, ReceiverTask]:
+    """Samples per stream during ``seconds`` after PLAY (also what the web page's "add a
+    camera" checks first); the task is stopped, its stats say why nothing came."""
+    _, stream, protocol = TRANSPORTS[transport]
     configuration = ReceiverConfiguration(
         ReceiverMode.ALWAYS_CONNECT, uri, stream, Transport(protocol)
     )
@@ -81,13 +91,12 @@ async def probe(uri: str, seconds: float, transport: str, out: TextIO,
     events = ProbeEvents(out)
     ingest = IngestConfig(ConnectionConfig(tls=tls or TlsPolicy()))
     task = ReceiverTask("probe", configuration, events, fanout, ingest)
-    print(f"probing {public_uri(uri)} over {name}", file=out)
     task.start()
     try:
         counts = await _count(queue, seconds, events)
     finally:
         await task.stop()
-    return _report(counts, seconds, events, task, out)
+    return counts, events, task
 
 
 async def _count(queue: SampleQueue, seconds: float, events: ProbeEvents) -> dict[int, StreamCount]:

@@ -88,6 +88,12 @@ EXPECTED_TOPICS = {
     "RecordingHistory/Track/State": (
         "true", [("RecordingToken", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
         [("IsDataPresent", "xs:boolean", S)]),
+    # Core §8.9.7 (ExportRecordedData progress); Alias is Core 26.06's.
+    "Monitoring/AsynchronousOperationStatus": (
+        "true", [("Token", "tt:ReferenceToken"), ("OperationName", "xs:string"),
+                 ("ServiceName", "xs:string")],
+        [("Progress", "xs:float", S), ("Alias", "xs:string", S),
+         ("FileProgressStatus", "tt:ArrayOfFileProgress", E), ("Error", "env:Fault", E)]),
 }
 
 
@@ -135,7 +141,8 @@ def check_type_prefixes(description: etree._Element) -> None:
     for item in description.iter(f"{{{TT}}}SimpleItemDescription",
                                  f"{{{TT}}}ElementItemDescription"):
         prefix = str(item.get("Type")).split(":", 1)[0]
-        assert item.nsmap.get(prefix) == {"tt": TT, "xs": XS, "pt": PT, "tas": TAS}[prefix]
+        assert item.nsmap.get(prefix) == {"tt": TT, "xs": XS, "pt": PT, "tas": TAS,
+                                          "env": ENV}[prefix]
 
 
 @pytest.mark.parametrize("path", list(EXPECTED_TOPICS))

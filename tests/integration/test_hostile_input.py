@@ -221,7 +221,7 @@ CASES: list[Case] = [
     Case(
         # RC lists Receiver/ActionNotSupported/NotImplemented for recording operations.
         "recording operation not built",
-        envelope("<trc:ExportRecordedData/>"),
+        envelope("<trc:ListRecordedSegments/>"),
         500,
         ["Receiver", "ActionNotSupported", "NotImplemented"],
         authenticated=True,

@@ -37,7 +37,7 @@ from onvif_recorder.engine.reconciler import CommitReconciler
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
 from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.recording.flow import DEFAULT_TIMEOUT, FlowTracker
-from onvif_recorder.recording.plan import RecordingPlan, plans
+from onvif_recorder.recording.plan import KeyMemory, RecordingPlan, plans
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.storage.deletion import (
@@ -69,8 +69,11 @@ class RecordingSupervisor:
                  retention: Retention | None = None,
                  spool: UploadSpool | None = None, bus: EventBus | None = None,
                  thread: StorageThread | None = None,
+                 keys: KeyMemory | None = None,
                  pre_event: PreEventBuffers | None = None) -> None:
         self.holder = holder
+        self.keys = keys
+        """Generated keys kept across restarts (``engine/key_memory.py``)."""
         self.pre_event = pre_event
         """Pre-event buffers of waiting event jobs; their readers start from them."""
         self.storage = storage
@@ -135,11 +138,14 @@ class RecordingSupervisor:
             if task is None:
                 task = RecordingTask(plan, self.storage, self.flow, self.source,
                                      self.settings.task, self.thread, self._segment_written,
-                                     self.spool, pre_event=self.pre_event)
+                                     self.spool, keys=self.keys,
+                                     pre_event=self.pre_event)
                 self.tasks[token] = task
             task.update(plan)
         for deletion in deletions:  # their segments are closed now
             self.deleter.submit(deletion)
+            if deletion.tracks is None and self.keys is not None:
+                self.keys.forget(deletion.recording)
 
     def _segment_written(self, row: SegmentRow) -> None:
         if self.retention is not None:

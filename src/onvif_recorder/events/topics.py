@@ -14,6 +14,12 @@ from datetime import UTC, datetime
 
 from onvif_recorder.domain.job import RecordingJobConfiguration, RecordingJobStateInformation
 from onvif_recorder.domain.recording import RecordingConfiguration, TrackConfiguration
+from onvif_recorder.service.async_operation_events import (
+    AsynchronousOperationStatus,
+    FileProgressStatus,
+    OperationError,
+    progress_text,
+)
 from onvif_recorder.service.events import (
     CameraEvent,
     DomainEvent,
@@ -45,6 +51,8 @@ ElementValue = (
     | TrackConfiguration
     | RecordingJobConfiguration
     | RecordingJobStateInformation
+    | FileProgressStatus
+    | OperationError
 )
 
 
@@ -156,6 +164,14 @@ TRACK_HISTORY_STATE = Topic(
     (Item("RecordingToken", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken")),
     (Item("IsDataPresent", "xs:boolean"),))
 HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE)
+# Core §8.9.7; Alias is Core 26.06's addition.
+ASYNCHRONOUS_OPERATION_STATUS = Topic(
+    ("Monitoring", "AsynchronousOperationStatus"), True,
+    (Item("Token", "tt:ReferenceToken"), Item("OperationName", "xs:string"),
+     Item("ServiceName", "xs:string")),
+    (Item("Progress", "xs:float"), Item("Alias", "xs:string"),  # simple items first (tt:ItemList)
+     Item("FileProgressStatus", "tt:ArrayOfFileProgress", element=True),
+     Item("Error", "env:Fault", element=True)))
 
 TOPICS: tuple[Topic, ...] = (
     JOB_STATE,
@@ -176,6 +192,7 @@ TOPICS: tuple[Topic, ...] = (
     SPECIAL_DAYS_REMOVED,
     KEY_STATUS,
     *HISTORY_TOPICS,
+    ASYNCHRONOUS_OPERATION_STATUS,
 )
 """In TopicSet order; topics that share a root are adjacent."""
 
@@ -301,6 +318,8 @@ def _device_message(event: DomainEvent) -> Message:
         case SpecialDaysChanged(token, removed):
             topic = SPECIAL_DAYS_REMOVED if removed else SPECIAL_DAYS_CHANGED
             return Message(topic, (("SpecialDaysToken", token),))
+        case AsynchronousOperationStatus():
+            return _operation_status_message(event)
         case _:
             raise TypeError(f"no topic for {type(event).__name__}")
 
@@ -327,3 +346,16 @@ def _track_data_message(event: TrackDataDeleted) -> Message:
     source = (("RecordingToken", event.recording_token), ("TrackToken", event.track_token))
     data = (("StartTime", utc_text(event.start_time)), ("EndTime", utc_text(event.end_time)))
     return Message(DELETE_TRACK_DATA, source, data)
+
+
+def _operation_status_message(event: AsynchronousOperationStatus) -> Message:
+    source = (("Token", event.token), ("OperationName", event.operation_name),
+              ("ServiceName", event.service_name))
+    data: list[tuple[str, str | ElementValue]] = [("Progress", progress_text(event.progress))]
+    if event.alias is not None:
+        data.append(("Alias", event.alias))
+    if event.files is not None:
+        data.append(("FileProgressStatus", event.files))
+    if event.error is not None:
+        data.append(("Error", event.error))
+    return Message(ASYNCHRONOUS_OPERATION_STATUS, source, tuple(data), event.operation)

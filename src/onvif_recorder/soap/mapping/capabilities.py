@@ -42,6 +42,8 @@ def write_recording_capabilities(
         element.set("EventRecording", "true")
         element.set("BeforeEventLimit", f"PT{caps.before_event_limit_s}S")
         element.set("AfterEventLimit", f"PT{caps.after_event_limit_s}S")
+    if caps.supported_export_file_formats:
+        element.set("SupportedExportFileFormats", " ".join(caps.supported_export_file_formats))
     return element
 
 

@@ -21,8 +21,10 @@ from onvif_recorder.events.topics import (
     message_of,
     utc_text,
 )
+from onvif_recorder.service.async_operation_events import FileProgressStatus, OperationError
 from onvif_recorder.service.events import Notification
 from onvif_recorder.soap.mapping.job import write_job_configuration, write_job_state
+from onvif_recorder.soap.mapping.operation_status import write_operation_item
 from onvif_recorder.soap.mapping.primitives import sub, xs_boolean
 from onvif_recorder.soap.mapping.recording import (
     write_recording_configuration,
@@ -96,6 +98,8 @@ def _write_element_value(parent: etree._Element, value: ElementValue) -> None:
             write_job_configuration(parent, _tt("RecordingJobConfiguration"), value)
         case RecordingJobStateInformation():
             write_job_state(parent, _tt("RecordingJobStateInformation"), value)
+        case FileProgressStatus() | OperationError():
+            write_operation_item(parent, value)
 
 
 def _write_items(parent: etree._Element, tag: str, items: DataItems) -> None:

@@ -29,6 +29,7 @@ from onvif_recorder.soap.mapping.recording import (
     write_track_configuration,
 )
 from onvif_recorder.soap.namespaces import TRC, qname
+from onvif_recorder.soap.operations.recording_export import ExportHandlers
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/recording_service"
@@ -214,13 +215,15 @@ class RecordingHandlers:
         raise NotImplementedFault(f"{name} is not implemented in this release")
 
 
-def recording_endpoint(handlers: RecordingHandlers) -> ServiceEndpoint:
+def recording_endpoint(handlers: RecordingHandlers,
+                       exports: ExportHandlers | None = None) -> ServiceEndpoint:
     h = handlers
     state_version = h.recordings.holder_version
     operations = [
         Operation("GetServiceCapabilities", AccessClass.PRE_AUTH, h.get_service_capabilities),
         Operation("CreateRecording", WRITE, h.create_recording),
-        Operation("DeleteRecording", WRITE, h.delete_recording),
+        Operation("DeleteRecording", WRITE,
+                  exports.deleting(h.delete_recording) if exports else h.delete_recording),
         Operation("GetRecordings", READ, h.get_recordings, cache_version=state_version),
         Operation("SetRecordingConfiguration", WRITE, h.set_recording_configuration),
         Operation("GetRecordingConfiguration", READ, h.get_recording_configuration),
@@ -237,10 +240,14 @@ def recording_endpoint(handlers: RecordingHandlers) -> ServiceEndpoint:
         Operation("SetRecordingJobMode", WRITE, h.set_recording_job_mode),
         Operation("GetRecordingJobState", READ, h.get_recording_job_state),
         Operation("OverrideSegmentDuration", WRITE, h.override_segment_duration),
-        # RC §5.21-5.23 and the 26.06 segment operations: not built yet.
-        Operation("ExportRecordedData", READ, h.not_implemented),
-        Operation("StopExportRecordedData", READ, h.not_implemented),
-        Operation("GetExportRecordedDataState", READ, h.not_implemented),
+        # RC §5.21-5.23 (soap/operations/recording_export.py).
+        Operation("ExportRecordedData", READ,
+                  exports.export_recorded_data if exports else h.not_implemented),
+        Operation("StopExportRecordedData", READ,
+                  exports.stop_export_recorded_data if exports else h.not_implemented),
+        Operation("GetExportRecordedDataState", READ,
+                  exports.get_export_recorded_data_state if exports else h.not_implemented),
+        # The 26.06 segment operations: not built yet.
         Operation("ListRecordedSegments", READ, h.not_implemented),
         Operation("ExportRecordedSegments", READ, h.not_implemented),
         Operation("StopExportRecordedSegments", READ, h.not_implemented),

@@ -96,12 +96,11 @@ class PreEventBuffer(Generic[T]):
         self.newest = None
 
     def push(self, stream: int, time: float, sync: bool, size: int, item: T) -> None:
-        held = self._streams.setdefault(stream, _Stream())
-        if not held.samples and not sync:
-            return  # not decodable without the sync sample before it
-        self._order += 1
-        held.append(Held(self._order, time, sync, size, item))
         self.newest = time if self.newest is None else max(self.newest, time)
+        held = self._streams.setdefault(stream, _Stream())
+        if held.samples or sync:  # else not decodable without the sync sample before it
+            self._order += 1
+            held.append(Held(self._order, time, sync, size, item))
         self._trim(self.newest - self.before)
         while self.bytes > self.max_bytes:
             self._drop_biggest()

@@ -117,16 +117,19 @@ def recorder_child(conn: Connection, data: Path, camera: str, options: Options,
 
 
 async def soap_load(urls: list[str], stop: asyncio.Event) -> int:
-    """GetRecordings once a second to each recorder, Digest-authenticated; failures."""
+    """GetRecordings once a second to each recorder, Digest-authenticated, with a new
+    nonce when the recorder says the old one is stale; failures (other than that 401)."""
     failures = 0
     signers = [DigestSigner((await challenges(url, 1))[0]) for url in urls]
     async with ClientSession(timeout=REQUEST_TIMEOUT) as session:
         while not stop.is_set():
-            for url, signer in zip(urls, signers, strict=True):
-                headers = {"Content-Type": SOAP_TYPE, "Authorization": signer.next()}
+            for number, url in enumerate(urls):
+                headers = {"Content-Type": SOAP_TYPE, "Authorization": signers[number].next()}
                 async with session.post(url, data=REQUEST, headers=headers) as response:
                     await response.read()
-                    failures += response.status != 200
+                    if response.status == 401:  # the nonce grew old (stale): a new one
+                        signers[number] = DigestSigner((await challenges(url, 1))[0])
+                    failures += response.status not in (200, 401)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
     return failures

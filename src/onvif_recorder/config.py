@@ -90,6 +90,7 @@ _LIMITS = (
     ("max_storage_configurations", "storage configurations that can exist"),
     ("max_pull_points", "MaxPullPoints: PullPoint subscriptions at one time"),
     ("max_scopes", "discovery scopes, fixed and configurable together"),
+    ("pre_event_max_bytes", "sample bytes a waiting event job holds per source for Before"),
 )
 
 OPTIONS: tuple[Option, ...] = (

@@ -147,6 +147,13 @@ class RecorderCollector(Collector):
             for state in JobState:
                 each.add_metric([token, state.value], int(state is info.state))
         yield each
+        held = _gauge("job_pre_event_buffer_bytes",
+                      "sample bytes a waiting event job holds for Before (RC §5.3.4)", "job")
+        engine = self.running.recordings
+        buffers = engine.pre_event if engine else None
+        for token, size in sorted(buffers.held_bytes.items()) if buffers else ():
+            held.add_metric([token], size)
+        yield held
 
     def _uploads(self) -> Iterator[Metric]:
         pending = _gauge("upload_pending_objects", "objects waiting in the upload spool",

@@ -39,10 +39,12 @@ class Limits:
     max_pull_messages: int = 100  # PullMessages returns at most this many messages
     default_subscription_s: int = 60  # termination when the client gives none
     max_subscription_s: int = 3600  # longest InitialTerminationTime or Renew accepted
-    # Event recording (RC §5.25 BeforeEventLimit/AfterEventLimit). Before needs a
-    # pre-event buffer, which is not built yet: only 0 is accepted.
-    before_event_limit_s: int = 0
+    # Event recording (RC §5.25 BeforeEventLimit/AfterEventLimit; README "Event
+    # recording"): Before is held in a pre-event buffer of at most pre_event_max_bytes of
+    # samples per waiting job and source (30 s + a GOP at 8 Mbit/s).
+    before_event_limit_s: int = 30
     after_event_limit_s: int = 300
+    pre_event_max_bytes: int = 32 * 1024 * 1024
     # Recording Search (README "Search").
     max_search_sessions: int = 16  # concurrent search sessions; one more is ResourceProblem
     max_search_keep_alive_s: int = 3600  # longer KeepAliveTime values are adapted down

@@ -23,6 +23,10 @@ Mounts:
   /h265-bframes  H.265 640x360@25 with 2 B-frames between references (I P B B …)
   /meta      H.264 + an ONVIF metadata stream (one document a second: tt:PTZ with a pan
              position cycling through PANS and a tt:Event)
+  /h264-4m   H.264 640x360@25 at 4 Mbit/s (noise, so the encoder really spends it), an
+             IDR every 25 pictures (pre-event buffer memory)
+  /motion    the same as /meta with one motion window: State true in the 5th and 6th document
+             (about 5 s after the media starts), false before and after
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
   /mcast     /h264 offered only as RTP multicast (groups 239.255.42.1-10, ports 5000-5098,
@@ -54,6 +58,11 @@ X264 = (
     "speed-preset=ultrafast key-int-max=25 bitrate=800"
 )
 VIDEO = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=0"
+VIDEO_4M = (
+    f"videotestsrc is-live=true pattern=snow ! {RAW} ! x264enc tune=zerolatency "
+    "speed-preset=ultrafast key-int-max=25 bitrate=4000 ! rtph264pay name=pay0 pt=96 "
+    "config-interval=-1"
+)
 VIDEO_SEPARATE = f"{X264} ! rtph264pay name=pay0 pt=96 config-interval=-1"
 # tune=zerolatency would turn B-frames off, and so would the constrained-baseline profile
 # that x264enc negotiates with rtph264pay unless the caps ask for main.
@@ -111,7 +120,15 @@ EVENT = (
 PANS = ("-0.75", "-0.25", "0.25", "0.75")
 
 
-def metadata_feeder(appsrc, period_ms=1000, mtu=1200):
+def toggling(count):
+    return count % 2 == 1
+
+
+def one_window(count):
+    return 5 <= count < 7
+
+
+def metadata_feeder(appsrc, period_ms=1000, mtu=1200, motion=toggling):
     """Write ONVIF metadata RTP packets ourselves: Debian's GStreamer has no payloader.
     The marker bit ends each XML document (ONVIF Streaming, metadata stream)."""
     state = {
@@ -125,7 +142,7 @@ def metadata_feeder(appsrc, period_ms=1000, mtu=1200):
         state["count"] += 1
         document = EVENT.format(
             utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            state=str(state["count"] % 2 == 1).lower(),
+            state=str(motion(state["count"])).lower(),
             pan=PANS[state["count"] % len(PANS)],
         ).encode()
         timestamp = int((time.monotonic() - state["start"]) * 90000) & 0xFFFFFFFF
@@ -253,11 +270,11 @@ def main():
     args = parser.parse_args()
     units = load_clip(args.clip) if args.clip else []
 
-    def on_configure(_factory, media):
+    def on_configure(_factory, media, path):
         element = media.get_element()
         metadata = element.get_by_name("pay1")
         if metadata is not None and metadata.get_factory().get_name() == "appsrc":
-            metadata_feeder(metadata)
+            metadata_feeder(metadata, motion=one_window if path == "/motion" else toggling)
         clip = element.get_by_name("clip")
         if clip is not None:
             clip_feeder(clip, units)
@@ -269,12 +286,14 @@ def main():
         "/mcast": VIDEO,
         "/h264": VIDEO,
         "/h264-sep": VIDEO_SEPARATE,
+        "/h264-4m": VIDEO_4M,
         "/h264-bframes": VIDEO_BFRAMES,
         "/h264-unstable": UNSTABLE,
         "/av": f"{VIDEO} {AAC}",
         "/h265": H265,
         "/h265-bframes": H265_BFRAMES,
         "/meta": f"{VIDEO} {METADATA}",
+        "/motion": f"{VIDEO} {METADATA}",
         "/pcmu": f"{VIDEO} {PCMU}",
     }
     if units:
@@ -289,7 +308,7 @@ def main():
                    else GstRtspServer.RTSPMediaFactory())
         factory.set_launch(f"( {launch} )")
         factory.set_shared(True)
-        factory.connect("media-configure", on_configure)
+        factory.connect("media-configure", on_configure, path)
         if permissions is not None:
             factory.set_permissions(permissions)
         server.get_mount_points().add_factory(path, factory)

@@ -15,6 +15,7 @@ from typing import Any
 import av
 
 from onvif_recorder.app import REALM, build_app, build_services
+from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.rtsp_server import replay_context
 from onvif_recorder.engine.runtime import engine_context, engine_media_flow
 from onvif_recorder.settings import RecorderSettings
@@ -26,9 +27,9 @@ from tests.integration.ingest_support import QUICK
 
 @contextmanager
 def engine_recorder(data_dir: Path, segment_duration: float = 2.0, *, replay: bool = False,
-                    **settings: Any) -> Iterator[RunningRecorder]:
-    """A recorder whose jobs really record, with quick reconnects (and, with ``replay``,
-    the replay RTSP server on a free loopback port)."""
+                    ingest: IngestConfig = QUICK, **settings: Any) -> Iterator[RunningRecorder]:
+    """A recorder whose jobs really record, with quick reconnects (``ingest``; and, with
+    ``replay``, the replay RTSP server on a free loopback port)."""
     config = replace(RecorderSettings(data_dir=data_dir), segment_duration=segment_duration,
                      rtsp_listen_host="127.0.0.1", rtsp_listen_port=0, **settings)
     media = engine_media_flow()
@@ -36,7 +37,7 @@ def engine_recorder(data_dir: Path, segment_duration: float = 2.0, *, replay: bo
     services.users.ensure_initial_administrator(ADMIN_USER, ADMIN_PASSWORD)
     app = build_app(config, services)
     app.cleanup_ctx.append(engine_context(config, services.holder, services.events,
-                                          services.engine, media, QUICK,
+                                          services.engine, media, ingest,
                                           camera_topics=services.camera_topics))
     if replay:
         app.cleanup_ctx.append(replay_context(config, services.replay, services.users.lookup,

@@ -76,7 +76,7 @@ def test_event_filters_the_recorder_cannot_honour_are_refused(tmp_path: Path) ->
         recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
         bad = ["Sender", "InvalidArgVal", "BadConfiguration"]
         expect_fault(trc.CreateRecordingJob, JobConfiguration=event_job(
-            recording, "tns1:VideoSource/MotionAlarm", Before="PT10S"), chain=bad, rec=rec)
+            recording, "tns1:VideoSource/MotionAlarm", Before="PT31S"), chain=bad, rec=rec)
         expect_fault(trc.CreateRecordingJob, JobConfiguration=event_job(
             recording, "tns1:VideoSource/MotionAlarm", After="PT1H"), chain=bad, rec=rec)
         expect_fault(trc.CreateRecordingJob, JobConfiguration=event_job(

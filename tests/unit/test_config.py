@@ -36,6 +36,7 @@ CHANGES = [
     ("limits", "max_storage_configurations", "4", "limits.max_storage_configurations", 4),
     ("limits", "max_pull_points", "64", "limits.max_pull_points", 64),
     ("limits", "max_scopes", "16", "limits.max_scopes", 16),
+    ("limits", "pre_event_max_bytes", "1048576", "limits.pre_event_max_bytes", 1048576),
     ("recording", "segment_duration", "30", "segment_duration", 30.0),
     ("recording", "fsync_interval", "1.5", "fsync_interval", 1.5),
     ("recording", "disk_reserve", "0.1", "disk_reserve", 0.1),

@@ -81,6 +81,7 @@ class ConditionClock:
             for notification in batch:
                 self.triggers.observe(notification.event, notification.utc_time.timestamp())
         next_schedule = self._schedules.refresh(now)
+        self._holder.conditions.windows = self.triggers.windows(now)
         if self._holder.conditions.set_triggered_jobs(self.triggers.active(now)):
             self._holder.conditions_changed()
         next_window = self.triggers.next_change(now)

@@ -32,6 +32,7 @@ import logging
 from dataclasses import dataclass, field
 
 from onvif_recorder.engine.data_deletion import DataDeleter
+from onvif_recorder.engine.pre_event import PreEventBuffers
 from onvif_recorder.engine.reconciler import CommitReconciler
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
 from onvif_recorder.engine.storage_writer import StorageThread
@@ -68,10 +69,13 @@ class RecordingSupervisor:
                  retention: Retention | None = None,
                  spool: UploadSpool | None = None, bus: EventBus | None = None,
                  thread: StorageThread | None = None,
-                 keys: KeyMemory | None = None) -> None:
+                 keys: KeyMemory | None = None,
+                 pre_event: PreEventBuffers | None = None) -> None:
         self.holder = holder
         self.keys = keys
         """Generated keys kept across restarts (``engine/key_memory.py``)."""
+        self.pre_event = pre_event
+        """Pre-event buffers of waiting event jobs; their readers start from them."""
         self.storage = storage
         self.flow = flow
         self.source = source
@@ -122,8 +126,10 @@ class RecordingSupervisor:
 
     async def reconcile(self) -> None:
         deletions, self._deletions = self._deletions, []
+        conditions = self.holder.conditions
         wanted = plans(self.holder.state, self.settings.segment_duration,
-                       self.holder.overrides, self.holder.conditions.eligible)
+                       self.holder.overrides, conditions.eligible,
+                       {job: w.topic for job, w in conditions.windows.items()})
         stale = [token for token, task in self.tasks.items()
                  if token not in wanted or _renumbered(task.plan, wanted[token])]
         await asyncio.gather(*(self.tasks.pop(token).stop() for token in stale))
@@ -132,7 +138,8 @@ class RecordingSupervisor:
             if task is None:
                 task = RecordingTask(plan, self.storage, self.flow, self.source,
                                      self.settings.task, self.thread, self._segment_written,
-                                     self.spool, keys=self.keys)
+                                     self.spool, keys=self.keys,
+                                     pre_event=self.pre_event)
                 self.tasks[token] = task
             task.update(plan)
         for deletion in deletions:  # their segments are closed now

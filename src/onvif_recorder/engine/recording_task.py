@@ -11,6 +11,10 @@ Each ``Feed`` (a job's source and the tracks it won) has a reader task on its re
   ``discontinuity`` (the queue dropped a GOP) → ``discontinuity()``; then ``push``;
 * ``SessionEnded``: the feed's tracks stop; when no feed plays any more the spans close.
 
+A feed of an event job that was waiting with a ``Before`` starts from its pre-event
+buffer (``engine.pre_event``): the reader takes over that subscription and what it held,
+and hands it back when the feed stops.
+
 The segmenter is created when every routed track has its parameter sets, or after
 ``start_gate`` seconds of samples, so that a span starts with all its tracks.
 
@@ -37,7 +41,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from onvif_recorder.cenc.policy import EncryptionPolicy
 from onvif_recorder.engine.samples import SampleQueue
@@ -58,6 +62,9 @@ from onvif_recorder.storage.object_sink import ObjectSink
 from onvif_recorder.storage.segment_index import SegmentRow
 from onvif_recorder.storage.sink import LocalSink
 from onvif_recorder.storage.upload_queue import UploadSpool
+
+if TYPE_CHECKING:
+    from onvif_recorder.engine.pre_event import PreEventBuffers
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +105,11 @@ class RecordingTask:
                  on_segment: Callable[[SegmentRow], None] = lambda row: None,
                  spool: UploadSpool | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 keys: KeyMemory | None = None) -> None:
+                 keys: KeyMemory | None = None,
+                 pre_event: PreEventBuffers | None = None) -> None:
         self.plan = plan
         self.keys = keys
+        self.pre_event = pre_event
         self._clock = clock
         self.spool = spool
         self.storage = storage
@@ -131,7 +140,8 @@ class RecordingTask:
         if target is None or self.spool is None:
             return LocalSink(self.storage, self.plan.recording, self._track_tokens())
         return ObjectSink(self.spool, self.plan.recording, target.storage, target.layout,
-                          self._track_tokens(), target.source or None, self.storage.index)
+                          self._track_tokens(), target.source or None, self.storage.index,
+                          self.plan.event_topic)
 
     def _retarget(self, plan: RecordingPlan) -> None:
         """Target or override changed: new spans in the new place, or a segment cut."""
@@ -153,6 +163,9 @@ class RecordingTask:
             # in order with the events before it: the sink may be in use on the thread
             self._writer.submit(functools.partial(_set_tokens, self._sink,
                                                   self._track_tokens()))
+        if plan.event_topic != self.plan.event_topic and isinstance(self._sink, ObjectSink):
+            # the next segment's attributes; the recovery box keeps the span's first
+            self._writer.submit(functools.partial(_set_topic, self._sink, plan.event_topic))
         if plan.encryption != self.plan.encryption and self._segmenter:
             self._segmenter.set_encryption(self._encryption(plan))
         self._retarget(plan)
@@ -182,14 +195,23 @@ class RecordingTask:
         self.flow.forget((feed.job, feed.source))
 
     async def _read(self, feed: Feed) -> None:
-        queue = self.source.subscribe(feed.source)
+        """Read the feed's samples: an event job's pre-event buffer first, if it has one
+        (``engine.pre_event``: the same subscription goes on, so no gap, no duplicate)."""
+        held = None if self.pre_event is None else self.pre_event.take(feed.job, feed.source)
+        queue, batch = held if held is not None else (self.source.subscribe(feed.source), [])
+        current: SessionStarted | None = None
         try:
-            while batch := await queue.get_batch():
+            while batch or (batch := await queue.get_batch()):
                 for item in batch:
+                    if not isinstance(item, MediaSample):
+                        current = item if isinstance(item, SessionStarted) else None
                     self._guarded(feed, item)
+                batch = []
                 await self._writer.backpressure()
         finally:
-            self.source.unsubscribe(feed.source, queue)
+            if self.pre_event is None or not self.pre_event.give_back(
+                    feed.job, feed.source, queue, current):
+                self.source.unsubscribe(feed.source, queue)
 
     def _guarded(self, feed: Feed, item: IngestItem) -> None:
         try:
@@ -317,6 +339,7 @@ class RecordingTask:
                                  fragment_duration=self.settings.fragment_duration,
                                  recording=self.plan.recording,
                                  track_tokens=self._track_tokens(),
+                                 event_topic=self.plan.event_topic or "",
                                  encryption=self._encryption(self.plan))
         self._segmenter = Segmenter([infos[k] for k in sorted(infos)], config)
         pending, self._pending = self._pending, []
@@ -372,6 +395,11 @@ class RecordingTask:
 
 def _set_tokens(sink: LocalSink | ObjectSink, tokens: dict[int, str]) -> list[SegmentRow]:
     sink.track_tokens = tokens
+    return []
+
+
+def _set_topic(sink: ObjectSink, topic: str | None) -> list[SegmentRow]:
+    sink.event_topic = topic
     return []
 
 

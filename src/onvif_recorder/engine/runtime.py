@@ -19,6 +19,7 @@ from aiohttp import web
 from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.camera_events import CameraEvents
 from onvif_recorder.engine.key_memory import KeyFile
+from onvif_recorder.engine.pre_event import PreEventBuffers
 from onvif_recorder.engine.receiver_supervisor import (
     IngestMediaFlow,
     ReceiverStates,
@@ -121,19 +122,22 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         storage = local_storage(settings)
         thread = StorageThread()
         uploads = upload_manager(settings, holder, storage.index, thread)
+        pre_event = PreEventBuffers(holder, ingest, settings.limits.pre_event_max_bytes)
         engine = RecordingSupervisor(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
             Retention(storage, bus, settings.disk_reserve), uploads.spool, bus, thread,
-            KeyFile(settings.data_dir / "generated-keys.json"))
+            KeyFile(settings.data_dir / "generated-keys.json"), pre_event)
         await uploads.start()
         await engine.start()
         await ingest.start()
+        pre_event.start()
         if running is not None:
             running.ingest, running.recordings, running.uploads = ingest, engine, uploads
         yield
         if running is not None:
             running.ingest = running.recordings = running.uploads = None
         await engine.stop()
+        await pre_event.stop()
         await ingest.stop()
         await uploads.stop()
         thread.close()

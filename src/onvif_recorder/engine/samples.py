@@ -90,11 +90,14 @@ class SampleQueue:
     async def get_batch(self, limit: int = 256) -> list[IngestItem]:
         """Wait for at least one item and return up to ``limit``; ``[]`` once closed."""
         while not self._items and not self.closed:
-            self._waiter = asyncio.get_running_loop().create_future()
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
             try:
-                await self._waiter
+                await waiter
             finally:
-                self._waiter = None
+                # A cancelled reader may finish after the queue's next reader started
+                # waiting (a pre-event buffer handing its queue over): not its waiter.
+                if self._waiter is waiter:
+                    self._waiter = None
         batch: list[IngestItem] = []
         while len(batch) < limit and (item := self.get_nowait()) is not None:
             batch.append(item)

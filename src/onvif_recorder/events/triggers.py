@@ -33,6 +33,7 @@ from onvif_recorder.events.topic_expression import (
 )
 from onvif_recorder.events.topics import TOPIC_NAMESPACE, Message, message_of
 from onvif_recorder.service.events import DomainEvent
+from onvif_recorder.service.job_conditions import EventWindow
 
 MOMENTARY_HOLD = 3.0
 """Seconds a momentary event keeps a job recording before ``After``: one GOP of a typical
@@ -85,6 +86,14 @@ class _JobTriggers:
     active: set[Instance] = field(default_factory=set)
     until: float = 0.0
     """End of the current window after the last instance ended (POSIX seconds)."""
+    since: float = 0.0
+    """When the current (or last) window began: the event that opened it (the pre-event
+    buffer records from ``since - Before``)."""
+    topic: str = ""
+    """The topic of that event (RC B.9 ``EventTopic``)."""
+
+    def recording(self, now: float) -> bool:
+        return bool(self.active) or self.until > now
 
 
 class EventTriggers:
@@ -120,11 +129,18 @@ class EventTriggers:
         message = message_of(event)
         for job in self._jobs.values():
             if any(f.matches(message) for f in job.filters):
+                waiting = not job.recording(now)
                 _apply(job, message, now)
+                if waiting and job.recording(now):
+                    job.since, job.topic = now, message.topic.text
 
     def active(self, now: float) -> frozenset[str]:
-        return frozenset(token for token, job in self._jobs.items()
-                         if job.active or job.until > now)
+        return frozenset(token for token, job in self._jobs.items() if job.recording(now))
+
+    def windows(self, now: float) -> dict[str, EventWindow]:
+        """Job token → its current window, for the jobs in one."""
+        return {token: EventWindow(job.since, job.topic)
+                for token, job in self._jobs.items() if job.recording(now)}
 
     def next_change(self, now: float) -> float | None:
         ends = [job.until for job in self._jobs.values() if not job.active and job.until > now]

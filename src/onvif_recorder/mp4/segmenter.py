@@ -60,6 +60,8 @@ class SegmenterConfig:
     """The recording token, written into the recovery box of every header."""
     track_tokens: Mapping[int, str] = field(default_factory=dict, hash=False)
     """ISO-BMFF track_ID → the recording's track token, for the recovery box."""
+    event_topic: str = ""
+    """Topic of the event that triggered the recording (B.9), for the recovery box."""
     encryption: EncryptionPolicy | None = field(default=None, compare=False)
     """The target's Encryption entries (RC B.8); asked for keys as each segment opens."""
 
@@ -106,7 +108,8 @@ class Segmenter:
 
     def _header(self, tracks: Sequence[TrackInfo], info: SegmentInfo) -> SegmentHeader:
         info = replace(info, recording=self.config.recording,
-                       track_tokens=dict(self.config.track_tokens))
+                       track_tokens=dict(self.config.track_tokens),
+                       event_topic=self.config.event_topic)
         policy = self.config.encryption
         protection = None if policy is None else policy.segment(tracks, info.start_utc)
         sinfs = {} if protection is None else {

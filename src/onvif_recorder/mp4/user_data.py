@@ -5,7 +5,8 @@ file alone: span number and type, segment counter, timescale, the UTC of the spa
 segment start, the recording token and the recording's track token of each ISO-BMFF
 track_ID. ``encode`` writes it, ``decode`` reads it back: the one writer and the one
 parser. The payload is compact JSON with sorted keys, so bytes are deterministic;
-``recording`` and ``track_ids`` (``"1=VIDEO001,2=AUDIO001"``) are left out when empty.
+``recording``, ``track_ids`` (``"1=VIDEO001,2=AUDIO001"``) and ``event_topic`` (the
+B.9 ``EventTopic`` of an event-triggered recording) are left out when empty.
 Players ignore unknown ``uuid`` boxes.
 """
 
@@ -40,6 +41,9 @@ class SegmentInfo:
     recording: str = ""
     track_tokens: Mapping[int, str] = field(default_factory=dict, hash=False)
     """ISO-BMFF track_ID → the recording's track token."""
+    event_topic: str = ""
+    """Topic of the event that triggered the recording job (RC B.9 ``EventTopic``);
+    empty for recordings that no event started."""
 
     def encode(self) -> bytes:
         """The ``uuid`` box with ``SEGMENT_INFO_UUID`` and this description as JSON."""
@@ -51,6 +55,8 @@ class SegmentInfo:
             values["recording"] = self.recording
         if self.track_tokens:
             values["track_ids"] = _track_ids_text(self.track_tokens)
+        if self.event_topic:
+            values["event_topic"] = self.event_topic
         payload = json.dumps(values, sort_keys=True, separators=(",", ":")).encode("utf-8")
         return box(b"uuid", SEGMENT_INFO_UUID.bytes, payload)
 
@@ -84,13 +90,15 @@ def _from_json(values: dict[str, object]) -> SegmentInfo | None:
     span, segment, timescale = (values.get(k) for k in ("span", "segment", "timescale"))
     start, span_start = values.get("start_utc"), values.get("span_start_utc")
     extension, recording = values.get("extension"), values.get("recording", "")
+    topic = values.get("event_topic", "")
     if (_is_int(span) and _is_int(segment) and _is_int(timescale) and timescale > 0
             and isinstance(extension, str) and isinstance(recording, str)
-            and _is_number(start) and _is_number(span_start)):
+            and isinstance(topic, str) and _is_number(start) and _is_number(span_start)):
         return SegmentInfo(span=span, segment=segment, extension=extension,
                            timescale=timescale, start_utc=float(start),
                            span_start_utc=float(span_start), recording=recording,
-                           track_tokens=_track_tokens(values.get("track_ids")))
+                           track_tokens=_track_tokens(values.get("track_ids")),
+                           event_topic=topic)
     return None
 
 

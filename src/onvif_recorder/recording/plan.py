@@ -22,7 +22,7 @@ import functools
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from onvif_recorder.cenc.asymmetric import Recipient
@@ -92,6 +92,8 @@ class RecordingPlan:
     override: int = 0
     """Serial of the active segment duration override (0: none)."""
     encryption: tuple[EncryptionEntry, ...] = ()
+    event_topic: str | None = None
+    """Topic of the event whose window a feed's job records in (RC B.9 ``EventTopic``)."""
 
     def track_id(self, token: str) -> int | None:
         return dict(self.track_ids).get(token)
@@ -223,9 +225,11 @@ def recording_plan(recording: Recording, feeds: list[Feed], default_segment: flo
 
 def plans(state: RecorderState, default_segment: float,
           overrides: SegmentOverrides | None = None,
-          eligible: Eligible | None = None) -> dict[str, RecordingPlan]:
+          eligible: Eligible | None = None,
+          event_topics: Mapping[str, str] | None = None) -> dict[str, RecordingPlan]:
     """The plan of every recording that has at least one track won by an Active job
-    (``eligible``: the job conditions besides Mode, e.g. its schedule)."""
+    (``eligible``: the job conditions besides Mode, e.g. its schedule; ``event_topics``:
+    job → topic of the event that triggered it)."""
     arbitration = arbitrate(state.jobs.values(), eligible)
     by_recording: dict[str, list[Feed]] = {}
     for job in state.jobs.values():
@@ -239,6 +243,9 @@ def plans(state: RecorderState, default_segment: float,
         try:
             found[token] = recording_plan(state.recordings[token], feeds, default_segment,
                                           state, overrides)
+            topics = [t for f in feeds if (t := (event_topics or {}).get(f.job))]
+            if topics:
+                found[token] = replace(found[token], event_topic=topics[0])
         except ValueError as exc:  # B.8: never write in clear what must be encrypted
             log.warning("recording %s is not written: its encryption %s", token, exc)
     return found

@@ -11,13 +11,28 @@ from arbitration (job states, recording tasks, receivers).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from onvif_recorder.domain.job import RecordingJob
+
+
+@dataclass(frozen=True, slots=True)
+class EventWindow:
+    """An event job's current recording window (RC §5.3.4)."""
+
+    start: float
+    """POSIX time of the event that opened it: a pre-event buffer records from there
+    minus ``Before``."""
+    topic: str
+    """That event's topic, e.g. ``tns1:VideoSource/MotionAlarm`` (RC B.9 ``EventTopic``)."""
 
 
 class JobConditions:
     def __init__(self) -> None:
         self.active_schedules: frozenset[str] = frozenset()
         self.triggered_jobs: frozenset[str] = frozenset()
+        self.windows: dict[str, EventWindow] = {}
+        """Triggered job → the window it records in now."""
 
     def eligible(self, job: RecordingJob) -> bool:
         schedule = job.configuration.schedule_token

@@ -68,6 +68,8 @@ class ObjectSink:
     """B.9 ``Source`` attribute: the recording's SourceId."""
     index: SegmentIndex | None = None
     """Where the segments are indexed (the recorder's segment index)."""
+    event_topic: str | None = None
+    """B.9 ``EventTopic``: the topic of the event that triggered the recording job."""
     _spans: dict[int, _Span] = field(default_factory=dict)
     _tracks: dict[int, TrackInfo] = field(default_factory=dict)
 
@@ -104,6 +106,8 @@ class ObjectSink:
                       "FullContentType": full_content_type(self._tracks.values())}
         if self.source:
             attributes["Source"] = self.source
+        if self.event_topic:
+            attributes["EventTopic"] = self.event_topic
         span.row = self.spool.begin(
             self.storage, self.recording, span.span, key, span.file,
             content_type(event.extension, span.tracks), attributes, event.start_utc,
@@ -119,7 +123,8 @@ class ObjectSink:
         if self.index is not None:
             self.index.complete(span.key, event.end_utc, finished.size, self.storage)
             self._keep_search_summary(span.key, finished)
-        intent = segment_object(self.layout, event, self._tracks.values(), source=self.source)
+        intent = segment_object(self.layout, event, self._tracks.values(), source=self.source,
+                                event_topic=self.event_topic)
         self.spool.complete(span.row, finished, intent.content_type, intent.attributes)
 
     def _keep_search_summary(self, key: str, finished: FinishedFile) -> None:

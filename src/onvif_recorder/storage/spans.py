@@ -58,7 +58,7 @@ def seek_table(closed: SegmentClosed) -> str:
 
 
 def segment_attributes(closed: SegmentClosed, recording_tracks: Iterable[TrackInfo], *,
-                       source: str | None = None,
+                       source: str | None = None, event_topic: str | None = None,
                        extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Table B.1 attributes of one finished segment (``recording_tracks``: all of them)."""
     seconds = closed.duration / closed.timescale
@@ -67,6 +67,8 @@ def segment_attributes(closed: SegmentClosed, recording_tracks: Iterable[TrackIn
                   "Timescale": str(closed.timescale), "SeekTable": seek_table(closed)}
     if source:
         attributes["Source"] = source
+    if event_topic:
+        attributes["EventTopic"] = event_topic
     for track in closed.tracks:
         stats = closed.stats.get(track.track_id)
         if stats is None or not stats.duration:
@@ -100,12 +102,14 @@ class ObjectIntent:
 
 def segment_object(layout: KeyLayout, closed: SegmentClosed,
                    recording_tracks: Iterable[TrackInfo], *,
-                   source: str | None = None) -> ObjectIntent:
+                   source: str | None = None,
+                   event_topic: str | None = None) -> ObjectIntent:
     """Key (B.4), content type (B.6/B.7) and attributes (B.9) of a finished segment."""
     tracks = list(recording_tracks)
     return ObjectIntent(segment_key(layout, closed.start_utc, closed.counter, closed.extension),
                         content_type(closed.extension, closed.tracks),
-                        segment_attributes(closed, tracks, source=source))
+                        segment_attributes(closed, tracks, source=source,
+                                           event_topic=event_topic))
 
 
 def span_end_object(layout: KeyLayout, closed: SpanClosed) -> ObjectIntent:

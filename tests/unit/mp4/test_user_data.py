@@ -44,6 +44,13 @@ def test_recording_and_tracks_are_left_out_when_unknown() -> None:
     assert decoded == bare and decoded.token_of(1) == "1"
 
 
+def test_the_event_topic_of_an_event_recording_round_trips() -> None:
+    info = SegmentInfo(span=0, segment=0, extension="mp4", timescale=90000, start_utc=1.0,
+                       span_start_utc=1.0, event_topic="tns1:VideoSource/MotionAlarm")
+    assert b'"event_topic":"tns1:VideoSource/MotionAlarm"' in payload(info)
+    assert SegmentInfo.decode(payload(info)) == info
+
+
 @given(span=st.integers(0, 2**31), segment=st.integers(0, 2**31),
        extension=st.sampled_from(["mp4", "m4v", "m4a", "m4m"]),
        timescale=st.integers(1, 2**32 - 1),

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from onvif_recorder.mp4.events import Event, FragmentWritten, SegmentClosed, SegmentOpened
+from onvif_recorder.mp4.fragment_reader import read_segment
 from onvif_recorder.mp4.init_segment import Brand
 from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.persistence.sqlite_store import SqliteStore
@@ -26,18 +27,37 @@ def spool(tmp_path: Path, max_bytes: int = 1 << 30) -> UploadSpool:
 
 
 def record(target: UploadSpool, fmt: Brand = Brand.MP4, recording: str = "Recording_1",
-           layout: KeyLayout = LAYOUT) -> list[Event]:
+           layout: KeyLayout = LAYOUT, event_topic: str | None = None) -> list[Event]:
     video, video_samples = media.h264_track(1)
     audio, audio_samples = media.aac_track(2)
-    segmenter = Segmenter([video, audio], SegmenterConfig(format=fmt, segment_duration=1.0,
-                                                          fragment_duration=0.2))
-    sink = ObjectSink(target, recording, "Storage_1", layout, {1: "VIDEO001"}, "urn:x")
+    segmenter = Segmenter([video, audio], SegmenterConfig(
+        format=fmt, segment_duration=1.0, fragment_duration=0.2,
+        event_topic=event_topic or ""))
+    sink = ObjectSink(target, recording, "Storage_1", layout, {1: "VIDEO001"}, "urn:x",
+                      event_topic=event_topic)
     events: list[Event] = []
     for sample in media.merge(video_samples, audio_samples):
         events += segmenter.push(sample)
     events += segmenter.close()
     sink.handle(events)
     return events
+
+
+def test_an_event_recording_carries_its_event_topic(tmp_path: Path) -> None:
+    """RC B.9 ``EventTopic``: on every segment object (journalled at open, so a crash
+    keeps it) and in the segment's recovery box; not on the span end."""
+    target = spool(tmp_path)
+    record(target, event_topic="tns1:VideoSource/MotionAlarm")
+    rows = []
+    while heads := target.heads("Storage_1", 10):
+        rows.append(heads[0])
+        if heads[0].path:
+            info = read_segment(target.read_body(heads[0])).info
+            assert info is not None and info.event_topic == "tns1:VideoSource/MotionAlarm"
+        target.confirmed(heads[0])
+    assert len(rows) > 2
+    assert all(r.metadata["EventTopic"] == "tns1:VideoSource/MotionAlarm" for r in rows[:-1])
+    assert "EventTopic" not in rows[-1].metadata
 
 
 def test_segments_and_span_end_are_journalled_in_key_order(tmp_path: Path) -> None:
@@ -55,6 +75,7 @@ def test_segments_and_span_end_are_journalled_in_key_order(tmp_path: Path) -> No
     assert keys[-1].span_end and rows[-1].size == 0 and not rows[-1].path
     assert all(row.content_type.startswith('video/mp4; codecs="avc1.') for row in rows[:-1])
     assert rows[0].metadata["Source"] == "urn:x" and "SeekTable" in rows[0].metadata
+    assert "EventTopic" not in rows[0].metadata  # no event started this recording
     assert [r.size for r in rows[:-1]] == [c.size for c in closed]
     assert not [p for p in target.root.rglob("*") if p.is_file()]
     (status,) = target_status(target.connection)

@@ -16,7 +16,14 @@ from tests.conftest import RunningRecorder
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
 from tests.integration.recording_support import configure_receiver, engine_recorder, wait_until
 from tests.integration.test_data_deletion import rows
-from tests.integration.test_replay_rtsp import PLAYERS, recorded_video, replay_uri, utc_text
+from tests.integration.test_replay_rtsp import (
+    PLAYERS,
+    check_immediate_seeks,
+    check_pause_and_resume,
+    recorded_video,
+    replay_uri,
+    utc_text,
+)
 
 METADATA_TRACK = 1  # trackID: the recording's second track, after VIDEO001
 
@@ -97,3 +104,13 @@ def test_reverse_metadata_sends_the_documents_latest_first(
                                         Range=f"clock={utc_text(expected[-1][0] + 1)}-"
                                         ).packets)
     assert [data for _, data in sent] == [data for _, data, _ in reversed(expected)]
+
+
+def test_pause_and_resume_metadata(recorded: tuple[RunningRecorder, str]) -> None:
+    """REPLAY-3-3-14: PAUSE without Range on a metadata session, then PLAY resumes."""
+    check_pause_and_resume(recorded, METADATA_TRACK, "meta", count=2)  # sparse documents
+
+
+def test_immediate_metadata_seeks(recorded: tuple[RunningRecorder, str]) -> None:
+    """REPLAY-3-3-12 and 3-3-16: Immediate PLAYs seek a metadata session at once."""
+    check_immediate_seeks(recorded, METADATA_TRACK, "meta", count=1)

@@ -578,19 +578,27 @@ def test_gstreamer_onvif_client_plays_back_in_reverse(recorded: tuple[RunningRec
     assert arrived == gop_order(expected)
 
 
-def test_pause_and_resume_where_it_paused(recorded: tuple[RunningRecorder, str]) -> None:
-    """REPLAY-3-1-15: PAUSE without Range stops the packets; PLAY without Range goes on
-    from the pause point: from the clean point at or before it (§6.5.4), D set since the
-    time steps back to it."""
+@pytest.mark.parametrize(("track", "handler"), [(0, "vide"), (1, "soun")])
+def test_pause_and_resume_where_it_paused(recorded: tuple[RunningRecorder, str], track: int,
+                                          handler: str) -> None:
+    """REPLAY-3-1-15, 3-2-14 (video, audio)."""
+    check_pause_and_resume(recorded, track, handler)
+
+
+def check_pause_and_resume(recorded: tuple[RunningRecorder, str], track: int,
+                           handler: str, count: int = 10) -> None:
+    """PAUSE without Range stops the packets; PLAY without Range goes on from the pause
+    point: from the clean point at or before it (§6.5.4; every audio frame and metadata
+    document is one), D set since the time steps back to it."""
     recorder, recording = recorded
     uri = replay_uri(recorder, recording, credentials=False)
     client_ = RawClient(uri)
     assert client_.request("DESCRIBE", uri)[0] == 200
-    assert client_.request("SETUP", f"{uri}/trackID=0",
+    assert client_.request("SETUP", f"{uri}/trackID={track}",
                            Transport="RTP/AVP/TCP;unicast;interleaved=0-1")[0] == 200
     assert client_.request("PLAY", uri, Range="clock=19700101T000000Z-")[0] == 200
     before: list[ReplayExtension] = []
-    while len(before) < 10:
+    while len(before) < count:  # packets received before the PAUSE
         item = client_.next_item()
         if len(item) == 3 and item[0] == 0:
             packet = RtpPacket.parse(item[1])
@@ -612,7 +620,7 @@ def test_pause_and_resume_where_it_paused(recorded: tuple[RunningRecorder, str])
     packet = RtpPacket.parse(item[1])
     assert packet.extension is not None
     resumed = ReplayExtension.parse(packet.extension)
-    expected = recorded_video(recorder.data_dir, recording)
+    expected = recorded_video(recorder.data_dir, recording, handler)
     paused_at = max(e.utc for e in before)
     clean = max(utc for utc, _, sync in expected if sync and utc <= paused_at + 1e-6)
     assert resumed.clean_point and resumed.discontinuity
@@ -656,19 +664,26 @@ def test_frames_intra_sends_only_the_sync_frames(recorded: tuple[RunningRecorder
     assert [round(e.utc, 5) for e in firsts] == [round(u, 5) for u, _, s in expected if s]
 
 
-def test_immediate_plays_seek_at_once_to_the_clean_point(recorded: tuple[RunningRecorder, str]
-                                                         ) -> None:
-    """REPLAY-3-1-13 and 3-1-17 (§6.5.2, §6.5.4): during a paced playback, three PLAYs
-    with ``Immediate: yes`` and a clock Range: each answers RTP-Info, and the next packets
-    are those of the new PLAY (its CSeq byte), starting with D and C at the last sync
-    frame at or before the requested time (the test spec allows 2 s; it is exact); no
-    packet of an earlier PLAY follows."""
+@pytest.mark.parametrize(("track", "handler"), [(0, "vide"), (1, "soun")])
+def test_immediate_plays_seek_at_once_to_the_clean_point(recorded: tuple[RunningRecorder, str],
+                                                         track: int, handler: str) -> None:
+    """REPLAY-3-1-13/17, 3-2-12/16 (video, audio)."""
+    check_immediate_seeks(recorded, track, handler)
+
+
+def check_immediate_seeks(recorded: tuple[RunningRecorder, str], track: int,
+                          handler: str, count: int = 5) -> None:
+    """§6.5.2, §6.5.4: during a paced playback, three PLAYs with ``Immediate: yes`` and a
+    clock Range: each answers RTP-Info, and the next packets are those of the new PLAY
+    (its CSeq byte), starting with D and C at the last sync frame at or before the
+    requested time (the test spec allows 2 s; it is exact); no packet of an earlier PLAY
+    follows."""
     recorder, recording = recorded
-    expected = recorded_video(recorder.data_dir, recording)
+    expected = recorded_video(recorder.data_dir, recording, handler)
     uri = replay_uri(recorder, recording, credentials=False)
     raw = RawClient(uri)
     assert raw.request("DESCRIBE", uri)[0] == 200
-    assert raw.request("SETUP", f"{uri}/trackID=0", Require="onvif-replay",
+    assert raw.request("SETUP", f"{uri}/trackID={track}", Require="onvif-replay",
                        Transport="RTP/AVP/TCP;unicast;interleaved=0-1")[0] == 200
     assert raw.request("PLAY", uri, Require="onvif-replay",
                        Range="clock=19700101T000000Z-")[0] == 200
@@ -680,7 +695,7 @@ def test_immediate_plays_seek_at_once_to_the_clean_point(recorded: tuple[Running
         assert status == 200 and "rtptime=" in play["rtp-info"]
         cseq = raw.cseq & 0xFF
         extensions: list[ReplayExtension] = []
-        while len(extensions) < 5:
+        while sum(e.cseq == cseq for e in extensions) < count:  # of the new PLAY
             item = raw.next_item()
             if len(item) == 3 and item[0] == 0:
                 packet = RtpPacket.parse(item[1])

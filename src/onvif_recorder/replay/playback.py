@@ -45,11 +45,15 @@ class FrameFilter:
 
 
 def clean_start(segment: StoredSegment, streams: Mapping[str, int], requested: float) -> float:
-    """§6.5.4: the clean point at or before ``requested``, else the segment's first."""
-    video = [utc for utc, sample, _ in _wanted(segment, streams)
+    """§6.5.4: the clean point at or before ``requested``, else the segment's first. With
+    video, its sync frames; without (an audio or metadata session), every sync sample
+    is one, so the frame that holds ``requested`` is the first sent."""
+    wanted = _wanted(segment, streams)
+    video = [utc for utc, sample, _ in wanted
              if sample.sync and segment.tracks[sample.track_id].handler == "vide"]
     if not video:
-        return requested
+        syncs = [utc for utc, sample, _ in wanted if sample.sync and utc <= requested]
+        return max(syncs) if syncs else requested
     before = [utc for utc in video if utc <= requested]
     return max(before) if before else min(video)
 

@@ -43,6 +43,11 @@ class ReceptionReport:
             self.jitter += (abs(transit - self._last_transit) - self.jitter) / 16
         self._last_transit = transit
 
+    def on_packets(self, rtp_timestamp: int, arrival: float, count: int) -> None:
+        """``on_packet`` ``count`` times with one timestamp and arrival (the same floats)."""
+        for _ in range(count):
+            self.on_packet(rtp_timestamp, arrival)
+
     def on_sender_report(self, ntp: int, arrival: float) -> None:
         self._last_sr = ntp_short(ntp)
         self._last_sr_arrival = arrival

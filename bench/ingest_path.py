@@ -9,8 +9,11 @@ loop: this is exactly the per-packet Python that issue 11 item 1 compiles.
 
 Prints microseconds per RTP packet for each implementation (best of ``--repeat``), their
 ratio, and checks that both produced the same samples. ``--profile`` adds the cProfile
-of one pure-Python pass; ``--only python|c`` times one (for ``valgrind --tool=callgrind``:
-instruction counts are robust to a shared machine, wall time is not).
+of one per-packet pass; ``--only per-packet|python|c`` runs one path once, and ``--only
+none`` only builds the input: under ``valgrind --tool=callgrind`` the difference of the
+two instruction counts is the path's, which a shared machine does not disturb (CPU time
+does). ``per-packet`` is the path before issue 11: one ``MediaData`` event and one
+``receive_rtp`` per packet.
 """
 
 from __future__ import annotations
@@ -127,11 +130,16 @@ def main() -> None:
     parser.add_argument("--bitrate", type=int, default=4_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--only", choices=["per-packet", "python", "c"])
+    parser.add_argument("--only", choices=["per-packet", "python", "c", "none"],
+                        help="time one path once (none: only build the input, the baseline "
+                             "to subtract from an instruction count)")
     args = parser.parse_args()
     data, packets = stream_bytes(args.seconds, args.bitrate)
     print(f"{args.seconds:g} s of {args.bitrate / 1e6:g} Mbit/s H.264: {packets} RTP packets "
           f"({packets / args.seconds:.0f}/s), {len(data)} bytes in {READ}-byte reads")
+    if args.only == "none":
+        run_once(b"", "python")  # the same set-up, no packet
+        return
     if args.only:
         elapsed, _ = best_of(data, args.only, 1)
         print(f"{args.only}: {elapsed / packets * 1e6:.2f} us/packet")

@@ -44,9 +44,15 @@ class ReceptionReport:
         self._last_transit = transit
 
     def on_packets(self, rtp_timestamp: int, arrival: float, count: int) -> None:
-        """``on_packet`` ``count`` times with one timestamp and arrival (the same floats)."""
+        """``on_packet`` ``count`` times with one timestamp and arrival: the same float
+        operations in the same order, so the same jitter to the last bit."""
+        transit = arrival * self.clock_rate - rtp_timestamp
+        jitter, last = self.jitter, self._last_transit
         for _ in range(count):
-            self.on_packet(rtp_timestamp, arrival)
+            if last is not None:
+                jitter += (abs(transit - last) - jitter) / 16
+            last = transit
+        self.jitter, self._last_transit = jitter, last
 
     def on_sender_report(self, ntp: int, arrival: float) -> None:
         self._last_sr = ntp_short(ntp)

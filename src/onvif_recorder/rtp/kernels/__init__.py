@@ -12,8 +12,9 @@ missing). ``select`` switches at run time (tests and benchmarks run both).
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import Protocol
+from typing import Protocol, cast
 
 from onvif_recorder.rtp.kernels import pure
 
@@ -35,10 +36,10 @@ class Kernels(Protocol):
 
 def _load_native() -> tuple[Kernels | None, str | None]:
     try:
-        from onvif_recorder.rtp.kernels import _native
-    except ImportError as exc:
-        return None, str(exc)
-    return _native, None
+        module = importlib.import_module("onvif_recorder.rtp.kernels._native")
+    except ImportError as exc:  # not built (no compiler at install time), or not loadable
+        return None, f"the compiled ingest kernels are not installed: {exc}"
+    return cast(Kernels, module), None
 
 
 native, native_error = _load_native()

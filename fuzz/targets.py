@@ -112,6 +112,24 @@ def _stream(codec: int) -> RtpStream:
     return RtpStream(H265Depacketizer(max_size=4096), 90000, reorder_window=0)
 
 
+def kernel_functions(data: bytes) -> None:
+    """Differential: the active kernels against the Python reference, function by function."""
+    active = kernels.active
+    for pos in (0, 1, 4, len(data) // 2):
+        assert active.split_frames(data, pos) == pure.split_frames(data, pos)
+        assert active.split_frames(bytearray(data), pos) == pure.split_frames(data, pos)
+    for start in range(0, min(len(data), 48), 7):
+        assert _outcome(active.parse_rtp, data[start:]) == _outcome(pure.parse_rtp, data[start:])
+    packets = [payload for _, payload in _frames(data)]
+    head = packets[0] if packets and len(packets[0]) >= 12 else bytes(12)
+    ssrc, timestamp, seq = (int.from_bytes(head[8:12], "big"), int.from_bytes(head[4:8], "big"),
+                            int.from_bytes(head[2:4], "big"))
+    for codec in (0, 1):
+        for start, room in ((0, 1 << 20), (1, len(data) // 3)):
+            arguments = (packets, start, codec, head[1] & 0x7F, ssrc, timestamp, seq, room)
+            assert active.fragment_run(*arguments) == pure.fragment_run(*arguments)
+
+
 def batch(data: bytes) -> None:
     """Differential: the interleaved frames of the input through ``receive_rtp_batch`` on
     the active kernels give what ``receive_rtp`` packet by packet on the Python ones does."""
@@ -174,6 +192,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "rtp": rtp_and_rtcp,
     "depacketize": depacketizers,
     "batch": batch,
+    "kernels": kernel_functions,
     "codecs": codecs,
 }
 

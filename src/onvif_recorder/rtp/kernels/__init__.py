@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from onvif_recorder.rtp.kernels import pure
 
@@ -32,6 +32,12 @@ class Kernels(Protocol):
     def fragment_run(self, packets: list[bytes], start: int, codec: int, payload_type: int,
                      ssrc: int, timestamp: int, seq: int, room: int, /
                      ) -> tuple[int, int, bytes]: ...
+
+
+if TYPE_CHECKING:  # mypy checks the extension's stub (_native.pyi) against the protocol
+    from onvif_recorder.rtp.kernels import _native
+
+    _NATIVE_IS_KERNELS: Kernels = _native
 
 
 def _load_native() -> tuple[Kernels | None, str | None]:

@@ -9,16 +9,21 @@ ffmpeg (4 Mbit/s, 1280x720, 25 fps, a key frame a second) looped without re-enco
 shared pipeline for every client. For each N and transport, in the same run:
 
 * ours: N ``ReceiverTask``s in this process, each with a subscriber draining its samples
-  (as the recording engine would); CPU is this process's ``time.process_time()``;
-* ffmpeg: N ``ffmpeg -rtsp_transport T -i URL -c copy -f null -`` processes; CPU is
-  utime + stime from ``/proc/<pid>/stat`` of each.
+  (as the recording engine would); CPU is this process's ``time.process_time()``; once per
+  ingest kernel of ``--kernels`` (``c``: compiled, ``python``: the reference;
+  ``onvif_recorder.rtp.kernels``), shown as ``ours-c`` / ``ours-py``;
+* ffmpeg: N ``ffmpeg -rtsp_transport T -i URL -c copy -f segment`` processes writing
+  10 s MP4 segments to a temporary directory (``--ffmpeg-output null``: ``-f null -``);
+  CPU is utime + stime from ``/proc/<pid>/stat`` of each.
 
 Each phase connects every client (one at a time at first: gst-rtsp-server 1.22 can fail a
 shared media set up by many clients in the same instant), waits ``--warmup`` seconds and
-measures ``--window`` seconds. Printed per phase: CPU seconds per stream-second, RTP packets
+measures ``--window`` seconds. Printed per phase: CPU milliseconds per stream-second (and,
+for ours, the ratio to ffmpeg's of the same N and transport), RTP packets
 per second (counted by our receivers), frames per second delivered (samples for ours,
 ``-progress`` frames for ffmpeg), packets lost (sequence gaps for ours, "RTP: missed" for
-ffmpeg) and the camera's and the machine's load, so a starved camera is visible.
+ffmpeg), the growth of resident memory per stream (ours), and the camera's and the
+machine's load, so a starved camera is visible.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from onvif_recorder.engine.receiver_task import IngestConfig, ReceiverTask  # no
 from onvif_recorder.engine.samples import SampleFanout, SampleQueue  # noqa: E402
 from onvif_recorder.ingest.backoff import BackoffPolicy  # noqa: E402
 from onvif_recorder.ingest.items import MediaSample  # noqa: E402
+from onvif_recorder.rtp import kernels  # noqa: E402
 from onvif_recorder.rtp.stream import StreamStats  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -65,18 +71,34 @@ class Phase:
     failures: int
     camera_cpu: float
     machine_busy: float
+    rss_per_stream: float | None = None
+    """MB of resident memory the N receivers added (ours only)."""
 
-    def row(self) -> str:
-        per_stream = self.cpu / (self.streams * self.seconds)
+    @property
+    def per_stream(self) -> float:
+        """CPU milliseconds per stream-second."""
+        return self.cpu / (self.streams * self.seconds) * 1000
+
+    def row(self, reference: Phase | None = None) -> str:
         packets = "-" if self.packets is None else f"{self.packets / self.seconds:9.0f}"
-        return (f"{self.who:7} {self.transport:4} {self.streams:4d} {per_stream * 1000:9.2f}"
-                f" {packets:>9} {self.frames / self.seconds / self.streams:8.2f}"
-                f" {self.lost:6d} {self.failures:5d} {self.camera_cpu / self.seconds * 100:7.0f}%"
-                f" {self.machine_busy * 100:6.0f}%")
+        ratio = "-" if reference is None else f"{self.per_stream / reference.per_stream:.2f}"
+        rss = "-" if self.rss_per_stream is None else f"{self.rss_per_stream:.1f}"
+        return (f"{self.who:7} {self.transport:4} {self.streams:4d} {self.per_stream:9.2f}"
+                f" {ratio:>6} {packets:>9} {self.frames / self.seconds / self.streams:8.2f}"
+                f" {self.lost:6d} {self.failures:5d} {rss:>7}"
+                f" {self.camera_cpu / self.seconds * 100:7.0f}% {self.machine_busy * 100:6.0f}%")
 
 
-HEADER = (f"{'client':7} {'tr':4} {'N':>4} {'ms cpu/s':>9} {'pkts/s':>9} {'fps/strm':>8}"
-          f" {'lost':>6} {'fail':>5} {'camera':>8} {'busy':>7}")
+HEADER = (f"{'client':7} {'tr':4} {'N':>4} {'ms cpu/s':>9} {'/ffm':>6} {'pkts/s':>9}"
+          f" {'fps/strm':>8} {'lost':>6} {'fail':>5} {'MB/strm':>7} {'camera':>8} {'busy':>7}")
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (VmRSS), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def make_clip(directory: Path, bitrate: str, size: str) -> Path:
@@ -166,7 +188,10 @@ async def connect_all(url: str, n: int, udp: bool) -> tuple[list[ReceiverTask], 
     return tasks, queues
 
 
-async def ours(camera: Camera, n: int, transport: str, warmup: float, window: float) -> Phase:
+async def ours(camera: Camera, n: int, transport: str, warmup: float, window: float,
+               kernel: str) -> Phase:
+    kernels.select(kernel)
+    rss0 = rss_mb()
     tasks, queues = await connect_all(camera.url("/file"), n, transport == "udp")
     counts = [0]
     drains = [asyncio.create_task(drain(queue, counts)) for queue in queues]
@@ -177,12 +202,14 @@ async def ours(camera: Camera, n: int, transport: str, warmup: float, window: fl
     await sample_totals(totals, window)
     seconds, camera_cpu, busy = meter.stop()
     cpu, (packets, lost, failures), frames = time.process_time(), totals.take(), counts[0]
+    rss = (rss_mb() - rss0) / n
     await asyncio.gather(*(task.stop() for task in tasks))
     for queue in queues:
         queue.close()
     await asyncio.gather(*drains)
-    return Phase("ours", transport, n, seconds, cpu - cpu0, packets - packets0,
-                 frames - frames0, lost - lost0, failures, camera_cpu, busy)
+    who = "ours-c" if kernel == "c" else "ours-py"
+    return Phase(who, transport, n, seconds, cpu - cpu0, packets - packets0,
+                 frames - frames0, lost - lost0, failures, camera_cpu, busy, rss)
 
 
 async def sample_totals(totals: Totals, window: float) -> None:
@@ -197,16 +224,21 @@ async def sample_totals(totals: Totals, window: float) -> None:
 # --- ffmpeg -----------------------------------------------------------------------------------
 
 class Ffmpeg:
-    """One ``ffmpeg -c copy -f null`` client; progress and warnings go to files."""
+    """One ``ffmpeg -c copy -f segment`` (or ``-f null``) client; progress and warnings go
+    to files."""
 
-    def __init__(self, url: str, transport: str, directory: Path, index: int) -> None:
+    def __init__(self, url: str, transport: str, directory: Path, index: int,
+                 output: str) -> None:
         self.progress = directory / f"progress{index}.txt"
         self.log = directory / f"stderr{index}.txt"
+        sink = ["-f", "null", "-"] if output == "null" else [
+            "-f", "segment", "-segment_time", "10", "-segment_format", "mp4",
+            "-reset_timestamps", "1", str(directory / f"stream{index}-%05d.mp4")]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "warning",
-                 "-rtsp_transport", transport, "-i", url, "-c", "copy", "-f", "null",
-                 "-progress", str(self.progress), "-stats_period", "0.5", "-"],
+                 "-rtsp_transport", transport, "-i", url, "-c", "copy",
+                 "-progress", str(self.progress), "-stats_period", "0.5", *sink],
                 stdout=subprocess.DEVNULL, stderr=log)
 
     def frames(self) -> int:
@@ -238,19 +270,21 @@ def wait_until_playing(clients: list[Ffmpeg], timeout: float) -> None:
         time.sleep(0.2)
 
 
-def start_ffmpegs(url: str, n: int, transport: str, directory: Path) -> list[Ffmpeg]:
-    clients = [Ffmpeg(url, transport, directory, 0)]
+def start_ffmpegs(url: str, n: int, transport: str, directory: Path,
+                  output: str) -> list[Ffmpeg]:
+    clients = [Ffmpeg(url, transport, directory, 0, output)]
     wait_until_playing(clients, 20)  # the first one prepares the shared media alone
     for index in range(1, n):
-        clients.append(Ffmpeg(url, transport, directory, index))
+        clients.append(Ffmpeg(url, transport, directory, index, output))
         time.sleep(0.02)
     wait_until_playing(clients, 60)
     return clients
 
 
-def ffmpeg(camera: Camera, n: int, transport: str, warmup: float, window: float) -> Phase:
+def ffmpeg(camera: Camera, n: int, transport: str, warmup: float, window: float,
+           output: str) -> Phase:
     with tempfile.TemporaryDirectory(prefix="ffmpeg-bench-") as temporary:
-        clients = start_ffmpegs(camera.url("/file"), n, transport, Path(temporary))
+        clients = start_ffmpegs(camera.url("/file"), n, transport, Path(temporary), output)
         try:
             time.sleep(warmup)
             meter = Window(camera)
@@ -281,6 +315,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--skip-ffmpeg", action="store_true")
+    parser.add_argument("--ffmpeg-output", choices=["segment", "null"], default="segment")
+    parser.add_argument("--kernels", default=",".join(reversed(kernels.available())),
+                        help="ingest kernels to measure ours with, in order (c, python)")
     return parser.parse_args()
 
 
@@ -294,11 +331,18 @@ def main() -> None:
         with Camera(clip=clip) as camera:
             for n in (int(value) for value in args.streams.split(",")):
                 for transport in args.transports.split(","):
-                    print(asyncio.run(ours(camera, n, transport, args.warmup, args.window)).row(),
-                          flush=True)
-                    if not args.skip_ffmpeg:
-                        print(ffmpeg(camera, n, transport, args.warmup, args.window).row(),
-                              flush=True)
+                    measure(camera, n, transport, args)
+
+
+def measure(camera: Camera, n: int, transport: str, args: argparse.Namespace) -> None:
+    """ffmpeg first, then ours with each kernel, each row with its ratio to ffmpeg."""
+    reference = None
+    if not args.skip_ffmpeg:
+        reference = ffmpeg(camera, n, transport, args.warmup, args.window, args.ffmpeg_output)
+        print(reference.row(), flush=True)
+    for kernel in args.kernels.split(","):
+        phase = asyncio.run(ours(camera, n, transport, args.warmup, args.window, kernel))
+        print(phase.row(reference), flush=True)
 
 
 if __name__ == "__main__":

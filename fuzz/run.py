@@ -2,6 +2,7 @@
 
     .venv/bin/python fuzz/run.py TARGET [--iterations N] [--seed S]
     .venv/bin/python fuzz/run.py all --iterations 20000
+    .venv/bin/python fuzz/run.py batch --kernels python   # the reference kernels
 
 Without atheris this is a seeded mutation fuzzer over the committed fixtures (bit
 flips, byte insertions and deletions, truncations, splices); with ``--atheris`` and
@@ -24,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "src")]
 
 import targets  # noqa: E402
+
+from onvif_recorder.rtp import kernels  # noqa: E402
 
 
 def mutate(rnd: random.Random, data: bytes, corpus: list[bytes]) -> bytes:
@@ -81,7 +84,12 @@ def main() -> int:
     parser.add_argument("--iterations", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--atheris", action="store_true")
+    parser.add_argument("--kernels", choices=["python", "c"],
+                        help="the ingest kernels to run (default: the compiled ones if built)")
     args = parser.parse_args()
+    if args.kernels:
+        kernels.select(args.kernels)
+    print(f"ingest kernels: {kernels.name_active}")
     if args.atheris:
         import atheris  # type: ignore[import-untyped]
 

@@ -15,15 +15,17 @@ from pathlib import Path
 from onvif_recorder.codecs import aac, h264, h265
 from onvif_recorder.codecs.errors import BitstreamError
 from onvif_recorder.replay.media import ReplayMedia
-from onvif_recorder.rtp import rtcp
+from onvif_recorder.rtp import kernels, rtcp
 from onvif_recorder.rtp.depacketize.aac import AacDepacketizer, AuHeaderLayout
 from onvif_recorder.rtp.depacketize.base import Depacketizer
 from onvif_recorder.rtp.depacketize.h264 import H264Depacketizer
 from onvif_recorder.rtp.depacketize.h265 import H265Depacketizer
 from onvif_recorder.rtp.depacketize.metadata import MetadataDepacketizer
 from onvif_recorder.rtp.errors import RtpError
+from onvif_recorder.rtp.kernels import pure
 from onvif_recorder.rtp.packet import RtpPacket
 from onvif_recorder.rtp.packetize import h264 as h264_packetize
+from onvif_recorder.rtp.stream import RtpStream
 from onvif_recorder.rtsp import auth, headers, sdp
 from onvif_recorder.rtsp.errors import RemoteProtocolError
 from onvif_recorder.rtsp.events import Described, MediaSelection
@@ -48,11 +50,15 @@ def message_parser(data: bytes) -> None:
 
 
 def session(data: bytes) -> None:
-    """A whole client session fed the input as the server's bytes."""
+    """A whole client session fed the input as the server's bytes (media taken in runs)."""
     client = ClientSession("rtsp://u:p@127.0.0.1:8554/h264")
     client.start(0.0)
     client.receive_data(data, 1.0)
-    while (event := client.next_event()) is not NEED_DATA:
+    while True:
+        client.take_media()
+        event = client.next_event()
+        if event is NEED_DATA:
+            break
         if isinstance(event, Described):
             client.setup([MediaSelection(0, headers.Transport.tcp())], 1.0)
     client.handle_timer(2.0)
@@ -100,7 +106,71 @@ def rtp_and_rtcp(data: bytes) -> None:
         assert RtpPacket.parse(bytes(packet)) == packet
     except RtpError:
         pass
+    assert _outcome(kernels.active.parse_rtp, data) == _outcome(pure.parse_rtp, data)
     rtcp.parse_compound(data)
+
+
+def _outcome(parse: Callable[[bytes], object], data: bytes) -> object:
+    try:
+        return parse(data)
+    except RtpError as exc:
+        return type(exc), str(exc)
+
+
+def _frames(data: bytes) -> list[tuple[int, bytes]]:
+    """Every interleaved frame found in the input, skipping a byte wherever none starts."""
+    frames: list[tuple[int, bytes]] = []
+    pos = 0
+    while pos < len(data):
+        found, end = kernels.active.split_frames(data, pos)
+        assert (found, end) == pure.split_frames(data, pos)
+        frames += found
+        pos = end + (end == pos)
+    return frames
+
+
+def _stream(codec: int) -> RtpStream:
+    if codec == 0:
+        return RtpStream(H264Depacketizer(max_size=4096, max_nal_units=8), 90000,
+                         payload_types=frozenset({96}), reorder_window=4)
+    return RtpStream(H265Depacketizer(max_size=4096), 90000, reorder_window=0)
+
+
+def kernel_functions(data: bytes) -> None:
+    """Differential: the active kernels against the Python reference, function by function."""
+    active = kernels.active
+    for pos in (0, 1, 4, len(data) // 2):
+        assert active.split_frames(data, pos) == pure.split_frames(data, pos)
+        assert active.split_frames(bytearray(data), pos) == pure.split_frames(data, pos)
+    for start in range(0, min(len(data), 48), 7):
+        assert _outcome(active.parse_rtp, data[start:]) == _outcome(pure.parse_rtp, data[start:])
+    packets = [payload for _, payload in _frames(data)]
+    head = packets[0] if packets and len(packets[0]) >= 12 else bytes(12)
+    ssrc, timestamp, seq = (int.from_bytes(head[8:12], "big"), int.from_bytes(head[4:8], "big"),
+                            int.from_bytes(head[2:4], "big"))
+    for codec in (0, 1):
+        for start, room in ((0, 1 << 20), (1, len(data) // 3)):
+            arguments = (packets, start, codec, head[1] & 0x7F, ssrc, timestamp, seq, room)
+            assert active.fragment_run(*arguments) == pure.fragment_run(*arguments)
+
+
+def batch(data: bytes) -> None:
+    """Differential: the interleaved frames of the input through ``receive_rtp_batch`` on
+    the active kernels give what ``receive_rtp`` packet by packet on the Python ones does."""
+    packets = [payload for channel, payload in _frames(data) if channel % 2 == 0]
+    cut = 1 + (data[-1] % 17 if data else 0)
+    chosen = kernels.name_active
+    for codec in (0, 1):
+        kernels.select("python")
+        reference = _stream(codec)
+        expected = [s for p in packets for s in reference.receive_rtp(p, 1.0, 2e9)]
+        kernels.select(chosen)
+        batched = _stream(codec)
+        got = [s for i in range(0, len(packets), cut)
+               for s in batched.receive_rtp_batch(packets[i : i + cut], 1.0, 2e9)]
+        assert got == expected
+        assert batched.stats == reference.stats
+        assert batched.receiver_report(3.0) == reference.receiver_report(3.0)
 
 
 def _packets(data: bytes) -> list[RtpPacket]:
@@ -146,6 +216,8 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "sdp": session_description,
     "rtp": rtp_and_rtcp,
     "depacketize": depacketizers,
+    "batch": batch,
+    "kernels": kernel_functions,
     "codecs": codecs,
 }
 

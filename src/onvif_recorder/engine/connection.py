@@ -8,6 +8,9 @@ The ``ClientSession`` does all of RTSP; this class only moves bytes and time:
   come out are handled at once, in the protocol callback: media packets go straight to
   the ``MediaHandler`` (no task switch, no queue per packet), the few control events
   (``Described``, ``Playing``, ``Redirected``) wake the coroutine waiting for them;
+  all the interleaved frames a read completes go to the handler in one call per run of
+  one media (``session.take_media``, ``MediaHandler.rtp_batch``), as do the datagrams
+  one UDP wake-up drains;
 * after every step ``session.data_to_send()`` is written and one ``loop.call_at`` timer
   is kept at ``session.next_deadline()`` (request timeouts, keep-alives);
 * for RTP/UDP a pair of datagram sockets per media (``udp``) feeds the same handler;
@@ -76,7 +79,8 @@ class MediaHandler(Protocol):
 
     def on_playing(self, playing: Playing) -> None: ...
 
-    def rtp(self, media_index: int, data: bytes, now: float) -> None: ...
+    def rtp_batch(self, media_index: int, packets: list[bytes], now: float) -> None:
+        """RTP packets of one media received together (one read or wake-up), in order."""
 
     def rtcp(self, media_index: int, data: bytes, now: float) -> None: ...
 
@@ -209,16 +213,19 @@ class RtspConnection(asyncio.Protocol):
         now = self._loop.time()
         control = False
         try:
-            while (event := session.next_event()) is not NEED_DATA:
+            while True:
+                if handler is not None:  # all the frames of the read at once, then events
+                    for media_index, rtcp, packets in session.take_media():
+                        self._deliver_many(media_index, rtcp, packets, now)
+                event = session.next_event()
+                if event is NEED_DATA or self.finished:
+                    break
                 if type(event) is MediaData and handler is not None:
-                    if event.rtcp:
-                        handler.rtcp(event.media_index, event.data, now)
-                    else:
-                        self.last_rtp = now
-                        handler.rtp(event.media_index, event.data, now)
+                    self._deliver_many(event.media_index, event.rtcp, [event.data], now)
                 else:
                     control = True
                     self._on_control(event)
+                    handler = self._handler
         except rtsp_errors.ProtocolError as exc:
             self._finish(exc)
         self._after_step(control)
@@ -308,16 +315,21 @@ class RtspConnection(asyncio.Protocol):
         self._pairs[media_index] = pair
         return pair
 
-    def _deliver(self, media_index: int, rtcp: bool, data: bytes) -> None:
+    def _deliver(self, media_index: int, rtcp: bool, packets: list[bytes]) -> None:
+        if not self.finished:
+            self._deliver_many(media_index, rtcp, packets, self._loop.time())
+
+    def _deliver_many(self, media_index: int, rtcp: bool, packets: list[bytes],
+                      now: float) -> None:
         handler = self._handler
-        if handler is None or self.finished:
+        if handler is None:
             return
-        now = self._loop.time()
         if rtcp:
-            handler.rtcp(media_index, data, now)
+            for data in packets:
+                handler.rtcp(media_index, data, now)
         else:
             self.last_rtp = now
-            handler.rtp(media_index, data, now)
+            handler.rtp_batch(media_index, packets, now)
 
     def _join(self, setup: StreamSetup) -> UdpPair:
         """Join the multicast group the server named for this media (RFC 2326 §12.39)."""

@@ -18,9 +18,9 @@ leaves the group. Datagrams from hosts other than the server (or the ``source`` 
 names) are dropped as for unicast.
 
 Each socket is watched with ``loop.add_reader`` and, when readable, drained of up to
-``BATCH`` datagrams at once. A camera sends a picture as a burst of packets; asyncio's
-datagram transport would take one loop iteration per packet, which costs more than the
-packet's whole processing.
+``BATCH`` datagrams at once, delivered together (one call for the lot). A camera sends a
+picture as a burst of packets; asyncio's datagram transport would take one loop
+iteration per packet, which costs more than the packet's whole processing.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ BIND_ATTEMPTS = 32
 BATCH = 64
 """Datagrams read per wake-up at most, so one flooded socket cannot starve the loop."""
 MAX_DATAGRAM = 65535
-Deliver = Callable[[int, bool, bytes], None]
-"""``deliver(media_index, rtcp, datagram)``."""
+Deliver = Callable[[int, bool, list[bytes]], None]
+"""``deliver(media_index, rtcp, datagrams)``: what one wake-up read from one socket."""
 
 
 @dataclass(slots=True)
@@ -63,18 +63,23 @@ class _Port:
         return int(self.sock.getsockname()[1])
 
     def _readable(self) -> None:
-        receive, pair = self.sock.recvfrom, self.pair
+        receive, pair, allowed = self.sock.recvfrom, self.pair, self.pair.allowed
+        batch: list[bytes] = []
         for _ in range(BATCH):
             try:
                 data, address = receive(MAX_DATAGRAM)
             except (BlockingIOError, InterruptedError):
-                return
+                break
             except OSError:
                 pair.stats.errors += 1
-                return
-            pair.received(self.media_index, self.rtcp, data, address[0])
-            if self.sock.fileno() < 0:  # closed by what the datagram caused
-                return
+                break
+            if address[0] in allowed:
+                batch.append(data)
+            else:
+                pair.stats.foreign += 1
+        if batch:
+            pair.stats.datagrams += len(batch)
+            pair.deliver(self.media_index, self.rtcp, batch)
 
     def close(self) -> None:
         if self.sock.fileno() >= 0:
@@ -94,13 +99,6 @@ class UdpPair:
     rtp: _Port | None = None
     rtcp: _Port | None = None
     ports: tuple[int, int] = (0, 0)
-
-    def received(self, media_index: int, rtcp: bool, data: bytes, host: str) -> None:
-        if host not in self.allowed:
-            self.stats.foreign += 1
-            return
-        self.stats.datagrams += 1
-        self.deliver(media_index, rtcp, data)
 
     def send_rtcp(self, data: bytes, address: tuple[str, int]) -> None:
         if self.rtcp is None:

@@ -102,6 +102,15 @@ class MediaPipeline:
         for sample in stream.receive_rtp(data, now, utc):
             self.fanout.publish(MediaSample(self.session, media_index, sample, utc))
 
+    def rtp_batch(self, media_index: int, packets: list[bytes], now: float) -> None:
+        """Packets of one media received together: one call through the stream."""
+        stream = self.streams.get(media_index)
+        if stream is None:
+            return
+        utc = self._utc()
+        for sample in stream.receive_rtp_batch(packets, now, utc):
+            self.fanout.publish(MediaSample(self.session, media_index, sample, utc))
+
     def rtcp(self, media_index: int, data: bytes, now: float) -> None:
         stream = self.streams.get(media_index)
         if stream is not None:

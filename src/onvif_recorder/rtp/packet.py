@@ -1,7 +1,8 @@
 """RTP data packets: parse and serialize (RFC 3550 §5.1, header extension §5.3.1).
 
 ``RtpPacket.parse(data)`` checks every length against the buffer and raises
-``MalformedPacket`` with a stable message; ``bytes(packet)`` writes it back, so a
+``MalformedPacket`` with a stable message (the work is ``kernels.active.parse_rtp``:
+compiled, or its Python reference ``kernels.pure``); ``bytes(packet)`` writes it back, so a
 packet that parses round-trips to the same bytes (padding included).
 """
 
@@ -10,10 +11,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from onvif_recorder.rtp.errors import MalformedPacket
+from onvif_recorder.rtp import kernels
+from onvif_recorder.rtp.kernels.pure import RTP_VERSION
 
-RTP_VERSION = 2
-HEADER_SIZE = 12
 _HEADER = struct.Struct("!BBHII")
 
 
@@ -46,22 +46,11 @@ class RtpPacket:
 
     @classmethod
     def parse(cls, data: bytes) -> RtpPacket:
-        """Parse one RTP packet from a datagram or interleaved frame."""
-        if len(data) < HEADER_SIZE:
-            raise MalformedPacket("RTP packet length is less than 12 bytes")
-        first, second, seq, timestamp, ssrc = _HEADER.unpack_from(data)
-        if first >> 6 != RTP_VERSION:
-            raise MalformedPacket(f"RTP packet has version {first >> 6}, not 2")
-        pos = HEADER_SIZE + 4 * (first & 0x0F)
-        if pos > len(data):
-            raise MalformedPacket("RTP packet has truncated CSRC")
-        csrc = struct.unpack_from(f"!{first & 0x0F}I", data, HEADER_SIZE)
-        extension = None
-        if first & 0x10:
-            extension, pos = _parse_extension(data, pos)
-        end, padding = _strip_padding(data, pos, bool(first & 0x20))
-        return cls(second & 0x7F, seq, timestamp, ssrc, bytes(data[pos:end]),
-                   bool(second & 0x80), csrc, extension, padding)
+        """Parse one RTP packet from a datagram or interleaved frame (``kernels.active``)."""
+        pt, seq, timestamp, ssrc, payload, marker, csrc, ext, padding = \
+            kernels.active.parse_rtp(data)
+        extension = None if ext is None else HeaderExtension(*ext)
+        return cls(pt, seq, timestamp, ssrc, payload, marker, csrc, extension, padding)
 
     def __bytes__(self) -> bytes:
         first = RTP_VERSION << 6 | len(self.csrc)
@@ -78,27 +67,6 @@ class RtpPacket:
         if self.padding:
             out += bytes(self.padding - 1) + bytes([self.padding])
         return bytes(out)
-
-
-def _parse_extension(data: bytes, pos: int) -> tuple[HeaderExtension, int]:
-    if pos + 4 > len(data):
-        raise MalformedPacket("RTP packet has truncated extension profile / length")
-    profile, words = struct.unpack_from("!HH", data, pos)
-    end = pos + 4 + 4 * words
-    if end > len(data):
-        raise MalformedPacket("RTP packet has truncated extension value")
-    return HeaderExtension(profile, bytes(data[pos + 4 : end])), end
-
-
-def _strip_padding(data: bytes, pos: int, padded: bool) -> tuple[int, int]:
-    if not padded:
-        return len(data), 0
-    if len(data) == pos:
-        raise MalformedPacket("RTP packet padding length is missing")
-    padding = data[-1]
-    if padding == 0 or padding > len(data) - pos:
-        raise MalformedPacket(f"RTP packet padding length {padding} is invalid")
-    return len(data) - padding, padding
 
 
 def is_rtcp(data: bytes) -> bool:

@@ -43,6 +43,17 @@ class ReceptionReport:
             self.jitter += (abs(transit - self._last_transit) - self.jitter) / 16
         self._last_transit = transit
 
+    def on_packets(self, rtp_timestamp: int, arrival: float, count: int) -> None:
+        """``on_packet`` ``count`` times with one timestamp and arrival: the same float
+        operations in the same order, so the same jitter to the last bit."""
+        transit = arrival * self.clock_rate - rtp_timestamp
+        jitter, last = self.jitter, self._last_transit
+        for _ in range(count):
+            if last is not None:
+                jitter += (abs(transit - last) - jitter) / 16
+            last = transit
+        self.jitter, self._last_transit = jitter, last
+
     def on_sender_report(self, ntp: int, arrival: float) -> None:
         self._last_sr = ntp_short(ntp)
         self._last_sr_arrival = arrival

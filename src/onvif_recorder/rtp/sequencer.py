@@ -99,6 +99,25 @@ class Sequencer(Generic[T]):
         self._pending[ext] = item
         return self._release()
 
+    def next_in_order(self) -> int | None:
+        """The 16-bit sequence number ``push`` releases at once, with nothing held; None
+        when a packet is held for reordering (or none came yet)."""
+        if self._next is None or self._pending:
+            return None
+        return self._next & 0xFFFF
+
+    def advance(self, count: int) -> None:
+        """``push`` of ``count`` packets numbered from ``next_in_order()`` on, whose
+        releases the caller handles itself (``RtpStream.receive_rtp_batch``)."""
+        assert self._next is not None and not self._pending
+        first = self._next
+        self._bad_seq = None
+        self._next += count
+        self.stats.highest = self._next - 1
+        self.stats.received += count
+        self._seen.update(range(first, self._next))
+        self._seen.difference_update(range(first - _SEEN_MEMORY, self._next - _SEEN_MEMORY))
+
     def _jump(self, seq: int, item: T) -> list[Released[T]]:
         """A jump past max_dropout: restart only if the next packet confirms it (RFC 3550 A.1)."""
         if self._bad_seq == seq:

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from onvif_recorder.rtp import kernels
 from onvif_recorder.rtp.decode_time import DecodeTimes
 from onvif_recorder.rtp.depacketize.base import AccessUnit, CodecConfig, Depacketizer
+from onvif_recorder.rtp.depacketize.nal import NalDepacketizer
 from onvif_recorder.rtp.errors import DepacketizeError, MalformedPacket
 from onvif_recorder.rtp.packet import RtpPacket
 from onvif_recorder.rtp.report import ReceptionReport, build_receiver_report
@@ -89,6 +91,7 @@ class RtpStream:
         self._arrival_unwrap = TimestampUnwrapper()
         self._decode_times = DecodeTimes(clock_rate)
         self._last_seen = 0.0
+        self._nal = depacketizer if isinstance(depacketizer, NalDepacketizer) else None
 
     def receive_rtp(self, data: bytes, now: float, utc: float) -> list[ReceivedSample]:
         """Handle one RTP datagram or interleaved frame."""
@@ -105,6 +108,47 @@ class RtpStream:
         for released in self._sequencer.push(packet.sequence_number, packet):
             samples += self._depacketize(released.item, utc)
         return samples
+
+    def receive_rtp_batch(self, packets: list[bytes], now: float, utc: float
+                          ) -> list[ReceivedSample]:
+        """Handle the packets of one read, in order: what ``receive_rtp`` on each gives.
+
+        A run of packets that only continue the fragmented NAL unit being reassembled
+        (``kernels.fragment_run``: most packets of a picture) is taken in one step, its
+        counters advanced as ``receive_rtp`` would have; every other packet goes through
+        ``receive_rtp``.
+        """
+        samples: list[ReceivedSample] = []
+        index, count = 0, len(packets)
+        while index < count:
+            taken = self._fragment_run(packets, index, now) if self._nal is not None else 0
+            if taken:
+                index += taken
+                continue
+            samples += self.receive_rtp(packets[index], now, utc)
+            index += 1
+        return samples
+
+    def _fragment_run(self, packets: list[bytes], index: int, now: float) -> int:
+        assert self._nal is not None
+        fragment, seq = self._nal.open_fragment(), self._sequencer.next_in_order()
+        if fragment is None or seq is None or self.ssrc is None or fragment[2] != seq:
+            return 0
+        codec, timestamp, _, room = fragment
+        types = self.payload_types
+        if types is not None and len(types) != 1:
+            return 0
+        payload_type = -1 if types is None else next(iter(types))
+        taken, octets, data = kernels.active.fragment_run(packets, index, codec, payload_type,
+                                                         self.ssrc, timestamp, seq, room)
+        if taken:
+            self.stats.packets += taken
+            self.stats.octets += octets
+            self._last_seen = now
+            self._report.on_packets(self._arrival_unwrap.unwrap(timestamp), now, taken)
+            self._sequencer.advance(taken)
+            self._nal.take_fragments(data, taken)
+        return taken
 
     def receive_rtcp(self, data: bytes, now: float) -> None:
         """Handle one RTCP compound packet from the sender."""

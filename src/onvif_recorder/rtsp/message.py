@@ -3,7 +3,8 @@
 ``MessageParser`` is fed bytes as they arrive (``feed``) and hands out one event at a
 time (``next_event``): a ``Response``, a ``Request`` (servers may send OPTIONS,
 GET_PARAMETER, ANNOUNCE or REDIRECT to the client), an ``InterleavedFrame`` or
-``ConnectionClosed``; ``NEED_DATA`` when the buffer holds no complete event. The
+``ConnectionClosed``; ``NEED_DATA`` when the buffer holds no complete event
+(``take_frames`` takes all the interleaved frames at the head at once). The
 result does not depend on how the bytes were split. Every part of a message is
 bounded by ``MessageLimits`` before it is buffered further, and any violation raises
 ``RemoteProtocolError`` (after which the parser stays broken, as the stream is out of
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
 
+from onvif_recorder.rtp import kernels
 from onvif_recorder.rtsp import interleaved
 from onvif_recorder.rtsp.errors import MessageTooLarge, RemoteProtocolError
 from onvif_recorder.rtsp.headers import parse_uint
@@ -181,11 +183,25 @@ class MessageParser:
         except RemoteProtocolError as exc:
             self._error = exc
             raise
+        self._compact()
+        return event
+
+    def take_frames(self) -> list[tuple[int, bytes]]:
+        """Every complete interleaved frame at the head of the buffer as ``(channel,
+        payload)``, in one call (``kernels.active.split_frames``); what follows (an RTSP
+        message, an incomplete frame) is left for ``next_event``."""
+        if self._error is not None:
+            return []
+        frames, self._pos = kernels.active.split_frames(self._buf, self._pos)
+        self._scanned = max(self._scanned, self._pos)
+        self._compact()
+        return frames
+
+    def _compact(self) -> None:
         if self._pos > _COMPACT_AT and self._pos * 2 > len(self._buf):
             del self._buf[: self._pos]
             self._scanned -= self._pos
             self._pos = 0
-        return event
 
     def _next(self) -> Event | Literal[Sentinel.NEED_DATA]:
         self._skip_blank_lines()

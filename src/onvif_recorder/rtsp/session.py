@@ -20,7 +20,8 @@ failure - a non-2xx final answer, a malformed message, no answer before
 
 The session never reads a clock or touches a socket (aioquic's pattern): bytes go in
 with ``receive_data(data, now)`` (``b""`` is end of stream), events come out of
-``next_event()`` until ``NEED_DATA``, bytes to write come from ``data_to_send()``, and
+``next_event()`` until ``NEED_DATA`` (media frames may be taken first, all at once,
+with ``take_media()``), bytes to write come from ``data_to_send()``, and
 the driver calls ``handle_timer(now)`` at ``next_deadline()`` for keep-alives
 (GET_PARAMETER when the server's Public lists it, else OPTIONS) and request timeouts.
 """
@@ -214,6 +215,26 @@ class ClientSession:
                 self.state = State.ERROR
                 raise
         return self._events.popleft()
+
+    def take_media(self) -> list[tuple[int, bool, list[bytes]]]:
+        """The media frames at the head of what was received, in one call: runs of
+        consecutive packets of one media as ``(media_index, rtcp, packets)``, in order.
+        Empty while an event is pending, so media and events keep their order; the
+        rest comes out of ``next_event`` as ever (``MediaData`` one by one)."""
+        if self._events or self.state is State.ERROR:
+            return []
+        runs: list[tuple[int, bool, list[bytes]]] = []
+        last: tuple[int, bool] | None = None
+        for channel, payload in self._parser.take_frames():
+            target = self._channels.get(channel)
+            if target is None:
+                self.ignored_frames += 1
+            elif target == last:
+                runs[-1][2].append(payload)
+            else:
+                runs.append((target[0], target[1], [payload]))
+                last = target
+        return runs
 
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` must run next (a request timeout or a keep-alive)."""

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from onvif_recorder.rtp.errors import MalformedPacket
 from onvif_recorder.rtp.packet import HeaderExtension, RtpPacket, is_rtcp
 
+pytestmark = pytest.mark.usefixtures("kernel")  # the Python and the compiled kernels
+
 # (name, bytes, decoded): one table drives parse, serialize and the fuzz seeds.
 CASES = [
     ("H.264 FU-A start, GStreamer rtph264pay",

@@ -25,6 +25,8 @@ from onvif_recorder.rtp.stream import RtpStream
 from onvif_recorder.rtp.timing import ClockSource, unix_to_ntp
 from tests.unit.rtp.packetizers import Stream, h264_payloads
 
+pytestmark = pytest.mark.usefixtures("kernel")  # the Python and the compiled kernels
+
 SPS = base64.b64decode("Z2QAHqzZQKAv+XARAAADAAEAAAMAMg8WLZY=")
 PPS = base64.b64decode("aOvjyyLA")
 SSRC = 0x5E1A3C2B

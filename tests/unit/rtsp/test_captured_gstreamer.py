@@ -21,6 +21,8 @@ from onvif_recorder.rtsp.message import NEED_DATA
 from onvif_recorder.rtsp.session import ClientSession, State
 from tests.unit.rtsp.fixtures import fixture
 
+pytestmark = pytest.mark.usefixtures("kernel")  # the Python and the compiled kernels
+
 
 def replay(name: str, url: str,
            chunk: int = 0) -> tuple[ClientSession, dict[int, list[ReceivedSample]]]:

@@ -12,6 +12,8 @@ from onvif_recorder.rtsp.events import MediaData, Playing
 from onvif_recorder.rtsp.headers import Transport
 from tests.unit.rtsp.test_session import play_h264
 
+pytestmark = pytest.mark.usefixtures("kernel")  # the Python and the compiled kernels
+
 
 @pytest.mark.parametrize("chunk", [0, 1])
 def test_interleaved_gstreamer_stream_becomes_samples(chunk: int) -> None:

@@ -174,6 +174,23 @@ class FragmentBuffer:
         self._size += len(data)
         self._advance(seq)
 
+    @property
+    def next_seq(self) -> int | None:
+        return self._next_seq
+
+    @property
+    def room(self) -> int:
+        """Bytes ``append`` still takes before the size cap."""
+        return self.max_size - self._size
+
+    def extend(self, data: bytes, count: int) -> None:
+        """``append`` of ``count`` consecutive fragments whose data, joined, is ``data``
+        (the caller checked the sequence numbers and the room)."""
+        assert self._next_seq is not None and len(data) <= self.room
+        self._parts.append(data)
+        self._size += len(data)
+        self._next_seq = (self._next_seq + count) & 0xFFFF
+
     def finish(self) -> bytes:
         nal = b"".join(self._parts)
         self.reset()

@@ -13,6 +13,7 @@ from onvif_recorder.codecs.errors import BitstreamError
 from onvif_recorder.rtp.depacketize.base import MAX_ACCESS_UNIT_SIZE, MAX_NAL_UNITS, H264Config
 from onvif_recorder.rtp.depacketize.nal import NalDepacketizer, split_aggregate
 from onvif_recorder.rtp.errors import DepacketizeError
+from onvif_recorder.rtp.kernels.pure import CODEC_H264
 from onvif_recorder.rtp.packet import RtpPacket
 
 _AGGREGATION_TYPES = range(24, 30)
@@ -20,6 +21,8 @@ _AGGREGATION_TYPES = range(24, 30)
 
 class H264Depacketizer(NalDepacketizer):
     """RTP packets in, H.264 access units (NAL units without start codes) out."""
+
+    FRAGMENT_CODEC = CODEC_H264
 
     def __init__(self, sprop_parameter_sets: Sequence[bytes] = (), *,
                  wait_for_sync: bool = True, max_size: int = MAX_ACCESS_UNIT_SIZE,

@@ -11,11 +11,14 @@ from onvif_recorder.codecs.errors import BitstreamError
 from onvif_recorder.rtp.depacketize.base import MAX_ACCESS_UNIT_SIZE, MAX_NAL_UNITS, H265Config
 from onvif_recorder.rtp.depacketize.nal import NalDepacketizer, split_aggregate
 from onvif_recorder.rtp.errors import DepacketizeError
+from onvif_recorder.rtp.kernels.pure import CODEC_H265
 from onvif_recorder.rtp.packet import RtpPacket
 
 
 class H265Depacketizer(NalDepacketizer):
     """RTP packets in, H.265 access units (NAL units without start codes) out."""
+
+    FRAGMENT_CODEC = CODEC_H265
 
     def __init__(self, vps: bytes | None = None, sps: bytes | None = None,
                  pps: bytes | None = None, *, donl: bool = False, wait_for_sync: bool = True,

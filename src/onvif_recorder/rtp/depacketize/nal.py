@@ -35,6 +35,9 @@ from onvif_recorder.rtp.packet import RtpPacket
 class NalDepacketizer(ABC):
     """Template for NAL-unit codecs; subclasses say how to unpack one payload."""
 
+    FRAGMENT_CODEC: int
+    """The codec number of ``kernels.fragment_run`` for this format's fragments."""
+
     def __init__(self, *, wait_for_sync: bool = True, max_size: int = MAX_ACCESS_UNIT_SIZE,
                  max_nal_units: int = MAX_NAL_UNITS) -> None:
         self.discarded = 0
@@ -54,6 +57,21 @@ class NalDepacketizer(ABC):
         self._process(packet)
         ready, self._ready = self._ready, []
         return ready
+
+    def open_fragment(self) -> tuple[int, int, int, int] | None:
+        """``(codec, timestamp, next sequence number, room)`` of the fragmented NAL unit
+        being reassembled, for ``kernels.fragment_run``; None when there is none."""
+        timestamp = self._acc.timestamp
+        if not self._fragment.active or timestamp is None or self._skip_timestamp is not None:
+            return None
+        next_seq = self._fragment.next_seq
+        assert next_seq is not None
+        return self.FRAGMENT_CODEC, timestamp, next_seq, self._fragment.room
+
+    def take_fragments(self, data: bytes, count: int) -> None:
+        """``push`` of ``count`` packets that ``kernels.fragment_run`` found continue the
+        open fragment (no start, end or marker bit), their fragment data joined."""
+        self._fragment.extend(data, count)
 
     def _process(self, packet: RtpPacket) -> None:
         if self._skip_timestamp is not None:

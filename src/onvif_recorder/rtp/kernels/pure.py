@@ -1,0 +1,140 @@
+"""The ingest kernels in Python: the reference the compiled ``_native`` must equal.
+
+Three stateless functions that the per-packet path spends its time in; everything that
+keeps state (sequencer, depacketizer, statistics) stays in the ordinary classes, which
+call these through ``kernels.active``:
+
+* ``split_frames(buf, pos)``: every complete RTSP interleaved frame (RFC 2326 §10.12:
+  ``$``, channel, 16-bit length, packet) from ``buf[pos:]``, skipping the blank lines
+  ``MessageParser`` skips between messages; stops at anything else (an RTSP message) or
+  an incomplete frame. Returns the ``(channel, payload)`` pairs and where it stopped.
+* ``parse_rtp(data)``: the fields of one RTP packet (RFC 3550 §5.1, header extension
+  §5.3.1) for ``RtpPacket``, or ``MalformedPacket`` with a stable message.
+* ``fragment_run(packets, start, codec, payload_type, ssrc, timestamp, seq, room)``: how
+  many packets from ``packets[start]`` on are plain continuations of an open FU-A (RFC
+  6184 §5.8, ``codec`` 0) or H.265 FU (RFC 7798 §4.4.3, ``codec`` 1) fragment: RTP
+  version 2 without padding, extension or CSRC, no marker, the payload type (any if
+  negative), SSRC and timestamp given, consecutive sequence numbers from ``seq``,
+  neither start nor end bit, a fragment type the RFCs allow, and no more than ``room``
+  bytes of fragment data in all. Returns that count, their bytes on the wire and their
+  fragment data joined. Such packets change nothing but counters and the fragment, so
+  ``RtpStream.receive_rtp_batch`` takes a run of them in one step.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from onvif_recorder.rtp.errors import MalformedPacket
+
+RTP_VERSION = 2
+HEADER_SIZE = 12
+_HEADER = struct.Struct("!BBHII")
+_FRAME_HEADER = struct.Struct("!BBH")
+_BLANK = b"\r\n"
+CODEC_H264 = 0
+CODEC_H265 = 1
+
+RtpFields = tuple[int, int, int, int, bytes, bool, tuple[int, ...], tuple[int, bytes] | None,
+                  int]
+"""payload type, sequence number, timestamp, SSRC, payload, marker, CSRCs, header extension
+(profile, data) or None, padding octets."""
+
+
+def split_frames(buf: bytes | bytearray, pos: int) -> tuple[list[tuple[int, bytes]], int]:
+    frames: list[tuple[int, bytes]] = []
+    length = len(buf)
+    pos = max(pos, 0)
+    while pos < length:
+        at = pos
+        while at < length and buf[at] in _BLANK:
+            at += 1
+        if at + 4 > length or buf[at] != 0x24:
+            break
+        _, channel, size = _FRAME_HEADER.unpack_from(buf, at)
+        end = at + 4 + size
+        if end > length:
+            break
+        frames.append((channel, bytes(buf[at + 4 : end])))
+        pos = end
+    return frames, pos
+
+
+def parse_rtp(data: bytes | bytearray) -> RtpFields:
+    if len(data) < HEADER_SIZE:
+        raise MalformedPacket("RTP packet length is less than 12 bytes")
+    first, second, seq, timestamp, ssrc = _HEADER.unpack_from(data)
+    if first >> 6 != RTP_VERSION:
+        raise MalformedPacket(f"RTP packet has version {first >> 6}, not 2")
+    pos = HEADER_SIZE + 4 * (first & 0x0F)
+    if pos > len(data):
+        raise MalformedPacket("RTP packet has truncated CSRC")
+    csrc = struct.unpack_from(f"!{first & 0x0F}I", data, HEADER_SIZE)
+    extension = None
+    if first & 0x10:
+        extension, pos = _parse_extension(data, pos)
+    end, padding = _strip_padding(data, pos, bool(first & 0x20))
+    return (second & 0x7F, seq, timestamp, ssrc, bytes(data[pos:end]), bool(second & 0x80),
+            csrc, extension, padding)
+
+
+def _parse_extension(data: bytes | bytearray, pos: int) -> tuple[tuple[int, bytes], int]:
+    if pos + 4 > len(data):
+        raise MalformedPacket("RTP packet has truncated extension profile / length")
+    profile, words = struct.unpack_from("!HH", data, pos)
+    end = pos + 4 + 4 * words
+    if end > len(data):
+        raise MalformedPacket("RTP packet has truncated extension value")
+    return (profile, bytes(data[pos + 4 : end])), end
+
+
+def _strip_padding(data: bytes | bytearray, pos: int, padded: bool) -> tuple[int, int]:
+    if not padded:
+        return len(data), 0
+    if len(data) == pos:
+        raise MalformedPacket("RTP packet padding length is missing")
+    padding = data[-1]
+    if padding == 0 or padding > len(data) - pos:
+        raise MalformedPacket(f"RTP packet padding length {padding} is invalid")
+    return len(data) - padding, padding
+
+
+def fragment_run(packets: list[bytes], start: int, codec: int, payload_type: int, ssrc: int,
+                 timestamp: int, seq: int, room: int) -> tuple[int, int, bytes]:
+    if codec not in (CODEC_H264, CODEC_H265):
+        raise ValueError(f"unknown fragment codec {codec}")
+    start = max(start, 0)
+    offset = 14 if codec == CODEC_H264 else 15
+    parts: list[bytes] = []
+    total = octets = 0
+    seq &= 0xFFFF
+    for packet in packets[start:]:
+        if type(packet) is not bytes or not _continues(packet, codec, payload_type, seq,
+                                                       timestamp, ssrc):
+            break
+        if total + len(packet) - offset > room:
+            break
+        parts.append(packet[offset:])
+        total += len(packet) - offset
+        octets += len(packet)
+        seq = (seq + 1) & 0xFFFF
+    return len(parts), octets, b"".join(parts)
+
+
+def _continues(packet: bytes, codec: int, payload_type: int, seq: int, timestamp: int,
+               ssrc: int) -> bool:
+    if len(packet) < 15 or packet[0] != 0x80 or packet[1] & 0x80:
+        return False  # not version 2 without padding, extension and CSRC; or the marker
+    if payload_type >= 0 and packet[1] & 0x7F != payload_type:
+        return False
+    _, _, number, stamp, source = _HEADER.unpack_from(packet)
+    if (number, stamp, source) != (seq, timestamp & 0xFFFFFFFF, ssrc & 0xFFFFFFFF):
+        return False
+    indicator = packet[12]
+    if indicator & 0x80:
+        return False
+    if codec == CODEC_H264:
+        kind = packet[13] & 0x1F
+        return (indicator & 0x1F == 28 and not packet[13] & 0xC0 and kind != 0
+                and not 24 <= kind <= 29)
+    return (indicator >> 1) & 0x3F == 49 and not packet[14] & 0xC0 and packet[14] & 0x3F < 48

@@ -14,6 +14,12 @@ from datetime import UTC, datetime
 
 from onvif_recorder.domain.job import RecordingJobConfiguration, RecordingJobStateInformation
 from onvif_recorder.domain.recording import RecordingConfiguration, TrackConfiguration
+from onvif_recorder.service.async_operation_events import (
+    AsynchronousOperationStatus,
+    FileProgressArray,
+    OperationFault,
+    progress_text,
+)
 from onvif_recorder.service.events import (
     CameraEvent,
     DomainEvent,
@@ -45,6 +51,8 @@ ElementValue = (
     | TrackConfiguration
     | RecordingJobConfiguration
     | RecordingJobStateInformation
+    | FileProgressArray
+    | OperationFault
 )
 
 
@@ -156,6 +164,13 @@ TRACK_HISTORY_STATE = Topic(
     (Item("RecordingToken", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken")),
     (Item("IsDataPresent", "xs:boolean"),))
 HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE)
+# Core §8.9.7 (Alias: Core 26.06), service.async_operation_events.
+ASYNC_OPERATION_STATUS = Topic(
+    ("Monitoring", "AsynchronousOperationStatus"), True,
+    (Item("Token", "tt:ReferenceToken"), Item("OperationName", "xs:string"),
+     Item("ServiceName", "xs:string")),
+    (Item("Progress", "xs:float"), Item("FileProgressStatus", "tt:ArrayOfFileProgress", True),
+     Item("Error", "soapenv:Fault", True), Item("Alias", "xs:string")))
 
 TOPICS: tuple[Topic, ...] = (
     JOB_STATE,
@@ -176,6 +191,7 @@ TOPICS: tuple[Topic, ...] = (
     SPECIAL_DAYS_REMOVED,
     KEY_STATUS,
     *HISTORY_TOPICS,
+    ASYNC_OPERATION_STATUS,
 )
 """In TopicSet order; topics that share a root are adjacent."""
 
@@ -301,6 +317,8 @@ def _device_message(event: DomainEvent) -> Message:
         case SpecialDaysChanged(token, removed):
             topic = SPECIAL_DAYS_REMOVED if removed else SPECIAL_DAYS_CHANGED
             return Message(topic, (("SpecialDaysToken", token),))
+        case AsynchronousOperationStatus():
+            return _async_operation_message(event)
         case _:
             raise TypeError(f"no topic for {type(event).__name__}")
 
@@ -327,3 +345,16 @@ def _track_data_message(event: TrackDataDeleted) -> Message:
     source = (("RecordingToken", event.recording_token), ("TrackToken", event.track_token))
     data = (("StartTime", utc_text(event.start_time)), ("EndTime", utc_text(event.end_time)))
     return Message(DELETE_TRACK_DATA, source, data)
+
+
+def _async_operation_message(event: AsynchronousOperationStatus) -> Message:
+    source = (("Token", event.token), ("OperationName", event.operation_name),
+              ("ServiceName", event.service_name))
+    data: list[tuple[str, str | ElementValue]] = [("Progress", progress_text(event.progress))]
+    if event.files is not None:
+        data.append(("FileProgressStatus", event.files))
+    if event.error is not None:
+        data.append(("Error", event.error))
+    if event.alias is not None:
+        data.append(("Alias", event.alias))
+    return Message(ASYNC_OPERATION_STATUS, source, tuple(data), event.operation)

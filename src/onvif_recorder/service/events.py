@@ -28,6 +28,7 @@ from onvif_recorder.clock import utc_now
 from onvif_recorder.domain.job import RecordingJobConfiguration, RecordingJobStateInformation
 from onvif_recorder.domain.receiver import ReceiverState
 from onvif_recorder.domain.recording import RecordingConfiguration, TrackConfiguration
+from onvif_recorder.service.async_operation_events import AsynchronousOperationStatus
 
 DEFAULT_QUEUE_LIMIT = 1000
 
@@ -224,6 +225,7 @@ DomainEvent = (
     | ScheduleChanged
     | SpecialDaysChanged
     | KeyStatusChanged
+    | AsynchronousOperationStatus
 )
 
 Accepts = Callable[[DomainEvent], bool]

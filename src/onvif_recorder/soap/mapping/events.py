@@ -21,6 +21,11 @@ from onvif_recorder.events.topics import (
     message_of,
     utc_text,
 )
+from onvif_recorder.service.async_operation_events import (
+    FileProgressArray,
+    OperationFault,
+    progress_text,
+)
 from onvif_recorder.service.events import Notification
 from onvif_recorder.soap.mapping.job import write_job_configuration, write_job_state
 from onvif_recorder.soap.mapping.primitives import sub, xs_boolean
@@ -28,7 +33,7 @@ from onvif_recorder.soap.mapping.recording import (
     write_recording_configuration,
     write_track_configuration,
 )
-from onvif_recorder.soap.namespaces import PT, TAS, TEV, TNS1, TT, WSA, WSNT, WSTOP, XS, qname
+from onvif_recorder.soap.namespaces import ENV, PT, TAS, TEV, TNS1, TT, WSA, WSNT, WSTOP, XS, qname
 
 # Declared on every event service answer: item types (tt:, xs:) and topics (tns1:) are
 # QNames written as text and need their prefixes in scope.
@@ -42,6 +47,7 @@ EVENT_NSMAP = {
     "xs": XS,
     "pt": PT,  # Schedule topics' items are pt:ReferenceToken (SCHEDULE-7-1-x check it)
     "tas": TAS,  # the keystore's KeyStatus items are tas:KeyID / tas:KeyStatus
+    "soapenv": ENV,  # AsynchronousOperationStatus' Error item is a soapenv:Fault (Core §8.9.7)
 }
 
 
@@ -96,6 +102,26 @@ def _write_element_value(parent: etree._Element, value: ElementValue) -> None:
             write_job_configuration(parent, _tt("RecordingJobConfiguration"), value)
         case RecordingJobStateInformation():
             write_job_state(parent, _tt("RecordingJobStateInformation"), value)
+        case FileProgressArray():
+            _write_file_progress(parent, value)
+        case OperationFault():
+            _write_fault(parent, value)
+
+
+def _write_file_progress(parent: etree._Element, value: FileProgressArray) -> None:
+    array = sub(parent, _tt("ArrayOfFileProgress"))
+    for file in value.files:
+        element = sub(array, _tt("FileProgress"))
+        sub(element, _tt("FileName"), file.file_name)
+        sub(element, _tt("Progress"), progress_text(file.progress))
+
+
+def _write_fault(parent: etree._Element, value: OperationFault) -> None:
+    fault = sub(parent, qname(ENV, "Fault"))
+    code = sub(fault, qname(ENV, "Code"))
+    sub(code, qname(ENV, "Value"), "soapenv:Receiver")
+    reason = sub(sub(fault, qname(ENV, "Reason")), qname(ENV, "Text"), value.reason)
+    reason.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
 
 
 def _write_items(parent: etree._Element, tag: str, items: DataItems) -> None:

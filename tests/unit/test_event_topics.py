@@ -26,6 +26,12 @@ from onvif_recorder.domain.recording import (
 )
 from onvif_recorder.events.topics import HISTORY_TOPICS, TOPICS, Message, message_of, utc_text
 from onvif_recorder.service import events as ev
+from onvif_recorder.service.async_operation_events import (
+    AsynchronousOperationStatus,
+    FileProgress,
+    FileProgressArray,
+    OperationFault,
+)
 
 CONFIG = RecordingConfiguration(RecordingSource("id", "n", "l", "d", "a"), "c", ZERO)
 T0 = datetime(2026, 3, 4, 5, 6, 7, 891_234, tzinfo=UTC)
@@ -59,6 +65,10 @@ SAMPLES: list[ev.DomainEvent] = [
     ev.KeyStatusChanged("Key_1", "ok", old="generating"),
     ev.RecordingHistoryState("R", True, ev.PropertyOperation.CHANGED),
     ev.TrackHistoryState("R", "T", False, ev.PropertyOperation.INITIALIZED),
+    AsynchronousOperationStatus(
+        "Op_1", "ExportRecordedSegments", "http://nvr/onvif/recording_service", 0.5,
+        ev.PropertyOperation.CHANGED, FileProgressArray((FileProgress("http://s/b/k", 1.0),)),
+        OperationFault("store refused"), "evidence-42"),
 ]
 
 

@@ -29,6 +29,7 @@ from onvif_recorder.soap.mapping.recording import (
     write_track_configuration,
 )
 from onvif_recorder.soap.namespaces import TRC, qname
+from onvif_recorder.soap.operations.recording_segments import SegmentHandlers
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/recording_service"
@@ -214,7 +215,8 @@ class RecordingHandlers:
         raise NotImplementedFault(f"{name} is not implemented in this release")
 
 
-def recording_endpoint(handlers: RecordingHandlers) -> ServiceEndpoint:
+def recording_endpoint(handlers: RecordingHandlers,
+                       segments: SegmentHandlers) -> ServiceEndpoint:
     h = handlers
     state_version = h.recordings.holder_version
     operations = [
@@ -237,12 +239,13 @@ def recording_endpoint(handlers: RecordingHandlers) -> ServiceEndpoint:
         Operation("SetRecordingJobMode", WRITE, h.set_recording_job_mode),
         Operation("GetRecordingJobState", READ, h.get_recording_job_state),
         Operation("OverrideSegmentDuration", WRITE, h.override_segment_duration),
-        # RC §5.21-5.23 and the 26.06 segment operations: not built yet.
+        # RC §5.21-5.23: not built yet.
         Operation("ExportRecordedData", READ, h.not_implemented),
         Operation("StopExportRecordedData", READ, h.not_implemented),
         Operation("GetExportRecordedDataState", READ, h.not_implemented),
-        Operation("ListRecordedSegments", READ, h.not_implemented),
-        Operation("ExportRecordedSegments", READ, h.not_implemented),
-        Operation("StopExportRecordedSegments", READ, h.not_implemented),
+        # RC 26.06 §5.26-5.28 (soap.operations.recording_segments)
+        Operation("ListRecordedSegments", READ, segments.list_recorded_segments),
+        Operation("ExportRecordedSegments", READ, segments.export_recorded_segments),
+        Operation("StopExportRecordedSegments", READ, segments.stop_export_recorded_segments),
     ]
     return ServiceEndpoint.build(PATH, TRC, operations, DECLARED)

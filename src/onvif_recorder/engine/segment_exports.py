@@ -64,10 +64,13 @@ class ExportSettings:
 class _Progress:
     job: ExportJob
     done: int = 0
+    complete: bool = False
 
     @property
     def fraction(self) -> float:
-        return self.done / len(self.job.items) if self.job.items else 1.0
+        if not self.job.items:
+            return 1.0 if self.complete else 0.0
+        return self.done / len(self.job.items)
 
 
 class SegmentExports:
@@ -150,6 +153,7 @@ class SegmentExports:
         finally:
             if store is not None:
                 await self._close(store)
+        progress.complete = True
         self._publish(progress, PropertyOperation.DELETED)
 
     async def _upload(self, job: ExportJob, item: ExportItem,

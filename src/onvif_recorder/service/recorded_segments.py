@@ -184,15 +184,20 @@ class RecordedSegments:
 
 
 def _page(rows: list[FinishedSegment], size: int) -> list[FinishedSegment]:
-    """The first ``size`` rows, fewer if a row left out would end no later than the last
-    one taken (a CMAF track's segment inside another's): the client continues from the
-    last EndTime, and must not step over it."""
-    page = rows[:size]
-    rest = rows[size:]
-    while len(page) > 1 and rest and min(micros(r.end_utc) for r in rest) <= micros(
-            page[-1].end_utc):
-        rest.insert(0, page.pop())
-    return page
+    """At most ``size`` rows such that the client, continuing from the last EndTime,
+    neither skips nor repeats one: the rows ending first (all rows ending at one instant
+    or none of them), less those ending after the last one in StartTime order (they still
+    meet the next range). CMAF spans overlap, so a track's segment may lie inside
+    another's: taking the first rows by StartTime could step over it."""
+    by_end = sorted(rows, key=lambda r: (micros(r.end_utc), micros(r.start_utc), r.key))
+    taken = by_end[:size]
+    if len(by_end) > size:
+        boundary = micros(by_end[size].end_utc)
+        whole = [r for r in taken if micros(r.end_utc) < boundary]
+        taken = whole or taken
+    taken.sort(key=lambda r: (micros(r.start_utc), micros(r.end_utc), r.key))
+    last = micros(taken[-1].end_utc) if taken else 0
+    return [r for r in taken if micros(r.end_utc) <= last]
 
 
 def _track_type(value: str | None) -> TrackType | None:

@@ -170,7 +170,7 @@ ASYNC_OPERATION_STATUS = Topic(
     (Item("Token", "tt:ReferenceToken"), Item("OperationName", "xs:string"),
      Item("ServiceName", "xs:string")),
     (Item("Progress", "xs:float"), Item("FileProgressStatus", "tt:ArrayOfFileProgress", True),
-     Item("Error", "soapenv:Fault", True), Item("Alias", "xs:string")))
+     Item("Error", "env:Fault", True), Item("Alias", "xs:string")))
 
 TOPICS: tuple[Topic, ...] = (
     JOB_STATE,

@@ -47,7 +47,10 @@ EVENT_NSMAP = {
     "xs": XS,
     "pt": PT,  # Schedule topics' items are pt:ReferenceToken (SCHEDULE-7-1-x check it)
     "tas": TAS,  # the keystore's KeyStatus items are tas:KeyID / tas:KeyStatus
-    "soapenv": ENV,  # AsynchronousOperationStatus' Error item is a soapenv:Fault (Core §8.9.7)
+    # AsynchronousOperationStatus' Error item is a SOAP 1.2 Fault (Core §8.9.7). The
+    # envelope binds its namespace to "env" and lxml folds any other prefix for it into
+    # that one, so QNames written as text (Type="env:Fault", env:Receiver) use "env" too.
+    "env": ENV,
 }
 
 
@@ -119,7 +122,7 @@ def _write_file_progress(parent: etree._Element, value: FileProgressArray) -> No
 def _write_fault(parent: etree._Element, value: OperationFault) -> None:
     fault = sub(parent, qname(ENV, "Fault"))
     code = sub(fault, qname(ENV, "Code"))
-    sub(code, qname(ENV, "Value"), "soapenv:Receiver")
+    sub(code, qname(ENV, "Value"), "env:Receiver")
     reason = sub(sub(fault, qname(ENV, "Reason")), qname(ENV, "Text"), value.reason)
     reason.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
 
@@ -128,7 +131,8 @@ def _write_items(parent: etree._Element, tag: str, items: DataItems) -> None:
     if not items:
         return
     group = sub(parent, _tt(tag))
-    for name, value in items:
+    # tt:ItemList: every SimpleItem before the first ElementItem
+    for name, value in sorted(items, key=lambda item: not isinstance(item[1], str)):
         if isinstance(value, str):
             item = sub(group, _tt("SimpleItem"))
             item.set("Name", name)

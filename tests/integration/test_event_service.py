@@ -37,6 +37,7 @@ NOT_SUPPORTED = ["Receiver", "ActionNotSupported"]
 S = False  # SimpleItem
 E = True  # ElementItem
 TAS = "http://www.onvif.org/ver10/advancedsecurity/wsdl"
+SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
 EXPECTED_TOPICS = {
     "RecordingConfig/JobState": (
         "true", [("RecordingJobToken", "tt:RecordingJobReference")],
@@ -88,6 +89,12 @@ EXPECTED_TOPICS = {
     "RecordingHistory/Track/State": (
         "true", [("RecordingToken", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
         [("IsDataPresent", "xs:boolean", S)]),
+    # Core §8.9.7 (Alias: Core 26.06), published by ExportRecordedSegments (RC 26.06 §5.27).
+    "Monitoring/AsynchronousOperationStatus": (
+        "true", [("Token", "tt:ReferenceToken"), ("OperationName", "xs:string"),
+                 ("ServiceName", "xs:string")],
+        [("Progress", "xs:float", S), ("Alias", "xs:string", S),
+         ("FileProgressStatus", "tt:ArrayOfFileProgress", E), ("Error", "env:Fault", E)]),
 }
 
 
@@ -135,7 +142,8 @@ def check_type_prefixes(description: etree._Element) -> None:
     for item in description.iter(f"{{{TT}}}SimpleItemDescription",
                                  f"{{{TT}}}ElementItemDescription"):
         prefix = str(item.get("Type")).split(":", 1)[0]
-        assert item.nsmap.get(prefix) == {"tt": TT, "xs": XS, "pt": PT, "tas": TAS}[prefix]
+        assert item.nsmap.get(prefix) == {"tt": TT, "xs": XS, "pt": PT, "tas": TAS,
+                                          "env": SOAP_ENV}[prefix]
 
 
 @pytest.mark.parametrize("path", list(EXPECTED_TOPICS))

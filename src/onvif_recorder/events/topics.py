@@ -169,8 +169,9 @@ ASYNC_OPERATION_STATUS = Topic(
     ("Monitoring", "AsynchronousOperationStatus"), True,
     (Item("Token", "tt:ReferenceToken"), Item("OperationName", "xs:string"),
      Item("ServiceName", "xs:string")),
-    (Item("Progress", "xs:float"), Item("FileProgressStatus", "tt:ArrayOfFileProgress", True),
-     Item("Error", "env:Fault", True), Item("Alias", "xs:string")))
+    (Item("Progress", "xs:float"), Item("Alias", "xs:string"),
+     Item("FileProgressStatus", "tt:ArrayOfFileProgress", True),
+     Item("Error", "env:Fault", True)))
 
 TOPICS: tuple[Topic, ...] = (
     JOB_STATE,
@@ -351,10 +352,10 @@ def _async_operation_message(event: AsynchronousOperationStatus) -> Message:
     source = (("Token", event.token), ("OperationName", event.operation_name),
               ("ServiceName", event.service_name))
     data: list[tuple[str, str | ElementValue]] = [("Progress", progress_text(event.progress))]
+    if event.alias is not None:
+        data.append(("Alias", event.alias))
     if event.files is not None:
         data.append(("FileProgressStatus", event.files))
     if event.error is not None:
         data.append(("Error", event.error))
-    if event.alias is not None:
-        data.append(("Alias", event.alias))
     return Message(ASYNC_OPERATION_STATUS, source, tuple(data), event.operation)

@@ -242,6 +242,9 @@ def check_failure_and_stop(recorder: RunningRecorder, trc: Any, recording: str) 
     span = _time()
     failing = trc.ExportRecordedSegments(Time=span, RecordingToken=recording, StorageToken=dead)
     queued = trc.ExportRecordedSegments(Time=span, RecordingToken=recording, StorageToken=dead)
+    late = subscribe(recorder, TOPIC)  # a property: the running and the queued export
+    initial = {(e.source["Token"], e.operation, e.data["Progress"]) for e in late.pull("PT0S")}
+    assert {(failing, "Initialized", "0.0"), (queued, "Initialized", "0.0")} <= initial
     trc.StopExportRecordedSegments(OperationToken=queued)
     stopped = operations.of(queued)
     assert [e.operation for e in stopped] == ["Initialized", "Deleted"]

@@ -83,10 +83,30 @@ def record(recorder: RunningRecorder, camera: Camera, s3: str, azure: str) -> di
         trc.SetRecordingJobMode(JobToken=job_token, Mode="Active")
     assert wait_until(lambda: all(trc.GetRecordingJobState(JobToken=j).State == "Active"
                                   for j in jobs), 10.0)
-    time.sleep(RECORD_SECONDS)
+    time.sleep(RECORD_SECONDS / 2)
+    check_live_listing(trc, recorder.data_dir, recordings["local"])
+    time.sleep(RECORD_SECONDS / 2)
     for job_token in jobs:
         trc.SetRecordingJobMode(JobToken=job_token, Mode="Idle")
     return recordings
+
+
+def check_live_listing(trc: Any, data: Path, recording: str) -> None:
+    """While recording: never the segment still growing; later only appended (Annex C)."""
+    early = trc.ListRecordedSegments(Time=_time(), RecordingToken=recording).Segment
+    growing = [p.relative_to(data / "media").as_posix().removesuffix(".partial")
+               for p in (data / "media" / recording).rglob("*.partial")]
+    assert early and len(growing) == 1
+    moment = parse_key(growing[0], layout_for(recording)).time
+    assert all((s.StartTime.hour, s.StartTime.minute, s.StartTime.second,
+                s.StartTime.microsecond // 1000) != (moment.hour, moment.minute, moment.second,
+                                                     moment.microsecond // 1000)
+               for s in early)
+    time.sleep(1.5)
+    later = trc.ListRecordedSegments(Time=_time(), RecordingToken=recording).Segment
+    assert len(later) > len(early)
+    assert [(s.StartTime, s.EndTime) for s in later[:len(early)]] == [
+        (s.StartTime, s.EndTime) for s in early]
 
 
 def by_key(objects: list[StoredObject]) -> dict[str, StoredObject]:
@@ -144,6 +164,7 @@ def test_storage_strategies_listing_and_export(tmp_path: Path) -> None:
         check_strategies(data, recordings, s3, azure)
         trc, rec = client(recorder, "recording", version="26.06")
         listed = check_listing(trc, rec, recordings["local"], data)
+        check_both_media_types(trc, recordings["both"], azure)
         check_exports(recorder, trc, recordings["local"], data, listed, s3, azure,
                       s3_token, az_token)
         check_failure_and_stop(recorder, trc, recordings["local"])
@@ -162,6 +183,15 @@ def check_strategies(data: Path, recordings: dict[str, str], s3: MotoS3,
     assert {exported_key(k, recordings["both"], layout) for k in both} == set(uploaded)
     for key, body in both.items():  # Both: the same bytes locally and in the store
         assert uploaded[exported_key(key, recordings["both"], layout)].body == body
+
+
+def check_both_media_types(trc: Any, recording: str, azure: Azurite) -> None:
+    """The listed MediaType of each segment is the Content-Type its upload carries."""
+    listed = trc.ListRecordedSegments(Time=_time(), RecordingToken=recording).Segment
+    uploaded = [o for o in azure.objects(BOTH) if not o.key.endswith("_end")]
+    assert len(listed) == len(uploaded)
+    assert sorted(s.MediaType for s in listed) == sorted(o.content_type for o in uploaded)
+    assert {s.MediaType.split(";")[0] for s in listed} == {"video/mp4", "audio/mp4"}
 
 
 def check_listing(trc: Any, rec: Any, recording: str, data: Path) -> list[Any]:

@@ -189,3 +189,10 @@ def test_placement_decides_local_and_upload() -> None:
         where = placement(target(strategy=strategy), S3)
         assert (where.local, where.upload) == (local, upload), strategy
     assert (placement(None, None).local, placement(None, None).upload) == (True, False)
+
+
+def test_storage_strategy_is_stored(holder: StateHolder, tmp_path: Path) -> None:
+    token = recording(holder, target(strategy="Both"))
+    reloaded = StateHolder(SqliteStore(tmp_path / "db.sqlite3"))
+    stored = reloaded.state.recordings[token].configuration.target
+    assert stored is not None and stored.storage_strategy == "Both"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
-from onvif_recorder.domain.errors import BadDuration, OnvifError
+from onvif_recorder.domain.errors import BadDuration, InvalidArgVal, OnvifError
 from onvif_recorder.engine.segment_exports import SegmentExports
 from onvif_recorder.service.recorded_segments import ExportRequest, RecordedSegments
 from onvif_recorder.soap.dispatch import CallContext
@@ -62,7 +62,7 @@ class SegmentHandlers:
                                ) -> etree._Element:
         reader = Reader(request)
         token = reader.token("RecordingToken")
-        start, end = _time_range(request, BadDuration)
+        start, end = _time_range(request, InvalidArgVal)  # §5.26 names no time fault
         limit = reader.integer("MaxResults") if reader.child("MaxResults") is not None else None
         page = self.segments.list(token, start, end, limit)
         response = etree.Element(_trc("ListRecordedSegmentsResponse"),

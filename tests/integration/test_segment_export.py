@@ -22,6 +22,7 @@ import pytest
 
 from onvif_recorder.storage.local import layout_for
 from onvif_recorder.storage.object_key import KeyLayout, parse_key, segment_key
+from onvif_recorder.upload_status import read_status
 from tests.camera import Camera
 from tests.conftest import RunningRecorder
 from tests.integration.event_client import Received, subscribe
@@ -109,6 +110,17 @@ def check_live_listing(trc: Any, data: Path, recording: str) -> None:
         (s.StartTime, s.EndTime) for s in early]
 
 
+def settled(data: Path) -> bool:
+    """Every span closed (no segment being written, locally or in the spool) and every
+    upload confirmed."""
+    def done() -> bool:
+        if any(data.glob("media/**/*.partial")) or any(data.glob("spool/**/*.partial")):
+            return False
+        status = read_status(data / "recorder.sqlite3")
+        return bool(status) and all(s.pending_objects == 0 for s in status)
+    return wait_until(done, 20.0, step=0.25)
+
+
 def by_key(objects: list[StoredObject]) -> dict[str, StoredObject]:
     return {o.key: o for o in objects}
 
@@ -158,9 +170,7 @@ def test_storage_strategies_listing_and_export(tmp_path: Path) -> None:
         az_token = tds.CreateStorageConfiguration(
             StorageConfiguration=azure.storage_configuration())
         recordings = record(recorder, camera, s3_token, az_token)
-        assert wait_until(lambda: len(s3.objects(EXTERNAL)) >= 4
-                          and len(azure.objects(BOTH)) >= 6, 20.0)
-        time.sleep(1.0)  # the last segments and span ends
+        assert settled(data), read_status(data / "recorder.sqlite3")
         check_strategies(data, recordings, s3, azure)
         trc, rec = client(recorder, "recording", version="26.06")
         listed = check_listing(trc, rec, recordings["local"], data)
@@ -187,7 +197,9 @@ def check_strategies(data: Path, recordings: dict[str, str], s3: MotoS3,
 
 def check_both_media_types(trc: Any, recording: str, azure: Azurite) -> None:
     """The listed MediaType of each segment is the Content-Type its upload carries."""
-    listed = trc.ListRecordedSegments(Time=_time(), RecordingToken=recording).Segment
+    answer = trc.ListRecordedSegments(Time=_time(), RecordingToken=recording)
+    listed = answer.Segment
+    assert answer.HasMoreResults is False
     uploaded = [o for o in azure.objects(BOTH) if not o.key.endswith("_end")]
     assert len(listed) == len(uploaded)
     assert sorted(s.MediaType for s in listed) == sorted(o.content_type for o in uploaded)
@@ -284,3 +296,9 @@ def check_failure_and_stop(recorder: RunningRecorder, trc: Any, recording: str) 
     assert events[-1].data["Progress"] == "0.0"
     expect_fault(trc.StopExportRecordedSegments, OperationToken=failing,
                  chain=["Sender", "InvalidArgVal", "NoOperation"])
+    running = trc.ExportRecordedSegments(Time=span, RecordingToken=recording, StorageToken=dead)
+    time.sleep(0.3)  # retrying its first segment
+    trc.StopExportRecordedSegments(OperationToken=running)
+    ended = operations.of(running)
+    assert [e.operation for e in ended] == ["Initialized", "Deleted"]
+    assert ended[-1].data["Progress"] == "0.0" and not ended[-1].elements

@@ -131,6 +131,8 @@ def test_paging_never_steps_over_a_cmaf_segment_inside_another(holder: StateHold
         segments.add(token, base + 0.5, base + 1.0, "m4m", n)
     listing = RecordedSegments(holder, segments, export_key)
     every = sorted((micros(r.start_utc), micros(r.end_utc)) for r in segments.rows)
+    whole = listing.list(token, micros(T0), micros(T0 + 10))  # all in one answer
+    assert [(s.start_us, s.end_us) for s in whole.segments] == every and not whole.has_more
     for size in (2, 3, 4, 7):
         assert sorted(walk(listing, token, micros(T0), micros(T0 + 10), size)) == every
 

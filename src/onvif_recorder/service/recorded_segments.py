@@ -189,12 +189,12 @@ def _page(rows: list[FinishedSegment], size: int) -> list[FinishedSegment]:
     or none of them), less those ending after the last one in StartTime order (they still
     meet the next range). CMAF spans overlap, so a track's segment may lie inside
     another's: taking the first rows by StartTime could step over it."""
+    if len(rows) <= size:
+        return rows
     by_end = sorted(rows, key=lambda r: (micros(r.end_utc), micros(r.start_utc), r.key))
     taken = by_end[:size]
-    if len(by_end) > size:
-        boundary = micros(by_end[size].end_utc)
-        whole = [r for r in taken if micros(r.end_utc) < boundary]
-        taken = whole or taken
+    boundary = micros(by_end[size].end_utc)
+    taken = [r for r in taken if micros(r.end_utc) < boundary] or taken
     taken.sort(key=lambda r: (micros(r.start_utc), micros(r.end_utc), r.key))
     last = micros(taken[-1].end_utc) if taken else 0
     return [r for r in taken if micros(r.end_utc) <= last]

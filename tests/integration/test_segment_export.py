@@ -155,10 +155,10 @@ def check_upload_events(events: list[Received], uri: str, keys: list[str]) -> No
         files = list(array)
         assert len(files) == 1
         names.append(files[0][0].text)
-        assert files[0][1].text == "1.0"
+        assert float(str(files[0][1].text)) == 1.0
         assert float(event.data["Progress"]) == pytest.approx(n / len(keys))
     assert names == [f"{uri}/{key}" for key in keys]  # chronological: B.4 keys sort so
-    assert events[-1].data["Progress"] == "1.0"
+    assert float(events[-1].data["Progress"]) == 1.0
 
 
 def test_storage_strategies_listing_and_export(tmp_path: Path) -> None:
@@ -285,15 +285,16 @@ def check_failure_and_stop(recorder: RunningRecorder, trc: Any, recording: str) 
     failing = trc.ExportRecordedSegments(Time=span, RecordingToken=recording, StorageToken=dead)
     queued = trc.ExportRecordedSegments(Time=span, RecordingToken=recording, StorageToken=dead)
     late = subscribe(recorder, TOPIC)  # a property: the running and the queued export
-    initial = {(e.source["Token"], e.operation, e.data["Progress"]) for e in late.pull("PT0S")}
-    assert {(failing, "Initialized", "0.0"), (queued, "Initialized", "0.0")} <= initial
+    initial = {(e.source["Token"], e.operation, float(e.data["Progress"]))
+               for e in late.pull("PT0S")}
+    assert {(failing, "Initialized", 0.0), (queued, "Initialized", 0.0)} <= initial
     trc.StopExportRecordedSegments(OperationToken=queued)
     stopped = operations.of(queued)
     assert [e.operation for e in stopped] == ["Initialized", "Deleted"]
     events = operations.of(failing)
     assert [e.operation for e in events] == ["Initialized", "Changed", "Deleted"]
     assert "Error" in events[1].elements and "FileProgressStatus" not in events[1].elements
-    assert events[-1].data["Progress"] == "0.0"
+    assert float(events[-1].data["Progress"]) == 0.0
     expect_fault(trc.StopExportRecordedSegments, OperationToken=failing,
                  chain=["Sender", "InvalidArgVal", "NoOperation"])
     running = trc.ExportRecordedSegments(Time=span, RecordingToken=recording, StorageToken=dead)
@@ -301,4 +302,4 @@ def check_failure_and_stop(recorder: RunningRecorder, trc: Any, recording: str) 
     trc.StopExportRecordedSegments(OperationToken=running)
     ended = operations.of(running)
     assert [e.operation for e in ended] == ["Initialized", "Deleted"]
-    assert ended[-1].data["Progress"] == "0.0" and not ended[-1].elements
+    assert float(ended[-1].data["Progress"]) == 0.0 and not ended[-1].elements

@@ -124,6 +124,6 @@ def test_an_export_of_nothing_is_initialized_then_deleted(recorder: RunningRecor
                                 "ServiceName": recorder.service_url("recording")}
         assert event.data["Alias"] == "case 7"
         assert not event.elements
-    assert events[0].data["Progress"] == "0.0" and events[1].data["Progress"] == "1.0"
+    assert [float(e.data["Progress"]) for e in events] == [0.0, 1.0]
     expect_fault(trc.StopExportRecordedSegments, OperationToken=token,
                  chain=[*ARG, "NoOperation"], rec=rec)  # it ended

@@ -29,8 +29,8 @@ from onvif_recorder.service import events as ev
 from onvif_recorder.service.async_operation_events import (
     AsynchronousOperationStatus,
     FileProgress,
-    FileProgressArray,
-    OperationFault,
+    FileProgressStatus,
+    OperationError,
 )
 
 CONFIG = RecordingConfiguration(RecordingSource("id", "n", "l", "d", "a"), "c", ZERO)
@@ -67,8 +67,8 @@ SAMPLES: list[ev.DomainEvent] = [
     ev.TrackHistoryState("R", "T", False, ev.PropertyOperation.INITIALIZED),
     AsynchronousOperationStatus(
         "Op_1", "ExportRecordedSegments", "http://nvr/onvif/recording_service", 0.5,
-        ev.PropertyOperation.CHANGED, FileProgressArray((FileProgress("http://s/b/k", 1.0),)),
-        OperationFault("store refused"), "evidence-42"),
+        ev.PropertyOperation.CHANGED, FileProgressStatus((FileProgress("http://s/b/k", 1.0),)),
+        OperationError("store refused"), "evidence-42"),
 ]
 
 

@@ -33,8 +33,8 @@ from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
 from onvif_recorder.service.async_operation_events import (
     AsynchronousOperationStatus,
     FileProgress,
-    FileProgressArray,
-    OperationFault,
+    FileProgressStatus,
+    OperationError,
 )
 from onvif_recorder.service.events import DomainEvent, EventBus, PropertyOperation
 from onvif_recorder.service.recorded_segments import OPERATION_NAME, ExportItem, ExportJob
@@ -147,7 +147,7 @@ class SegmentExports:
             raise
         except UploadError as exc:
             log.warning("segment export %s to %s failed: %s", job.token, job.storage, exc)
-            self._publish(progress, PropertyOperation.CHANGED, error=OperationFault(str(exc)))
+            self._publish(progress, PropertyOperation.CHANGED, error=OperationError(str(exc)))
             self._publish(progress, PropertyOperation.DELETED)
             return
         finally:
@@ -195,17 +195,17 @@ class SegmentExports:
     # --- events -----------------------------------------------------------------------
 
     def _uploaded(self, progress: _Progress, item: ExportItem) -> None:
-        files = FileProgressArray((FileProgress(item.file_name, 1.0),))
+        files = FileProgressStatus((FileProgress(item.file_name, 1.0),))
         self._publish(progress, PropertyOperation.CHANGED, files=files)
 
     def _publish(self, progress: _Progress, operation: PropertyOperation, *,
-                 files: FileProgressArray | None = None,
-                 error: OperationFault | None = None) -> None:
+                 files: FileProgressStatus | None = None,
+                 error: OperationError | None = None) -> None:
         self.bus.publish(self._event(progress, operation, files, error))
 
     def _event(self, progress: _Progress, operation: PropertyOperation,
-               files: FileProgressArray | None = None,
-               error: OperationFault | None = None) -> AsynchronousOperationStatus:
+               files: FileProgressStatus | None = None,
+               error: OperationError | None = None) -> AsynchronousOperationStatus:
         job = progress.job
         return AsynchronousOperationStatus(job.token, OPERATION_NAME, job.service_name,
                                            progress.fraction, operation, files, error,

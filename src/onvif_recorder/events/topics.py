@@ -16,8 +16,8 @@ from onvif_recorder.domain.job import RecordingJobConfiguration, RecordingJobSta
 from onvif_recorder.domain.recording import RecordingConfiguration, TrackConfiguration
 from onvif_recorder.service.async_operation_events import (
     AsynchronousOperationStatus,
-    FileProgressArray,
-    OperationFault,
+    FileProgressStatus,
+    OperationError,
     progress_text,
 )
 from onvif_recorder.service.events import (
@@ -51,8 +51,8 @@ ElementValue = (
     | TrackConfiguration
     | RecordingJobConfiguration
     | RecordingJobStateInformation
-    | FileProgressArray
-    | OperationFault
+    | FileProgressStatus
+    | OperationError
 )
 
 
@@ -165,7 +165,7 @@ TRACK_HISTORY_STATE = Topic(
     (Item("IsDataPresent", "xs:boolean"),))
 HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE)
 # Core §8.9.7 (Alias: Core 26.06), service.async_operation_events.
-ASYNC_OPERATION_STATUS = Topic(
+ASYNCHRONOUS_OPERATION_STATUS = Topic(
     ("Monitoring", "AsynchronousOperationStatus"), True,
     (Item("Token", "tt:ReferenceToken"), Item("OperationName", "xs:string"),
      Item("ServiceName", "xs:string")),
@@ -192,7 +192,7 @@ TOPICS: tuple[Topic, ...] = (
     SPECIAL_DAYS_REMOVED,
     KEY_STATUS,
     *HISTORY_TOPICS,
-    ASYNC_OPERATION_STATUS,
+    ASYNCHRONOUS_OPERATION_STATUS,
 )
 """In TopicSet order; topics that share a root are adjacent."""
 
@@ -319,7 +319,7 @@ def _device_message(event: DomainEvent) -> Message:
             topic = SPECIAL_DAYS_REMOVED if removed else SPECIAL_DAYS_CHANGED
             return Message(topic, (("SpecialDaysToken", token),))
         case AsynchronousOperationStatus():
-            return _async_operation_message(event)
+            return _operation_status_message(event)
         case _:
             raise TypeError(f"no topic for {type(event).__name__}")
 
@@ -348,7 +348,7 @@ def _track_data_message(event: TrackDataDeleted) -> Message:
     return Message(DELETE_TRACK_DATA, source, data)
 
 
-def _async_operation_message(event: AsynchronousOperationStatus) -> Message:
+def _operation_status_message(event: AsynchronousOperationStatus) -> Message:
     source = (("Token", event.token), ("OperationName", event.operation_name),
               ("ServiceName", event.service_name))
     data: list[tuple[str, str | ElementValue]] = [("Progress", progress_text(event.progress))]
@@ -358,4 +358,4 @@ def _async_operation_message(event: AsynchronousOperationStatus) -> Message:
         data.append(("FileProgressStatus", event.files))
     if event.error is not None:
         data.append(("Error", event.error))
-    return Message(ASYNC_OPERATION_STATUS, source, tuple(data), event.operation)
+    return Message(ASYNCHRONOUS_OPERATION_STATUS, source, tuple(data), event.operation)

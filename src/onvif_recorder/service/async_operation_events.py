@@ -1,15 +1,11 @@
-"""``tns1:Monitoring/AsynchronousOperationStatus`` (Core §8.9.7) as a domain event.
+"""``tns1:Monitoring/AsynchronousOperationStatus`` (Core §8.9.7): the property event of a
+long-running operation (ExportRecordedData, ExportRecordedSegments), ``Initialized`` when
+the operation token is returned, ``Changed`` as it progresses, ``Deleted`` when it ends.
 
-A property per operation: ``Initialized`` when the operation token is returned,
-``Changed`` as it progresses, ``Deleted`` when it ends (done, stopped or failed).
-Source: ``Token`` (the operation token), ``OperationName``, ``ServiceName`` (the
-recording service's XAddr, decision §7.4 of the design digest). Data: ``Progress``
-[0, 1], optionally ``FileProgressStatus`` (``tt:ArrayOfFileProgress``), ``Error``
-(a ``soapenv:Fault``) and, Core 26.06, ``Alias`` (ExportRecordedSegments' Alias).
-
-Its topic and message are in ``events.topics``; the two ElementItem values are written
-by ``soap.mapping.events``. Framework-free. ``PropertyOperation`` is only a type here
-(``service.events`` imports this module for its ``DomainEvent`` union).
+Source items ``Token`` (the OperationToken), ``OperationName`` and ``ServiceName`` (the
+recording service's XAddr, requirements §7.4); Data items ``Progress`` (0.0-1.0),
+optional ``FileProgressStatus`` (tt:ArrayOfFileProgress), ``Error`` (a soapenv:Fault, on
+failure) and, Core 26.06 only, ``Alias``. The topic and message live in ``events.topics``.
 """
 
 from __future__ import annotations
@@ -17,28 +13,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # service.events lists this event in its DomainEvent union
     from onvif_recorder.service.events import PropertyOperation
 
 
 @dataclass(frozen=True, slots=True)
 class FileProgress:
-    """tt:FileProgress: one exported file and how far its upload is."""
+    """tt:FileProgress."""
 
     file_name: str
     progress: float
 
 
 @dataclass(frozen=True, slots=True)
-class FileProgressArray:
-    """The ``FileProgressStatus`` ElementItem (tt:ArrayOfFileProgress)."""
+class FileProgressStatus:
+    """tt:ArrayOfFileProgress, the ``FileProgressStatus`` ElementItem."""
 
     files: tuple[FileProgress, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class OperationFault:
-    """The ``Error`` ElementItem: a soapenv:Fault (env:Receiver) with this reason."""
+class OperationError:
+    """The ``Error`` ElementItem: a soapenv:Fault with ``reason`` (Receiver side)."""
 
     reason: str
 
@@ -50,11 +46,16 @@ class AsynchronousOperationStatus:
     service_name: str
     progress: float
     operation: PropertyOperation
-    files: FileProgressArray | None = None
-    error: OperationFault | None = None
+    files: FileProgressStatus | None = None
+    error: OperationError | None = None
     alias: str | None = None
 
 
+def clamp_progress(value: float) -> float:
+    """Progress is normalized to 0.0-1.0 (RC §5.22)."""
+    return min(max(value, 0.0), 1.0)
+
+
 def progress_text(value: float) -> str:
-    """xs:float lexical form of a fraction clamped to [0, 1] (Core §8.9.7)."""
-    return repr(float(min(1.0, max(0.0, value))))
+    """xs:float text of a progress value (at most 4 decimals, no exponent)."""
+    return f"{clamp_progress(value):.4f}".rstrip("0").rstrip(".") or "0"

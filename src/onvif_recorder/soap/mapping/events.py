@@ -22,8 +22,8 @@ from onvif_recorder.events.topics import (
     utc_text,
 )
 from onvif_recorder.service.async_operation_events import (
-    FileProgressArray,
-    OperationFault,
+    FileProgressStatus,
+    OperationError,
     progress_text,
 )
 from onvif_recorder.service.events import Notification
@@ -105,13 +105,13 @@ def _write_element_value(parent: etree._Element, value: ElementValue) -> None:
             write_job_configuration(parent, _tt("RecordingJobConfiguration"), value)
         case RecordingJobStateInformation():
             write_job_state(parent, _tt("RecordingJobStateInformation"), value)
-        case FileProgressArray():
+        case FileProgressStatus():
             _write_file_progress(parent, value)
-        case OperationFault():
+        case OperationError():
             _write_fault(parent, value)
 
 
-def _write_file_progress(parent: etree._Element, value: FileProgressArray) -> None:
+def _write_file_progress(parent: etree._Element, value: FileProgressStatus) -> None:
     array = sub(parent, _tt("ArrayOfFileProgress"))
     for file in value.files:
         element = sub(array, _tt("FileProgress"))
@@ -119,7 +119,7 @@ def _write_file_progress(parent: etree._Element, value: FileProgressArray) -> No
         sub(element, _tt("Progress"), progress_text(file.progress))
 
 
-def _write_fault(parent: etree._Element, value: OperationFault) -> None:
+def _write_fault(parent: etree._Element, value: OperationError) -> None:
     fault = sub(parent, qname(ENV, "Fault"))
     code = sub(fault, qname(ENV, "Code"))
     sub(code, qname(ENV, "Value"), "env:Receiver")

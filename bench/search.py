@@ -1,7 +1,8 @@
 """Recording Search at NVR scale: FindRecordings over many recordings and FindEvents over
 a long history, measured at the service layer (time to the first results: the Find*
-call plus the first GetResults page), against the same-run baseline of reading the
-segment index row by row.
+call plus the first GetResults page), against two same-run baselines: the queries
+before schema 7 (recorded ranges aggregated from every segment row, metadata segments
+looked for among every row of the window), and reading the segment index row by row.
 
     .venv/bin/python bench/search.py [--recordings 64] [--days 30] [--segment 60] [--metadata]
 
@@ -16,6 +17,7 @@ import json
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,6 +28,35 @@ from onvif_recorder.service.search.history import EventQuery
 from onvif_recorder.service.search.scope import SearchScope
 from onvif_recorder.service.search.xpath import parse_filter
 from onvif_recorder.settings import Limits, RecorderSettings
+from onvif_recorder.storage.search_data import SegmentIndexRecordedData
+from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow, _row
+
+_BEFORE_CODEC = (
+    "SELECT recording, key, span, extension, start_utc, end_utc, size, tracks, codecs,"
+    " complete, location, storage FROM segments WHERE recording = ? AND complete = 1"
+    " AND start_utc <= ? AND end_utc >= ? AND instr(codecs, ?) > 0 ORDER BY start_utc, id")
+
+
+class BeforeSpanRows(SegmentIndexRecordedData):
+    """The segment index queries of schema 6 (before the ``spans`` rows)."""
+
+    def __init__(self, database: Path, path_of: Callable[[SegmentRow], Path]) -> None:
+        super().__init__(SegmentIndex(database), path_of)
+        self.index.span_extents = self._extents  # type: ignore[method-assign]
+        self.index.finished_with_codec = self._with_codec  # type: ignore[method-assign]
+
+    def _extents(self, recording: str) -> list[tuple[str, tuple[str, ...], float, float, bool]]:
+        rows = self.index.connection.execute(
+            "SELECT span, tracks, MIN(start_utc), MAX(end_utc), MIN(complete) FROM segments "
+            "WHERE recording = ? GROUP BY span, tracks", (recording,)).fetchall()
+        return [(str(span), tuple(json.loads(str(tracks))), float(start), float(end),
+                 bool(complete)) for span, tracks, start, end, complete in rows]
+
+    def _with_codec(self, recording: str, start: float, end: float,
+                    codec: str) -> list[SegmentRow]:
+        rows = self.index.connection.execute(
+            _BEFORE_CODEC, (recording, end, start, f'"{codec}"')).fetchall()
+        return [_row(values) for values in rows]
 
 DAY = 86_400.0
 START = 1_780_000_000.0
@@ -59,7 +90,7 @@ def timed(label: str, call: object) -> float:
     began = time.perf_counter()
     call()  # type: ignore[operator]
     elapsed = time.perf_counter() - began
-    print(f"{label:58s} {elapsed * 1000:9.1f} ms")
+    print(f"{label:66s} {elapsed * 1000:9.1f} ms")
     return elapsed
 
 
@@ -102,8 +133,17 @@ def main() -> None:
             for token in tokens[:args.recordings]:
                 search.data.index.segments(token)  # type: ignore[attr-defined]
 
-        timed(f"FindRecordings (Video filter) over {len(tokens)}, first 100", find_recordings)
-        timed(f"FindEvents over {args.recordings} x {args.days:g} days, first 100", find_events)
+        after = search.data
+        assert isinstance(after, SegmentIndexRecordedData)
+        before = BeforeSpanRows(settings.database_path, after.path_of)
+        for label, data in (("before (schema 6 queries)", before),
+                            ("after (spans rows)", after)):
+            search.data = data
+            timed(f"{label}: FindRecordings over {len(tokens)}, first 100", find_recordings)
+            timed(f"{label}: FindEvents {args.recordings} x {args.days:g} d, first 100",
+                  find_events)
+        search.data = after
+        before.close()
         timed("baseline: read every segment row of those recordings", baseline)
         search.data.close()
         services.holder.store.close()

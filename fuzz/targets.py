@@ -14,6 +14,7 @@ from pathlib import Path
 
 from onvif_recorder.codecs import aac, h264, h265
 from onvif_recorder.codecs.errors import BitstreamError
+from onvif_recorder.replay.media import ReplayMedia
 from onvif_recorder.rtp import rtcp
 from onvif_recorder.rtp.depacketize.aac import AacDepacketizer, AuHeaderLayout
 from onvif_recorder.rtp.depacketize.base import Depacketizer
@@ -22,10 +23,12 @@ from onvif_recorder.rtp.depacketize.h265 import H265Depacketizer
 from onvif_recorder.rtp.depacketize.metadata import MetadataDepacketizer
 from onvif_recorder.rtp.errors import RtpError
 from onvif_recorder.rtp.packet import RtpPacket
+from onvif_recorder.rtp.packetize import h264 as h264_packetize
 from onvif_recorder.rtsp import auth, headers, sdp
 from onvif_recorder.rtsp.errors import RemoteProtocolError
 from onvif_recorder.rtsp.events import Described, MediaSelection
 from onvif_recorder.rtsp.message import NEED_DATA, MessageLimits, MessageParser
+from onvif_recorder.rtsp.server import RecordingMedia, ServerConnection
 from onvif_recorder.rtsp.session import ClientSession
 
 ALLOWED: tuple[type[Exception], ...] = (RemoteProtocolError, RtpError, BitstreamError)
@@ -53,6 +56,27 @@ def session(data: bytes) -> None:
         if isinstance(event, Described):
             client.setup([MediaSelection(0, headers.Transport.tcp())], 1.0)
     client.handle_timer(2.0)
+
+
+REPLAYED = RecordingMedia(
+    [ReplayMedia("VIDEO001", "video", "H264", 90000, 96, h264_packetize.packetize,
+                 "packetization-mode=1")], 1_700_000_000.0, 1_700_000_060.0)
+
+
+def replay_server(data: bytes) -> None:
+    """The replay server fed the input as a client's bytes (requests, interleaved RTCP),
+    in pieces: it answers every mistake itself, so it may raise nothing at all."""
+    connection = ServerConnection(lambda token: REPLAYED if token == "Recording_1" else None,
+                                  lambda request: None, lambda: 30, "127.0.0.1", (6970, 6971))
+    rest, number = data, 0
+    while rest:
+        piece, rest = rest[:97], rest[97:]
+        connection.receive(piece, float(number))
+        number += 1
+        if connection.session is not None:  # the seeds' placeholder becomes the real id
+            rest = rest.replace(b"SESSIONID", connection.session.session_id.encode())
+    connection.receive(b"", 1e6)
+    connection.expired(1e6)
 
 
 def text_headers(data: bytes) -> None:
@@ -117,6 +141,7 @@ def codecs(data: bytes) -> None:
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "message": message_parser,
     "session": session,
+    "server": replay_server,
     "headers": text_headers,
     "sdp": session_description,
     "rtp": rtp_and_rtcp,

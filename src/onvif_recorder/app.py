@@ -15,6 +15,7 @@ from aiohttp import web
 from onvif_recorder.clock import utc_now
 from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.condition_clock import ConditionClock
+from onvif_recorder.engine.exports import ExportRunner
 from onvif_recorder.engine.runtime import RunningEngine
 from onvif_recorder.engine.segment_exports import ExportSettings, SegmentExports
 from onvif_recorder.events.camera_topics import CameraTopics
@@ -60,6 +61,7 @@ from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.authentication import Authenticator
 from onvif_recorder.soap.dispatch import ServiceEndpoint
 from onvif_recorder.soap.http import SoapHandler, add_endpoint, add_fallback
+from onvif_recorder.soap.mapping.ptz_vector import recorded_ptz_positions
 from onvif_recorder.soap.mapping.recorded_events import (
     metadata_document,
     recorded_notifications,
@@ -76,6 +78,7 @@ from onvif_recorder.soap.operations.keystore import KeystoreHandlers, keystore_e
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
 from onvif_recorder.soap.operations.recording import PATH as RECORDING_PATH
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
+from onvif_recorder.soap.operations.recording_export import ExportHandlers
 from onvif_recorder.soap.operations.recording_segments import SegmentHandlers
 from onvif_recorder.soap.operations.replay import ReplayHandlers, replay_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
@@ -83,9 +86,13 @@ from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoin
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
 from onvif_recorder.storage.local_segments import LocalSegments, export_key
+from onvif_recorder.storage.media_roots import local_path
 from onvif_recorder.storage.object_store import StoreTimeouts
 from onvif_recorder.storage.search_data import SegmentIndexRecordedData
 from onvif_recorder.storage.segment_index import SegmentIndex
+from onvif_recorder.web.auth import onvif_user_authorizer
+from onvif_recorder.web.playback import PLAYBACK_SOURCES, PlaybackSources, add_playback_routes
+from onvif_recorder.web.segment_reader import SegmentReader
 
 REALM = "onvif-recorder"
 
@@ -111,6 +118,7 @@ class Services:
     replay: ReplayService
     segments: RecordedSegments  # RC 26.06 segment listing and export
     segment_exports: SegmentExports
+    exports: ExportRunner  # ExportRecordedData operations (RC §5.21)
 
 
 def build_services(
@@ -150,7 +158,7 @@ def build_services(
         keystore=KeystoreService(holder),
         search=SearchService(holder, media, _recorded_data(settings), settings.limits,
                              recorded_notifications, metadata_document,
-                             lambda: clock().timestamp()),
+                             lambda: clock().timestamp(), recorded_ptz_positions),
         replay=ReplayService(
             holder, RtspAddress(settings.rtsp_listen_host, settings.rtsp_listen_port),
             lambda: replay_document.load(settings.data_dir),
@@ -158,6 +166,7 @@ def build_services(
         segments=RecordedSegments(holder, _local_segments(settings), export_key),
         segment_exports=SegmentExports(bus, lambda token: _storage_data(holder, token),
                                        _export_settings(settings)),
+        exports=ExportRunner(settings.data_dir, settings.database_path, bus),
     )
 
 
@@ -188,14 +197,16 @@ def _export_settings(settings: RecorderSettings) -> ExportSettings:
 
 def _recorded_data(settings: RecorderSettings) -> SegmentIndexRecordedData:
     """The Search service reads the segment index through a connection of its own."""
-    media_root = settings.data_dir / "media"
     return SegmentIndexRecordedData(SegmentIndex(settings.database_path),
-                                    lambda key: media_root / key)
+                                    lambda row: local_path(settings.media_root, row.root,
+                                                           row.key))
 
 
 def build_endpoints(settings: RecorderSettings, services: Services) -> list[ServiceEndpoint]:
     recording = recording_endpoint(
         RecordingHandlers(services.recordings, services.jobs, recording_capabilities(settings)),
+        ExportHandlers(services.holder, services.search, services.exports,
+                       str(settings.database_path)),
         SegmentHandlers(services.segments, services.segment_exports, RECORDING_PATH),
     )
     receiver = receiver_endpoint(
@@ -294,6 +305,7 @@ def build_app(
     metrics = MetricsEndpoint(registry, authenticator, services.users.lookup,
                               settings.metrics_require_auth, clock)
     app.router.add_get(METRICS_PATH, metrics.handle)
+    _add_playback(app, settings, services, authenticator, clock)
     add_fallback(app)
     app.cleanup_ctx.append(_expiry(manager, clock))
     app.cleanup_ctx.append(_condition_clock(services))
@@ -305,9 +317,27 @@ def build_app(
     app.on_shutdown.append(close_pull_points)
 
     async def close_store(_: web.Application) -> None:
+        await services.exports.close()
         services.holder.store.close()
         services.search.data.close()
         services.segments.source.close()
+        app[PLAYBACK_SOURCES].index.close()
+        await app[PLAYBACK_SOURCES].reader.close()
 
     app.on_cleanup.append(close_store)
     return app
+
+
+def _add_playback(app: web.Application, settings: RecorderSettings, services: Services,
+                  authenticator: Authenticator, clock: Callable[[], datetime]) -> None:
+    """``/recordings/...`` (web.playback), for now behind ONVIF users' Digest or Basic."""
+    def storage(token: str) -> StorageConfigurationData | None:
+        found = services.holder.state.storage.get(token)
+        return None if found is None else found.data
+
+    reader = SegmentReader(settings.data_dir / "media", settings.data_dir / "spool", storage)
+    services.exports.read_remote = reader.read  # exports of uploaded segments too
+    app[PLAYBACK_SOURCES] = PlaybackSources(
+        SegmentIndex(settings.database_path), reader,
+        lambda token: token in services.holder.state.recordings)
+    add_playback_routes(app, onvif_user_authorizer(authenticator, services.users.lookup, clock))

@@ -1,5 +1,5 @@
 """Command line: ``onvif-recorder serve``, ``probe URI``, ``status``, ``config``,
-``dump-segment FILE`` and ``decrypt FILE...``."""
+``dump-segment FILE``, ``decrypt FILE...``, ``export RECORDING`` and ``verify FILE``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from onvif_recorder import __version__, config, decrypt, logs, recorder_status
+from onvif_recorder import __version__, config, decrypt, export_command, logs, recorder_status
 from onvif_recorder.app import REALM, build_app, build_services
 from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.discovery import discovery_context
@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--max-samples", type=int, default=None, help="trun entries shown")
     _add_decrypt(commands.add_parser(
         "decrypt", help="write clear copies of encrypted segments (RC Annex B.8, cenc)"))
+    export_command.add_export(commands.add_parser(
+        "export", help="export a recording's time range as a signed ONVIF export file"))
+    export_command.add_verify(commands.add_parser(
+        "verify", help="check an export file's signature, print its suep/cstb facts"))
     return parser
 
 
@@ -271,6 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  camera_tls(args)))
     if args.command == "decrypt":
         return decrypt_command(args)
+    if args.command == "export":
+        return export_command.export_command(args)
+    if args.command == "verify":
+        return export_command.verify_command(args)
     if args.command == "dump-segment":
         sys.stdout.write(dump(Path(args.file).read_bytes(), max_samples=args.max_samples))
         return 0

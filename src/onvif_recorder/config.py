@@ -19,9 +19,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from onvif_recorder.settings import RecorderSettings
+from onvif_recorder.config_roots import DOCUMENTATION, TABLE, RootError, parse_roots
+from onvif_recorder.settings import MediaRoot, RecorderSettings
 
 Value = int | float | str | bool
+Setting = Value | tuple[MediaRoot, ...]
+"""What a file sets: an option's value, or the roots of ``[[media_roots]]``."""
 LOG_FORMATS = ("text", "json")
 
 
@@ -162,10 +165,10 @@ def render_defaults() -> str:
             table = option.table
             lines += ["", f"[{table}]"]
         lines += [f"# {option.help}", f"{option.key} = {_toml(default_value(option))}"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + DOCUMENTATION
 
 
-def load(path: Path) -> dict[str, Value]:
+def load(path: Path) -> dict[str, Setting]:
     """Read and check ``path``; returns the values it sets by ``Option.field``."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -174,15 +177,21 @@ def load(path: Path) -> dict[str, Value]:
     return parse(text)
 
 
-def parse(text: str) -> dict[str, Value]:
+def parse(text: str) -> dict[str, Setting]:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"at line (\d+)", str(exc))
         raise ConfigError(int(found.group(1)) if found else None, str(exc)) from exc
     known = {(o.table, o.key): o for o in OPTIONS}
-    values: dict[str, Value] = {}
+    values: dict[str, Setting] = {}
     for table, content in document.items():
+        if table == TABLE:
+            try:
+                values["media_roots"] = parse_roots(text, content)
+            except RootError as error:
+                raise ConfigError(error.line, error.reason) from None
+            continue
         if not isinstance(content, dict):
             raise ConfigError(_line_of(text, None, table), f"{table!r} must be a [table]")
         for key, value in content.items():
@@ -194,11 +203,13 @@ def parse(text: str) -> dict[str, Value]:
     return values
 
 
-def apply(values: Mapping[str, Value], base: RecorderSettings | None = None) -> ServeConfig:
+def apply(values: Mapping[str, Setting], base: RecorderSettings | None = None) -> ServeConfig:
     """Settings with ``values`` (from ``parse`` and the command line) over ``base``."""
     settings = base or RecorderSettings()
     limits = {k.removeprefix("limits."): v for k, v in values.items() if k.startswith("limits.")}
     plain = {k: v for k, v in values.items() if "." not in k and k not in SERVE_ONLY}
+    if "media_roots" in values:
+        plain["media_roots"] = values["media_roots"]
     if "data_dir" in plain:
         plain["data_dir"] = Path(str(plain["data_dir"]))  # type: ignore[assignment]
     if "listen" in values:

@@ -19,6 +19,7 @@ from onvif_recorder.settings import RecorderSettings
 
 log = logging.getLogger(__name__)
 MEDIA_DIRECTORIES = ("media", "spool")  # engine.runtime: local storage, upload spool
+RECORDING_PREFIX = "Recording_"  # service.recordings: every recording token's directory
 
 
 def apply_factory_default(settings: RecorderSettings, kind: FactoryDefault) -> None:
@@ -53,3 +54,6 @@ def _remove_recorder_data(settings: RecorderSettings) -> None:
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     for name in MEDIA_DIRECTORIES:
         shutil.rmtree(settings.data_dir / name, ignore_errors=True)
+    for root in settings.media_roots:  # a root may be a mount point: only our directories
+        for directory in root.path.glob(f"{RECORDING_PREFIX}*"):
+            shutil.rmtree(directory, ignore_errors=True)

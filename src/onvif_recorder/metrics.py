@@ -14,9 +14,6 @@ Credentials: anonymous by default (``[metrics] require_auth = false``); with
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Sized
@@ -41,6 +38,7 @@ from onvif_recorder.service.job_states import JobStates
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.soap.authentication import Authenticator, Challenge
 from onvif_recorder.soap.security.access import AccessClass
+from onvif_recorder.soap.security.http_basic import basic_user
 from onvif_recorder.upload_status import read_status
 
 log = logging.getLogger(__name__)
@@ -233,7 +231,7 @@ class MetricsEndpoint:
         """None when a user of any level called (HTTP Basic or Digest), else 401 or 403."""
         authorization = request.headers.get("Authorization", "")
         if authorization[:6].lower() == "basic ":
-            if self._basic_user(authorization[6:]) is not None:
+            if basic_user(self.lookup, authorization[6:]) is not None:
                 return None
             log.warning("login refused (HTTP Basic) from %s to %s", request.remote, METRICS_PATH)
             return _unauthorized(self.authenticator.digest.challenge(self.clock()))
@@ -245,17 +243,6 @@ class MetricsEndpoint:
         if isinstance(outcome, Challenge):
             return _unauthorized(outcome.headers)
         return None
-
-    def _basic_user(self, encoded: str) -> User | None:
-        try:
-            username, _, password = base64.b64decode(encoded, validate=True).decode().partition(
-                ":")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        user = self.lookup(username)
-        if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
-            return None
-        return user
 
 
 def _unauthorized(digest_challenges: Iterable[str]) -> web.Response:

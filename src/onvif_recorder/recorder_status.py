@@ -93,17 +93,18 @@ class RecorderStatus:
 def read(data_dir: Path) -> RecorderStatus:
     status = RecorderStatus(str(data_dir))
     database = data_dir / "recorder.sqlite3"
-    media = 0
+    media: dict[str, int] = {"": 0}
     if database.is_file():
         connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
         try:
-            media = _read_configuration(connection, status)
+            media = {"": _read_configuration(connection, status)} | _media_roots(connection)
         finally:
             connection.close()
         status.spool = read_status(database)
     spooled = sum(target.pending_bytes for target in status.spool)
-    status.roots = [_root("media", data_dir / "media", media),
-                    _root("spool", data_dir / "spool", spooled)]
+    status.roots = [_root("media", Path(root) if root else data_dir / "media", used)
+                    for root, used in sorted(media.items())]
+    status.roots.append(_root("spool", data_dir / "spool", spooled))
     return status
 
 
@@ -137,6 +138,16 @@ def _load(connection: sqlite3.Connection, tables: set[str], table: str,
         return []
     rows = connection.execute(f"SELECT doc FROM {table} ORDER BY seq").fetchall()
     return [from_json(kind, json.loads(doc)) for (doc,) in rows]
+
+
+def _media_roots(connection: sqlite3.Connection) -> dict[str, int]:
+    """Bytes of local segments per media root the index names ("": <data dir>/media)."""
+    try:
+        rows = connection.execute("SELECT root, COALESCE(SUM(size), 0) FROM segments"
+                                  " WHERE location = 'local' GROUP BY root").fetchall()
+    except sqlite3.OperationalError:  # no segments yet, or a schema before 7
+        return {}
+    return {str(root): int(size) for root, size in rows}
 
 
 def _stored_segments(connection: sqlite3.Connection) -> dict[str, tuple[Any, ...]]:

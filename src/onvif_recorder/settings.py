@@ -7,6 +7,15 @@ from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
+class MediaRoot:
+    """A directory local recordings go to, usually one per disk (storage.media_roots)."""
+
+    path: Path
+    reserve: float
+    """Fraction of the root's file system kept free by deleting its oldest segments."""
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """Device limits advertised in capabilities and enforced by the services."""
 
@@ -56,6 +65,8 @@ class RecorderSettings:
     segment_duration: float = 10.0  # seconds, for recordings without a Target (local storage)
     fsync_interval: float = 5.0  # seconds between fsyncs of a segment being written
     disk_reserve: float = 0.05  # fraction of the file system kept free by deleting old data
+    # Several media roots; none: <data dir>/media with disk_reserve (README "Configuration").
+    media_roots: tuple[MediaRoot, ...] = ()
     spool_max_bytes: int = 2 * 1024**3  # upload spool budget; over it the oldest are dropped
     upload_backoff_max: float = 30.0  # seconds: longest wait between upload retries
     # Every request to an object store (README "Uploads and the spool"): seconds to connect,
@@ -74,3 +85,12 @@ class RecorderSettings:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "recorder.sqlite3"
+
+    @property
+    def media_root(self) -> Path:
+        """The default media root: where index rows without a root live."""
+        return self.data_dir / "media"
+
+    @property
+    def all_media_roots(self) -> tuple[MediaRoot, ...]:
+        return self.media_roots or (MediaRoot(self.media_root, self.disk_reserve),)

@@ -36,7 +36,7 @@ PURE_STORAGE = ("storage.object_key", "storage.spans", "storage.segment_scan",
                 "storage.object_store")
 IO_FRAMEWORKS = {"asyncio", "aiohttp", "lxml", "sqlite3", "socket", "aiobotocore", "azure",
                  "selectors", "ssl", "subprocess", "trio", "boto3", "botocore"}
-ADAPTERS = ("soap", "persistence", "engine", "events")
+ADAPTERS = ("soap", "persistence", "engine", "events", "web")
 FILE_ACCESS = {"os", "io", "pathlib", "shutil"}
 
 

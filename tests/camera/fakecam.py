@@ -21,7 +21,8 @@ Mounts:
              so decode order I P B B P B B …, max_num_reorder_frames 1)
   /h265      H.265 Main 640x360@25
   /h265-bframes  H.265 640x360@25 with 2 B-frames between references (I P B B …)
-  /meta      H.264 + an ONVIF metadata stream (tt:Event documents, one per second)
+  /meta      H.264 + an ONVIF metadata stream (one document a second: tt:PTZ with a pan
+             position cycling through PANS and a tt:Event)
   /pcmu      H.264 + G.711 µ-law 8 kHz
   /file      the --clip file's H.264 access units looped without re-encoding (cheap)
   /mcast     /h264 offered only as RTP multicast (groups 239.255.42.1-10, ports 5000-5098,
@@ -95,13 +96,19 @@ UNSTABLE = (
 EVENT = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<tt:MetadataStream '
     'xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" '
-    'xmlns:tns1="http://www.onvif.org/ver10/topics"><tt:Event><wsnt:NotificationMessage>'
+    'xmlns:tns1="http://www.onvif.org/ver10/topics"><tt:PTZ><tt:PTZStatus><tt:Position>'
+    '<tt:PanTilt x="{pan}" y="0.0"/><tt:Zoom x="0.5"/></tt:Position>'
+    '<tt:UtcTime>{utc}</tt:UtcTime></tt:PTZStatus></tt:PTZ><tt:Event><wsnt:NotificationMessage>'
     '<wsnt:Topic Dialect="http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet">'
     'tns1:VideoSource/MotionAlarm</wsnt:Topic><wsnt:Message><tt:Message UtcTime="{utc}" '
     'PropertyOperation="Changed"><tt:Source><tt:SimpleItem Name="Source" Value="VideoSource_1"/>'
     '</tt:Source><tt:Data><tt:SimpleItem Name="State" Value="{state}"/></tt:Data></tt:Message>'
     "</wsnt:Message></wsnt:NotificationMessage></tt:Event></tt:MetadataStream>"
 )
+
+
+# The pan positions the PTZ status of successive documents reports, round and round.
+PANS = ("-0.75", "-0.25", "0.25", "0.75")
 
 
 def metadata_feeder(appsrc, period_ms=1000, mtu=1200):
@@ -119,6 +126,7 @@ def metadata_feeder(appsrc, period_ms=1000, mtu=1200):
         document = EVENT.format(
             utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             state=str(state["count"] % 2 == 1).lower(),
+            pan=PANS[state["count"] % len(PANS)],
         ).encode()
         timestamp = int((time.monotonic() - state["start"]) * 90000) & 0xFFFFFFFF
         chunks = [document[i : i + mtu] for i in range(0, len(document), mtu)]

@@ -32,14 +32,15 @@ ITEM_FILTER = "http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter"
 FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"
 
 # (topic, ElementItem name) -> the schema type RC §5.26 gives it.
-ELEMENT_TYPES = {
+ELEMENT_TYPES: dict[tuple[str, str], str | None] = {
     ("tns1:RecordingConfig/JobState", "Information"): "RecordingJobStateInformation",
     ("tns1:RecordingConfig/RecordingConfiguration", "Configuration"): "RecordingConfiguration",
     ("tns1:RecordingConfig/TrackConfiguration", "Configuration"): "TrackConfiguration",
     ("tns1:RecordingConfig/RecordingJobConfiguration", "Configuration"):
         "RecordingJobConfiguration",
-    ("tns1:Monitoring/AsynchronousOperationStatus", "FileProgressStatus"):
-        "ArrayOfFileProgress",
+    ("tns1:Monitoring/AsynchronousOperationStatus", "FileProgressStatus"): "ArrayOfFileProgress",
+    # A soapenv:Fault element, validated as the global element it is.
+    ("tns1:Monitoring/AsynchronousOperationStatus", "Error"): None,
 }
 
 
@@ -101,10 +102,10 @@ def validate_notifications(xml: bytes) -> None:
     for holder in root.iter(f"{{{WSNT}}}NotificationMessage"):
         topic = _topic_text(holder.find(f"{{{WSNT}}}Topic"))  # type: ignore[arg-type]
         for item in holder.iter(f"{{{TT}}}ElementItem"):
-            [child] = list(item)
-            if etree.QName(child).namespace != TT:
-                continue  # a global element of its own schema (env:Fault): validated as is
             kind = ELEMENT_TYPES[(topic, str(item.get("Name")))]
+            [child] = list(item)
+            if kind is None:
+                continue
             child.set(f"{{{XSI}}}type", f"tt:{kind}")
             if child.nsmap.get("tt") != TT:
                 raise AssertionError("the tt prefix is not in scope of the ElementItem")

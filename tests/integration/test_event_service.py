@@ -37,7 +37,6 @@ NOT_SUPPORTED = ["Receiver", "ActionNotSupported"]
 S = False  # SimpleItem
 E = True  # ElementItem
 TAS = "http://www.onvif.org/ver10/advancedsecurity/wsdl"
-SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
 EXPECTED_TOPICS = {
     "RecordingConfig/JobState": (
         "true", [("RecordingJobToken", "tt:RecordingJobReference")],
@@ -89,7 +88,7 @@ EXPECTED_TOPICS = {
     "RecordingHistory/Track/State": (
         "true", [("RecordingToken", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
         [("IsDataPresent", "xs:boolean", S)]),
-    # Core §8.9.7 (Alias: Core 26.06), published by ExportRecordedSegments (RC 26.06 §5.27).
+    # Core §8.9.7 (ExportRecordedData progress); Alias is Core 26.06's.
     "Monitoring/AsynchronousOperationStatus": (
         "true", [("Token", "tt:ReferenceToken"), ("OperationName", "xs:string"),
                  ("ServiceName", "xs:string")],
@@ -143,7 +142,7 @@ def check_type_prefixes(description: etree._Element) -> None:
                                  f"{{{TT}}}ElementItemDescription"):
         prefix = str(item.get("Type")).split(":", 1)[0]
         assert item.nsmap.get(prefix) == {"tt": TT, "xs": XS, "pt": PT, "tas": TAS,
-                                          "env": SOAP_ENV}[prefix]
+                                          "env": ENV}[prefix]
 
 
 @pytest.mark.parametrize("path", list(EXPECTED_TOPICS))

@@ -101,13 +101,14 @@ def test_mp4_and_cmaf_to_s3(tmp_path: Path) -> None:
     assert not [p for p in (data / "spool").rglob("*") if p.is_file()]
 
 
-def test_encrypted_mp4_and_cmaf_to_s3(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["CENC", "CBCS"])
+def test_encrypted_mp4_and_cmaf_to_s3(tmp_path: Path, mode: str) -> None:
     """RC B.8: encrypted segments are uploaded (with the B.9 attributes) and decrypt."""
     data = tmp_path / "data"
     key, kid = "00112233445566778899aabbccddeeff", "0123456789abcdef0123456789abcdef"
     with MotoS3() as s3, Camera() as camera, engine_recorder(data) as recorder:
         with recording_jobs(recorder, s3.storage_configuration(), camera,
-                            encryption=[{"Mode": "CENC", "KID": kid, "Key": key}]):
+                            encryption=[{"Mode": mode, "KID": kid, "Key": key}]):
             time.sleep(RECORD_SECONDS)
         assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
         objects = s3.objects()
@@ -120,6 +121,16 @@ def test_encrypted_mp4_and_cmaf_to_s3(tmp_path: Path) -> None:
         assert moov.find_all("pssh")[0].payload[-20:-4] == bytes.fromhex(kid)
         entries = moov.find_all("trak/mdia/minf/stbl/stsd")
         assert {e.payload[12:16] for e in entries} <= {b"encv", b"enca", b"encm"}, obj.key
+        assert schemes(obj.body) == {mode.lower().encode()}, obj.key
+
+
+def schemes(body: bytes) -> set[bytes]:
+    """scheme_type of every ``schm`` (after its type, version and flags)."""
+    found, at = set(), body.find(b"schm")
+    while at >= 0:
+        found.add(body[at + 8:at + 12])
+        at = body.find(b"schm", at + 4)
+    return found
 
 
 def test_mp4_and_cmaf_to_azurite(tmp_path: Path) -> None:
@@ -130,6 +141,23 @@ def test_mp4_and_cmaf_to_azurite(tmp_path: Path) -> None:
             time.sleep(RECORD_SECONDS)
         assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
         check_store(azure.objects(), s3=False, seconds=RECORD_SECONDS)
+
+
+def test_encrypted_mp4_and_cmaf_to_azurite(tmp_path: Path) -> None:
+    """RC B.8 on Azure Blob: CBCS segments uploaded (B.9 attributes) decrypt."""
+    data = tmp_path / "data"
+    key, kid = "00112233445566778899aabbccddeeff", "0123456789abcdef0123456789abcdef"
+    with Azurite(tmp_path / "azurite") as azure, Camera() as camera, \
+            engine_recorder(data) as recorder:
+        with recording_jobs(recorder, azure.storage_configuration(), camera,
+                            encryption=[{"Mode": "CBCS", "KID": kid, "Key": key}]):
+            time.sleep(RECORD_SECONDS)
+        assert drained(data, 20.0), read_status(data / "recorder.sqlite3")
+        objects = azure.objects()
+        check_store(objects, s3=False, seconds=RECORD_SECONDS, key=bytes.fromhex(key))
+    media = [obj for obj in objects if obj.body[4:8] == b"ftyp"]
+    assert len(media) >= 6
+    assert all(schemes(obj.body) == {b"cbcs"} for obj in media)
 
 
 def test_override_segment_duration_live(tmp_path: Path) -> None:

@@ -45,8 +45,9 @@ def test_capabilities_satisfy_recording_1_1_1(trc: tuple[Any, ResponseRecorder])
     assert caps.Encoding and "H264" in caps.Encoding
     assert caps.DynamicRecordings and caps.DynamicTracks and caps.Options
     assert caps.MaxRecordingJobs >= 1
-    # RC §5.25: Annex B object storage and §5.24 are built; export is not, so not advertised.
-    assert caps.OverrideSegmentDuration is True and caps.SupportedExportFileFormats is None
+    # RC §5.25: Annex B object storage, §5.24 and export (§5.21) are built.
+    assert caps.OverrideSegmentDuration is True
+    assert caps.SupportedExportFileFormats == ["ONVIF", "MP4"]
     assert caps.SupportedTargetFormats == ["MP4", "CMAF"]
 
 
@@ -243,13 +244,10 @@ def test_track_used_by_a_job_cannot_be_deleted(trc: tuple[Any, ResponseRecorder]
     )
 
 
-def test_unbuilt_operations_answer_not_implemented(trc: tuple[Any, ResponseRecorder]) -> None:
+def test_an_unknown_export_operation_is_bad_configuration(
+        trc: tuple[Any, ResponseRecorder]) -> None:
+    """RC §5.22, §5.23: "the requested operation does not exist"."""
     svc, rec = trc
-    token = create(trc)
-    assert token
-    expect_fault(
-        svc.GetExportRecordedDataState,
-        OperationToken="export-1",
-        chain=["Receiver", "ActionNotSupported", "NotImplemented"],
-        rec=rec,
-    )
+    for operation in (svc.GetExportRecordedDataState, svc.StopExportRecordedData):
+        expect_fault(operation, OperationToken="export-1",
+                     chain=["Sender", "InvalidArgVal", "BadConfiguration"], rec=rec)

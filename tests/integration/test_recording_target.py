@@ -130,7 +130,7 @@ def entry(**fields: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("entries", "reason"), [
-    ([entry(Mode="CBCS")], "mode 'CBCS' is not supported"),
+    ([entry(Mode="CENS")], "mode 'CENS' is not supported"),
     ([entry(Mode="AES")], "mode 'AES' is not supported"),
     ([entry(Key=None)], "needs both Key and KID"),
     ([entry(KID=None)], "needs both Key and KID"),
@@ -162,6 +162,6 @@ def test_capabilities_advertise_what_is_written(recorder: RunningRecorder) -> No
     trc, rec = client(recorder, "recording")
     caps = trc.GetServiceCapabilities()
     validate_body(rec.last)
-    assert caps.SupportedEncryptionModes == ["CENC"]
+    assert caps.SupportedEncryptionModes == ["CENC", "CBCS"]
     assert caps.EncryptionEntryLimit == 4
     assert caps.AsymmetricEncryptionSupported is True

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,8 +19,9 @@ import av
 import pytest
 
 from onvif_recorder.mp4.fragment_reader import read_segment
-from onvif_recorder.rtp.onvif_extension import ReplayExtension
+from onvif_recorder.rtp.onvif_extension import ReplayExtension, ntp_timestamp
 from onvif_recorder.rtp.packet import RtpPacket
+from onvif_recorder.rtp.rtcp import Bye, RtcpPacket, SenderReport, parse_compound
 from tests.camera import Camera
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, RunningRecorder
 from tests.integration.helpers import client
@@ -97,14 +99,12 @@ def test_pyav_decodes_every_recorded_frame(recorded: tuple[RunningRecorder, str]
         assert frame_hashes(container) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="h264parse receives every access unit but GStreamer "
-                   "1.22's openh264dec outputs nothing of the first GOP (README, Replay)")
 def test_gstreamer_onvif_replay_client_plays_back(recorded: tuple[RunningRecorder, str]
                                                   ) -> None:
     """rtspsrc onvif-mode (Range clock, server-paced, Require onvif-replay, Digest)
-    with rtponvifparse reading the extension: every recorded video frame is decoded.
-    gst-launch does not exit at the end of the replay (see the README), so it is given
-    a fixed time and its decoded buffers are counted."""
+    with rtponvifparse reading the extension: every recorded video frame is decoded,
+    the first GOP and the terminal frame included (see RtpStream.packets). Decoded
+    buffers are counted; rtponvifparse ends the stream at the T bit."""
     recorder, recording = recorded
     expected = len(recorded_video(recorder.data_dir, recording))
     uri = replay_uri(recorder, recording, credentials=False)
@@ -207,9 +207,19 @@ class RawClient:
         return int(lines[0].split()[1]), headers
 
 
-def play_all(uri: str, **play_headers: str) -> tuple[dict[str, str], list[RtpPacket]]:
-    """SETUP the video stream, PLAY, collect its RTP packets up to the RTCP BYE (sent to
-    clients that do not require onvif-replay) or the T bit."""
+@dataclass
+class Played:
+    """What a PLAY answered and sent on the video stream: its RTP packets, and each RTCP
+    compound with the number of RTP packets received before it and the receipt time."""
+
+    play: dict[str, str]
+    packets: list[RtpPacket] = field(default_factory=list)
+    reports: list[tuple[int, float, list[RtcpPacket]]] = field(default_factory=list)
+
+
+def play_all(uri: str, **play_headers: str) -> Played:
+    """SETUP the video stream, PLAY, collect its RTP and RTCP packets up to the RTCP BYE
+    (sent to clients that do not require onvif-replay)."""
     client_ = RawClient(uri)
     status, _ = client_.request("DESCRIBE", uri, Accept="application/sdp")
     assert status == 200
@@ -219,16 +229,44 @@ def play_all(uri: str, **play_headers: str) -> tuple[dict[str, str], list[RtpPac
     status, play = client_.request("PLAY", uri, **play_headers)
     assert status == 200 and "seq=" in play["rtp-info"] and "rtptime=" in play["rtp-info"]
     play["cseq"] = str(client_.cseq)
-    packets: list[RtpPacket] = []
+    played = Played(play)
     while True:
         item = client_.next_item()
         if len(item) == 3 and item[0] == 0:
-            packets.append(RtpPacket.parse(item[1]))
+            played.packets.append(RtpPacket.parse(item[1]))
         elif len(item) == 3 and item[0] == 1:
-            break
+            compound = parse_compound(item[1])
+            played.reports.append((len(played.packets), time.time(), compound))
+            if any(isinstance(p, Bye) for p in compound):
+                break
     status, _ = client_.request("TEARDOWN", uri)
     assert status == 200
-    return play, packets
+    return played
+
+
+LEAD_IN, END_OF_STREAM = b"\x09\xf0", b"\x0b"  # H.264 NAL types 9 and 11
+
+
+def frame_starts(packets: list[RtpPacket]
+                 ) -> tuple[list[tuple[RtpPacket, ReplayExtension]], ReplayExtension]:
+    """The first packet and extension of every frame sent, and the extension of the
+    end-of-stream unit, after checking the bracket replay/playback.py puts around a
+    PLAY's frames: an access unit delimiter alone, one tick before the first frame, and
+    the terminal frame's end-of-stream NAL unit alone in the last packet, the only one
+    with T."""
+    lead, *media, end = packets
+    assert lead.payload == LEAD_IN and lead.marker
+    assert (media[0].timestamp - lead.timestamp) & 0xFFFFFFFF == 1
+    assert end.payload == END_OF_STREAM and end.timestamp == media[-1].timestamp
+    assert end.extension is not None and lead.extension is not None
+    starts = []
+    for before, packet in zip([lead, *media], media, strict=False):
+        assert packet.extension is not None
+        assert packet.sequence_number == (before.sequence_number + 1) & 0xFFFF
+        if before.marker:
+            starts.append((packet, ReplayExtension.parse(packet.extension)))
+    assert not any(ReplayExtension.parse(p.extension).terminal for p in media if p.extension)
+    return starts, ReplayExtension.parse(end.extension)
 
 
 def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder, str]) -> None:
@@ -236,22 +274,59 @@ def test_every_frame_carries_the_onvif_extension(recorded: tuple[RunningRecorder
     CSeq of the PLAY; Rate-Control no: sequence numbers and timestamps in order."""
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording)
-    play, packets = play_all(replay_uri(recorder, recording, credentials=False),
-                             Rate_Control="no", Range="clock=19700101T000000Z-")
-    firsts, previous = [], None
-    for packet in packets:
-        assert packet.extension is not None
-        if previous is None or previous.marker:
-            firsts.append((packet, ReplayExtension.parse(packet.extension)))
-        if previous is not None:
-            assert packet.sequence_number == (previous.sequence_number + 1) & 0xFFFF
-        previous = packet
+    played = play_all(replay_uri(recorder, recording, credentials=False),
+                      Rate_Control="no", Range="clock=19700101T000000Z-")
+    play, packets = played.play, played.packets
+    firsts, end = frame_starts(packets)
     assert len(firsts) == len(expected)
     for (_, ext), (utc, _, sync) in zip(firsts, expected, strict=True):
         assert abs(ext.utc - utc) < 1e-6 and ext.clean_point == sync
         assert ext.cseq == int(play["cseq"]) and not ext.discontinuity
-    assert [ext.terminal for _, ext in firsts] == [False] * (len(firsts) - 1) + [True]
-    assert firsts[-1][1].end_of_section
+    assert end.terminal and end.end_of_section and firsts[-1][1].end_of_section
+    assert end.utc == firsts[-1][1].utc
+
+
+def sender_reports(played: Played) -> list[tuple[int, float, SenderReport]]:
+    found = []
+    for before, received, compound in played.reports:
+        report = compound[0]
+        assert isinstance(report, SenderReport)  # RFC 3550 §6.1: a compound starts so
+        found.append((before, received, report))
+    return found
+
+
+def test_sender_reports_count_what_was_sent_and_pair_wall_clock_with_rtp_time(
+        recorded: tuple[RunningRecorder, str]) -> None:
+    """Streaming §6.11, RFC 3550 §6.4.1, with rate control: a report at the start and
+    with the BYE; packet and octet counts equal what arrived before it; NTP is the wall
+    clock and the RTP time that of the same instant (the last packet's time advanced by
+    the time since it was sent)."""
+    recorder, recording = recorded
+    played = play_all(replay_uri(recorder, recording, credentials=False))
+    reports = sender_reports(played)
+    first_frame_sent = next(index for index, packet in enumerate(played.packets[1:], 2)
+                            if packet.marker)  # the lead-in, then the first frame
+    assert len(reports) >= 2 and reports[0][0] == first_frame_sent
+    ssrc = played.packets[0].ssrc
+    for before, received, report in reports:
+        sent = played.packets[:before]
+        assert report.ssrc == ssrc and report.packet_count == len(sent)
+        assert report.octet_count == sum(len(p.payload) for p in sent)
+        assert abs(report.ntp_timestamp - ntp_timestamp(received)) < 2**32 // 2  # 0.5 s
+        elapsed = (report.rtp_timestamp - sent[-1].timestamp) & 0xFFFFFFFF
+        assert elapsed < 90000 // 2  # no more than 0.5 s after the last frame
+    assert isinstance(played.reports[-1][2][-1], Bye)
+
+
+def test_sender_reports_without_rate_control_carry_zero_times(
+        recorded: tuple[RunningRecorder, str]) -> None:
+    """Streaming §6.11: without rate control the NTP and RTP timestamps are zero."""
+    recorder, recording = recorded
+    played = play_all(replay_uri(recorder, recording, credentials=False),
+                      Rate_Control="no", Range="clock=19700101T000000Z-")
+    reports = sender_reports(played)
+    assert reports and all(r.ntp_timestamp == 0 == r.rtp_timestamp for _, _, r in reports)
+    assert reports[-1][2].packet_count == len(played.packets)
 
 
 def test_play_with_a_closed_clock_range_starts_at_the_clean_point_and_stops(
@@ -263,8 +338,9 @@ def test_play_with_a_closed_clock_range_starts_at_the_clean_point_and_stops(
     syncs = [utc for utc, _, sync in expected if sync]
     start, stop = syncs[1] + 0.3, syncs[1] + 0.9
     text = f"clock={utc_text(start)}-{utc_text(stop)}"
-    play, packets = play_all(replay_uri(recorder, recording, credentials=False),
-                             Rate_Control="no", Range=text, Immediate="yes")
+    played = play_all(replay_uri(recorder, recording, credentials=False),
+                      Rate_Control="no", Range=text, Immediate="yes")
+    play, packets = played.play, played.packets
     times = [ReplayExtension.parse(p.extension).utc for p in packets if p.extension]
     first = ReplayExtension.parse(packets[0].extension) if packets[0].extension else None
     assert first is not None and first.clean_point and first.discontinuity
@@ -289,14 +365,8 @@ def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorde
     headers = {"Scale": "-1.0", "Range": f"clock={utc_text(expected[-1][0] + 1)}-"}
     if rate_control:
         headers["Rate_Control"] = rate_control
-    _, packets = play_all(replay_uri(recorder, recording, credentials=False), **headers)
-    frames: list[tuple[RtpPacket, ReplayExtension]] = []
-    for before, packet in zip([None, *packets], packets, strict=False):
-        assert packet.extension is not None
-        if before is not None:
-            assert packet.sequence_number == (before.sequence_number + 1) & 0xFFFF
-        if before is None or before.marker:
-            frames.append((packet, ReplayExtension.parse(packet.extension)))
+    packets = play_all(replay_uri(recorder, recording, credentials=False), **headers).packets
+    frames, end = frame_starts(packets)
     gops: list[list[tuple[RtpPacket, ReplayExtension]]] = []
     for packet, ext in frames:
         if ext.discontinuity:
@@ -318,9 +388,7 @@ def test_reverse_playback_sends_gops_latest_first(recorded: tuple[RunningRecorde
             assert stamps == sorted(stamps, reverse=True)
     firsts = [gop[0][0].timestamp for gop in gops]
     assert firsts == sorted(firsts, reverse=rate_control == "no")
-    last = frames[-1][1]
-    assert last.terminal and last.end_of_section
-    assert not any(e.terminal for _, e in frames[:-1])
+    assert end.terminal and end.end_of_section and end.utc == frames[-1][1].utc
 
 
 def test_pause_and_resume_where_it_paused(recorded: tuple[RunningRecorder, str]) -> None:
@@ -393,11 +461,9 @@ def test_frames_intra_sends_only_the_sync_frames(recorded: tuple[RunningRecorder
     """REPLAY-3-1-11 (§6.5.3): with ``Frames: intra`` only I-frames, every one of them."""
     recorder, recording = recorded
     expected = recorded_video(recorder.data_dir, recording)
-    _, packets = play_all(replay_uri(recorder, recording, credentials=False),
-                          Rate_Control="no", Frames="intra",
-                          Range="clock=19700101T000000Z-")
-    firsts = [ReplayExtension.parse(p.extension) for before, p in
-              zip([None, *packets], packets, strict=False)
-              if p.extension is not None and (before is None or before.marker)]
+    packets = play_all(replay_uri(recorder, recording, credentials=False),
+                       Rate_Control="no", Frames="intra",
+                       Range="clock=19700101T000000Z-").packets
+    firsts = [extension for _, extension in frame_starts(packets)[0]]
     assert all(e.clean_point for e in firsts)
     assert [round(e.utc, 5) for e in firsts] == [round(u, 5) for u, _, s in expected if s]

@@ -161,6 +161,9 @@ def test_events_recorded_in_a_metadata_track_are_found(tmp_path: Path) -> None:
         [meta] = [t for t in attributes.TrackAttributes
                   if t.TrackInformation.TrackToken == "META001"]
         assert meta.MetadataAttributes.CanContainNotifications is True
+        assert meta.MetadataAttributes.CanContainPTZ is True  # the documents carry tt:PTZ
+
+        check_find_ptz_position(tse, rec, recording, start, end)
 
 
 def find_metadata(tse: Any, rec: Any, recording: str, start: float, end: float,
@@ -201,3 +204,45 @@ def check_find_metadata(tse: Any, rec: Any, recording: str, start: float, end: f
                                f'boolean(//Data/SimpleItem[@Value = "{state}"])')
     assert 1 <= len(with_state) <= len([e for e in motion if e[2] == state]) + 1
     assert set(with_state) <= set(forward)
+
+
+def find_ptz(tse: Any, rec: Any, recording: str, start: float, end: float,
+             low: float, high: float, enter_or_exit: bool,
+             **extra: Any) -> list[tuple[datetime, float]]:
+    """FindPTZPosition over pan in [low, high] (tilt 0, any zoom), all results."""
+    search = tse.FindPTZPosition(
+        StartPoint=datetime.fromtimestamp(start, UTC), EndPoint=datetime.fromtimestamp(end, UTC),
+        Scope={"IncludedRecordings": [recording]},
+        SearchFilter={"MinPosition": {"PanTilt": {"x": low, "y": -1.0}},
+                      "MaxPosition": {"PanTilt": {"x": high, "y": 1.0}},
+                      "EnterOrExit": enter_or_exit},
+        KeepAliveTime="PT10S", **extra)
+    validate_body(rec.last)
+    found = []
+    while True:
+        answer = tse.GetPTZPositionSearchResults(SearchToken=search, MaxResults=2)
+        validate_body(rec.last)
+        for result in answer.Result:
+            assert (result.RecordingToken, result.TrackToken) == (recording, "META001")
+            assert result.Position.Zoom.x == 0.5
+            found.append((result.Time, result.Position.PanTilt.x))
+        if answer.SearchState == "Completed":
+            return found
+
+
+def check_find_ptz_position(tse: Any, rec: Any, recording: str, start: float,
+                            end: float) -> None:
+    """The camera's documents report pan -0.75, -0.25, 0.25, 0.75, -0.75, ... (PANS)."""
+    every = find_ptz(tse, rec, recording, start, end, -1.0, 1.0, False)
+    assert len(every) >= 4 and [t for t, _ in every] == sorted(t for t, _ in every)
+    assert {pan for _, pan in every} <= {-0.75, -0.25, 0.25, 0.75}
+    right = find_ptz(tse, rec, recording, start, end, 0.0, 1.0, False)
+    assert right == [(t, pan) for t, pan in every if pan > 0]
+    crossings = find_ptz(tse, rec, recording, start, end, 0.0, 1.0, True)
+    pans = [pan for _, pan in every]
+    expected = [every[n] for n in range(1, len(every)) if (pans[n] > 0) != (pans[n - 1] > 0)]
+    assert crossings == expected and crossings
+    assert find_ptz(tse, rec, recording, end, start, 0.0, 1.0, True) == crossings[::-1]
+    assert find_ptz(tse, rec, recording, start, end, -1.0, 1.0, False, MaxMatches=3) == \
+        every[:3]
+    assert find_ptz(tse, rec, recording, start, end, 2.0, 3.0, False) == []

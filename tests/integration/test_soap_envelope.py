@@ -130,7 +130,7 @@ def test_response_content_type_is_soap_utf8(recorder: RunningRecorder) -> None:
         post(recorder, envelope("<trc:GetRecordings/>"), digest=True),  # 200 after a 401
         post(recorder, envelope("<trc:GetRecordings/>")),  # 401
         post(recorder, envelope("<trc:Frobnicate/>")),  # 400
-        post(recorder, envelope("<trc:ExportRecordedData/>"), digest=True),  # 500
+        post(recorder, envelope("<trc:ListRecordedSegments/>"), digest=True),  # 500
     ]
     assert [r.status_code for r in responses] == [200, 200, 401, 400, 500]
     for response in responses:

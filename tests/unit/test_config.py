@@ -20,7 +20,7 @@ from onvif_recorder.config import (
     parse,
     render_defaults,
 )
-from onvif_recorder.settings import Limits, RecorderSettings
+from onvif_recorder.settings import Limits, MediaRoot, RecorderSettings
 
 # One changed value per option: (table, key, TOML text, where it lands, expected value).
 CHANGES = [
@@ -138,3 +138,39 @@ def test_config_command_prints_and_checks(tmp_path: Path) -> None:
     checked = subprocess.run([*run, "--check", str(bad)], capture_output=True, text=True,
                              timeout=60)
     assert checked.returncode == 1 and "line 2" in checked.stderr
+
+
+ROOTS = '[recording]\nsegment_duration = 5\n\n[[media_roots]]\npath = "/mnt/a"\nreserve = 0.1\n' \
+        '\n[[media_roots]]\npath = "/mnt/b"\n'
+
+
+def test_media_roots_are_applied_each_with_its_reserve() -> None:
+    chosen = apply(parse(ROOTS))
+    assert chosen.settings.media_roots == (MediaRoot(Path("/mnt/a"), 0.1),
+                                           MediaRoot(Path("/mnt/b"), 0.05))
+    assert chosen.settings.all_media_roots == chosen.settings.media_roots
+    default = apply({}).settings
+    assert default.all_media_roots == (MediaRoot(default.data_dir / "media", 0.05),)
+
+
+def test_the_defaults_document_media_roots_with_an_example_that_parses() -> None:
+    text = render_defaults()
+    assert "# [[media_roots]]" in text and "reserve" in text
+    example = "\n".join(line.removeprefix("# ") for line in text.splitlines()
+                        if line.startswith(("# [[", "# path =", "# reserve =")))
+    assert len(apply(parse(example)).settings.media_roots) == 2
+
+
+@pytest.mark.parametrize(("text", "line", "reason"), [
+    (ROOTS.replace("reserve = 0.1", "reserve = 1.5"), 6, "must be at least 0 and below 1"),
+    (ROOTS + 'reserve = "lots"\n', 10, "media_roots.reserve must be a number, got str"),
+    (ROOTS + "disk = 2\n", 10, "unknown option media_roots.disk"),
+    (ROOTS.replace('path = "/mnt/b"', 'path = ""'), 9, "must be a non-empty string"),
+    (ROOTS.replace('path = "/mnt/b"', 'path = "/mnt/a"'), 9, "'/mnt/a' is given twice"),
+    ('media_roots = "/mnt/a"\n', 1, "must be [[media_roots]] tables"),
+])
+def test_a_wrong_media_root_names_its_line(text: str, line: int, reason: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(text)
+    assert caught.value.line == line
+    assert reason in caught.value.reason

@@ -66,9 +66,9 @@ SAMPLES: list[ev.DomainEvent] = [
     ev.RecordingHistoryState("R", True, ev.PropertyOperation.CHANGED),
     ev.TrackHistoryState("R", "T", False, ev.PropertyOperation.INITIALIZED),
     AsynchronousOperationStatus(
-        "Op_1", "ExportRecordedSegments", "http://nvr/onvif/recording_service", 0.5,
-        ev.PropertyOperation.CHANGED, FileProgressStatus((FileProgress("http://s/b/k", 1.0),)),
-        OperationError("store refused"), "evidence-42"),
+        "Export_1", "ExportRecordedData", "http://nvr/onvif/recording_service", 0.5,
+        ev.PropertyOperation.CHANGED, FileProgressStatus((FileProgress("a.mp4", 0.5),)),
+        OperationError("store refused"), alias="evidence-7"),
 ]
 
 

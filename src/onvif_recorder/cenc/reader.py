@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 
-from onvif_recorder.cenc import asymmetric, cipher
+from onvif_recorder.cenc import asymmetric, cbcs, cipher
 from onvif_recorder.cenc.subsamples import Subsample
 from onvif_recorder.mp4.fields import FieldReader
 from onvif_recorder.mp4.inspect import ParsedBox, read_boxes
@@ -36,12 +36,20 @@ class DecryptError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Protection:
-    """A protected track's ``frma`` and ``tenc`` (ISO/IEC 23001-7 §8.2)."""
+    """A protected track's ``frma`` and ``tenc`` (ISO/IEC 23001-7 §8.2): ``cenc``, or
+    ``cbcs`` with per-sample or constant IVs (``seig`` sample groups are not read)."""
 
     original_format: bytes
     scheme: bytes
     kid: bytes
     iv_size: int
+    pattern: cbcs.Pattern = (0, 0)
+    constant_iv: bytes = b""
+
+    def apply(self, key: bytes, iv: bytes, sample: bytes, pairs: list[Subsample]) -> bytes:
+        if self.scheme == b"cbcs":
+            return cbcs.decrypt(key, iv or self.constant_iv, sample, pairs, self.pattern)
+        return cipher.apply(key, iv, sample, pairs)
 
 
 def asymmetric_keys(data: bytes, private_key: asymmetric.PrivateKey) -> dict[bytes, bytes]:
@@ -122,9 +130,12 @@ def _find_sinf(data: bytearray, entry_offset: int) -> Protection | None:
     if frma is None or schm is None or tenc is None:
         raise DecryptError("sinf lacks frma, schm or tenc")
     scheme = schm.payload[4:8]
-    if scheme != b"cenc":
+    if scheme not in (b"cenc", b"cbcs"):
         raise DecryptError(f"protection scheme {scheme.decode('latin-1')!r} is not supported")
-    return Protection(frma.payload[:4], scheme, tenc.payload[8:24], tenc.payload[7])
+    fields = tenc.payload
+    pattern = (fields[5] >> 4, fields[5] & 0xF) if fields[0] >= 1 else (0, 0)
+    constant_iv = fields[25:25 + fields[24]] if fields[7] == 0 and len(fields) > 24 else b""
+    return Protection(frma.payload[:4], scheme, fields[8:24], fields[7], pattern, constant_iv)
 
 
 def _decrypt_traf(traf: ParsedBox, moof_offset: int, tracks: dict[int, Protection],
@@ -144,7 +155,7 @@ def _decrypt_traf(traf: ParsedBox, moof_offset: int, tracks: dict[int, Protectio
     position = base + _data_offset(trun.payload)
     samples = _sample_sizes(trun.payload, default_size)
     for size, (iv, pairs) in zip(samples, _senc(senc.payload, protection.iv_size), strict=True):
-        out[position:position + size] = cipher.apply(
+        out[position:position + size] = protection.apply(
             key, iv, bytes(out[position:position + size]), pairs)
         position += size
 

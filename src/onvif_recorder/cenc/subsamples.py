@@ -10,8 +10,9 @@ clear part of the next pair. In ``cenc`` the protected part is a whole number of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 _MAX_CLEAR = 0xFFFF
 """BytesOfClearData is 16 bits; longer clear runs take pairs with nothing protected."""
@@ -24,6 +25,12 @@ class Subsample:
     protected: int
 
 
+class SliceHeaderSizes(Protocol):
+    def clear_size(self, nal: bytes) -> int:
+        """Bytes of a slice NAL unit up to the end of its slice header (``cbcs``)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class NalLayout:
     """How a codec's samples are cut into NAL units, and which units carry slices."""
@@ -33,6 +40,14 @@ class NalLayout:
     """1 for H.264, 2 for H.265."""
     is_vcl: Callable[[bytes], bool]
     """True for a NAL unit (without its length prefix) that carries slice data."""
+    parameter_sets: tuple[bytes, ...] = ()
+    slice_headers: Callable[[Sequence[bytes]], SliceHeaderSizes] | None = None
+    """Builds the codec's slice header parser from ``parameter_sets`` (``codecs/``)."""
+
+    def slice_header_sizes(self) -> SliceHeaderSizes:
+        if self.slice_headers is None:
+            raise ValueError("this codec has no slice header parser")
+        return self.slice_headers(self.parameter_sets)
 
 
 def nal_units(sample: bytes, length_size: int) -> Iterator[tuple[int, int]]:

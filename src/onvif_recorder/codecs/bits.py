@@ -6,6 +6,8 @@ Emulation prevention: H.264 §7.4.1 / H.265 §7.4.2 (``0x000003`` escapes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from onvif_recorder.codecs.errors import BitstreamError, TruncatedBitstream
 
 MAX_EXP_GOLOMB_ZEROS = 31
@@ -24,6 +26,11 @@ class BitReader:
     @property
     def bits_left(self) -> int:
         return self._size - self._pos
+
+    @property
+    def position(self) -> int:
+        """Bits read so far."""
+        return self._pos
 
     def read_bits(self, count: int) -> int:
         """Read ``count`` bits as an unsigned integer."""
@@ -119,6 +126,44 @@ def unescape_rbsp(data: bytes) -> bytes:
         out.append(byte)
         zeros = zeros + 1 if byte == 0 else 0
     return bytes(out)
+
+
+HEADER_PREFIX = 256
+"""Escaped bytes a slice header parser first looks at; more only if the header is longer."""
+
+
+def read_prefix(data: bytes, read: Callable[[BitReader], None]) -> int:
+    """``read`` a header at the start of escaped ``data``; how many escaped bytes it
+    takes, rounded up to a whole byte. Only a prefix is unescaped first, since removing
+    emulation-prevention bytes from a whole slice is a byte-by-byte loop; a header longer
+    than the prefix is read again from all of ``data``."""
+    for size in (HEADER_PREFIX, len(data)):
+        reader = BitReader(unescape_rbsp(data[:size]))
+        try:
+            read(reader)
+        except TruncatedBitstream:
+            if size >= len(data):
+                raise
+            continue
+        return escaped_length(data, (reader.position + 7) // 8)
+    raise AssertionError("unreachable")
+
+
+def escaped_length(data: bytes, rbsp_bytes: int) -> int:
+    """How many bytes of the escaped ``data`` hold its first ``rbsp_bytes`` RBSP bytes,
+    emulation-prevention bytes among them included (the inverse of ``unescape_rbsp``)."""
+    kept = zeros = index = 0
+    while kept < rbsp_bytes and index < len(data):
+        byte = data[index]
+        index += 1
+        if zeros >= 2 and byte == 3:
+            zeros = 0
+            continue
+        kept += 1
+        zeros = zeros + 1 if byte == 0 else 0
+    if kept < rbsp_bytes:
+        raise TruncatedBitstream("escaped data ends before its RBSP does")
+    return index
 
 
 def escape_rbsp(data: bytes) -> bytes:

@@ -36,7 +36,7 @@ from onvif_recorder.engine.reconciler import CommitReconciler
 from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
 from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.recording.flow import DEFAULT_TIMEOUT, FlowTracker
-from onvif_recorder.recording.plan import RecordingPlan, plans
+from onvif_recorder.recording.plan import KeyMemory, RecordingPlan, plans
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.storage.deletion import (
@@ -67,8 +67,11 @@ class RecordingSupervisor:
                  source: SampleSource, settings: EngineSettings | None = None,
                  retention: Retention | None = None,
                  spool: UploadSpool | None = None, bus: EventBus | None = None,
-                 thread: StorageThread | None = None) -> None:
+                 thread: StorageThread | None = None,
+                 keys: KeyMemory | None = None) -> None:
         self.holder = holder
+        self.keys = keys
+        """Generated keys kept across restarts (``engine/key_memory.py``)."""
         self.storage = storage
         self.flow = flow
         self.source = source
@@ -129,11 +132,13 @@ class RecordingSupervisor:
             if task is None:
                 task = RecordingTask(plan, self.storage, self.flow, self.source,
                                      self.settings.task, self.thread, self._segment_written,
-                                     self.spool)
+                                     self.spool, keys=self.keys)
                 self.tasks[token] = task
             task.update(plan)
         for deletion in deletions:  # their segments are closed now
             self.deleter.submit(deletion)
+            if deletion.tracks is None and self.keys is not None:
+                self.keys.forget(deletion.recording)
 
     def _segment_written(self, row: SegmentRow) -> None:
         if self.retention is not None:

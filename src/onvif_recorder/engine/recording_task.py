@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from onvif_recorder.cenc.policy import EncryptionPolicy
 from onvif_recorder.engine.samples import SampleQueue
 from onvif_recorder.engine.storage_writer import OrderedWriter, StorageThread
 from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
@@ -51,7 +52,7 @@ from onvif_recorder.mp4.segmenter import Segmenter, SegmenterConfig
 from onvif_recorder.recording.feed_session import INCOMPATIBLE, FeedSession, map_session
 from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.recording.parameter_guard import ParameterGuard, unstable_reason
-from onvif_recorder.recording.plan import Feed, RecordingPlan, encryption_policy
+from onvif_recorder.recording.plan import Feed, KeyMemory, RecordingPlan, encryption_policy
 from onvif_recorder.recording.track_mapping import to_track_sample, track_info
 from onvif_recorder.storage.both_sink import BothSink
 from onvif_recorder.storage.local import LocalStorage
@@ -100,8 +101,10 @@ class RecordingTask:
                  thread: StorageThread,
                  on_segment: Callable[[SegmentRow], None] = lambda row: None,
                  spool: UploadSpool | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 keys: KeyMemory | None = None) -> None:
         self.plan = plan
+        self.keys = keys
         self._clock = clock
         self.spool = spool
         self.storage = storage
@@ -120,6 +123,9 @@ class RecordingTask:
         self._paused = False
         self._writer = OrderedWriter(thread, self._segments_done, self._storage_failed)
         self._restart: asyncio.TimerHandle | None = None
+
+    def _encryption(self, plan: RecordingPlan) -> EncryptionPolicy | None:
+        return encryption_policy(plan.encryption, self.keys, plan.recording)
 
     def _track_tokens(self) -> dict[int, str]:
         return {track_id: token for token, track_id in self.plan.track_ids}
@@ -155,7 +161,7 @@ class RecordingTask:
             self._writer.submit(functools.partial(_set_tokens, self._sink,
                                                   self._track_tokens()))
         if plan.encryption != self.plan.encryption and self._segmenter:
-            self._segmenter.set_encryption(encryption_policy(plan.encryption))
+            self._segmenter.set_encryption(self._encryption(plan))
         self._retarget(plan)
         self.plan = plan
         for feed in [f for f in self._readers if f not in plan.feeds]:
@@ -318,7 +324,7 @@ class RecordingTask:
                                  fragment_duration=self.settings.fragment_duration,
                                  recording=self.plan.recording,
                                  track_tokens=self._track_tokens(),
-                                 encryption=encryption_policy(self.plan.encryption))
+                                 encryption=self._encryption(self.plan))
         self._segmenter = Segmenter([infos[k] for k in sorted(infos)], config)
         pending, self._pending = self._pending, []
         for sample in sorted(pending, key=lambda s: s.utc):

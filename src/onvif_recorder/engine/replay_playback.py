@@ -29,9 +29,10 @@ from onvif_recorder.replay.playback import (
     streams_by_token,
 )
 from onvif_recorder.replay.playback import clean_start as clean_point
+from onvif_recorder.replay.reports import REPORT_INTERVAL, report_compound
 from onvif_recorder.replay.reverse import Gop, reverse_gops
-from onvif_recorder.rtp.rtcp import Bye, SenderReport, serialize_compound
 from onvif_recorder.rtsp.server import PlayRequest, ServerSession
+from onvif_recorder.storage.media_roots import local_path
 from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
 
 FAR_FUTURE = 1e11
@@ -39,8 +40,10 @@ log = logging.getLogger(__name__)
 
 
 def segment_path(root: Path, row: SegmentRow) -> Path | None:
-    """The local file of ``row`` (finished, or still ``.partial``); None if not local."""
-    for path in (root / row.key, root / f"{row.key}.partial"):
+    """The local file of ``row`` (finished, or still ``.partial``) on the media root its
+    row names (``root``: the default one); None if not local."""
+    file = local_path(root, row.root, row.key)
+    for path in (file, file.with_name(file.name + ".partial")):
         if path.exists():
             return path
     return None
@@ -72,6 +75,8 @@ class Playback:
         self.skipped = 0.0  # seconds of gaps jumped so far
         self.wall_start = 0.0
         self.discontinuity = request.discontinuity
+        self.reported: float | None = None  # clock of the last sender reports
+        self.sent_at: dict[int, float] = {}  # stream index -> clock of its last frame
 
     async def run(self) -> None:
         if self.request.scale < 0:
@@ -109,6 +114,22 @@ class Playback:
         extension = extension_for(frame, self.request.cseq, discontinuity)
         for packet in stream.packets(frame, offset, extension):
             self._out(stream, packet, rtcp=False)
+        now = self.clock()
+        self.sent_at[frame.stream] = now
+        if self.reported is None or now - self.reported >= REPORT_INTERVAL:
+            self.reported = now
+            self._report()
+
+    def _report(self, bye: bool = False) -> None:
+        """A sender report on each stream that has sent (replay.reports)."""
+        now = self.clock()
+        for index, stream in enumerate(self.session.streams):
+            if index not in self.sent_at and not bye:
+                continue
+            wall = time.time() if self.request.rate_control else None
+            forward = self.request.rate_control and self.request.scale > 0
+            since = (now - self.sent_at.get(index, now)) * self.request.scale if forward else 0.0
+            self._out(stream, report_compound(stream, wall, since, bye), rtcp=True)
 
     def _out(self, stream: RtpStream, packet: bytes, *, rtcp: bool) -> None:
         if stream.client_port is None:
@@ -174,13 +195,9 @@ class Playback:
         """RTCP BYE on each stream (RFC 3550 §6.6): the end of the data, which plain RTSP
         clients (ffmpeg) take as end of stream. ONVIF replay clients get the T bit
         instead: a BYE makes GStreamer end the stream ~2 s later, before it has played
-        out what Rate-Control no sent ahead. A compound
-        packet starts with an SR (§6.1), its times zero as Streaming §6.11 allows."""
+        out what Rate-Control no sent ahead."""
         log.debug("end of the replay of %s", self.session.recording)
-        for stream in self.session.streams:
-            report = SenderReport(stream.ssrc, 0, 0, 0, 0)
-            compound = serialize_compound([report, Bye((stream.ssrc,))])
-            self._out(stream, compound, rtcp=True)
+        self._report(bye=True)
 
     async def _send(self, frames: list[Frame]) -> bool:
         for frame in frames:

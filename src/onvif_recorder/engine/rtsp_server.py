@@ -322,7 +322,7 @@ def replay_context(settings: RecorderSettings, replay: ReplayService,
 
     async def run(_: web.Application) -> AsyncIterator[None]:
         index = SegmentIndex(settings.database_path)
-        server = RtspServer(replay, index, settings.data_dir / "media", DigestGate(realm, lookup))
+        server = RtspServer(replay, index, settings.media_root, DigestGate(realm, lookup))
         await server.start()
         if running is not None:
             running.replay_connections = server.connections

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.camera_events import CameraEvents
+from onvif_recorder.engine.key_memory import KeyFile
 from onvif_recorder.engine.receiver_supervisor import (
     IngestMediaFlow,
     ReceiverStates,
@@ -37,6 +38,7 @@ from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
 from onvif_recorder.soap.mapping.recorded_events import recorded_notifications
 from onvif_recorder.storage.local import LocalStorage
+from onvif_recorder.storage.media_roots import MediaRoots
 from onvif_recorder.storage.object_sink import reconcile_object_rows
 from onvif_recorder.storage.object_store import StoreTimeouts
 from onvif_recorder.storage.retention import Retention
@@ -65,7 +67,8 @@ def engine_media_flow() -> IngestMediaFlow:
 
 def local_storage(settings: RecorderSettings) -> LocalStorage:
     index = SegmentIndex(settings.database_path)
-    return LocalStorage(settings.data_dir / "media", index, settings.fsync_interval)
+    roots = MediaRoots(settings.media_root, settings.all_media_roots)
+    return LocalStorage(roots, index, settings.fsync_interval)
 
 
 def upload_manager(settings: RecorderSettings, holder: StateHolder,
@@ -120,7 +123,8 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         uploads = upload_manager(settings, holder, storage.index, thread)
         engine = RecordingSupervisor(
             holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve), uploads.spool, bus, thread)
+            Retention(storage, bus, settings.disk_reserve), uploads.spool, bus, thread,
+            KeyFile(settings.data_dir / "generated-keys.json"))
         await uploads.start()
         await engine.start()
         await ingest.start()

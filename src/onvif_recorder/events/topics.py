@@ -164,14 +164,14 @@ TRACK_HISTORY_STATE = Topic(
     (Item("RecordingToken", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken")),
     (Item("IsDataPresent", "xs:boolean"),))
 HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE)
-# Core §8.9.7 (Alias: Core 26.06), service.async_operation_events.
+# Core §8.9.7; Alias is Core 26.06's addition.
 ASYNCHRONOUS_OPERATION_STATUS = Topic(
     ("Monitoring", "AsynchronousOperationStatus"), True,
     (Item("Token", "tt:ReferenceToken"), Item("OperationName", "xs:string"),
      Item("ServiceName", "xs:string")),
-    (Item("Progress", "xs:float"), Item("Alias", "xs:string"),
-     Item("FileProgressStatus", "tt:ArrayOfFileProgress", True),
-     Item("Error", "env:Fault", True)))
+    (Item("Progress", "xs:float"), Item("Alias", "xs:string"),  # simple items first (tt:ItemList)
+     Item("FileProgressStatus", "tt:ArrayOfFileProgress", element=True),
+     Item("Error", "env:Fault", element=True)))
 
 TOPICS: tuple[Topic, ...] = (
     JOB_STATE,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from onvif_recorder.cenc.subsamples import NalLayout
-from onvif_recorder.codecs import h264
+from onvif_recorder.codecs import h264, h264_slice
 from onvif_recorder.codecs.bits import BitReader, unescape_rbsp
 from onvif_recorder.media.spec import CodecSpec, StreamFormat
 from onvif_recorder.mp4.boxes import box, u8, u16
@@ -35,13 +35,17 @@ class AvcCodec:
 
     kind = TrackKind.VIDEO
     fourcc = "avc1"
-    nal_layout = NalLayout(NAL_LENGTH_SIZE, 1, h264.is_vcl)
 
     @classmethod
     def from_parameter_sets(cls, sps: Sequence[bytes], pps: Sequence[bytes]) -> AvcCodec:
         if not sps or not pps:
             raise ValueError("avcC needs at least one SPS and one PPS")
         return cls(tuple(sps), tuple(pps), h264.parse_sps(sps[0]))
+
+    @property
+    def nal_layout(self) -> NalLayout:
+        return NalLayout(NAL_LENGTH_SIZE, 1, h264.is_vcl, self.sps + self.pps,
+                         h264_slice.SliceHeaders)
 
     @property
     def codec_string(self) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from onvif_recorder.cenc.subsamples import NalLayout
-from onvif_recorder.codecs import h264, h265
+from onvif_recorder.codecs import h264, h265, h265_slice
 from onvif_recorder.media.spec import CodecSpec, StreamFormat
 from onvif_recorder.mp4.boxes import box, u8, u16, u32
 from onvif_recorder.mp4.model import TrackKind
@@ -36,7 +36,6 @@ class HevcCodec:
 
     kind = TrackKind.VIDEO
     fourcc = "hvc1"
-    nal_layout = NalLayout(NAL_LENGTH_SIZE, 2, h265.is_vcl)
 
     @classmethod
     def from_parameter_sets(cls, vps: Sequence[bytes], sps: Sequence[bytes],
@@ -45,6 +44,11 @@ class HevcCodec:
             raise ValueError("hvcC needs a VPS, an SPS and a PPS")
         layers = h265.parse_vps(vps[0]).max_sub_layers
         return cls(tuple(vps), tuple(sps), tuple(pps), h265.parse_sps(sps[0]), layers)
+
+    @property
+    def nal_layout(self) -> NalLayout:
+        return NalLayout(NAL_LENGTH_SIZE, 2, h265.is_vcl, self.vps + self.sps + self.pps,
+                         h265_slice.SliceHeaders)
 
     @property
     def codec_string(self) -> str:

@@ -61,6 +61,19 @@ def _check_version(connection: sqlite3.Connection) -> int:
     return version
 
 
+def _statements(script: str) -> list[str]:
+    """The statements of ``script``; a trigger body's ``;`` do not end its CREATE
+    TRIGGER (``executescript`` would commit the migration's transaction)."""
+    found, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                found.append(pending)
+            pending = ""
+    return found
+
+
 def _migrate(connection: sqlite3.Connection) -> None:
     if _check_version(connection) == SCHEMA_VERSION:
         return
@@ -68,9 +81,8 @@ def _migrate(connection: sqlite3.Connection) -> None:
     try:
         # Re-read under the write lock: another connection may have migrated meanwhile.
         for step in range(_check_version(connection), SCHEMA_VERSION):
-            for statement in MIGRATIONS[step].split(";"):
-                if statement.strip():
-                    connection.execute(statement)
+            for statement in _statements(MIGRATIONS[step]):
+                connection.execute(statement)
             connection.execute(f"PRAGMA user_version={step + 1}")
         connection.execute("COMMIT")
     except BaseException:

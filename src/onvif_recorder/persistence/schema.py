@@ -23,17 +23,64 @@ Version 5 adds the Schedule service's objects: ``schedules`` and ``special_day_g
 
 Version 6 adds the Advanced Security keystore (``service.keystore``): ``certificates``
 and ``keys``, keyed by CertificateID and KeyID.
+
+Version 7 adds ``spans``: per recording, span and track set, the first start, last end,
+segment count and open (unfinished) segments of the segment index, so Search answers
+recorded ranges from a few rows per span instead of aggregating a month of segments
+(bench/README.md). Derived in one place, the triggers below: every write of
+``segments`` (the engine's index writer, start-up reconciliation, retention, deletions,
+track rewrites) keeps it in step in the same transaction, and the migration fills it from
+the existing rows. A bound only moves back by a re-read when the row deleted held it
+(the first segment, found through ``segments_by_span``; the last one, a rare scan).
+It also adds ``segments.search``: what Search needs of an object-storage segment
+(``storage.search_summary``), empty for local files, which Search reads themselves;
+and ``segments.root``: the media root of a local file (``storage.media_roots``; empty:
+``<data dir>/media``, where every earlier row lives).
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _OBJECT_TABLE = (
     "CREATE TABLE {} (seq INTEGER PRIMARY KEY, token TEXT UNIQUE NOT NULL, doc TEXT NOT NULL);"
 )
 
 _OBJECT_TABLES = ("recordings", "jobs", "receivers", "users", "storage")
+_SPAN_OF = "recording = {0}.recording AND span = {0}.span AND tracks = {0}.tracks"
+_ADD_SEGMENT = (
+    "INSERT INTO spans (recording, span, tracks, codecs, start_utc, end_utc, segments, open)"
+    " VALUES (NEW.recording, NEW.span, NEW.tracks, NEW.codecs, NEW.start_utc, NEW.end_utc, 1,"
+    " 1 - NEW.complete) ON CONFLICT (recording, span, tracks) DO UPDATE SET"
+    " start_utc = min(start_utc, excluded.start_utc), end_utc = max(end_utc, excluded.end_utc),"
+    " segments = segments + 1, open = open + excluded.open, codecs = excluded.codecs;")
+_REMOVE_SEGMENT = (
+    "UPDATE spans SET segments = segments - 1, open = open - 1 + OLD.complete,"
+    " start_utc = CASE WHEN OLD.start_utc <= start_utc THEN coalesce((SELECT min(start_utc)"
+    f" FROM segments WHERE {_SPAN_OF.format('OLD')}), start_utc) ELSE start_utc END,"
+    " end_utc = CASE WHEN OLD.end_utc >= end_utc THEN coalesce((SELECT max(end_utc)"
+    f" FROM segments WHERE {_SPAN_OF.format('OLD')}), end_utc) ELSE end_utc END"
+    f" WHERE {_SPAN_OF.format('OLD')};"
+    f"DELETE FROM spans WHERE {_SPAN_OF.format('OLD')} AND segments <= 0;")
+_SAME_SPAN = "OLD.recording = NEW.recording AND OLD.span = NEW.span AND OLD.tracks = NEW.tracks"
+_SPANS = (
+    "CREATE TABLE spans (recording TEXT NOT NULL, span TEXT NOT NULL, tracks TEXT NOT NULL,"
+    " codecs TEXT NOT NULL, start_utc REAL NOT NULL, end_utc REAL NOT NULL,"
+    " segments INTEGER NOT NULL, open INTEGER NOT NULL, PRIMARY KEY (recording, span, tracks));"
+    "ALTER TABLE segments ADD COLUMN search TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE segments ADD COLUMN root TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX segments_by_span ON segments (recording, span, tracks, start_utc);"
+    "INSERT INTO spans SELECT recording, span, tracks, max(codecs), min(start_utc),"
+    " max(end_utc), count(*), sum(1 - complete) FROM segments GROUP BY recording, span, tracks;"
+    f"CREATE TRIGGER spans_add AFTER INSERT ON segments BEGIN {_ADD_SEGMENT} END;"
+    f"CREATE TRIGGER spans_remove AFTER DELETE ON segments BEGIN {_REMOVE_SEGMENT} END;"
+    f"CREATE TRIGGER spans_grow AFTER UPDATE ON segments WHEN {_SAME_SPAN} BEGIN"
+    " UPDATE spans SET start_utc = min(start_utc, NEW.start_utc),"
+    " end_utc = max(end_utc, NEW.end_utc), open = open + OLD.complete - NEW.complete,"
+    f" codecs = NEW.codecs WHERE {_SPAN_OF.format('NEW')}; END;"
+    f"CREATE TRIGGER spans_move AFTER UPDATE ON segments WHEN NOT ({_SAME_SPAN}) BEGIN"
+    f" {_REMOVE_SEGMENT} {_ADD_SEGMENT} END;"
+)
 _SEGMENT_COLUMNS = ("id, recording, key, span, extension, start_utc, end_utc, size, tracks,"
                     " codecs, complete")
 
@@ -76,4 +123,5 @@ MIGRATIONS: tuple[str, ...] = (
     "CREATE INDEX segments_by_age ON segments (location, start_utc);",
     "".join(_OBJECT_TABLE.format(table) for table in ("schedules", "special_day_groups")),
     "".join(_OBJECT_TABLE.format(table) for table in ("certificates", "keys")),
+    _SPANS,
 )

@@ -20,14 +20,17 @@ n + 1, so a track keeps its ID across spans and restarts.
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from onvif_recorder.cenc.asymmetric import Recipient
 from onvif_recorder.cenc.keys import ContentKey, parse_key, parse_kid
 from onvif_recorder.cenc.policy import EncryptionPolicy, EntryPolicy, KeySource, StaticKey
-from onvif_recorder.cenc.rotation import RotatingKey
+from onvif_recorder.cenc.rotation import KeptKey, RotatingKey
 from onvif_recorder.domain.duration import XsDuration
 from onvif_recorder.domain.job import JobTrack, RecordingJob
 from onvif_recorder.domain.keystore import StoredCertificate
@@ -135,19 +138,50 @@ def target_plan(recording: Recording, state: RecorderState | None) -> TargetPlan
                       where.local, where.upload)
 
 
-def encryption_policy(entries: tuple[EncryptionEntry, ...]) -> EncryptionPolicy | None:
-    """The segmenter's view of the entries: each key applied as segments open (B.8)."""
+class KeyMemory(Protocol):
+    """Where generated keys outlive the process (``engine/key_memory.py``)."""
+
+    def recall(self, name: str) -> KeptKey | None: ...
+
+    def keep(self, name: str, key: ContentKey, since: float) -> None: ...
+
+    def forget(self, recording: str) -> None:
+        """Drop a deleted recording's keys."""
+        ...
+
+
+def encryption_policy(entries: tuple[EncryptionEntry, ...], memory: KeyMemory | None = None,
+                      recording: str = "") -> EncryptionPolicy | None:
+    """The segmenter's view of the entries: each key applied as segments open (B.8).
+    With ``memory``, a generated key goes on being used (and rotated) across restarts
+    for as long as the recording keeps an entry with the same settings."""
     if not entries:
         return None
-    return EncryptionPolicy([EntryPolicy(e.mode, _key_source(e), e.track_ids)
-                             for e in entries])
+    return EncryptionPolicy([EntryPolicy(e.mode, _key_source(e, memory, recording),
+                                         e.track_ids) for e in entries])
 
 
-def _key_source(entry: EncryptionEntry) -> KeySource:
+def _key_source(entry: EncryptionEntry, memory: KeyMemory | None,
+                recording: str) -> KeySource:
     if entry.key is not None:
         return StaticKey(entry.key)
     recipients = [Recipient.from_certificate(der) for der in entry.certificates]
-    return RotatingKey(recipients, entry.rotation, entry.info)
+    if memory is None:
+        return RotatingKey(recipients, entry.rotation, entry.info)
+    name = generated_key_name(recording, entry)
+    return RotatingKey(recipients, entry.rotation, entry.info, kept=memory.recall(name),
+                       keep=functools.partial(memory.keep, name))
+
+
+def generated_key_name(recording: str, entry: EncryptionEntry) -> str:
+    """The recording and a digest of everything the entry's key is bound to: another
+    certificate, rotation, AdditionalInfo, mode or track set means another key."""
+    digest = hashlib.sha256()
+    tracks = "*" if entry.track_ids is None else ",".join(map(str, sorted(entry.track_ids)))
+    for part in (entry.mode.encode(), tracks.encode(), repr(entry.rotation).encode(),
+                 entry.info if entry.info is not None else b"\xff", *entry.certificates):
+        digest.update(len(part).to_bytes(4, "big") + part)
+    return f"{recording}/{digest.hexdigest()}"
 
 
 def encryption_entries(recording: Recording,

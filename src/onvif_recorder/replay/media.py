@@ -25,6 +25,12 @@ class ReplayMedia:
     packetize: Packetizer
     fmtp: str = ""
     channels: int = 1
+    lead_in: bytes = b""
+    """An access unit that carries no picture (the codec's access unit delimiter), sent
+    before a PLAY's first frame (see playback.RtpStream.packets); empty: none."""
+    end_of_stream: bytes = b""
+    """The codec's end-of-stream NAL unit, appended to the terminal frame to carry the T
+    bit (see playback.RtpStream.packets); empty: T rides on the frame itself."""
 
 
 def _b64(data: bytes) -> str:
@@ -95,10 +101,14 @@ def describe(track: StoredTrack, token: str, index: int) -> ReplayMedia | None:
     children = {c.name: c.payload for c in entry.children}
     if entry.name in ("avc1", "avc3") and "avcC" in children:
         return ReplayMedia(token, "video", "H264", 90000, pt, h264.packetize,
-                           _avcc_fmtp(children["avcC"]))
+                           _avcc_fmtp(children["avcC"]),
+                           lead_in=h264.ACCESS_UNIT_DELIMITER,
+                           end_of_stream=h264.END_OF_STREAM)
     if entry.name in ("hvc1", "hev1") and "hvcC" in children:
         return ReplayMedia(token, "video", "H265", 90000, pt, h265.packetize,
-                           _hvcc_fmtp(children["hvcC"]))
+                           _hvcc_fmtp(children["hvcC"]),
+                           lead_in=h265.ACCESS_UNIT_DELIMITER,
+                           end_of_stream=h265.END_OF_BITSTREAM)
     if entry.name == "mp4a" and "esds" in children:
         channels, rate = _audio(track)
         config = _esds_config(children["esds"]).hex()

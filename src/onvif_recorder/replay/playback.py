@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from onvif_recorder.mp4.fragment_reader import StoredSample, StoredSegment
 from onvif_recorder.replay.media import ReplayMedia
@@ -114,19 +114,60 @@ class RtpStream:
     sequence: int = field(default_factory=lambda: random.getrandbits(16))
     rtptime: int = field(default_factory=lambda: random.getrandbits(32))
     last_timestamp: int | None = None
+    opened: bool = False
+    """Whether this PLAY's first packet was sent (reset by ``next_origin``)."""
+    packets_sent: int = 0
+    octets_sent: int = 0
+    """Payload octets sent (RFC 3550 §6.4.1 sender's octet count)."""
 
     def next_origin(self) -> int:
         """RTP time for a new PLAY: just after the last one sent (timestamps move on)."""
         if self.last_timestamp is not None:
             self.rtptime = (self.last_timestamp + self.media.clock_rate) & 0xFFFFFFFF
+        self.opened = False
         return self.rtptime
 
     def packets(self, frame: Frame, offset: float, extension: ReplayExtension) -> list[bytes]:
         """The RTP packets of ``frame``, ``offset`` seconds after the PLAY origin; the
-        ONVIF extension rides on every packet (§6.3 requires the first of each AU)."""
+        ONVIF extension rides on every packet (§6.3 requires the first of each AU).
+
+        Two additions for codecs that have the NAL units for them, so that GStreamer's
+        ONVIF client (``rtspsrc onvif-mode`` with ``rtponvifparse``, 1.22) gets every
+        frame and other clients see nothing unusual:
+        - a stream's first frame of a PLAY is preceded by an access unit delimiter one
+          RTP tick earlier. GStreamer's jitter buffer cannot place the first packet's
+          arrival time in the clock-based segment and drops it together with every
+          packet of the same RTP timestamp: without it, the first GOP was lost.
+          Other clients' parsers join the delimiter to the next access unit.
+        - the terminal frame ends with an end-of-stream NAL unit in a packet of its own
+          (same timestamp), and only that packet carries T. ``rtponvifparse`` turns the
+          packet with T into end-of-stream and drops it: with T on the frame's own
+          packets, the last frame was lost."""
+        packets = []
+        if self.media.lead_in and not self.opened:
+            packets = self._unit(self.media.lead_in, offset, -1,
+                                 replace(extension, terminal=False))
+        self.opened = True
+        if extension.terminal and self.media.end_of_stream:
+            packets += self._frame(frame.data, offset, replace(extension, terminal=False))
+            return packets + self._unit(self.media.end_of_stream, offset, 0, extension)
+        return packets + self._frame(frame.data, offset, extension)
+
+    def _unit(self, nal_unit: bytes, offset: float, ticks: int, extension: ReplayExtension
+              ) -> list[bytes]:
+        """One NAL unit in one packet, ``ticks`` RTP ticks from the frame at ``offset``."""
+        timestamp = self.rtptime + round(offset * self.media.clock_rate) + ticks
+        packet = RtpPacket(self.media.payload_type, self.sequence, timestamp & 0xFFFFFFFF,
+                           self.ssrc, nal_unit, marker=True, extension=extension.header())
+        self.sequence = (self.sequence + 1) & 0xFFFF
+        self.packets_sent += 1
+        self.octets_sent += len(nal_unit)
+        return [bytes(packet)]
+
+    def _frame(self, data: bytes, offset: float, extension: ReplayExtension) -> list[bytes]:
         timestamp = (self.rtptime + round(offset * self.media.clock_rate)) & 0xFFFFFFFF
         self.last_timestamp = timestamp
-        payloads = self.media.packetize(frame.data, MTU)
+        payloads = self.media.packetize(data, MTU)
         packets = []
         for index, payload in enumerate(payloads):
             packet = RtpPacket(self.media.payload_type, self.sequence,
@@ -134,6 +175,8 @@ class RtpStream:
                                payload.data, marker=index == len(payloads) - 1,
                                extension=extension.header())
             self.sequence = (self.sequence + 1) & 0xFFFF
+            self.packets_sent += 1
+            self.octets_sent += len(payload.data)
             packets.append(bytes(packet))
         return packets
 

@@ -27,12 +27,9 @@ class ReplayExtension:
     cseq: int = 0
 
     def header(self) -> HeaderExtension:
-        seconds = self.utc + NTP_UNIX_OFFSET
-        whole = int(seconds)
-        fraction = min(int((seconds - whole) * (1 << 32)), 0xFFFFFFFF)
         flags = ((C if self.clean_point else 0) | (E if self.end_of_section else 0)
                  | (D if self.discontinuity else 0) | (T if self.terminal else 0))
-        data = (whole.to_bytes(4, "big") + fraction.to_bytes(4, "big")
+        data = (ntp_timestamp(self.utc).to_bytes(8, "big")
                 + bytes([flags, self.cseq & 0xFF, 0, 0]))
         return HeaderExtension(PROFILE, data)
 
@@ -45,3 +42,11 @@ class ReplayExtension:
         flags = data[8]
         return cls(seconds - NTP_UNIX_OFFSET, bool(flags & C), bool(flags & E),
                    bool(flags & D), bool(flags & T), data[9])
+
+
+def ntp_timestamp(utc: float) -> int:
+    """POSIX seconds as the 64-bit NTP fixed-point format (RFC 5905 §6), as the
+    extension and RTCP sender reports (RFC 3550 §4) carry it."""
+    seconds = utc + NTP_UNIX_OFFSET
+    whole = int(seconds)
+    return whole << 32 | min(int((seconds - whole) * (1 << 32)), 0xFFFFFFFF)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from onvif_recorder.domain.export import FILE_FORMATS
 from onvif_recorder.service import encryption
 from onvif_recorder.settings import RecorderSettings
 
@@ -34,6 +35,8 @@ class RecordingCapabilities:
     """RC §5.25 EventRecording, with BeforeEventLimit/AfterEventLimit in seconds."""
     before_event_limit_s: int = 0
     after_event_limit_s: int = 0
+    supported_export_file_formats: tuple[str, ...] = ()
+    """RC §5.25: ExportRecordedData FileFormats; only written when non-empty."""
     """RC §5.25 ScheduledRecording: jobs honour ScheduleToken (declared in the 26.06 WSDL,
     an anyAttribute in 25.12's)."""
     segment_export: bool = False
@@ -104,6 +107,7 @@ def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
         after_event_limit_s=limits.after_event_limit_s,
         segment_export=True,
         onboard_storage=True,
+        supported_export_file_formats=FILE_FORMATS,
     )
 
 

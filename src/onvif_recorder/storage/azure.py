@@ -16,6 +16,7 @@ cannot tell a slow link still carrying them from a silent one.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -83,6 +84,16 @@ class AzureStore:
         except AzureError as exc:
             raise UploadError(f"Azure Put Blob {obj.key}: {exc}") from exc
         return answer
+
+    async def get(self, key: str) -> bytes:
+        try:
+            async with asyncio.timeout(self.timeouts.deadline(0)):
+                download = await self._container.get_blob_client(key).download_blob()
+                return bytes(await download.readall())
+        except (TimeoutError, *UNREACHABLE) as exc:
+            raise StoreUnreachable(f"Azure Get Blob {key}: {exc}") from exc
+        except AzureError as exc:
+            raise UploadError(f"Azure Get Blob {key}: {exc}") from exc
 
     async def close(self) -> None:
         await self._container.close()

@@ -1,10 +1,14 @@
 """Local storage: the default target of a recording without ``Target`` (RC Annex B layout).
 
-Layout: ``<data dir>/media/<key>`` where ``key`` is the Annex B.4 object key with the
+Layout: ``<media root>/<key>`` where ``key`` is the Annex B.4 object key with the
 recording token as prefix and no postfix, e.g.
 ``media/Recording_1/2026-11-22/22/51-56.120Z.0.mp4``; span ends are the empty B.5
 objects ``...Z.<last counter + 1>.mp4_end``. So local and object storage share one layout.
 ``delete`` (retention) removes a span's end object with the span's last segment.
+The media root is ``<data dir>/media`` unless several are configured
+(``storage.media_roots``): each segment goes to a healthy root when it opens (one that
+fails to take it is skipped), its index row names the root, and a span's end object goes
+where the span's last segment is.
 
 Crash safety (RC Annex B.3: a finished segment is always readable) is the shared
 writer's, ``storage.segment_file``: a segment being written is ``<key>.partial``, each
@@ -28,6 +32,7 @@ file and its rename, so a test can ``kill -9`` a rewrite at that point.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import math
 import os
 import shutil
@@ -37,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from onvif_recorder.mp4.track_removal import remove_track, track_ids
+from onvif_recorder.settings import MediaRoot
+from onvif_recorder.storage.media_roots import MediaRoots
 from onvif_recorder.storage.object_key import (
     END_SUFFIX,
     KeyLayout,
@@ -95,17 +102,29 @@ class RecoveryReport:
 
 
 class LocalStorage:
-    def __init__(self, root: Path, index: SegmentIndex,
+    def __init__(self, root: Path | MediaRoots, index: SegmentIndex,
                  fsync_interval: float = DEFAULT_FSYNC_INTERVAL,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.root = root
+        self.roots = root if isinstance(root, MediaRoots) else MediaRoots.single(root)
+        self.root = self.roots.default
         self.index = index
         self.fsync_interval = fsync_interval
         self._clock = clock
-        root.mkdir(parents=True, exist_ok=True)
+        self._last_root: dict[str, str] = {}  # recording -> root of its latest segment
+        self.root.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, key: str) -> Path:
-        return self.root / key
+        """The file of the local segment ``key``, on the root its index row names."""
+        row = self.index.get(key)
+        return self.roots.path_of(row.root if row is not None else "", key)
+
+    def path_for(self, row: SegmentRow) -> Path:
+        return self.roots.path_of(row.root, row.key)
+
+    def _root_paths(self) -> list[Path]:
+        """Every root that may hold files: the configured ones and the default."""
+        found = [r.path for r in self.roots.roots]
+        return found if self.root in found else [self.root, *found]
 
     # --- writing ------------------------------------------------------------------
 
@@ -113,13 +132,30 @@ class LocalStorage:
                      extension: str, header: bytes, codecs: Mapping[str, str]) -> OpenSegment:
         """Create ``<key>.partial`` holding ``header``; ``span`` None = this opens a span."""
         key = segment_key(layout_for(recording), start_utc, counter, extension)
-        row = SegmentRow(recording, key, span or key, extension, start_utc, start_utc, 0,
-                         tuple(codecs), dict(codecs), False)
-        file = SegmentFile(self.path_of(key), fsync_interval=self.fsync_interval,
-                           clock=self._clock)
-        self.index.put(row)
-        file.append(header)
-        return OpenSegment(row, file)
+        failure: OSError | None = None
+        for root in self.roots.choose():
+            name = self.roots.name(root)
+            row = SegmentRow(recording, key, span or key, extension, start_utc, start_utc, 0,
+                             tuple(codecs), dict(codecs), False, root=name)
+            try:
+                file = self._create(root.path / key, header)
+            except OSError as error:  # a failed disk: the next root takes the segment
+                self.roots.failed(name)
+                failure = error
+                continue
+            self.index.put(row)
+            self._last_root[recording] = name
+            return OpenSegment(row, file)
+        raise failure or OSError(f"no media root can take {key}")
+
+    def _create(self, path: Path, header: bytes) -> SegmentFile:
+        file = SegmentFile(path, fsync_interval=self.fsync_interval, clock=self._clock)
+        try:
+            file.append(header)
+        except OSError:
+            file.discard()
+            raise
+        return file
 
     def append(self, segment: OpenSegment, data: bytes) -> None:
         """Write ``data`` through to the kernel (fsynced per ``fsync_interval``)."""
@@ -133,14 +169,18 @@ class LocalStorage:
         return _completed(segment.row, end_utc, size)
 
     def abandon(self, segment: OpenSegment) -> None:
-        """Close the file of a segment whose writer failed; recovery repairs it later."""
+        """Close the file of a segment whose writer failed; recovery repairs it later.
+        Its root is left out of new segments for a while (storage.media_roots)."""
+        self.roots.failed(segment.row.root)
         segment.file.abandon()
 
     def span_end(self, recording: str, end_utc: float, end_counter: int,
-                 extension: str) -> str:
-        """Write the empty B.5 span end object; returns its key."""
+                 extension: str, root: str | None = None) -> str:
+        """Write the empty B.5 span end object on ``root`` (default: where the
+        recording's latest segment went); returns its key."""
         key = span_end_key(layout_for(recording), end_utc, end_counter, extension)
-        path = self.path_of(key)
+        name = self._last_root.get(recording, "") if root is None else root
+        path = self.roots.path_of(name, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
         return key
@@ -150,13 +190,13 @@ class LocalStorage:
         doomed = list(rows)
         freed = 0
         for row in doomed:
-            path = self.path_of(row.key)
+            path = self.path_for(row)
             try:
                 freed += path.stat().st_size
                 path.unlink()
             except FileNotFoundError:
                 pass
-            _remove_empty_parents(path.parent, self.root)
+            _remove_empty_parents(path.parent, self.roots.path(row.root))
         self.index.delete(row.key for row in doomed)
         for last in _last_of_each_span(doomed):
             if not self.index.span_continues(last.recording, last.span, last.start_utc):
@@ -168,24 +208,27 @@ class LocalStorage:
         the span's end (within a second: a repaired span ends where its data ends)."""
         counter = parse_key(last.key).counter + 1
         key = span_end_key(layout_for(last.recording), last.end_utc, counter, last.extension)
-        path = self.path_of(key)
+        root = self.roots.path(last.root)
+        path = root / key
         pattern = f"*.{counter}.{last.extension}{END_SUFFIX}"
         candidates = [path] if path.exists() else sorted(path.parent.glob(pattern))
         for candidate in candidates:
-            moment = parse_key(self._key(candidate)).time
+            moment = parse_key(candidate.relative_to(root).as_posix()).time
             if abs(_posix(moment) - last.end_utc) <= SPAN_END_TOLERANCE:
                 candidate.unlink(missing_ok=True)
-        _remove_empty_parents(path.parent, self.root)
+        _remove_empty_parents(path.parent, root)
 
     # --- deletion (blocking file work: run it off the event loop) ---------------------
 
     def recordings_on_disk(self) -> list[str]:
-        """Tokens of the recordings that have a directory here."""
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+        """Tokens of the recordings that have a directory on some root."""
+        return sorted({p.name for root in self._root_paths() if root.is_dir()
+                       for p in root.iterdir() if p.is_dir()})
 
     def delete_recording_files(self, recording: str) -> None:
         """Remove every file of ``recording`` (segments, span ends, partial files)."""
-        shutil.rmtree(self.root / layout_for(recording).prefix, ignore_errors=True)
+        for root in self._root_paths():
+            shutil.rmtree(root / layout_for(recording).prefix, ignore_errors=True)
 
     def rewrite_without_track(self, key: str, track: str) -> TrackRewrite:
         """Rewrite segment ``key`` without the track whose token is ``track``."""
@@ -216,33 +259,47 @@ class LocalStorage:
 
     def recover(self, recording: str | None = None) -> RecoveryReport:
         """Repair partial segments and reconcile the index with the files: at start-up
-        for all recordings, or for one whose writer failed (its files are not open)."""
+        for all recordings, or for one whose writer failed (its files are not open).
+        Every root is looked at; a root that cannot be read (a failed disk) keeps its
+        rows until it can."""
         report = RecoveryReport()
-        top = self.root if recording is None else self.root / layout_for(recording).prefix
-        for leftover in top.rglob("*" + TEMPORARY):
-            leftover.unlink()  # a repair interrupted before its rename: redone below
-        for partial in sorted(top.rglob("*" + PARTIAL)):
-            self._repair(partial, report)
-        on_disk = {self._key(path): path for path in top.rglob("*")
-                   if path.is_file() and _is_segment(path)}
+        on_disk: dict[str, tuple[str, Path]] = {}
+        unreadable: set[str] = set()
+        for root in self._root_paths():
+            name = self.roots.name(MediaRoot(root, 0.0))
+            try:
+                on_disk |= self._recover_root(root, name, recording, report)
+            except OSError:
+                unreadable.add(name)
         report.forgotten = [r.key for r in self.index.segments(recording, Location.LOCAL)
-                            if r.key not in on_disk]
+                            if r.key not in on_disk and r.root not in unreadable]
         self.index.delete(report.forgotten)
-        for key, path in sorted(on_disk.items()):
+        for key, (name, path) in sorted(on_disk.items()):
             known = self.index.get(key)
-            if known is None or not known.complete:
+            if known is None or not known.complete or known.root != name:
                 try:
-                    self._index_file(key, path, known)
+                    self._index_file(key, name, path, known)
                 except ValueError:
                     continue  # not one of ours (no recovery box): left alone, not indexed
                 report.indexed.append(key)
         return report
 
-    def _key(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+    def _recover_root(self, root: Path, name: str, recording: str | None,
+                      report: RecoveryReport) -> dict[str, tuple[str, Path]]:
+        if not root.is_dir():
+            raise FileNotFoundError(f"media root {root} is missing")  # unmounted, failed
+        top = root if recording is None else root / layout_for(recording).prefix
+        if not top.is_dir():
+            return {}
+        for leftover in top.rglob("*" + TEMPORARY):
+            leftover.unlink()  # a repair interrupted before its rename: redone below
+        for partial in sorted(top.rglob("*" + PARTIAL)):
+            self._repair(root, name, partial, report)
+        return {path.relative_to(root).as_posix(): (name, path) for path in top.rglob("*")
+                if path.is_file() and _is_segment(path)}
 
-    def _repair(self, partial: Path, report: RecoveryReport) -> None:
-        key = self._key(partial).removesuffix(PARTIAL)
+    def _repair(self, root: Path, name: str, partial: Path, report: RecoveryReport) -> None:
+        key = partial.relative_to(root).as_posix().removesuffix(PARTIAL)
         parsed = parse_key(key)
         outcome = repair_partial(partial)
         facts = outcome.facts
@@ -251,19 +308,20 @@ class LocalStorage:
             self.index.delete([key])
             report.dropped.append(key)
             if facts is not None and parsed.counter > 0:
-                self.span_end(parsed.prefix, facts.start_utc, parsed.counter, parsed.extension)
+                self.span_end(parsed.prefix, facts.start_utc, parsed.counter, parsed.extension,
+                              name)
             return
-        self.span_end(parsed.prefix, facts.end_utc, parsed.counter + 1, parsed.extension)
+        self.span_end(parsed.prefix, facts.end_utc, parsed.counter + 1, parsed.extension, name)
         report.repaired.append(key)
         report.lost_bytes += outcome.lost_bytes
 
-    def _index_file(self, key: str, path: Path, row: SegmentRow | None) -> None:
+    def _index_file(self, key: str, name: str, path: Path, row: SegmentRow | None) -> None:
         parsed = parse_key(key)
         facts = scan_segment(path.read_bytes())
         span = row.span if row is not None else key
         self.index.put(SegmentRow(parsed.prefix, key, span, parsed.extension, facts.start_utc,
                                   facts.end_utc, path.stat().st_size, facts.tracks,
-                                  facts.codecs, True))
+                                  facts.codecs, True, root=name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,8 +339,7 @@ def _test_pause() -> None:
 
 
 def _completed(row: SegmentRow, end_utc: float, size: int) -> SegmentRow:
-    return SegmentRow(row.recording, row.key, row.span, row.extension, row.start_utc, end_utc,
-                      size, row.tracks, row.codecs, True)
+    return dataclasses.replace(row, end_utc=end_utc, size=size, complete=True)
 
 
 def _last_of_each_span(rows: Iterable[SegmentRow]) -> list[SegmentRow]:

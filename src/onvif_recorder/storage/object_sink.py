@@ -33,6 +33,7 @@ from onvif_recorder.mp4.events import (
 )
 from onvif_recorder.mp4.model import TrackInfo
 from onvif_recorder.storage.object_key import KeyLayout, segment_key
+from onvif_recorder.storage.search_summary import summarize
 from onvif_recorder.storage.segment_index import Location, SegmentIndex, SegmentRow
 from onvif_recorder.storage.segment_scan import scan_segment
 from onvif_recorder.storage.sink import track_codecs
@@ -43,7 +44,7 @@ from onvif_recorder.storage.spans import (
     segment_object,
     span_end_object,
 )
-from onvif_recorder.storage.upload_queue import SpoolFile, UploadSpool
+from onvif_recorder.storage.upload_queue import FinishedFile, SpoolFile, UploadSpool
 
 
 @dataclass(slots=True)
@@ -118,8 +119,18 @@ class ObjectSink:
         finished = self.spool.finish_file(file)
         if self.index is not None:
             self.index.complete(span.key, event.end_utc, finished.size, self.storage)
+            self._keep_search_summary(span.key, finished)
         intent = segment_object(self.layout, event, self._tracks.values(), source=self.source)
         self.spool.complete(span.row, finished, intent.content_type, intent.attributes)
+
+    def _keep_search_summary(self, key: str, finished: FinishedFile) -> None:
+        """Search reads it after the object has left the spool (storage.search_summary)."""
+        assert self.index is not None
+        try:
+            summary = summarize((self.spool.root / finished.relative).read_bytes())
+        except (OSError, ValueError):
+            return  # a segment Search cannot read anyway: its attributes stay unknown
+        self.index.set_search_summary(key, self.storage, summary)
 
     def _end_span(self, event: SpanClosed) -> None:
         span = self._spans.pop(event.span_id, None)
@@ -149,10 +160,12 @@ def reconcile_object_rows(index: SegmentIndex, spool: UploadSpool) -> None:
             continue
         entry = spool.entry(row.storage, row.key)
         try:
-            facts = scan_segment(spool.read_body(entry)) if entry is not None else None
+            body = spool.read_body(entry) if entry is not None else b""
+            facts, summary = scan_segment(body), summarize(body)
         except (OSError, ValueError):
             facts = None
         if entry is None or facts is None:
             index.delete([row.key], row.storage)
         else:
             index.complete(row.key, facts.end_utc, entry.size, row.storage)
+            index.set_search_summary(row.key, row.storage, summary)

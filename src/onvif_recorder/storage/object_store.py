@@ -64,3 +64,14 @@ class ObjectStore(Protocol):
     async def put(self, obj: UploadObject) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class ObjectReader(Protocol):
+    """Reading an object back (playback of what was uploaded, ``web.playback``)."""
+
+    async def get(self, key: str) -> bytes:
+        """The object ``key`` (as ``UploadObject.key``); ``UploadError`` if the store
+        does not give it within ``StoreTimeouts.deadline`` of nothing."""
+        ...
+
+    async def close(self) -> None: ...

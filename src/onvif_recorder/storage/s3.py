@@ -18,6 +18,7 @@ cannot tell a slow link still carrying them from a silent one.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import copy
@@ -128,6 +129,18 @@ class S3Store:
         except (BotoCoreError, ClientError) as exc:
             raise UploadError(f"S3 PutObject {obj.key}: {exc}") from exc
         return answer
+
+    async def get(self, key: str) -> bytes:
+        try:
+            async with asyncio.timeout(self.timeouts.deadline(0)):
+                answer = await self._client.get_object(Bucket=self.location.bucket,
+                                                       Key=self.object_key(key))
+                async with answer["Body"] as body:
+                    return bytes(await body.read())
+        except (TimeoutError, *UNREACHABLE) as exc:
+            raise StoreUnreachable(f"S3 GetObject {key}: {exc}") from exc
+        except (BotoCoreError, ClientError) as exc:
+            raise UploadError(f"S3 GetObject {key}: {exc}") from exc
 
     async def close(self) -> None:
         await self._stack.aclose()

@@ -5,7 +5,9 @@ Ranges: the segments of one span are contiguous, so a track's data in a span run
 the start of its first segment there to the end of its last; spans are separated by gaps
 (a job stopped, a camera lost). A span with a segment still being written is open.
 Facts: the sample entries and sample counts of the segment holding the asked time (else
-the nearest one), read from its file.
+the nearest one), read from its file; for an object-storage segment (which leaves this
+machine once uploaded) from the summary its index row keeps (``storage.search_summary``).
+Recorded metadata documents likewise.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from onvif_recorder.service.search.recorded import (
     VideoFacts,
     merged,
 )
-from onvif_recorder.storage.segment_index import SegmentIndex, SegmentRow
+from onvif_recorder.storage.search_summary import summary_documents, summary_media
+from onvif_recorder.storage.segment_index import Location, SegmentIndex, SegmentRow
 from onvif_recorder.storage.segment_media import TrackMedia, metadata_samples, segment_media
 
 # Sample entry type -> the Encoding Search §5.6 names (tt:VideoEncoding / MIME subtypes).
@@ -32,7 +35,7 @@ AUDIO_ENCODINGS = {"mp4a": "AAC", "ulaw": "PCMU", "alaw": "PCMA"}
 
 
 class SegmentIndexRecordedData:
-    def __init__(self, index: SegmentIndex, path_of: Callable[[str], Path]) -> None:
+    def __init__(self, index: SegmentIndex, path_of: Callable[[SegmentRow], Path]) -> None:
         self.index = index
         self.path_of = path_of
 
@@ -56,7 +59,9 @@ class SegmentIndexRecordedData:
         found: list[MetadataSample] = []
         for row in self.index.finished_with_codec(recording, low, high, "metx"):
             try:
-                samples = metadata_samples(self.path_of(row.key).read_bytes())
+                samples = summary_documents(self.index.search_summary(row)) \
+                    if row.location is Location.OBJECT \
+                    else metadata_samples(self.path_of(row).read_bytes())
             except (OSError, ValueError, IndexError):
                 continue  # a segment deleted by retention meanwhile, or unreadable
             found += [MetadataSample(track, moment, payload)
@@ -69,7 +74,9 @@ class SegmentIndexRecordedData:
             return {}
         row = min(rows, key=lambda r: _distance(r, at))
         try:
-            media = segment_media(self.path_of(row.key).read_bytes())
+            media = summary_media(self.index.search_summary(row)) \
+                if row.location is Location.OBJECT \
+                else segment_media(self.path_of(row).read_bytes())
         except (OSError, ValueError):
             return {}
         return {token: fact for token, track in media.tracks.items()

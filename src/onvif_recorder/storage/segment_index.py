@@ -12,6 +12,10 @@ the spooled segment is finished, whether or not the store has it yet.
 
 Times are POSIX seconds (UTC); ``tracks`` are the recording's track tokens in the
 segment and ``codecs`` maps each to its sample entry type (``avc1``, ``mp4a``, ...).
+``root`` names the media root of a local file (``storage.media_roots``). The ``spans``
+table (schema 7) aggregates the rows per span and track set; the schema's triggers keep
+it in step with every write here, so ``span_extents`` and ``spans`` read a few rows per
+span instead of a month of segments.
 
 What the consumers ask: Search, Replay and Export ``overlapping`` (segments of a
 recording or track meeting a time range, in time order) and ``spans`` (the recorded
@@ -31,9 +35,11 @@ from pathlib import Path
 from onvif_recorder.persistence.database import connect
 
 _COLUMNS = ("recording, key, span, extension, start_utc, end_utc, size, tracks, codecs,"
-            " complete, location, storage")
+            " complete, location, storage, root")
 _HAS_TRACK = "EXISTS (SELECT 1 FROM json_each(segments.tracks) WHERE json_each.value = ?)"
 _IN_ORDER = "ORDER BY start_utc, id"
+_PLAYABLE_VIDEO = " OR ".join(f"instr(codecs, '\"{entry}\"') > 0"
+                              for entry in ("avc1", "avc3", "hvc1", "hev1"))
 
 
 class Location(Enum):
@@ -61,6 +67,8 @@ class SegmentRow:
     location: Location = Location.LOCAL
     storage: str = ""
     """Storage configuration token of an object-storage segment; empty for local files."""
+    root: str = ""
+    """Media root of a local file (``storage.media_roots``; empty: ``<data dir>/media``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +84,11 @@ class RecordedRange:
 
 def _row(values: tuple[object, ...]) -> SegmentRow:
     (recording, key, span, extension, start, end, size, tracks, codecs, complete, location,
-     storage) = values
+     storage, root) = values
     return SegmentRow(str(recording), str(key), str(span), str(extension), float(str(start)),
                       float(str(end)), int(str(size)), tuple(json.loads(str(tracks))),
                       dict(json.loads(str(codecs))), bool(complete), Location(location),
-                      str(storage))
+                      str(storage), str(root))
 
 
 class SegmentIndex:
@@ -106,18 +114,30 @@ class SegmentIndex:
     def put(self, row: SegmentRow) -> None:
         """Insert or replace the row of ``(row.storage, row.key)``."""
         self.connection.execute(
-            f"INSERT INTO segments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO segments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(storage, key) DO UPDATE SET end_utc = excluded.end_utc, "
             "size = excluded.size, complete = excluded.complete, codecs = excluded.codecs, "
-            "tracks = excluded.tracks",
+            "tracks = excluded.tracks, root = excluded.root",
             (row.recording, row.key, row.span, row.extension, row.start_utc, row.end_utc,
              row.size, json.dumps(list(row.tracks)), json.dumps(dict(row.codecs)),
-             int(row.complete), row.location.value, row.storage))
+             int(row.complete), row.location.value, row.storage, row.root))
 
     def complete(self, key: str, end_utc: float, size: int, storage: str = "") -> None:
         self.connection.execute(
             "UPDATE segments SET end_utc = ?, size = ?, complete = 1 "
             "WHERE storage = ? AND key = ?", (end_utc, size, storage, key))
+
+    def set_search_summary(self, key: str, storage: str, summary: str) -> None:
+        """Keep what Search needs of a segment that leaves this machine (schema 7)."""
+        self.connection.execute("UPDATE segments SET search = ? WHERE storage = ? AND key = ?",
+                                (summary, storage, key))
+
+    def search_summary(self, row: SegmentRow) -> str:
+        """The row's ``storage.search_summary`` text; empty when it has none."""
+        found = self.connection.execute(
+            "SELECT search FROM segments WHERE storage = ? AND key = ?",
+            (row.storage, row.key)).fetchone()
+        return "" if found is None else str(found[0])
 
     def retrack(self, row: SegmentRow, tracks: Mapping[str, str], size: int) -> None:
         """The segment now holds only ``tracks`` (token → codec) and ``size`` bytes."""
@@ -182,16 +202,33 @@ class SegmentIndex:
 
     def spans(self, recording: str, track: str | None = None) -> list[RecordedRange]:
         """The recorded ranges of ``recording`` (or of its ``track``): per span, first
-        start and last end, in time order."""
-        where, args = "recording = ?", [recording]
-        if track is not None:
-            where += f" AND {_HAS_TRACK}"
-            args.append(track)
+        start and last end, in time order (from the ``spans`` rows, schema 7)."""
+        found: dict[str, RecordedRange] = {}
+        for span, tracks, start, end, _, count in self._span_rows(recording):
+            if track is not None and track not in tracks:
+                continue
+            known = found.get(span)
+            found[span] = RecordedRange(span, start, end, count) if known is None else \
+                RecordedRange(span, min(known.start_utc, start), max(known.end_utc, end),
+                              known.segments + count)
+        return sorted(found.values(), key=lambda r: r.start_utc)
+
+    def playable(self, recording: str, after_utc: float, before_utc: float,
+                 limit: int) -> list[tuple[int, SegmentRow]]:
+        """(row id, row) of the finished segments of ``recording`` holding an H.264 or
+        H.265 track that end after ``after_utc`` and start before ``before_utc``, in time
+        order, at most ``limit`` (the HLS playlist of ``web.playback``)."""
         rows = self.connection.execute(
-            f"SELECT span, MIN(start_utc), MAX(end_utc), COUNT(*) FROM segments WHERE {where} "
-            "GROUP BY span ORDER BY MIN(start_utc), MIN(id)", args).fetchall()
-        return [RecordedRange(str(span), float(start), float(end), int(count))
-                for span, start, end, count in rows]
+            f"SELECT id, {_COLUMNS} FROM segments WHERE recording = ? AND complete = 1 "
+            "AND end_utc > ? AND start_utc < ? AND extension IN ('mp4', 'm4v') AND "
+            f"({_PLAYABLE_VIDEO}) {_IN_ORDER} LIMIT ?",
+            (recording, after_utc, before_utc, limit)).fetchall()
+        return [(int(values[0]), _row(values[1:])) for values in rows]
+
+    def by_id(self, recording: str, row_id: int) -> SegmentRow | None:
+        """The row ``row_id`` (as ``playable`` numbers them) if it is of ``recording``."""
+        found = self._select("recording = ? AND id = ?", recording, row_id, tail="")
+        return found[0] if found else None
 
     def older_than(self, recording: str, end_before: float) -> list[SegmentRow]:
         """Finished local segments of ``recording`` that ended before ``end_before``."""
@@ -205,9 +242,12 @@ class SegmentIndex:
             "LIMIT 1", (recording, after_start, span)).fetchone()
         return found is not None
 
-    def oldest(self, limit: int) -> list[SegmentRow]:
-        """The oldest finished local segments over all recordings."""
-        return self._select("location = 'local' AND complete = 1", limit,
+    def oldest(self, limit: int, root: str | None = None) -> list[SegmentRow]:
+        """The oldest finished local segments over all recordings (on one media root)."""
+        if root is None:
+            return self._select("location = 'local' AND complete = 1", limit,
+                                tail=f"{_IN_ORDER} LIMIT ?")
+        return self._select("location = 'local' AND complete = 1 AND root = ?", root, limit,
                             tail=f"{_IN_ORDER} LIMIT ?")
 
     def total_size(self) -> int:
@@ -220,22 +260,33 @@ class SegmentIndex:
                             codec: str) -> list[SegmentRow]:
         """Finished segments of ``recording`` with a track of sample entry type ``codec``
         that overlap the closed range [start, end], in time order (Search reads recorded
-        metadata with it: its endpoints are inclusive)."""
+        metadata with it: its endpoints are inclusive). Only the spans that recorded
+        ``codec`` there are looked into (``spans``, schema 7)."""
+        spans = [span for (span,) in self.connection.execute(
+            "SELECT DISTINCT span FROM spans WHERE recording = ? AND start_utc <= ? "
+            "AND end_utc >= ? AND instr(codecs, ?) > 0", (recording, end, start, f'"{codec}"'))]
+        if not spans:
+            return []
+        marks = ", ".join("?" * len(spans))
+        return self._select(f"recording = ? AND span IN ({marks}) AND complete = 1 "
+                            "AND start_utc <= ? AND end_utc >= ? AND instr(codecs, ?) > 0",
+                            recording, *spans, end, start, f'"{codec}"')
+
+    def _span_rows(self, recording: str
+                   ) -> list[tuple[str, tuple[str, ...], float, float, bool, int]]:
         rows = self.connection.execute(
-            f"SELECT {_COLUMNS} FROM segments WHERE recording = ? AND complete = 1 "
-            "AND start_utc <= ? AND end_utc >= ? AND (? = '' OR instr(codecs, ?) > 0) "
-            "ORDER BY start_utc, id", (recording, end, start, codec, f'"{codec}"')).fetchall()
-        return [_row(values) for values in rows]
+            "SELECT span, tracks, start_utc, end_utc, open, segments FROM spans "
+            "WHERE recording = ? ORDER BY start_utc", (recording,)).fetchall()
+        return [(str(span), tuple(json.loads(str(tracks))), float(start), float(end),
+                 int(is_open) == 0, int(count))
+                for span, tracks, start, end, is_open, count in rows]
 
     def span_extents(self, recording: str) -> list[tuple[str, tuple[str, ...], float, float, bool]]:
         """(span, tracks, first start, last end, all complete) for each span and track set
-        of ``recording``, aggregated in SQL (a month of segments is not decoded row by
-        row); what the Search service's recorded ranges come from."""
-        rows = self.connection.execute(
-            "SELECT span, tracks, MIN(start_utc), MAX(end_utc), MIN(complete) FROM segments "
-            "WHERE recording = ? GROUP BY span, tracks", (recording,)).fetchall()
-        return [(str(span), tuple(json.loads(str(tracks))), float(start), float(end),
-                 bool(complete)) for span, tracks, start, end, complete in rows]
+        of ``recording``: the ``spans`` rows the schema's triggers keep in step with the
+        segments (schema 7), a few per span however many segments it has; what the
+        Search service's recorded ranges come from."""
+        return [row[:5] for row in self._span_rows(recording)]
 
     def last_codecs(self, recording: str) -> dict[str, str]:
         """Sample entry type last recorded in each track of ``recording``, in any place."""

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from onvif_recorder.domain.storage import StorageConfigurationData, StorageType
 from onvif_recorder.storage.azure import AzureStore
-from onvif_recorder.storage.object_store import ObjectStore, StoreTimeouts, UploadError
+from onvif_recorder.storage.object_store import (
+    ObjectReader,
+    ObjectStore,
+    StoreTimeouts,
+    UploadError,
+)
 from onvif_recorder.storage.s3 import S3Store
 
 
@@ -17,7 +22,16 @@ async def open_store(data: StorageConfigurationData,
                      timeouts: StoreTimeouts | None = None) -> ObjectStore:
     """A store for ``data`` whose requests keep to ``timeouts``; raises ``UploadError``
     if ``data`` cannot be one."""
-    limits = timeouts or StoreTimeouts()
+    return await _open(data, timeouts or StoreTimeouts())
+
+
+async def open_reader(data: StorageConfigurationData,
+                      timeouts: StoreTimeouts | None = None) -> ObjectReader:
+    """The same store, to read objects back (``web.playback``)."""
+    return await _open(data, timeouts or StoreTimeouts())
+
+
+async def _open(data: StorageConfigurationData, limits: StoreTimeouts) -> S3Store | AzureStore:
     if data.type == StorageType.OBJECT_STORAGE_S3.value:
         return await S3Store.open(data, limits)
     if data.type == StorageType.OBJECT_STORAGE_AZURE.value:

@@ -22,3 +22,15 @@ def test_cenc_mp4_segment_golden() -> None:
     (span,) = record(tracks[:2], samples[:30], config)
     (segment,) = span.segments
     assert_golden("cenc_mp4_segment", dump_bytes(bytes(segment.data), max_samples=2))
+
+
+def test_cbcs_mp4_segment_golden() -> None:
+    """``cbcs``: ``tenc`` version 1 (1:9 for video, 0:0 for audio, 16-byte per-sample
+    IVs), ``senc`` with the slice headers in the clear bytes of each subsample."""
+    tracks, samples = av_streams()
+    policy = EncryptionPolicy([EntryPolicy("CBCS", StaticKey(KEY))],
+                              random=lambda size: bytes(range(size)))
+    config = SegmenterConfig(format=Brand.MP4, segment_duration=10.0, encryption=policy)
+    (span,) = record(tracks[:2], samples[:30], config)
+    (segment,) = span.segments
+    assert_golden("cbcs_mp4_segment", dump_bytes(bytes(segment.data), max_samples=2))

@@ -107,7 +107,7 @@ def test_schema_3_rows_become_local_rows(tmp_path: Path) -> None:
                                            "mp4", 1, 2, 3, ("VIDEO001",), {"VIDEO001": "avc1"},
                                            True, Location.LOCAL, "")]
     version = index.connection.execute("PRAGMA user_version").fetchone()[0]
-    assert version == SCHEMA_VERSION == 6
+    assert version == SCHEMA_VERSION == 7
 
 
 def test_every_connection_is_wal_and_full(tmp_path: Path) -> None:

@@ -6,6 +6,11 @@ from __future__ import annotations
 from onvif_recorder.rtp.packetize import Payload, length_prefixed, split
 
 FU_A = 28
+ACCESS_UNIT_DELIMITER = b"\x09\xf0"
+"""NAL type 9 with primary_pic_type 7 (any slice type) and the RBSP stop bit (§7.3.2.4):
+an access unit with no picture, which decoders skip (see replay/playback.py for its use)."""
+END_OF_STREAM = b"\x0b"
+"""NAL type 11 (§7.3.2.6): the last NAL unit of the last access unit of a stream."""
 
 
 def packetize(sample: bytes, mtu: int) -> list[Payload]:

@@ -5,6 +5,11 @@ from __future__ import annotations
 from onvif_recorder.rtp.packetize import Payload, length_prefixed, split
 
 FU = 49
+ACCESS_UNIT_DELIMITER = b"\x46\x01\x50"
+"""NAL type 35 (layer 0, TemporalId 0) with pic_type 2 (I, P and B slices) and the RBSP
+stop bit (§7.3.2.5): an access unit with no picture (see replay/playback.py)."""
+END_OF_BITSTREAM = b"\x4a\x01"
+"""NAL type 37, EOB_NUT (§7.3.2.7): the last NAL unit of the last access unit."""
 
 
 def packetize(sample: bytes, mtu: int) -> list[Payload]:

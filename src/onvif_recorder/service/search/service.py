@@ -26,11 +26,14 @@ from onvif_recorder.service.search.information import (
     recording_information,
     summary,
 )
+from onvif_recorder.service.search.ptz import PtzQuery, PtzReader, PtzResult, ptz_matches
 from onvif_recorder.service.search.recorded import (
     DocumentReader,
+    MetadataFacts,
     NotificationParser,
     RecordedData,
     RecordedRange,
+    TrackFacts,
 )
 from onvif_recorder.service.search.scope import SearchScope, information_node, scoped_tokens
 from onvif_recorder.service.search.sessions import Page, SearchKind, SearchSessions, SearchState
@@ -75,12 +78,14 @@ class SearchService:
     def __init__(self, holder: StateHolder, media: MediaFlow, data: RecordedData,
                  limits: Limits, notifications: NotificationParser | None = None,
                  documents: DocumentReader | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None,
+                 ptz: PtzReader | None = None) -> None:
         self.holder = holder
         self.media = media
         self.data = data
         self.notifications: NotificationParser = notifications or (lambda _: [])
         self.documents: DocumentReader = documents or (lambda _: None)
+        self.ptz: PtzReader = ptz or (lambda _: [])
         self.clock: Callable[[], float] = clock or (lambda: 0.0)
         self.limits = limits
         self.sessions = SearchSessions(limits.max_search_sessions,
@@ -124,10 +129,21 @@ class SearchService:
     def media_attributes(self, tokens: Iterable[str], at: float) -> list[MediaAttributes]:
         recordings = [self._recording(t) for t in tokens] or \
             list(self.holder.state.recordings.values())
-        found = [media_attributes(info, ranges, self.data.facts(info.token, at), at)
+        found = [media_attributes(info, ranges, self._facts(info.token, at), at)
                  for info, ranges in self._with_ranges(recordings)
                  if any(r.start <= at <= r.end for spans in ranges.values() for r in spans)]
         return [m for m in found if m.tracks]
+
+    def _facts(self, token: str, at: float) -> dict[str, TrackFacts]:
+        """What the tracks recorded at ``at``; a metadata track says CanContainPTZ when
+        a document of the segment there carries a PTZ position (§5.6)."""
+        facts = self.data.facts(token, at)
+        with_ptz = {sample.track for sample in self.data.metadata(token, at, at)
+                    if self.ptz(sample)} if any(isinstance(f, MetadataFacts)
+                                                 for f in facts.values()) else set()
+        return {track: MetadataFacts(can_contain_ptz=True)
+                if isinstance(fact, MetadataFacts) and track in with_ptz else fact
+                for track, fact in facts.items()}
 
     # §5.7, 5.8
     def _scoped(self, scope: SearchScope) -> list[Found]:
@@ -136,6 +152,10 @@ class SearchService:
         found = self._with_ranges(state.recordings[t] for t in tokens)
         test = scope.information_filter
         return [(i, r) for i, r in found if test is None or test(information_node(i))]
+
+    def recordings_in_scope(self, scope: SearchScope) -> list[str]:
+        """Tokens of the recordings ``scope`` selects (ExportRecordedData, RC §5.21)."""
+        return [info.token for info, _ in self._scoped(scope)]
 
     def _limit(self, max_matches: int | None) -> int:
         cap = self.limits.max_search_results
@@ -204,6 +224,30 @@ class SearchService:
                          ) -> Page[MetadataResult]:
         page = self.sessions.page(token, SearchKind.METADATA, now, max_results)
         return Page(page.state, [r for r in page.results if isinstance(r, MetadataResult)])
+
+    # §5.11, 5.12
+    def find_ptz_position(self, query: PtzQuery, scope: SearchScope, max_matches: int | None,
+                          keep_alive: float, now: float) -> str:
+        """PTZ positions recorded in the metadata tracks of the scope (service.search.ptz)."""
+        low, high = query.window
+        found = [match for token in (i.token for i, _ in self._scoped(scope))
+                 for match in ptz_matches(token, [
+                     (sample.track, sample.time, position)
+                     for sample in self.data.metadata(token, low, high)
+                     if within(sample.time, low, high) for position in self.ptz(sample)], query)]
+        found.sort(key=lambda r: r.time, reverse=query.backward)
+        limit = self._limit(max_matches)
+        results = found[:limit]
+        endpoint = query.end if query.end is not None else now
+        if len(found) > limit:
+            endpoint = results[-1].time
+        return self.sessions.start(SearchKind.PTZ, results, keep_alive, self._after(now),
+                                   endpoint)
+
+    def ptz_results(self, token: str, now: float, max_results: int | None
+                    ) -> Page[PtzResult]:
+        page = self.sessions.page(token, SearchKind.PTZ, now, max_results)
+        return Page(page.state, [r for r in page.results if isinstance(r, PtzResult)])
 
     # §5.15 and the WSDL's GetSearchState
     def end_search(self, token: str, now: float) -> float:

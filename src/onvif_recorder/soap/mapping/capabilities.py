@@ -46,6 +46,8 @@ def write_recording_capabilities(
     element.set("OnboardStorage", xs_boolean(caps.onboard_storage))
     if caps.segment_export:
         element.set("SegmentExport", "true")
+    if caps.supported_export_file_formats:
+        element.set("SupportedExportFileFormats", " ".join(caps.supported_export_file_formats))
     return element
 
 

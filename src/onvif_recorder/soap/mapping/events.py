@@ -21,13 +21,10 @@ from onvif_recorder.events.topics import (
     message_of,
     utc_text,
 )
-from onvif_recorder.service.async_operation_events import (
-    FileProgressStatus,
-    OperationError,
-    progress_text,
-)
+from onvif_recorder.service.async_operation_events import FileProgressStatus, OperationError
 from onvif_recorder.service.events import Notification
 from onvif_recorder.soap.mapping.job import write_job_configuration, write_job_state
+from onvif_recorder.soap.mapping.operation_status import write_operation_item
 from onvif_recorder.soap.mapping.primitives import sub, xs_boolean
 from onvif_recorder.soap.mapping.recording import (
     write_recording_configuration,
@@ -105,26 +102,8 @@ def _write_element_value(parent: etree._Element, value: ElementValue) -> None:
             write_job_configuration(parent, _tt("RecordingJobConfiguration"), value)
         case RecordingJobStateInformation():
             write_job_state(parent, _tt("RecordingJobStateInformation"), value)
-        case FileProgressStatus():
-            _write_file_progress(parent, value)
-        case OperationError():
-            _write_fault(parent, value)
-
-
-def _write_file_progress(parent: etree._Element, value: FileProgressStatus) -> None:
-    array = sub(parent, _tt("ArrayOfFileProgress"))
-    for file in value.files:
-        element = sub(array, _tt("FileProgress"))
-        sub(element, _tt("FileName"), file.file_name)
-        sub(element, _tt("Progress"), progress_text(file.progress))
-
-
-def _write_fault(parent: etree._Element, value: OperationError) -> None:
-    fault = sub(parent, qname(ENV, "Fault"))
-    code = sub(fault, qname(ENV, "Code"))
-    sub(code, qname(ENV, "Value"), "env:Receiver")
-    reason = sub(sub(fault, qname(ENV, "Reason")), qname(ENV, "Text"), value.reason)
-    reason.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+        case FileProgressStatus() | OperationError():
+            write_operation_item(parent, value)
 
 
 def _write_items(parent: etree._Element, tag: str, items: DataItems) -> None:

@@ -59,8 +59,8 @@ def read_optional_int(reader: Reader, name: str) -> int | None:
     return None if reader.child(name) is None else reader.integer(name)
 
 
-def read_scope(reader: Reader) -> SearchScope:
-    scope = reader.required("Scope")
+def read_scope(reader: Reader, name: str = "Scope") -> SearchScope:
+    scope = reader.required(name)
     sources = tuple(s.token("Token") for s in scope.children("IncludedSources"))
     recordings = tuple(r.value.strip() for r in scope.children("IncludedRecordings"))
     found = scope.child("RecordingInformationFilter")

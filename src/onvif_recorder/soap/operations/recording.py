@@ -29,6 +29,7 @@ from onvif_recorder.soap.mapping.recording import (
     write_track_configuration,
 )
 from onvif_recorder.soap.namespaces import TRC, qname
+from onvif_recorder.soap.operations.recording_export import ExportHandlers
 from onvif_recorder.soap.operations.recording_segments import SegmentHandlers
 from onvif_recorder.soap.security.access import AccessClass
 
@@ -216,13 +217,15 @@ class RecordingHandlers:
 
 
 def recording_endpoint(handlers: RecordingHandlers,
-                       segments: SegmentHandlers) -> ServiceEndpoint:
+                       exports: ExportHandlers | None = None,
+                       segments: SegmentHandlers | None = None) -> ServiceEndpoint:
     h = handlers
     state_version = h.recordings.holder_version
     operations = [
         Operation("GetServiceCapabilities", AccessClass.PRE_AUTH, h.get_service_capabilities),
         Operation("CreateRecording", WRITE, h.create_recording),
-        Operation("DeleteRecording", WRITE, h.delete_recording),
+        Operation("DeleteRecording", WRITE,
+                  exports.deleting(h.delete_recording) if exports else h.delete_recording),
         Operation("GetRecordings", READ, h.get_recordings, cache_version=state_version),
         Operation("SetRecordingConfiguration", WRITE, h.set_recording_configuration),
         Operation("GetRecordingConfiguration", READ, h.get_recording_configuration),
@@ -239,13 +242,19 @@ def recording_endpoint(handlers: RecordingHandlers,
         Operation("SetRecordingJobMode", WRITE, h.set_recording_job_mode),
         Operation("GetRecordingJobState", READ, h.get_recording_job_state),
         Operation("OverrideSegmentDuration", WRITE, h.override_segment_duration),
-        # RC §5.21-5.23: not built yet.
-        Operation("ExportRecordedData", READ, h.not_implemented),
-        Operation("StopExportRecordedData", READ, h.not_implemented),
-        Operation("GetExportRecordedDataState", READ, h.not_implemented),
-        # RC 26.06 §5.26-5.28 (soap.operations.recording_segments)
-        Operation("ListRecordedSegments", READ, segments.list_recorded_segments),
-        Operation("ExportRecordedSegments", READ, segments.export_recorded_segments),
-        Operation("StopExportRecordedSegments", READ, segments.stop_export_recorded_segments),
+        # RC §5.21-5.23 (soap/operations/recording_export.py).
+        Operation("ExportRecordedData", READ,
+                  exports.export_recorded_data if exports else h.not_implemented),
+        Operation("StopExportRecordedData", READ,
+                  exports.stop_export_recorded_data if exports else h.not_implemented),
+        Operation("GetExportRecordedDataState", READ,
+                  exports.get_export_recorded_data_state if exports else h.not_implemented),
+        # RC 26.06 §5.26-5.28 (soap/operations/recording_segments.py)
+        Operation("ListRecordedSegments", READ,
+                  segments.list_recorded_segments if segments else h.not_implemented),
+        Operation("ExportRecordedSegments", READ,
+                  segments.export_recorded_segments if segments else h.not_implemented),
+        Operation("StopExportRecordedSegments", READ,
+                  segments.stop_export_recorded_segments if segments else h.not_implemented),
     ]
     return ServiceEndpoint.build(PATH, TRC, operations, DECLARED)

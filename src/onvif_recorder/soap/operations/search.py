@@ -1,8 +1,5 @@
-"""Recording Search service endpoint (tse): one row per operation of search.wsdl.
-
-FindPTZPosition/GetPTZPositionSearchResults are declared but not offered (no metadata
-track says ``CanContainPTZ``): they answer ``env:Receiver/ter:ActionNotSupported``.
-"""
+"""Recording Search service endpoint (tse): one row per operation of search.wsdl (the
+PTZ position search's handlers live in ``soap.operations.search_ptz``)."""
 
 from __future__ import annotations
 
@@ -43,11 +40,11 @@ from onvif_recorder.soap.mapping.search import (
     write_summary,
 )
 from onvif_recorder.soap.namespaces import TSE, TT, qname
+from onvif_recorder.soap.operations.search_ptz import PtzSearchHandlers
 from onvif_recorder.soap.security.access import AccessClass
 from onvif_recorder.soap.xmlparse import parse_document
 
 PATH = "/onvif/search_service"
-DECLARED = ("FindPTZPosition", "GetPTZPositionSearchResults")
 READ = AccessClass.READ_MEDIA
 
 
@@ -257,7 +254,7 @@ class SearchHandlers:
 
 
 def search_endpoint(handlers: SearchHandlers) -> ServiceEndpoint:
-    h = handlers
+    h, ptz = handlers, PtzSearchHandlers(handlers.search)
     operations = [
         Operation("GetServiceCapabilities", AccessClass.PRE_AUTH, h.get_service_capabilities),
         Operation("GetRecordingSummary", READ, h.get_recording_summary),
@@ -269,7 +266,9 @@ def search_endpoint(handlers: SearchHandlers) -> ServiceEndpoint:
         Operation("GetEventSearchResults", READ, h.get_event_search_results),
         Operation("FindMetadata", READ, h.find_metadata),
         Operation("GetMetadataSearchResults", READ, h.get_metadata_search_results),
+        Operation("FindPTZPosition", READ, ptz.find_ptz_position),
+        Operation("GetPTZPositionSearchResults", READ, ptz.get_ptz_position_search_results),
         Operation("EndSearch", READ, h.end_search),
         Operation("GetSearchState", READ, h.get_search_state),
     ]
-    return ServiceEndpoint.build(PATH, TSE, operations, DECLARED)
+    return ServiceEndpoint.build(PATH, TSE, operations, ())

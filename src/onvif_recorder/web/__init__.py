@@ -1,0 +1,1 @@
+"""The recorder's HTTP API for browsers: playback of recordings (``web.playback``)."""

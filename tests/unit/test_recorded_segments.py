@@ -11,6 +11,7 @@ import pytest
 
 from onvif_recorder.domain import errors
 from onvif_recorder.domain.duration import ZERO, XsDuration
+from onvif_recorder.domain.export import InvalidStorage
 from onvif_recorder.domain.recording import RecordingConfiguration, RecordingSource, RecordingTarget
 from onvif_recorder.domain.storage import StorageConfiguration, StorageConfigurationData
 from onvif_recorder.persistence.sqlite_store import SqliteStore
@@ -172,7 +173,7 @@ def test_export_without_target_keeps_the_local_key(holder: StateHolder) -> None:
     plans = RecordedSegments(holder, segments, export_key)
     job = plans.plan_export(ExportRequest(token, micros(T0), micros(T0 + 1), storage="S3"), "x")
     assert [item.key for item in job.items] == [segments.rows[0].key]
-    with pytest.raises(errors.InvalidStorage):
+    with pytest.raises(InvalidStorage):
         plans.plan_export(ExportRequest(token, micros(T0), micros(T0 + 1)), "x")
 
 

@@ -156,12 +156,6 @@ class NoStorage(SenderFault):
     subcodes = ("InvalidArgVal", "NoStorage")
 
 
-class InvalidStorage(SenderFault):
-    """The storage configuration does not exist or cannot be used."""
-
-    subcodes = ("InvalidArgVal", "InvalidStorage")
-
-
 class NoOperation(SenderFault):
     """StopExportRecordedSegments: the operation token names no operation."""
 

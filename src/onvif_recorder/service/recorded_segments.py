@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from onvif_recorder.domain import errors
+from onvif_recorder.domain.export import InvalidStorage
 from onvif_recorder.domain.recording import Recording, TrackType
 from onvif_recorder.domain.storage import StorageConfiguration
 from onvif_recorder.recording.plan import key_part
@@ -172,13 +173,13 @@ class RecordedSegments:
         target = recording.configuration.target
         token = override if override is not None else target.storage if target else None
         if token is None:
-            raise errors.InvalidStorage("the recording has no Target and no StorageToken "
+            raise InvalidStorage("the recording has no Target and no StorageToken "
                                         "was given")
         storage = self.holder.state.storage.get(token)
         if storage is None:
-            raise errors.InvalidStorage(f"no storage configuration {token[:64]!r}")
+            raise InvalidStorage(f"no storage configuration {token[:64]!r}")
         if not storage.data.is_object_storage:
-            raise errors.InvalidStorage(f"storage {token[:64]!r} of type {storage.data.type!r} "
+            raise InvalidStorage(f"storage {token[:64]!r} of type {storage.data.type!r} "
                                         "is not an object storage")
         return storage
 

@@ -77,8 +77,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data" / "onvif"
 EXTERNAL_DIR = DATA_DIR / "external"
 """Local copies of the W3C/OASIS schemas the ONVIF files import by URL."""
 
-VERSIONS: tuple[str, ...] = ("25.12", "20.06")
-"""ONVIF releases whose WSDLs are copied (20.06 only has recording, receiver and device)."""
+VERSIONS: tuple[str, ...] = ("25.12", "20.06", "26.06")
+"""ONVIF releases whose WSDLs are copied (20.06 only has recording, receiver and device;
+26.06 only recording, for its segment operations and StorageStrategy)."""
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 
@@ -396,6 +397,7 @@ _SCHEMA_WSDLS: dict[str, tuple[str, ...]] = {
     "25.12": ("device", "recording", "receiver", "events", "search", "replay", "schedule",
               "keystore"),
     "20.06": ("device", "recording", "receiver"),
+    "26.06": ("recording",),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from onvif_recorder.domain.storage import StorageConfigurationData
 from onvif_recorder.engine.condition_clock import ConditionClock
 from onvif_recorder.engine.exports import ExportRunner
 from onvif_recorder.engine.runtime import RunningEngine
+from onvif_recorder.engine.segment_exports import ExportSettings, SegmentExports
 from onvif_recorder.events.camera_topics import CameraTopics
 from onvif_recorder.events.long_poll import expire_forever
 from onvif_recorder.events.pullpoint import PullPointLimits, SubscriptionManager
@@ -44,6 +46,7 @@ from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.keystore import KeystoreService
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
+from onvif_recorder.service.recorded_segments import RecordedSegments
 from onvif_recorder.service.recording_history import LiveRecordingHistory
 from onvif_recorder.service.recordings import RecordingService
 from onvif_recorder.service.replay import ReplayService, RtspAddress
@@ -73,14 +76,18 @@ from onvif_recorder.soap.operations.events import (
 )
 from onvif_recorder.soap.operations.keystore import KeystoreHandlers, keystore_endpoint
 from onvif_recorder.soap.operations.receiver import ReceiverHandlers, receiver_endpoint
+from onvif_recorder.soap.operations.recording import PATH as RECORDING_PATH
 from onvif_recorder.soap.operations.recording import RecordingHandlers, recording_endpoint
 from onvif_recorder.soap.operations.recording_export import ExportHandlers
+from onvif_recorder.soap.operations.recording_segments import SegmentHandlers
 from onvif_recorder.soap.operations.replay import ReplayHandlers, replay_endpoint
 from onvif_recorder.soap.operations.schedule import ScheduleHandlers, schedule_endpoint
 from onvif_recorder.soap.operations.search import SearchHandlers, search_endpoint
 from onvif_recorder.soap.security.http_digest import DigestAuthenticator
 from onvif_recorder.soap.security.username_token import UsernameTokenVerifier
+from onvif_recorder.storage.local_segments import LocalSegments, export_key
 from onvif_recorder.storage.media_roots import local_path
+from onvif_recorder.storage.object_store import StoreTimeouts
 from onvif_recorder.storage.search_data import SegmentIndexRecordedData
 from onvif_recorder.storage.segment_index import SegmentIndex
 from onvif_recorder.web.app import add_web_routes
@@ -110,6 +117,8 @@ class Services:
     keystore: KeystoreService
     search: SearchService
     replay: ReplayService
+    segments: RecordedSegments  # RC 26.06 segment listing and export
+    segment_exports: SegmentExports
     exports: ExportRunner  # ExportRecordedData operations (RC §5.21)
 
 
@@ -133,7 +142,7 @@ def build_services(
     device = DeviceService(settings, DeviceFile(settings.data_dir), LinuxHost())
     return Services(
         holder=holder,
-        recordings=RecordingService(holder, settings.limits),
+        recordings=RecordingService(holder, settings.limits, _local_medium(settings)),
         jobs=JobService(holder, settings.limits, media, check_filter),
         receivers=ReceiverService(holder, settings.limits, media),
         users=UserService(holder, settings.limits),
@@ -155,8 +164,36 @@ def build_services(
             holder, RtspAddress(settings.rtsp_listen_host, settings.rtsp_listen_port),
             lambda: replay_document.load(settings.data_dir),
             lambda values: replay_document.save(settings.data_dir, values)),
+        segments=RecordedSegments(holder, _local_segments(settings), export_key),
+        segment_exports=SegmentExports(bus, lambda token: _storage_data(holder, token),
+                                       _export_settings(settings)),
         exports=ExportRunner(settings.data_dir, settings.database_path, bus),
     )
+
+
+def _local_medium(settings: RecorderSettings) -> Callable[[], bool]:
+    """RC 26.06 NoLocalRecording: the media root (or the data directory that will hold
+    it) must be a writable directory."""
+    def available() -> bool:
+        media = settings.data_dir / "media"
+        where = media if media.exists() else settings.data_dir
+        return where.is_dir() and os.access(where, os.W_OK)
+    return available
+
+
+def _local_segments(settings: RecorderSettings) -> LocalSegments:
+    return LocalSegments(SegmentIndex(settings.database_path), settings.data_dir / "media")
+
+
+def _storage_data(holder: StateHolder, token: str) -> StorageConfigurationData | None:
+    storage = holder.state.storage.get(token)
+    return None if storage is None else storage.data
+
+
+def _export_settings(settings: RecorderSettings) -> ExportSettings:
+    return ExportSettings(timeouts=StoreTimeouts(settings.upload_connect_timeout,
+                                                 settings.upload_progress_timeout,
+                                                 settings.upload_min_rate))
 
 
 def _recorded_data(settings: RecorderSettings) -> SegmentIndexRecordedData:
@@ -171,6 +208,7 @@ def build_endpoints(settings: RecorderSettings, services: Services) -> list[Serv
         RecordingHandlers(services.recordings, services.jobs, recording_capabilities(settings)),
         ExportHandlers(services.holder, services.search, services.exports,
                        str(settings.database_path)),
+        SegmentHandlers(services.segments, services.segment_exports, RECORDING_PATH),
     )
     receiver = receiver_endpoint(
         ReceiverHandlers(services.receivers, receiver_capabilities(settings))
@@ -226,6 +264,19 @@ def _condition_clock(services: Services) -> Callable[[web.Application], AsyncIte
     return run
 
 
+def _segment_exports(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context: the ExportRecordedSegments worker."""
+
+    async def run(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(services.segment_exports.run_forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return run
+
+
 def build_app(
     settings: RecorderSettings,
     services: Services,
@@ -262,6 +313,7 @@ def build_app(
     add_fallback(app)
     app.cleanup_ctx.append(_expiry(manager, clock))
     app.cleanup_ctx.append(_condition_clock(services))
+    app.cleanup_ctx.append(_segment_exports(services))
 
     async def close_pull_points(_: web.Application) -> None:
         manager.close()
@@ -272,6 +324,7 @@ def build_app(
         await services.exports.close()
         services.holder.store.close()
         services.search.data.close()
+        services.segments.source.close()
         app[PLAYBACK_SOURCES].index.close()
         await app[PLAYBACK_SOURCES].reader.close()
 

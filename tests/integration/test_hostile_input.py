@@ -219,11 +219,11 @@ CASES: list[Case] = [
         authenticated=True,
     ),
     Case(
-        # RC lists Receiver/ActionNotSupported/NotImplemented for recording operations.
-        "recording operation not built",
+        # Every recording operation is built (26.06 included): one without its arguments.
+        "recording operation without its arguments",
         envelope("<trc:ListRecordedSegments/>"),
-        500,
-        ["Receiver", "ActionNotSupported", "NotImplemented"],
+        400,
+        INVALID_ARG_VAL,
         authenticated=True,
     ),
     Case(

@@ -176,7 +176,8 @@ def test_expected_wsdls_are_present() -> None:
         assert available(name, "25.12"), name
     for name in ("device", "recording", "receiver"):
         assert available(name, "20.06"), name
-    assert len(WSDL_CASES) == len(BINDINGS) + 3
+    assert available("recording", "26.06")
+    assert len(WSDL_CASES) == len(BINDINGS) + 4
 
 
 @pytest.mark.parametrize(("name", "version"), WSDL_CASES)
@@ -228,7 +229,7 @@ def test_copies_are_unmodified() -> None:
         listed[name] = digest
     present = {
         p.relative_to(DATA_DIR).as_posix()
-        for d in ("25.12", "20.06", "external")
+        for d in ("25.12", "20.06", "26.06", "external")
         for p in (DATA_DIR / d).rglob("*")
         if p.is_file()
     }

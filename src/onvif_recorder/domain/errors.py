@@ -137,6 +137,31 @@ class CannotDelete(ReceiverFault):
     subcodes = ("Action", "CannotDelete")
 
 
+# RC 26.06: StorageStrategy and the segment operations (§5.3.1, §5.26-5.28).
+
+
+class NoLocalRecording(ReceiverFault):
+    """Local recording not possible (e.g. missing medium)."""
+
+    subcodes = ("Action", "NoLocalRecording")
+
+
+class UnsupportedStorageStrategy(ReceiverFault):
+    subcodes = ("Action", "UnsupportedStorageStrategy")
+
+
+class NoStorage(SenderFault):
+    """ListRecordedSegments: the Target names no existing storage configuration."""
+
+    subcodes = ("InvalidArgVal", "NoStorage")
+
+
+class NoOperation(SenderFault):
+    """StopExportRecordedSegments: the operation token names no operation."""
+
+    subcodes = ("InvalidArgVal", "NoOperation")
+
+
 # Receiver service.
 
 

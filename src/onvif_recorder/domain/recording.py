@@ -59,6 +59,17 @@ class SegmentDurationOverride:
     expiration: XsDuration
 
 
+class StorageStrategy(Enum):
+    """tt:StorageStrategy (RC 26.06 §5.3.1, Annex C.2): where a target's segments go."""
+
+    EXTERNAL = "External"
+    """Uploaded as soon as possible, not kept locally (the default when absent)."""
+    LOCAL = "Local"
+    """Kept on local storage only, under MaximumRetentionTime; exported on request."""
+    BOTH = "Both"
+    """Kept locally and uploaded as they become available."""
+
+
 @dataclass(frozen=True, slots=True)
 class RecordingTarget:
     """tt:RecordingTargetConfiguration (RC §5.3.1, Annex B)."""
@@ -71,6 +82,15 @@ class RecordingTarget:
     span_duration: XsDuration | None = None
     encryption: tuple[RecordingEncryption, ...] = ()
     segment_duration_override: SegmentDurationOverride | None = None
+    storage_strategy: str | None = None
+    """26.06 ``StorageStrategy`` as written (a ``StorageStrategy`` value); None: External."""
+
+    @property
+    def strategy(self) -> StorageStrategy:
+        """The strategy in force (validated when the configuration was accepted)."""
+        if self.storage_strategy is None:
+            return StorageStrategy.EXTERNAL
+        return StorageStrategy(self.storage_strategy)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,8 @@ track and restarts the writer after a backoff delay (the torn segment is repaire
 on the storage thread too); what the failed writer still had queued is dropped.
 
 A recording whose plan has an object-storage ``target`` writes through ``ObjectSink``
-into the upload spool instead of ``LocalSink`` (format MP4 or CMAF as configured); a
+into the upload spool instead of ``LocalSink`` (format MP4 or CMAF as configured), or
+with StorageStrategy Local through ``LocalSink``, with Both through ``BothSink``; a
 changed target closes the spans and opens new ones in the new place. A new segment
 duration override closes the current segment at its next opportunity (RC §5.24).
 Changed Encryption entries apply from the next segment on; open ones keep their keys (B.8).
@@ -57,6 +58,7 @@ from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.recording.parameter_guard import ParameterGuard, unstable_reason
 from onvif_recorder.recording.plan import Feed, KeyMemory, RecordingPlan, encryption_policy
 from onvif_recorder.recording.track_mapping import to_track_sample, track_info
+from onvif_recorder.storage.both_sink import BothSink
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.object_sink import ObjectSink
 from onvif_recorder.storage.segment_index import SegmentRow
@@ -65,6 +67,8 @@ from onvif_recorder.storage.upload_queue import UploadSpool
 
 if TYPE_CHECKING:
     from onvif_recorder.engine.pre_event import PreEventBuffers
+
+Sink = LocalSink | ObjectSink | BothSink
 
 log = logging.getLogger(__name__)
 
@@ -135,13 +139,16 @@ class RecordingTask:
     def _track_tokens(self) -> dict[int, str]:
         return {track_id: token for token, track_id in self.plan.track_ids}
 
-    def _new_sink(self) -> LocalSink | ObjectSink:
+    def _new_sink(self) -> Sink:
         target = self.plan.target
-        if target is None or self.spool is None:
-            return LocalSink(self.storage, self.plan.recording, self._track_tokens())
-        return ObjectSink(self.spool, self.plan.recording, target.storage, target.layout,
-                          self._track_tokens(), target.source or None, self.storage.index,
-                          self.plan.event_topic)
+        local = LocalSink(self.storage, self.plan.recording, self._track_tokens())
+        if target is None or self.spool is None or not target.upload:
+            return local
+        upload = ObjectSink(self.spool, self.plan.recording, target.storage, target.layout,
+                            self._track_tokens(), target.source or None,
+                            None if target.local else self.storage.index,
+                            self.plan.event_topic)
+        return BothSink(local, upload) if target.local else upload
 
     def _retarget(self, plan: RecordingPlan) -> None:
         """Target or override changed: new spans in the new place, or a segment cut."""
@@ -163,9 +170,10 @@ class RecordingTask:
             # in order with the events before it: the sink may be in use on the thread
             self._writer.submit(functools.partial(_set_tokens, self._sink,
                                                   self._track_tokens()))
-        if plan.event_topic != self.plan.event_topic and isinstance(self._sink, ObjectSink):
+        upload = self._sink.upload if isinstance(self._sink, BothSink) else self._sink
+        if plan.event_topic != self.plan.event_topic and isinstance(upload, ObjectSink):
             # the next segment's attributes; the recovery box keeps the span's first
-            self._writer.submit(functools.partial(_set_topic, self._sink, plan.event_topic))
+            self._writer.submit(functools.partial(_set_topic, upload, plan.event_topic))
         if plan.encryption != self.plan.encryption and self._segmenter:
             self._segmenter.set_encryption(self._encryption(plan))
         self._retarget(plan)
@@ -393,7 +401,7 @@ class RecordingTask:
             self.flow.clear_errors((feed.job, feed.source))
 
 
-def _set_tokens(sink: LocalSink | ObjectSink, tokens: dict[int, str]) -> list[SegmentRow]:
+def _set_tokens(sink: Sink, tokens: dict[int, str]) -> list[SegmentRow]:
     sink.track_tokens = tokens
     return []
 
@@ -403,7 +411,7 @@ def _set_topic(sink: ObjectSink, topic: str | None) -> list[SegmentRow]:
     return []
 
 
-def _abort(sink: LocalSink | ObjectSink) -> list[SegmentRow]:
+def _abort(sink: Sink) -> list[SegmentRow]:
     sink.abort()
     return []
 

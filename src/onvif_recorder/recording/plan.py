@@ -6,7 +6,9 @@ won. Its ``RecordingPlan`` lists one ``Feed`` per (job, source) with the tracks 
 won; the engine compares plans to start, reconfigure or stop recording tasks.
 
 A recording whose ``Target`` names an object storage (S3, Azure) gets a ``TargetPlan``:
-its segments go through the upload spool with Annex B keys (``storage.object_sink``);
+its segments go through the upload spool with Annex B keys (``storage.object_sink``),
+to local storage, or both, as its 26.06 StorageStrategy says
+(``service.storage_strategy.placement``);
 an active OverrideSegmentDuration replaces the segment duration (RC §5.24). The target's
 Encryption entries (B.8, on local and object storage alike) become ``EncryptionEntry``
 rows with track tokens turned into track_IDs.
@@ -36,6 +38,7 @@ from onvif_recorder.domain.recording import Recording, RecordingEncryption
 from onvif_recorder.service.arbitration import Arbitration, Eligible, arbitrate
 from onvif_recorder.service.overrides import SegmentOverrides
 from onvif_recorder.service.state import RecorderState
+from onvif_recorder.service.storage_strategy import placement
 from onvif_recorder.storage.object_key import KeyLayout
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,10 @@ class TargetPlan:
     span_duration: float | None
     source: str
     """B.9 ``Source``: the recording's SourceId."""
+    local: bool = False
+    """StorageStrategy Local or Both: segments are written to local storage."""
+    upload: bool = True
+    """StorageStrategy External or Both: segments are uploaded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +133,11 @@ def target_plan(recording: Recording, state: RecorderState | None) -> TargetPlan
     if target is None or storage is None or not storage.data.is_object_storage:
         return None
     span = seconds(target.span_duration)
+    where = placement(target, storage.data)
     return TargetPlan(target.storage, target.format,
                       KeyLayout(key_part(target.prefix), key_part(target.postfix)),
-                      span if span > 0 else None, recording.configuration.source.source_id)
+                      span if span > 0 else None, recording.configuration.source.source_id,
+                      where.local, where.upload)
 
 
 class KeyMemory(Protocol):

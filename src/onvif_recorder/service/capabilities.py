@@ -39,6 +39,11 @@ class RecordingCapabilities:
     """RC §5.25: ExportRecordedData FileFormats; only written when non-empty."""
     """RC §5.25 ScheduledRecording: jobs honour ScheduleToken (declared in the 26.06 WSDL,
     an anyAttribute in 25.12's)."""
+    segment_export: bool = False
+    """RC 26.06 SegmentExport: List/Export/StopExportRecordedSegments, StorageStrategy
+    Local and Both."""
+    onboard_storage: bool = True
+    """RC 26.06 OnboardStorage: recordings can be kept on the recorder's own disk."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,8 @@ def recording_capabilities(settings: RecorderSettings) -> RecordingCapabilities:
         event_recording=True,
         before_event_limit_s=limits.before_event_limit_s,
         after_event_limit_s=limits.after_event_limit_s,
+        segment_export=True,
+        onboard_storage=True,
         supported_export_file_formats=FILE_FORMATS,
     )
 

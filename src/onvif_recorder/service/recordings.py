@@ -27,6 +27,7 @@ from onvif_recorder.service.events import (
 )
 from onvif_recorder.service.jobs_common import delete_jobs_with_receivers
 from onvif_recorder.service.state import Changes, StateHolder
+from onvif_recorder.service.storage_strategy import LocalMedium, check_strategy
 from onvif_recorder.settings import Limits
 
 TARGET_FORMATS = ("MP4", "CMAF")  # tt:TargetFormat
@@ -56,9 +57,12 @@ class RecordingOptions:
 
 
 class RecordingService:
-    def __init__(self, holder: StateHolder, limits: Limits) -> None:
+    def __init__(self, holder: StateHolder, limits: Limits,
+                 local_medium: LocalMedium = lambda: True) -> None:
         self.holder = holder
         self.limits = limits
+        self.local_medium = local_medium
+        """RC 26.06: StorageStrategy Local/Both need it (else NoLocalRecording)."""
 
     def holder_version(self) -> int:
         """Changes with every commit and every override change (cached Get* answers)."""
@@ -176,6 +180,7 @@ class RecordingService:
         if target.span_duration is not None and target.span_duration.seconds <= 0:
             raise errors.BadConfiguration("SpanDuration must be positive")
         check_entries(target.encryption, tracks, self.holder.state.certificates.keys())
+        check_strategy(target, self.holder.state.storage[target.storage].data, self.local_medium)
 
     # RC §5.9
     def create_track(self, recording_token: str, configuration: TrackConfiguration) -> Track:

@@ -9,7 +9,8 @@ the empty B.5 span-end object. The drainer (``engine.uploads``) uploads them in 
 Memory stays bounded by one fragment: the segment grows on disk, not in RAM.
 
 Each segment is also indexed (``storage.segment_index``, location ``object`` with the
-storage token): a row when it opens, completed when its spooled file is final (before
+storage token; not under StorageStrategy Both, ``storage.both_sink``, where the local
+copy's row is the index's): a row when it opens, completed when its spooled file is final (before
 its journal row becomes ready, so the index never lags an upload). So what a recording
 holds in object storage is known after a restart: "Incompatible Stream" (RC §5.19)
 compares with it, and Search/Replay can list it. ``reconcile_object_rows`` settles the

@@ -42,6 +42,10 @@ def write_recording_capabilities(
         element.set("EventRecording", "true")
         element.set("BeforeEventLimit", f"PT{caps.before_event_limit_s}S")
         element.set("AfterEventLimit", f"PT{caps.after_event_limit_s}S")
+    # RC 26.06 (anyAttributes in 25.12's schema)
+    element.set("OnboardStorage", xs_boolean(caps.onboard_storage))
+    if caps.segment_export:
+        element.set("SegmentExport", "true")
     if caps.supported_export_file_formats:
         element.set("SupportedExportFileFormats", " ".join(caps.supported_export_file_formats))
     return element

@@ -30,7 +30,7 @@ from onvif_recorder.soap.mapping.recording import (
     write_recording_configuration,
     write_track_configuration,
 )
-from onvif_recorder.soap.namespaces import PT, TAS, TEV, TNS1, TT, WSA, WSNT, WSTOP, XS, qname
+from onvif_recorder.soap.namespaces import ENV, PT, TAS, TEV, TNS1, TT, WSA, WSNT, WSTOP, XS, qname
 
 # Declared on every event service answer: item types (tt:, xs:) and topics (tns1:) are
 # QNames written as text and need their prefixes in scope.
@@ -44,6 +44,10 @@ EVENT_NSMAP = {
     "xs": XS,
     "pt": PT,  # Schedule topics' items are pt:ReferenceToken (SCHEDULE-7-1-x check it)
     "tas": TAS,  # the keystore's KeyStatus items are tas:KeyID / tas:KeyStatus
+    # AsynchronousOperationStatus' Error item is a SOAP 1.2 Fault (Core §8.9.7). The
+    # envelope binds its namespace to "env" and lxml folds any other prefix for it into
+    # that one, so QNames written as text (Type="env:Fault", env:Receiver) use "env" too.
+    "env": ENV,
 }
 
 
@@ -106,7 +110,8 @@ def _write_items(parent: etree._Element, tag: str, items: DataItems) -> None:
     if not items:
         return
     group = sub(parent, _tt(tag))
-    for name, value in items:
+    # tt:ItemList: every SimpleItem before the first ElementItem
+    for name, value in sorted(items, key=lambda item: not isinstance(item[1], str)):
         if isinstance(value, str):
             item = sub(group, _tt("SimpleItem"))
             item.set("Name", name)

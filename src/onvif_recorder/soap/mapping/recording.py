@@ -71,6 +71,7 @@ def read_target(reader: Reader) -> RecordingTarget:
         span_duration=reader.optional_duration("SpanDuration"),
         encryption=tuple(read_encryption(e) for e in reader.children("Encryption")),
         segment_duration_override=None if override is None else read_override(override),
+        storage_strategy=reader.optional_text("StorageStrategy"),
     )
 
 
@@ -143,6 +144,8 @@ def write_target(parent: etree._Element, target: RecordingTarget) -> None:
         override = sub(element, _tt("SegmentDurationOverride"))
         sub(override, _tt("Duration"), target.segment_duration_override.duration.lexical)
         sub(override, _tt("Expiration"), target.segment_duration_override.expiration.lexical)
+    if target.storage_strategy is not None:  # 26.06; in 25.12 it falls to the xs:any
+        sub(element, _tt("StorageStrategy"), target.storage_strategy)
 
 
 def write_recording_configuration(

@@ -30,6 +30,7 @@ from onvif_recorder.soap.mapping.recording import (
 )
 from onvif_recorder.soap.namespaces import TRC, qname
 from onvif_recorder.soap.operations.recording_export import ExportHandlers
+from onvif_recorder.soap.operations.recording_segments import SegmentHandlers
 from onvif_recorder.soap.security.access import AccessClass
 
 PATH = "/onvif/recording_service"
@@ -216,7 +217,8 @@ class RecordingHandlers:
 
 
 def recording_endpoint(handlers: RecordingHandlers,
-                       exports: ExportHandlers | None = None) -> ServiceEndpoint:
+                       exports: ExportHandlers | None = None,
+                       segments: SegmentHandlers | None = None) -> ServiceEndpoint:
     h = handlers
     state_version = h.recordings.holder_version
     operations = [
@@ -247,9 +249,12 @@ def recording_endpoint(handlers: RecordingHandlers,
                   exports.stop_export_recorded_data if exports else h.not_implemented),
         Operation("GetExportRecordedDataState", READ,
                   exports.get_export_recorded_data_state if exports else h.not_implemented),
-        # The 26.06 segment operations: not built yet.
-        Operation("ListRecordedSegments", READ, h.not_implemented),
-        Operation("ExportRecordedSegments", READ, h.not_implemented),
-        Operation("StopExportRecordedSegments", READ, h.not_implemented),
+        # RC 26.06 §5.26-5.28 (soap/operations/recording_segments.py)
+        Operation("ListRecordedSegments", READ,
+                  segments.list_recorded_segments if segments else h.not_implemented),
+        Operation("ExportRecordedSegments", READ,
+                  segments.export_recorded_segments if segments else h.not_implemented),
+        Operation("StopExportRecordedSegments", READ,
+                  segments.stop_export_recorded_segments if segments else h.not_implemented),
     ]
     return ServiceEndpoint.build(PATH, TRC, operations, DECLARED)

@@ -214,3 +214,43 @@ def test_a_special_day_today_overrides_the_standard_schedule(
     state = svc.GetScheduleState(Token=token)
     validate_body(rec.last)
     assert (state.Active, state.SpecialDay) == (False, True)
+
+
+def test_modify_refuses_what_create_refuses_and_lists_stay_consistent(
+        recorder: RunningRecorder, tsc: tuple[Any, ResponseRecorder]) -> None:
+    """SCHEDULE-3-1-14: ModifySchedule with MaxTimePeriodsPerDay periods a day is taken,
+    one more is CapabilityViolated/MaxTimePeriodsPerDay; SCHEDULE-3-1-15: a special day's
+    TimeRange ending before it starts is InvalidArgVal on Modify too; SCHEDULE-8-1-1: every
+    special-day group a schedule names is in GetSpecialDayGroupInfoList. A refused Modify
+    leaves the schedule as it was."""
+    svc, rec = tsc
+    caps = svc.GetServiceCapabilities()
+    group = svc.CreateSpecialDayGroup(SpecialDayGroup={
+        "token": "", "Name": "Holidays", "Days": ical(("20261225T000000", "20261226T000000",
+                                                       None))})
+    special = {"GroupToken": group, "TimeRange": [{"From": "09:00:00", "Until": "12:00:00"}]}
+    token = svc.CreateSchedule(Schedule=schedule(SpecialDays=[special]))
+
+    def periods(count: int) -> str:
+        return ical(*[(f"19700101T{h:02d}0000", f"19700101T{h:02d}3000", "FREQ=WEEKLY;BYDAY=TU")
+                      for h in range(count)])
+
+    svc.ModifySchedule(Schedule=schedule(token=token, standard=periods(caps.MaxTimePeriodsPerDay),
+                                         SpecialDays=[special]))
+    validate_body(rec.last)
+    expect_fault(svc.ModifySchedule,
+                 Schedule=schedule(token=token, standard=periods(caps.MaxTimePeriodsPerDay + 1)),
+                 chain=["Sender", "CapabilityViolated", "MaxTimePeriodsPerDay"], rec=rec)
+    backwards = {"GroupToken": group, "TimeRange": [{"From": "10:00:00", "Until": "09:00:00"}]}
+    expect_fault(svc.ModifySchedule, Schedule=schedule(token=token, SpecialDays=[backwards]),
+                 chain=["Sender", "InvalidArgVal"], rec=rec)
+    [kept] = svc.GetSchedules(Token=[token])
+    validate_body(rec.last)
+    assert kept.Standard == periods(caps.MaxTimePeriodsPerDay)
+    listed = {g.token for g in svc.GetSpecialDayGroupInfoList().SpecialDayGroupInfo}
+    validate_body(rec.last)
+    named = {s.GroupToken for item in svc.GetScheduleList().Schedule
+             for s in (item.SpecialDays or [])}
+    assert named and named <= listed
+    svc.DeleteSchedule(Token=token)
+    svc.DeleteSpecialDayGroup(Token=group)

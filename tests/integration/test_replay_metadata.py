@@ -20,6 +20,7 @@ from tests.integration.test_replay_rtsp import (
     PLAYERS,
     check_immediate_seeks,
     check_pause_and_resume,
+    check_pause_at_a_time,
     recorded_video,
     replay_uri,
     utc_text,
@@ -114,3 +115,8 @@ def test_pause_and_resume_metadata(recorded: tuple[RunningRecorder, str]) -> Non
 def test_immediate_metadata_seeks(recorded: tuple[RunningRecorder, str]) -> None:
     """REPLAY-3-3-12 and 3-3-16: Immediate PLAYs seek a metadata session at once."""
     check_immediate_seeks(recorded, METADATA_TRACK, "meta", count=1)
+
+
+def test_pause_with_a_range_on_metadata(recorded: tuple[RunningRecorder, str]) -> None:
+    """REPLAY-3-3-15: PAUSE with a clock Range on a metadata session stops there."""
+    check_pause_at_a_time(recorded, METADATA_TRACK, "meta")

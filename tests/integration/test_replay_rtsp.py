@@ -627,6 +627,56 @@ def check_pause_and_resume(recorded: tuple[RunningRecorder, str], track: int,
     assert abs(resumed.utc - clean) < 1e-5 or clean < resumed.utc <= paused_at + 0.5
 
 
+@pytest.mark.parametrize(("track", "handler"), [(0, "vide"), (1, "soun")])
+def test_pause_with_a_range_stops_at_that_time(recorded: tuple[RunningRecorder, str],
+                                               track: int, handler: str) -> None:
+    """REPLAY-3-1-16, 3-2-15 (video, audio)."""
+    check_pause_at_a_time(recorded, track, handler)
+
+
+def check_pause_at_a_time(recorded: tuple[RunningRecorder, str], track: int,
+                          handler: str) -> None:
+    """RFC 2326 §10.6, Streaming §6.5: ``PAUSE`` with ``Range: clock=T`` during a paced
+    playback is answered at once and the stream goes on until T: every frame before T
+    arrives, none at or after it; a PLAY without Range then resumes without skipping the
+    first frame after T."""
+    recorder, recording = recorded
+    expected = recorded_video(recorder.data_dir, recording, handler)
+    uri = replay_uri(recorder, recording, credentials=False)
+    raw = RawClient(uri)
+    assert raw.request("DESCRIBE", uri)[0] == 200
+    assert raw.request("SETUP", f"{uri}/trackID={track}",
+                       Transport="RTP/AVP/TCP;unicast;interleaved=0-1")[0] == 200
+    assert raw.request("PLAY", uri, Range="clock=19700101T000000Z-")[0] == 200
+    pause_at = expected[0][0] + (expected[-1][0] - expected[0][0]) / 2
+    assert raw.request("PAUSE", uri, Range=f"clock={utc_text(pause_at)}")[0] == 200
+    times: list[float] = []
+    raw.sock.settimeout(2.5)  # the paced playback reaches T within the recording's half
+    with pytest.raises(TimeoutError):
+        while True:
+            item = raw.next_item()
+            if len(item) == 3 and item[0] == 0:
+                packet = RtpPacket.parse(item[1])
+                assert packet.extension is not None
+                times.append(ReplayExtension.parse(packet.extension).utc)
+    raw.sock.settimeout(10)
+    raw.buffer = b""
+    pause_rounded = round(pause_at, 3)  # utc_text keeps milliseconds
+    last_before = max(u for u, _, _ in expected if u < pause_rounded)
+    first_after = min(u for u, _, _ in expected if u >= pause_rounded)
+    assert times and max(times) < pause_rounded  # nothing at or after T
+    assert max(times) >= last_before - 1e-5  # everything before it
+    status, _ = raw.request("PLAY", uri)
+    assert status == 200
+    item = raw.next_item()
+    while len(item) != 3 or item[0] != 0:
+        item = raw.next_item()
+    packet = RtpPacket.parse(item[1])
+    assert packet.extension is not None
+    assert ReplayExtension.parse(packet.extension).utc <= first_after + 1e-5  # none skipped
+    assert raw.request("TEARDOWN", uri)[0] == 200
+
+
 def test_serve_runs_the_rtsp_server_on_the_port_it_names(tmp_path: Path) -> None:
     """``onvif-recorder serve --rtsp-listen 127.0.0.1:0``: GetReplayUri names the port
     really bound, and an RTSP client is answered there (Digest challenge included)."""

@@ -378,11 +378,16 @@ def _frames(text: str | None) -> FrameFilter:
 
 
 def _pause_at(request: Request) -> float | None:
+    """The time a PAUSE takes effect: ``Range: clock=T`` (RFC 2326 §10.6 gives the single
+    point) or ``clock=T-``; None: now."""
     text = request.headers.get("Range")
     if text is None:
         return None
+    text = text.replace(" ", "")
+    if "-" not in text.partition("=")[2]:
+        text += "-"
     try:
-        wanted = parse_range(text.replace(" ", ""))
+        wanted = parse_range(text)
     except RemoteProtocolError:
         raise RequestError(457) from None
     if wanted.unit != "clock" or wanted.start is None:

@@ -175,6 +175,10 @@ def test_pause_teardown_and_keep_alive() -> None:
                              now=2.0)
     assert response.status == 200
     assert actions == [PausePlay(conn.session, 1_700_000_015.0)]  # type: ignore[arg-type]
+    response, actions = send(conn, "PAUSE", Session=session, Range="clock=20231114T221336Z",
+                             now=2.0)  # RFC 2326 §10.6's form: one point, no dash
+    assert response.status == 200
+    assert actions == [PausePlay(conn.session, 1_700_000_016.0)]  # type: ignore[arg-type]
     response, _ = send(conn, "GET_PARAMETER", Session=session, now=20.0)
     assert response.status == 200
     assert not conn.expired(49.0) and conn.expired(51.0)

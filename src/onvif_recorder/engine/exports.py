@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import secrets
 import shutil
@@ -38,10 +37,10 @@ from onvif_recorder.storage.export_writer import (
     local_segments,
     write_recording,
 )
-from onvif_recorder.storage.object_store import UploadError, UploadObject
+from onvif_recorder.storage.object_store import FileObject, UploadError
 from onvif_recorder.storage.segment_index import Location, SegmentIndex, SegmentRow
 from onvif_recorder.storage.signing_identity import SigningIdentity, load_or_create
-from onvif_recorder.storage.uploader import open_store
+from onvif_recorder.storage.uploader import open_file_store
 
 log = logging.getLogger(__name__)
 
@@ -225,16 +224,16 @@ class ExportRunner:
             self.bus.publish(operation.status(PropertyOperation.CHANGED))
 
     async def _upload(self, operation: ExportOperation, path: Path) -> None:
-        body = await asyncio.to_thread(path.read_bytes)
+        """The file in parts (S3 multipart, Azure blocks): never all of it in memory."""
         key = operation.location(path.name)
-        obj = UploadObject(key, "video/mp4", body, hashlib.md5(body).digest())
+        obj = FileObject(key, "video/mp4", str(path))
         for attempt in range(1, UPLOAD_ATTEMPTS + 1):
             if operation.cancel.is_set():
                 raise ExportCancelled(operation.token)
             try:
-                store = await open_store(operation.storage.data)
+                store = await open_file_store(operation.storage.data)
                 try:
-                    await store.put(obj)
+                    await store.put_file(obj)
                 finally:
                     with contextlib.suppress(Exception):
                         await store.close()

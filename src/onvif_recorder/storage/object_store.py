@@ -4,8 +4,10 @@
 assembled in the spool first, so the store sees one PUT of known size and MD5) and
 returns only once the store confirmed *these bytes*: the S3 ETag or the Azure
 Content-MD5 it answers must equal the MD5 we computed while writing the spool file.
-Anything else raises ``UploadError`` and the caller retries later. ``StoreUnreachable``
-is the kind of failure after which the store's connections are not trusted any more
+Anything else raises ``UploadError`` and the caller retries later. ``put_file`` is the
+same for a file too large to hold in memory (export files), sent in confirmed parts.
+``StoreUnreachable`` is the kind of failure after which the store's connections are not
+trusted any more
 (refused, reset, timed out, stalled): the caller closes the store and retries on a new
 one. ``StoreTimeouts`` bounds every request (README "Uploads and the spool").
 
@@ -60,10 +62,40 @@ class StoreTimeouts:
         return self.connect + self.progress + size / self.min_rate
 
 
+@dataclass(frozen=True, slots=True)
+class FileObject:
+    """A file too large to hold in memory (an export), uploaded in parts of ``part_size``
+    read one at a time: S3 multipart upload, Azure staged blocks."""
+
+    key: str
+    content_type: str
+    path: str
+    """The file's path (text: this module does no file access; ``storage.file_parts``
+    reads it)."""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def part_size(self, size: int) -> int:
+        """S3 takes parts of 5 MiB at least and 10,000 parts at most."""
+        return max(PART_SIZE, -(-size // MAX_PARTS))
+
+
+PART_SIZE = 16 * 1024 * 1024
+MAX_PARTS = 10_000
+
+
 class ObjectStore(Protocol):
     async def put(self, obj: UploadObject) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class FileStore(ObjectStore, Protocol):
+    """A store that also takes files in parts (``uploader.open_file_store``)."""
+
+    async def put_file(self, obj: FileObject) -> None:
+        """The file as one object, each part sent with its MD5 and confirmed; a failure
+        leaves no object (an unfinished multipart upload is aborted)."""
+        ...
 
 
 class ObjectReader(Protocol):

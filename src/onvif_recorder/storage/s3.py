@@ -22,6 +22,8 @@ import asyncio
 import base64
 import contextlib
 import copy
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +35,9 @@ from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from onvif_recorder.domain.storage import StorageConfigurationData
+from onvif_recorder.storage.file_parts import file_parts
 from onvif_recorder.storage.object_store import (
+    FileObject,
     StoreTimeouts,
     StoreUnreachable,
     UploadError,
@@ -129,6 +133,50 @@ class S3Store:
         except (BotoCoreError, ClientError) as exc:
             raise UploadError(f"S3 PutObject {obj.key}: {exc}") from exc
         return answer
+
+    async def put_file(self, obj: FileObject) -> None:
+        """Multipart upload: each part with its Content-MD5 and its ETag checked; any
+        failure aborts the upload, so no partial object remains."""
+        what = f"S3 multipart upload {obj.key}"
+        bucket, key = self.location.bucket, self.object_key(obj.key)
+        created = await self._call(what, lambda: self._client.create_multipart_upload(
+            Bucket=bucket, Key=key, ContentType=obj.content_type, Metadata=obj.metadata), 0)
+        upload_id = str(created["UploadId"])
+        try:
+            parts = []
+            async for part in file_parts(obj):
+                answer = await self._call(
+                    f"{what} part {part.number}",
+                    functools.partial(self._client.upload_part, Bucket=bucket, Key=key,
+                                      UploadId=upload_id, PartNumber=part.number,
+                                      Body=part.data,
+                                      ContentMD5=base64.b64encode(part.md5).decode()),
+                    len(part.data))
+                etag = str(answer.get("ETag", "")).strip('"')
+                if etag.lower() != part.md5.hex():
+                    raise UploadError(f"{what}: part {part.number} ETag {etag!r} is not "
+                                      "the MD5 sent")
+                parts.append({"PartNumber": part.number, "ETag": answer["ETag"]})
+            await self._call(what, lambda: self._client.complete_multipart_upload(
+                Bucket=bucket, Key=key, UploadId=upload_id,
+                MultipartUpload={"Parts": parts}), 0)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._client.abort_multipart_upload(Bucket=bucket, Key=key,
+                                                          UploadId=upload_id)
+            raise
+
+    async def _call(self, what: str, request: Callable[[], Awaitable[dict[str, Any]]],
+                    size: int) -> dict[str, Any]:
+        async def guarded() -> dict[str, Any]:
+            try:
+                return await request()
+            except UNREACHABLE as exc:
+                raise StoreUnreachable(f"{what}: {exc}") from exc
+            except (BotoCoreError, ClientError) as exc:
+                raise UploadError(f"{what}: {exc}") from exc
+
+        return await watched(guarded, size, self.timeouts, what)
 
     async def get(self, key: str) -> bytes:
         try:

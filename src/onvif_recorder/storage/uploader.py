@@ -10,6 +10,7 @@ from __future__ import annotations
 from onvif_recorder.domain.storage import StorageConfigurationData, StorageType
 from onvif_recorder.storage.azure import AzureStore
 from onvif_recorder.storage.object_store import (
+    FileStore,
     ObjectReader,
     ObjectStore,
     StoreTimeouts,
@@ -22,6 +23,12 @@ async def open_store(data: StorageConfigurationData,
                      timeouts: StoreTimeouts | None = None) -> ObjectStore:
     """A store for ``data`` whose requests keep to ``timeouts``; raises ``UploadError``
     if ``data`` cannot be one."""
+    return await _open(data, timeouts or StoreTimeouts())
+
+
+async def open_file_store(data: StorageConfigurationData,
+                          timeouts: StoreTimeouts | None = None) -> FileStore:
+    """The same store, to upload files in parts (exports)."""
     return await _open(data, timeouts or StoreTimeouts())
 
 

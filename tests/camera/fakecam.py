@@ -87,10 +87,15 @@ H265_BFRAMES = (
     "key-int-max=25 bitrate=800 option-string=bframes=2:b-adapt=0:b-pyramid=0 "
     "! rtph265pay name=pay0 pt=96 config-interval=-1"
 )
-METADATA = (
-    'appsrc name=pay1 is-live=true format=time do-timestamp=true caps="application/x-rtp,'
-    'media=application,payload=107,clock-rate=90000,encoding-name=vnd.onvif.metadata"'
-)
+def metadata_source(name):
+    """The ONVIF metadata stream: an appsrc fed RTP packets by metadata_feeder."""
+    return (
+        f'appsrc name={name} is-live=true format=time do-timestamp=true caps="application/'
+        'x-rtp,media=application,payload=107,clock-rate=90000,encoding-name=vnd.onvif.metadata"'
+    )
+
+
+METADATA = metadata_source("pay1")
 CLIP = (
     "appsrc name=clip is-live=true format=time do-timestamp=true caps=video/x-h264,"
     "stream-format=byte-stream,alignment=au,framerate=25/1 ! h264parse "
@@ -272,9 +277,10 @@ def main():
 
     def on_configure(_factory, media, path):
         element = media.get_element()
-        metadata = element.get_by_name("pay1")
-        if metadata is not None and metadata.get_factory().get_name() == "appsrc":
-            metadata_feeder(metadata, motion=one_window if path == "/motion" else toggling)
+        for name in ("pay1", "pay2"):
+            metadata = element.get_by_name(name)
+            if metadata is not None and metadata.get_factory().get_name() == "appsrc":
+                metadata_feeder(metadata, motion=one_window if path == "/motion" else toggling)
         clip = element.get_by_name("clip")
         if clip is not None:
             clip_feeder(clip, units)
@@ -293,6 +299,7 @@ def main():
         "/h265": H265,
         "/h265-bframes": H265_BFRAMES,
         "/meta": f"{VIDEO} {METADATA}",
+        "/avm": f"{VIDEO} {AAC} {metadata_source('pay2')}",  # all three: TS-REPLAY 3-4-x
         "/motion": f"{VIDEO} {METADATA}",
         "/pcmu": f"{VIDEO} {PCMU}",
     }

@@ -142,6 +142,8 @@ class RawClient:
         self.cseq = 0
         self.auth: dict[str, str] | None = None
         self.session: str | None = None
+        self.last_body = ""
+        """The body of the last response (DESCRIBE's SDP)."""
 
     def request(self, method: str, url: str, **headers: str) -> tuple[int, dict[str, str]]:
         status, answer = self._send(method, url, headers)
@@ -213,6 +215,7 @@ class RawClient:
         while len(rest) < length:
             self._fill()
             rest = self.buffer.partition(b"\r\n\r\n")[2]
+        self.last_body = rest[:length].decode(errors="replace")
         self.buffer = rest[length:]
         return int(lines[0].split()[1]), headers
 

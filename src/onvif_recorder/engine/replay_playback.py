@@ -74,7 +74,10 @@ class Playback:
         self.origin: float | None = None  # UTC of the first frame sent
         self.skipped = 0.0  # seconds of gaps jumped so far
         self.wall_start = 0.0
-        self.discontinuity = request.discontinuity
+        # D on each stream's first frame of a PLAY that moves the position (§6.10): every
+        # track's next access unit follows the jump, not only the first one sent.
+        self.discontinuous: set[int] = (set(range(len(session.streams)))
+                                        if request.discontinuity else set())
         self.reported: float | None = None  # clock of the last sender reports
         self.sent_at: dict[int, float] = {}  # stream index -> clock of its last frame
 
@@ -213,8 +216,8 @@ class Playback:
                     await asyncio.sleep(delay)
             offset = (render + frame.utc - frame.decode_utc if self.request.rate_control
                       else frame.utc - self.origin)
-            self._emit(frame, offset, self.discontinuity)
-            self.discontinuity = False
+            self._emit(frame, offset, frame.stream in self.discontinuous)
+            self.discontinuous.discard(frame.stream)
             self.session.position = frame.decode_utc + 1e-6
             await self._drain()
         return True

@@ -5,6 +5,9 @@ session: TS-REPLAY 3-4-x (docs/ts-replay-coverage.md)."""
 from __future__ import annotations
 
 import re
+import select
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -23,6 +26,7 @@ from tests.integration.test_replay_rtsp import (
     TunnelClient,
     recorded_video,
     replay_uri,
+    udp_pair,
     utc_text,
 )
 
@@ -126,6 +130,60 @@ def test_every_frame_of_every_track_arrives(recorded: tuple[RunningRecorder, str
     for kind, extensions in found.items():
         assert [round(e.utc, 4) for e in extensions] == expected_times(recorder, recording,
                                                                         kind), kind
+    assert raw.request("TEARDOWN", uri)[0] == 200
+
+
+def test_every_frame_of_every_track_arrives_over_udp(recorded: tuple[RunningRecorder, str]
+                                                     ) -> None:
+    """REPLAY-3-4-2: the three tracks over RTP/UDP unicast, each to its own port pair."""
+    recorder, recording = recorded
+    uri = replay_uri(recorder, recording, credentials=False)
+    raw = RawClient(uri)
+    assert raw.request("DESCRIBE", uri, Accept="application/sdp")[0] == 200
+    sections = raw.last_body.split("m=")[1:]
+    pairs: dict[socket.socket, tuple[str, bool]] = {}
+    for section in sections:
+        control = re.search(r"a=control:(\S+)", section)
+        assert control is not None
+        rtp, rtcp = udp_pair()
+        kind = section.split()[0]
+        pairs[rtp], pairs[rtcp] = (kind, False), (kind, True)
+        port = rtp.getsockname()[1]
+        status, answer = raw.request("SETUP", f"{uri}/{control[1]}", Require="onvif-replay",
+                                     Transport=f"RTP/AVP;unicast;client_port={port}-{port + 1}")
+        assert status == 200 and "server_port=" in answer["transport"]
+    assert raw.request("PLAY", uri, Rate_Control="no", Range="clock=19700101T000000Z-")[0] \
+        == 200
+    packets: dict[str, list[RtpPacket]] = {kind: [] for kind, _ in pairs.values()}
+    byes: set[str] = set()
+    deadline = time.monotonic() + 30
+    while len(byes) < len(sections) and time.monotonic() < deadline:
+        ready, _, _ = select.select(list(pairs), [], [], 0.5)
+        for sock in ready:
+            kind, is_rtcp = pairs[sock]
+            data = sock.recv(65536)
+            if not is_rtcp:
+                packets[kind].append(RtpPacket.parse(data))
+            elif any(isinstance(p, Bye) for p in parse_compound(data)):
+                byes.add(kind)
+    for sock in pairs:  # what was sent just before the BYEs
+        sock.setblocking(False)
+        while not pairs[sock][1]:
+            try:
+                packets[pairs[sock][0]].append(RtpPacket.parse(sock.recv(65536)))
+            except BlockingIOError:
+                break
+        sock.close()
+    assert len(byes) == 3
+    for kind, received in packets.items():
+        first = received[0].sequence_number  # UDP may reorder; sequence numbers wrap
+        received.sort(key=lambda p: (p.sequence_number - first + 32768) % 65536)
+        starts = [ReplayExtension.parse(p.extension) for before, p
+                  in zip([None, *received], received, strict=False)
+                  if p.extension is not None and (before is None or before.marker)
+                  and not _bracket(kind, p)]
+        assert [round(e.utc, 4) for e in starts] == expected_times(recorder, recording,
+                                                                    kind), kind
     assert raw.request("TEARDOWN", uri)[0] == 200
 
 

@@ -438,6 +438,21 @@ def sender_reports(played: Played) -> list[tuple[int, float, SenderReport]]:
     return found
 
 
+def test_rate_controlled_rtp_times_are_the_recorded_times_over_http(
+        recorded: tuple[RunningRecorder, str]) -> None:
+    """REPLAY-3-1-12 (Rate-Control yes, over the HTTP tunnel): paced, and each frame's RTP
+    timestamp is as far from the first as its capture time is (render time, a recording
+    without gaps), to the 90 kHz tick."""
+    recorder, recording = recorded
+    played = play_http(replay_uri(recorder, recording, credentials=False), 0)
+    starts, _ = frame_starts(played.packets)
+    assert len(starts) == len(recorded_video(recorder.data_dir, recording))
+    first_packet, first = starts[0]
+    for packet, extension in starts:
+        ticks = (packet.timestamp - first_packet.timestamp) & 0xFFFFFFFF
+        assert abs(ticks - (extension.utc - first.utc) * 90000) <= 2
+
+
 def test_sender_reports_count_what_was_sent_and_pair_wall_clock_with_rtp_time(
         recorded: tuple[RunningRecorder, str]) -> None:
     """Streaming §6.11, RFC 3550 §6.4.1, with rate control: a report at the start and

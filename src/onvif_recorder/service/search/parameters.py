@@ -4,10 +4,11 @@ really recorded, like the other RecordingHistory events.
 
 The recorder starts a new span whenever a track's codec parameters change, so a change
 can only happen where a track's range starts: one event there, with the parameters of
-the segment holding that instant. Cost: one media-facts read (one segment's sample
-entries, or its index summary) per distinct range start inside the searched window,
-plus one per start state; never one per segment. A range whose facts cannot be read
-(only a segment still being written) has no parameters event.
+the segment holding that instant. Cost: one media-facts read (two indexed look-ups for
+the segment, then its sample entries, or its index summary) per distinct range start
+inside the searched window, plus one per start state; never one per segment. The reads
+happen whatever the SearchFilter (it is applied to the built events). A range whose
+facts cannot be read (only a segment still being written) has no parameters event.
 """
 
 from __future__ import annotations

@@ -88,6 +88,15 @@ EXPECTED_TOPICS = {
     "RecordingHistory/Track/State": (
         "true", [("RecordingToken", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
         [("IsDataPresent", "xs:boolean", S)]),
+    # The optional ones; VideoRateControl (an ElementItem) is not described nor sent.
+    "RecordingHistory/Track/VideoParameters": (
+        "true", [("Recording", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
+        [("VideoEncoding", "tt:VideoEncoding", S), ("VideoWidth", "xs:int", S),
+         ("VideoHeight", "xs:int", S)]),
+    "RecordingHistory/Track/AudioParameters": (
+        "true", [("Recording", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
+        [("AudioEncoding", "tt:AudioEncoding", S), ("AudioSampleRate", "xs:int", S),
+         ("AudioBitrate", "xs:int", S)]),
     # Core §8.9.7 (ExportRecordedData progress); Alias is Core 26.06's.
     "Monitoring/AsynchronousOperationStatus": (
         "true", [("Token", "tt:ReferenceToken"), ("OperationName", "xs:string"),

@@ -85,11 +85,12 @@ def test_a_recording_with_a_gap_is_found_with_both_ranges(tmp_path: Path) -> Non
         first_stop, second_start = state[1][0], state[2][0]
         assert (second_start - first_stop).total_seconds() >= 1.5  # the gap
         for track in tracks:
-            values = [e[2] for e in events if e[1] == track]
+            values = [e[2] for e in events if e[1] == track and e[5].endswith("Track/State")]
             assert values == ["true", "false", "true", "false"], track
         backward = find_events(tse, rec, recording, info.LatestRecording.timestamp(),
                                info.EarliestRecording.timestamp(), False)
         assert backward == events[::-1]
+        check_parameters(tse, rec, recording, info, events)
 
         middle = state[0][0] + (first_stop - state[0][0]) / 2
         check_media_attributes(tse, rec, recording, middle, state[0][0], first_stop)
@@ -102,6 +103,59 @@ def test_a_recording_with_a_gap_is_found_with_both_ranges(tmp_path: Path) -> Non
         found, _ = results(tse, rec, "GetRecordingSearchResults", search)
         assert [i.RecordingToken for i in found] == [recording]
         assert found[0] == info
+
+
+def parameter_events(tse: Any, rec: Any, recording: str, start: datetime, end: datetime,
+                     include: bool) -> list[tuple[Any, ...]]:
+    """(Time, Topic, Source items, Data items, StartStateEvent) of the parameters
+    history topics (Search §5.17), every answer XSD-validated."""
+    search = tse.FindEvents(StartPoint=start, EndPoint=end, IncludeStartState=include,
+                            Scope={"IncludedRecordings": [recording]}, KeepAliveTime="PT10S",
+                            SearchFilter=topic_filter(
+                                "tns1:RecordingHistory/Track/VideoParameters",
+                                "tns1:RecordingHistory/Track/AudioParameters"))
+    validate_body(rec.last)
+    found = []
+    for result in results(tse, rec, "GetEventSearchResults", search)[0]:
+        message = result.Event.Message._value_1
+        found.append((result.Time, result.Event.Topic,
+                      {i.Name: i.Value for i in message.Source.SimpleItem},
+                      {i.Name: i.Value for i in message.Data.SimpleItem},
+                      result.StartStateEvent))
+    return found
+
+
+def check_parameters(tse: Any, rec: Any, recording: str, info: Any,
+                     events: list[tuple[Any, ...]]) -> None:
+    """A VideoParameters and an AudioParameters event where each track's data starts,
+    with what the camera's /av mount sends (H264 640x360, AAC 16 kHz)."""
+    video = {"VideoEncoding": "H264", "VideoWidth": "640", "VideoHeight": "360"}
+    starts = {track: [e[0] for e in events if e[1] == track
+                      and e[5].endswith("Track/State") and e[2] == "true"]
+              for track in ("VIDEO001", "AUDIO001")}
+    found = parameter_events(tse, rec, recording, info.EarliestRecording,
+                             info.LatestRecording, False)
+    assert [(e[0], e[1], e[2]["Track"]) for e in found if "VideoWidth" in e[3]] == [
+        (t, "tns1:RecordingHistory/Track/VideoParameters", "VIDEO001")
+        for t in starts["VIDEO001"]]
+    assert [(e[0], e[2]["Track"]) for e in found if "AudioEncoding" in e[3]] == [
+        (t, "AUDIO001") for t in starts["AUDIO001"]]
+    assert len(starts["VIDEO001"]) == 2 and all(e[2]["Recording"] == recording for e in found)
+    for _, _, _, data, _ in found:
+        if "VideoWidth" in data:
+            assert data == video
+        else:
+            assert (data["AudioEncoding"], data["AudioSampleRate"]) == ("AAC", "16")
+            assert int(data["AudioBitrate"]) > 0
+    backward = parameter_events(tse, rec, recording, info.LatestRecording,
+                                info.EarliestRecording, False)
+    assert backward == found[::-1]
+    virtual = parameter_events(tse, rec, recording, info.LatestRecording,
+                               info.EarliestRecording, True)
+    assert {(e[0], e[2]["Track"]) for e in virtual if e[4]} == {
+        (moment, track) for moment in (info.LatestRecording, info.EarliestRecording)
+        for track in ("VIDEO001", "AUDIO001")}
+    assert all(e[3] == video for e in virtual if e[4] and "VideoWidth" in e[3])
 
 
 def check_media_attributes(tse: Any, rec: Any, recording: str, moment: datetime,

@@ -36,11 +36,13 @@ from onvif_recorder.service.events import (
     ScheduleChanged,
     ScheduleStateChanged,
     SpecialDaysChanged,
+    TrackAudioParameters,
     TrackConfigurationChanged,
     TrackCreated,
     TrackDataDeleted,
     TrackDeleted,
     TrackHistoryState,
+    TrackVideoParameters,
 )
 
 TOPIC_NAMESPACE = "http://www.onvif.org/ver10/topics"
@@ -163,7 +165,20 @@ TRACK_HISTORY_STATE = Topic(
     ("RecordingHistory", "Track", "State"), True,
     (Item("RecordingToken", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken")),
     (Item("IsDataPresent", "xs:boolean"),))
-HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE)
+# The optional parameter topics name their Source items Recording and Track (§5.17 as
+# printed). VideoRateControl (an ElementItem) is not sent: the recorder knows the frame
+# rate and bitrate only as averages over a segment, not the encoder's limits.
+_PARAMETERS_SOURCE = (Item("Recording", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken"))
+TRACK_VIDEO_PARAMETERS = Topic(
+    ("RecordingHistory", "Track", "VideoParameters"), True, _PARAMETERS_SOURCE,
+    (Item("VideoEncoding", "tt:VideoEncoding"), Item("VideoWidth", "xs:int"),
+     Item("VideoHeight", "xs:int")))
+TRACK_AUDIO_PARAMETERS = Topic(
+    ("RecordingHistory", "Track", "AudioParameters"), True, _PARAMETERS_SOURCE,
+    (Item("AudioEncoding", "tt:AudioEncoding"), Item("AudioSampleRate", "xs:int"),
+     Item("AudioBitrate", "xs:int")))
+HISTORY_TOPICS: tuple[Topic, ...] = (RECORDING_HISTORY_STATE, TRACK_HISTORY_STATE,
+                                     TRACK_VIDEO_PARAMETERS, TRACK_AUDIO_PARAMETERS)
 # Core §8.9.7; Alias is Core 26.06's addition.
 ASYNCHRONOUS_OPERATION_STATUS = Topic(
     ("Monitoring", "AsynchronousOperationStatus"), True,
@@ -292,8 +307,24 @@ def _message(event: DomainEvent) -> Message:
             source = (("RecordingToken", recording), ("Track", track))
             return Message(TRACK_HISTORY_STATE, source,
                            (("IsDataPresent", _boolean(present)),), operation)
+        case TrackVideoParameters(recording, track, encoding, width, height, operation):
+            data = (("VideoEncoding", encoding), ("VideoWidth", str(width)),
+                    ("VideoHeight", str(height)))
+            return Message(TRACK_VIDEO_PARAMETERS, (("Recording", recording), ("Track", track)),
+                           data, operation)
+        case TrackAudioParameters():
+            return _audio_parameters_message(event)
         case _:
             return _device_message(event)
+
+
+def _audio_parameters_message(event: TrackAudioParameters) -> Message:
+    source = (("Recording", event.recording_token), ("Track", event.track_token))
+    data: tuple[tuple[str, str | ElementValue], ...] = (
+        ("AudioEncoding", event.encoding), ("AudioSampleRate", str(event.samplerate_khz)))
+    if event.bitrate_kbps is not None:
+        data += (("AudioBitrate", str(event.bitrate_kbps)),)
+    return Message(TRACK_AUDIO_PARAMETERS, source, data, event.operation)
 
 
 def _device_message(event: DomainEvent) -> Message:

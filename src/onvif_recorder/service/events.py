@@ -192,6 +192,32 @@ class TrackHistoryState:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackVideoParameters:
+    """tns1:RecordingHistory/Track/VideoParameters (Search §5.17, optional): the codec
+    parameters a video track recorded from ``time`` on. Found by FindEvents only."""
+
+    recording_token: str
+    track_token: str
+    encoding: str
+    width: int
+    height: int
+    operation: PropertyOperation
+
+
+@dataclass(frozen=True, slots=True)
+class TrackAudioParameters:
+    """tns1:RecordingHistory/Track/AudioParameters (Search §5.17, optional); the sample
+    rate in kHz as everywhere in ONVIF, the bitrate in kbit/s when known."""
+
+    recording_token: str
+    track_token: str
+    encoding: str
+    samplerate_khz: int
+    bitrate_kbps: int | None
+    operation: PropertyOperation
+
+
+@dataclass(frozen=True, slots=True)
 class CameraEvent:
     """An event a camera sent in its ONVIF metadata stream, re-published by the recorder
     (requirements §7.5) with the receiver's token added to its Source items, so clients
@@ -209,6 +235,8 @@ class CameraEvent:
 DomainEvent = (
     RecordingHistoryState
     | TrackHistoryState
+    | TrackVideoParameters
+    | TrackAudioParameters
     | RecordingCreated
     | RecordingDeleted
     | TrackCreated

@@ -69,10 +69,9 @@ class SegmentIndexRecordedData:
         return found
 
     def facts(self, recording: str, at: float) -> dict[str, TrackFacts]:
-        rows = [r for r in self.index.segments(recording) if r.complete]
-        if not rows:
+        row = self.index.finished_near(recording, at)
+        if row is None:
             return {}
-        row = min(rows, key=lambda r: _distance(r, at))
         try:
             media = summary_media(self.index.search_summary(row)) \
                 if row.location is Location.OBJECT \
@@ -81,11 +80,6 @@ class SegmentIndexRecordedData:
             return {}
         return {token: fact for token, track in media.tracks.items()
                 if (fact := _facts(track, media.duration)) is not None}
-
-
-def _distance(row: SegmentRow, at: float) -> float:
-    return 0.0 if row.start_utc <= at <= row.end_utc else min(abs(row.start_utc - at),
-                                                               abs(row.end_utc - at))
 
 
 def _facts(track: TrackMedia, duration: float) -> TrackFacts | None:

@@ -290,6 +290,17 @@ class SegmentIndex:
                             "AND start_utc <= ? AND end_utc >= ? AND instr(codecs, ?) > 0",
                             recording, *spans, end, start, f'"{codec}"')
 
+    def finished_near(self, recording: str, at: float) -> SegmentRow | None:
+        """The finished segment of ``recording`` holding ``at``, else the nearest one
+        (the earlier on a tie): two indexed look-ups (``segments_by_time``), however many
+        segments the recording has."""
+        before = self._select("recording = ? AND complete = 1 AND start_utc <= ?", recording,
+                              at, tail="ORDER BY start_utc DESC LIMIT 1")
+        after = self._select("recording = ? AND complete = 1 AND start_utc > ?", recording,
+                             at, tail="ORDER BY start_utc LIMIT 1")
+        candidates = before + after
+        return min(candidates, key=lambda r: _distance(r, at)) if candidates else None
+
     def _span_rows(self, recording: str
                    ) -> list[tuple[str, tuple[str, ...], float, float, bool, int]]:
         rows = self.connection.execute(
@@ -312,3 +323,8 @@ class SegmentIndex:
         for row in self.segments(recording):
             codecs.update(row.codecs)
         return codecs
+
+
+def _distance(row: SegmentRow, at: float) -> float:
+    return 0.0 if row.start_utc <= at <= row.end_utc else min(abs(row.start_utc - at),
+                                                               abs(row.end_utc - at))

@@ -50,6 +50,18 @@ def test_overlapping_is_half_open_and_in_time_order(index: SegmentIndex) -> None
     assert keys(index.overlapping(REC, 212, 213)) == ["e"]  # being written: counts from its start
 
 
+@pytest.mark.parametrize(("at", "expected"), [
+    (105, "a"), (110, "b"),  # a segment starting at the instant holds it
+    (130, "c"), (150, "c"), (180, "d"),  # in the gap: the nearer one
+    (50, "a"), (214, "d"),  # e is still being written: never
+])
+def test_finished_near_holds_the_instant_else_is_the_nearest(
+        index: SegmentIndex, at: float, expected: str) -> None:
+    found = index.finished_near(REC, at)
+    assert found is not None and found.key == expected
+    assert index.finished_near("Recording_9", at) is None
+
+
 def test_overlapping_one_track(index: SegmentIndex) -> None:
     assert keys(index.overlapping(REC, 0, 1000, track="AUDIO001")) == ["a", "b", "d", "e"]
     assert keys(index.overlapping(REC, 0, 1000, track="META001")) == []

@@ -6,7 +6,8 @@ track. A range still being written has no stop. FindEvents (§5.9) returns the e
 inside [StartPoint, EndPoint] (both inclusive, TS-SEARCH 3-1-13), ascending, or
 descending when EndPoint < StartPoint, with the very same values in both directions.
 IncludeStartState adds the state at StartPoint (and at EndPoint of a backward search,
-TS-SEARCH 3-1-11) as virtual ``Initialized`` events.
+TS-SEARCH 3-1-11) as virtual ``Initialized`` events. ``Track/VideoParameters`` and
+``AudioParameters`` come from ``search.parameters``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from onvif_recorder.service.events import (
     PropertyOperation,
     RecordingHistoryState,
     TrackHistoryState,
+)
+from onvif_recorder.service.search.parameters import (
+    CachedFacts,
+    FactsAt,
+    governing_start,
+    no_facts,
+    parameters_event,
 )
 from onvif_recorder.service.search.recorded import (
     RecordedNotification,
@@ -77,6 +85,8 @@ class RecordingHistory:
     token: str
     tracks: tuple[str, ...]
     ranges: dict[str, list[RecordedRange]]
+    facts_at: FactsAt = no_facts
+    """Read only for range starts inside the searched window and for start states."""
 
 
 def _inside(ranges: list[RecordedRange], moment: float) -> bool:
@@ -88,6 +98,21 @@ def _changes(ranges: list[RecordedRange]) -> Iterable[tuple[float, bool]]:
         yield r.start, True
         if not r.open:
             yield r.end, False
+
+
+def _parameters(history: RecordingHistory, facts: FactsAt, low: float, high: float
+                ) -> list[tuple[float, float, EventResult]]:
+    """A parameters event at every track range start in [low, high], right after the
+    track's State turns true (rank 1.2) so both directions read it naturally."""
+    found: list[tuple[float, float, EventResult]] = []
+    for track in history.tracks:
+        for r in history.ranges.get(track, []):
+            if not within(r.start, low, high):
+                continue
+            event = parameters_event(history.token, track, facts(r.start).get(track), CHANGED)
+            if event is not None:
+                found.append((r.start, 1.2, EventResult(history.token, track, r.start, event)))
+    return found
 
 
 def _real(history: RecordingHistory) -> list[tuple[float, float, EventResult]]:
@@ -106,7 +131,7 @@ def _real(history: RecordingHistory) -> list[tuple[float, float, EventResult]]:
     return found
 
 
-def _states(history: RecordingHistory, moment: float) -> list[EventResult]:
+def _states(history: RecordingHistory, facts: FactsAt, moment: float) -> list[EventResult]:
     recording = _inside(recording_ranges(history.ranges), moment)
     states = [EventResult(history.token, "", moment,
                           RecordingHistoryState(history.token, recording, INITIALIZED), True)]
@@ -114,6 +139,19 @@ def _states(history: RecordingHistory, moment: float) -> list[EventResult]:
         present = _inside(history.ranges.get(track, []), moment)
         event = TrackHistoryState(history.token, track, present, INITIALIZED)
         states.append(EventResult(history.token, track, moment, event, True))
+    return states + _parameter_states(history, facts, moment)
+
+
+def _parameter_states(history: RecordingHistory, facts: FactsAt, moment: float
+                      ) -> list[EventResult]:
+    states = []
+    for track in history.tracks:
+        start = governing_start(history.ranges.get(track, []), moment)
+        if start is None:
+            continue
+        event = parameters_event(history.token, track, facts(start).get(track), INITIALIZED)
+        if event is not None:
+            states.append(EventResult(history.token, track, moment, event, True))
     return states
 
 
@@ -131,14 +169,17 @@ def find_events(histories: Iterable[RecordingHistory], query: EventQuery, limit:
     its stop at the same instant)."""
     histories = list(histories)
     low, high = query.window
+    facts = {h.token: CachedFacts(h.facts_at) for h in histories}
     found = [item for h in histories for item in _real(h)]
+    found += [item for h in histories for item in _parameters(h, facts[h.token], low, high)]
     found += [(r.time, 1.5, r) for r in recorded]
     real = [item for item in found if within(item[0], low, high)]
     # Stable: same-time events keep scope order (recordings, then configured tracks).
     real.sort(key=lambda item: (item[0], item[1]))
     ordered = [item[2] for item in (reversed(real) if query.backward else real)]
     if query.include_start_state:
-        ordered = [s for h in histories for s in _states(h, query.start)] + ordered
+        ordered = [s for h in histories
+                   for s in _states(h, facts[h.token], query.start)] + ordered
         if query.backward and query.end is not None:
-            ordered += [s for h in histories for s in _states(h, query.end)]
+            ordered += [s for h in histories for s in _states(h, facts[h.token], query.end)]
     return [r for r in ordered if query.matches(r)][:limit]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from onvif_recorder.domain.errors import InvalidToken
 from onvif_recorder.domain.job import JobState
@@ -178,7 +179,8 @@ class SearchService:
         recordings = self.holder.state.recordings
         scoped = self._scoped(scope)
         histories = [RecordingHistory(i.token, tuple(t.token for t in recordings[i.token].tracks),
-                                      ranges) for i, ranges in scoped]
+                                      ranges, partial(self.data.facts, i.token))
+                     for i, ranges in scoped]
         limit = self._limit(max_matches)
         results = find_events(histories, query, limit,
                               self._metadata_events([i.token for i, _ in scoped], query))

@@ -16,11 +16,8 @@ import pytest
 from onvif_recorder.rtp.onvif_extension import ReplayExtension
 from onvif_recorder.rtp.packet import RtpPacket
 from onvif_recorder.rtp.rtcp import Bye, parse_compound
-from tests.camera import Camera
 from tests.conftest import RunningRecorder
-from tests.integration.helpers import auto_receiver_job, client, recording_configuration
-from tests.integration.recording_support import configure_receiver, engine_recorder, wait_until
-from tests.integration.test_data_deletion import rows
+from tests.integration.test_replay_metadata import recorded_mount
 from tests.integration.test_replay_rtsp import (
     RawClient,
     TunnelClient,
@@ -36,22 +33,9 @@ HANDLERS = {"video": "vide", "audio": "soun", "application": "meta"}
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningRecorder, str]]:
-    """A stopped recording of /avm, 1 s segments, at least four holding metadata."""
-    data = tmp_path_factory.mktemp("replay-avm") / "data"
-    with Camera() as camera, engine_recorder(data, segment_duration=1.0,
-                                             replay=True) as recorder:
-        trc, _ = client(recorder, "recording")
-        trv, _ = client(recorder, "receiver")
-        recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
-        job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(recording))
-        configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
-                           camera.url("/avm"))
-        trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Active")
-        assert wait_until(lambda: sum(r.complete and "META001" in r.tracks
-                                      for r in rows(data, recording)) >= 4, 20)
-        trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Idle")
-        assert wait_until(lambda: all(r.complete for r in rows(data, recording)), 10)
-        yield recorder, recording
+    """/avm: H.264, AAC and metadata on one RTSP session."""
+    with recorded_mount(tmp_path_factory, "/avm") as found:
+        yield found
 
 
 @dataclass

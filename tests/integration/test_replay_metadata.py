@@ -6,6 +6,7 @@ RTP/UDP and the HTTP tunnel: TS-REPLAY 3-3-1 … 3-3-7, 3-3-10, 3-3-11
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -30,10 +31,12 @@ from tests.integration.test_replay_rtsp import (
 METADATA_TRACK = 1  # trackID: the recording's second track, after VIDEO001
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningRecorder, str]]:
-    """A stopped recording of /meta, 1 s segments, at least four holding metadata."""
-    data = tmp_path_factory.mktemp("replay-meta") / "data"
+@contextmanager
+def recorded_mount(tmp_path_factory: pytest.TempPathFactory, mount: str
+                   ) -> Iterator[tuple[RunningRecorder, str]]:
+    """A stopped recording of the camera's ``mount``, 1 s segments, at least four
+    holding metadata."""
+    data = tmp_path_factory.mktemp("replay" + mount.replace("/", "-")) / "data"
     with Camera() as camera, engine_recorder(data, segment_duration=1.0,
                                              replay=True) as recorder:
         trc, _ = client(recorder, "recording")
@@ -41,13 +44,20 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running
         recording = trc.CreateRecording(RecordingConfiguration=recording_configuration())
         job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(recording))
         configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
-                           camera.url("/meta"))
+                           camera.url(mount))
         trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Active")
         assert wait_until(lambda: sum(r.complete and "META001" in r.tracks
                                       for r in rows(data, recording)) >= 4, 20)
         trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Idle")
         assert wait_until(lambda: all(r.complete for r in rows(data, recording)), 10)
         yield recorder, recording
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningRecorder, str]]:
+    """/meta: H.264 and metadata."""
+    with recorded_mount(tmp_path_factory, "/meta") as found:
+        yield found
 
 
 def documents(packets: list[RtpPacket]) -> list[tuple[ReplayExtension, bytes]]:

@@ -56,3 +56,26 @@ def protected_sample_entry(entry: bytes, kind: TrackKind, sinf: bytes) -> bytes:
     """``entry`` under its protected 4CC with ``sinf`` (which names the original 4CC in
     ``frma``) appended after the codec's own boxes (14496-12 §8.12.1)."""
     return box(PROTECTED_FOURCCS[kind], entry[HEADER_SIZE:], sinf)
+
+
+def esds_config(payload: bytes) -> bytes | None:
+    """The DecoderSpecificInfo (AudioSpecificConfig) of an ``esds`` box's payload (version
+    and flags first, 14496-1 §7.2.6); None when it has none. The ES_Descriptor's flags
+    (3 bytes) and the DecoderConfigDescriptor's fixed fields (13) are skipped;
+    ``media.aac.esds`` writes the same layout."""
+    pos = 4
+    while pos + 2 <= len(payload):
+        tag, size = payload[pos], 0
+        pos += 1
+        for _ in range(4):
+            if pos >= len(payload):
+                return None
+            byte = payload[pos]
+            pos += 1
+            size = size << 7 | byte & 0x7F
+            if not byte & 0x80:
+                break
+        if tag == 0x05:
+            return payload[pos:pos + size]
+        pos += {0x03: 3, 0x04: 13}.get(tag, size)
+    return None

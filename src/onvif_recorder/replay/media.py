@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from onvif_recorder.mp4.fragment_reader import StoredTrack
+from onvif_recorder.mp4.sample_entries import esds_config
 from onvif_recorder.rtp.packetize import Payload, aac, g711, h264, h265, metadata
 
 Packetizer = Callable[[bytes, int], list[Payload]]
@@ -70,24 +71,6 @@ def _hvcc_fmtp(payload: bytes) -> str:
     return ";".join(f"{name}={','.join(values)}" for name, values in found.items())
 
 
-def _esds_config(payload: bytes) -> bytes:
-    """The DecoderSpecificInfo (AudioSpecificConfig) of an esds (14496-1 §7.2.6)."""
-    pos = 4
-    while pos + 2 <= len(payload):
-        tag, size = payload[pos], 0
-        pos += 1
-        for _ in range(4):
-            byte = payload[pos]
-            pos += 1
-            size = size << 7 | byte & 0x7F
-            if not byte & 0x80:
-                break
-        if tag == 0x05:
-            return payload[pos:pos + size]
-        pos += {0x03: 3, 0x04: 13}.get(tag, size)
-    return b""
-
-
 def _audio(track: StoredTrack) -> tuple[int, int]:
     """channelcount and the integer part of samplerate (AudioSampleEntry, §12.2.3)."""
     payload = track.entry.payload
@@ -111,7 +94,7 @@ def describe(track: StoredTrack, token: str, index: int) -> ReplayMedia | None:
                            end_of_stream=h265.END_OF_BITSTREAM)
     if entry.name == "mp4a" and "esds" in children:
         channels, rate = _audio(track)
-        config = _esds_config(children["esds"]).hex()
+        config = (esds_config(children["esds"]) or b"").hex()
         return ReplayMedia(token, "audio", "MPEG4-GENERIC", rate, pt, aac.packetize,
                            f"{aac.FMTP};config={config}", channels)
     if entry.name in ("ulaw", "alaw"):

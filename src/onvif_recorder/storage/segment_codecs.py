@@ -15,6 +15,7 @@ from pathlib import Path
 
 from onvif_recorder.codecs import aac, h264, h265
 from onvif_recorder.mp4.inspect import ParsedBox, read_boxes
+from onvif_recorder.mp4.sample_entries import esds_config
 from onvif_recorder.storage.segment_scan import original_format
 from onvif_recorder.storage.spans import BASE_CONTENT_TYPES
 
@@ -89,18 +90,7 @@ def _hvcc_sps(payload: bytes) -> bytes:
 
 
 def _esds_config(payload: bytes) -> bytes:
-    """The DecoderSpecificInfo (AudioSpecificConfig) of an esds (14496-1 §7.2.6)."""
-    pos = 4
-    while pos + 2 <= len(payload):
-        tag, size = payload[pos], 0
-        pos += 1
-        for _ in range(4):
-            byte = payload[pos]
-            pos += 1
-            size = size << 7 | byte & 0x7F
-            if not byte & 0x80:
-                break
-        if tag == 0x05:
-            return payload[pos:pos + size]
-        pos += {0x03: 3, 0x04: 13}.get(tag, size)
-    raise ValueError("esds without AudioSpecificConfig")
+    config = esds_config(payload)
+    if config is None:
+        raise ValueError("esds without AudioSpecificConfig")
+    return config

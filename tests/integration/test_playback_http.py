@@ -195,9 +195,11 @@ def test_clip_starts_with_the_key_frame_at_or_before_start(
         assert len(container.streams.audio) == 1
     assert frames[0].key_frame
     # Media time is the recording's UTC timeline (replay.hls_media).
-    # start travels as ISO 8601 to the microsecond; a key frame may lie right on it
-    assert segments[1].start_utc - 0.01 <= frames[0].time <= start + 1e-5
-    assert segments[3].start_utc <= frames[-1].time < end
+    # Times agree to a 90 kHz tick (11 µs): start travels as ISO 8601 to the microsecond,
+    # media time is in ticks, and a frame may lie right on a boundary.
+    tick = 1 / 90000
+    assert segments[1].start_utc - 0.01 <= frames[0].time <= start + tick
+    assert segments[3].start_utc - tick <= frames[-1].time < end
 
 
 @pytest.mark.parametrize(("path", "params", "status"), [

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 
 from onvif_recorder.domain.job import JobMode, RecordingJob
 from onvif_recorder.engine.reconciler import CommitReconciler
-from onvif_recorder.engine.recording_task import SampleSource
-from onvif_recorder.engine.samples import SampleQueue
+from onvif_recorder.engine.samples import SampleQueue, SampleSource
 from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionStarted
 from onvif_recorder.recording.plan import seconds
 from onvif_recorder.recording.pre_event import PreEventBuffer

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from onvif_recorder.engine.data_deletion import DataDeleter
 from onvif_recorder.engine.pre_event import PreEventBuffers
 from onvif_recorder.engine.reconciler import CommitReconciler
-from onvif_recorder.engine.recording_task import RecordingTask, SampleSource, TaskSettings
+from onvif_recorder.engine.recording_task import RecordingTask, TaskSettings
+from onvif_recorder.engine.samples import SampleSource
 from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.recording.flow import DEFAULT_TIMEOUT, FlowTracker
 from onvif_recorder.recording.plan import KeyMemory, RecordingPlan, plans

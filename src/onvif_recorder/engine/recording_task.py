@@ -42,10 +42,10 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from onvif_recorder.cenc.policy import EncryptionPolicy
-from onvif_recorder.engine.samples import SampleQueue
+from onvif_recorder.engine.samples import SampleSource
 from onvif_recorder.engine.storage_writer import OrderedWriter, StorageThread
 from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
 from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionEnded, SessionStarted
@@ -71,14 +71,6 @@ if TYPE_CHECKING:
 Sink = LocalSink | ObjectSink | BothSink
 
 log = logging.getLogger(__name__)
-
-
-class SampleSource(Protocol):
-    """What the ingest supervisor offers (``engine.supervisor.ReceiverSupervisor``)."""
-
-    def subscribe(self, token: str) -> SampleQueue: ...
-
-    def unsubscribe(self, token: str, queue: SampleQueue) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

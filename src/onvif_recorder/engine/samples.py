@@ -27,6 +27,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from onvif_recorder.domain.recording import TrackType
 from onvif_recorder.ingest.items import IngestItem, MediaSample, SessionStarted
@@ -191,3 +192,11 @@ class SampleFanout:
         for queue in self._queues:
             queue.close()
         self._queues.clear()
+
+
+class SampleSource(Protocol):
+    """What the ingest supervisor offers (``engine.supervisor.ReceiverSupervisor``)."""
+
+    def subscribe(self, token: str) -> SampleQueue: ...
+
+    def unsubscribe(self, token: str, queue: SampleQueue) -> None: ...

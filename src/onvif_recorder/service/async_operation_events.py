@@ -11,10 +11,8 @@ failure) and, Core 26.06 only, ``Alias``. The topic and message live in ``events
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # service.events lists this event in its DomainEvent union
-    from onvif_recorder.service.events import PropertyOperation
+from onvif_recorder.service.property_operation import PropertyOperation
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,23 +22,15 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 
 from onvif_recorder.clock import utc_now
 from onvif_recorder.domain.job import RecordingJobConfiguration, RecordingJobStateInformation
 from onvif_recorder.domain.receiver import ReceiverState
 from onvif_recorder.domain.recording import RecordingConfiguration, TrackConfiguration
 from onvif_recorder.service.async_operation_events import AsynchronousOperationStatus
+from onvif_recorder.service.property_operation import PropertyOperation as PropertyOperation
 
 DEFAULT_QUEUE_LIMIT = 1000
-
-
-class PropertyOperation(Enum):
-    """tt:PropertyOperation (Core "Property events")."""
-
-    INITIALIZED = "Initialized"
-    CHANGED = "Changed"
-    DELETED = "Deleted"
 
 
 @dataclass(frozen=True, slots=True)

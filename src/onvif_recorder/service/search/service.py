@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from onvif_recorder.domain.errors import InvalidToken
 from onvif_recorder.domain.job import JobState
@@ -43,6 +44,7 @@ from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import Limits
 
 _RECORDING_STATES = (JobState.ACTIVE, JobState.PARTIALLY_ACTIVE)
+R = TypeVar("R", "MetadataResult", "PtzResult")
 Found = tuple[RecordingInformation, dict[str, list[RecordedRange]]]
 
 
@@ -213,14 +215,8 @@ class SearchService:
                  for token in (i.token for i, _ in self._scoped(scope))
                  for sample in self.data.metadata(token, low, high)
                  if within(sample.time, low, high) and query.accepts(self.documents(sample))]
-        found.sort(key=lambda r: r.time, reverse=query.backward)
-        limit = self._limit(max_matches)
-        results = found[:limit]
-        endpoint = query.end if query.end is not None else now
-        if len(found) > limit:
-            endpoint = results[-1].time
-        return self.sessions.start(SearchKind.METADATA, results, keep_alive, self._after(now),
-                                   endpoint)
+        return self._start_sorted(SearchKind.METADATA, found, query.backward, query.end,
+                                  max_matches, keep_alive, now)
 
     def metadata_results(self, token: str, now: float, max_results: int | None
                          ) -> Page[MetadataResult]:
@@ -237,14 +233,21 @@ class SearchService:
                      (sample.track, sample.time, position)
                      for sample in self.data.metadata(token, low, high)
                      if within(sample.time, low, high) for position in self.ptz(sample)], query)]
-        found.sort(key=lambda r: r.time, reverse=query.backward)
+        return self._start_sorted(SearchKind.PTZ, found, query.backward, query.end,
+                                  max_matches, keep_alive, now)
+
+    def _start_sorted(self, kind: SearchKind, found: list[R], backward: bool,
+                      end: float | None, max_matches: int | None, keep_alive: float,
+                      now: float) -> str:
+        """A session of ``found`` in search order, cut at MaxMatches; its Endpoint is how
+        far the search got (the last result kept when cut, else EndPoint or now)."""
+        found.sort(key=lambda r: r.time, reverse=backward)
         limit = self._limit(max_matches)
         results = found[:limit]
-        endpoint = query.end if query.end is not None else now
+        endpoint = end if end is not None else now
         if len(found) > limit:
             endpoint = results[-1].time
-        return self.sessions.start(SearchKind.PTZ, results, keep_alive, self._after(now),
-                                   endpoint)
+        return self.sessions.start(kind, results, keep_alive, self._after(now), endpoint)
 
     def ptz_results(self, token: str, now: float, max_results: int | None
                     ) -> Page[PtzResult]:

@@ -30,7 +30,9 @@ from onvif_recorder.domain.recording import RecordingConfiguration, RecordingSou
 from onvif_recorder.engine.receiver_supervisor import ReceiverSupervisor
 from onvif_recorder.engine.receiver_task import ReceiverStats
 from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
+from onvif_recorder.engine.recording_tasks import RecordingTasks
 from onvif_recorder.engine.runtime import engine_media_flow, local_storage
+from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.settings import Limits, RecorderSettings
 from onvif_recorder.storage.retention import Retention
@@ -98,16 +100,19 @@ async def run_engine(conn: Connection, data: Path, url: str, streams: int, segme
     tracker.on_change = services.engine.media_flow_changed
     ingest = ReceiverSupervisor(services.holder, services.engine, states=media.states)
     storage = local_storage(settings)
-    engine = RecordingSupervisor(services.holder, storage, tracker, ingest,
-                             EngineSettings(segment), Retention(storage, services.events))
+    thread = StorageThread()
+    runner = RecordingTasks(storage, tracker, ingest, thread)
+    engine = RecordingSupervisor(services.holder, storage, runner, EngineSettings(segment),
+                                 Retention(storage, services.events), thread=thread)
     await engine.start()
     await ingest.start()
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # "stop"
     stats = [task.stats for token in receivers if (task := ingest.task(token)) is not None]
     await ingest.stop()
     await asyncio.sleep(DRAIN)
-    tasks = list(engine.tasks.values())
+    tasks = list(runner.tasks.values())
     await engine.stop()
+    thread.close()
     storage.index.close()
     not_written = sum(task.stats.lost for task in tasks)
     skipped = sum(task._segmenter.counters.skipped_before_sync

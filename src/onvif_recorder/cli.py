@@ -21,14 +21,15 @@ from onvif_recorder.engine.connection import ConnectionConfig
 from onvif_recorder.engine.discovery import discovery_context
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.rtsp_server import replay_context
-from onvif_recorder.engine.runtime import RunningEngine, engine_context, engine_media_flow
+from onvif_recorder.engine.runtime import RunningEngine
 from onvif_recorder.engine.tls import TlsPolicy, parse_pin
+from onvif_recorder.engine.workers.context import pool_media_flow, workers_context
+from onvif_recorder.engine.workers.worker import WorkerArgs
 from onvif_recorder.factory_reset import apply_factory_default
 from onvif_recorder.lifecycle import ProcessLifecycle, exec_again
 from onvif_recorder.logbuffer import install as install_log_buffer
 from onvif_recorder.mp4.inspect import dump
 from onvif_recorder.probe import TRANSPORTS, probe
-from onvif_recorder.settings import RecorderSettings
 
 log = logging.getLogger("onvif_recorder")
 
@@ -212,9 +213,10 @@ def serve_config(args: argparse.Namespace) -> config.ServeConfig:
     return config.apply(values)
 
 
-def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
+def serve(args: argparse.Namespace, chosen: config.ServeConfig) -> int:
+    settings = chosen.settings
     host, port = settings.listen_host, settings.listen_port
-    media = engine_media_flow()
+    media = pool_media_flow()
     lifecycle = ProcessLifecycle()
     services = build_services(settings, media, lifecycle=lifecycle, log=install_log_buffer())
     generated = services.users.ensure_initial_administrator(args.admin_user, args.admin_password)
@@ -226,9 +228,10 @@ def serve(args: argparse.Namespace, settings: RecorderSettings) -> int:
         )
     running = RunningEngine()
     app = build_app(settings, services, running=running)
-    ingest = IngestConfig(ConnectionConfig(tls=camera_tls(args)))
-    app.cleanup_ctx.append(engine_context(
-        settings, services.holder, services.events, services.engine, media, ingest, running,
+    worker = WorkerArgs(0, settings, IngestConfig(ConnectionConfig(tls=camera_tls(args))),
+                        chosen.log_level, chosen.log_format)
+    app.cleanup_ctx.append(workers_context(
+        settings, services.holder, services.events, services.engine, media, worker, running,
         services.camera_topics))
     app.cleanup_ctx.append(replay_context(settings, services.replay, services.users.lookup,
                                           REALM, running))
@@ -265,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level, log_format = chosen.log_level, chosen.log_format
     logs.configure(level, log_format)
     if args.command == "serve":
-        return serve(args, chosen.settings)
+        return serve(args, chosen)
     if args.command == "config":
         return config_command(args)
     if args.command == "status":

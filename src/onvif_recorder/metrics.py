@@ -97,12 +97,12 @@ class RecorderCollector(Collector):
         yield from self._events()
 
     def _receivers(self) -> Iterator[Metric]:
-        ingest = self.running.ingest
-        current = {token: ingest.states.get(token) if ingest else ReceiverState.NOT_CONNECTED
+        states = self.running.receiver_states
+        current = {token: states.get(token) if states else ReceiverState.NOT_CONNECTED
                    for token in self.holder.state.receivers}
-        states = Tally(state.value for state in current.values())
+        counted = Tally(state.value for state in current.values())
         yield _by_label(PREFIX + "receivers", "configured receivers by connection state",
-                        "state", {s.value: states[s.value] for s in ReceiverState})
+                        "state", {s.value: counted[s.value] for s in ReceiverState})
         each = _gauge("receiver_state", "1 for each receiver's connection state", "receiver",
                       "state")
         for token, now in current.items():
@@ -113,14 +113,13 @@ class RecorderCollector(Collector):
         samples = _counter("receiver_samples_received", "samples (access units) received")
         lost = _counter("receiver_rtp_packets_lost",
                         "RTP packets never received (sequence gaps, RFC 3550)")
+        totals = self.running.statistics().receivers
         for token in sorted(self.holder.state.receivers):
-            task = ingest.task(token) if ingest else None
-            if task is None:
-                continue
-            totals = task.stats.totals()
-            packets.add_metric([token], totals.packets)
-            samples.add_metric([token], totals.samples)
-            lost.add_metric([token], totals.lost)
+            if token in totals:
+                received, received_samples, missing = totals[token]
+                packets.add_metric([token], received)
+                samples.add_metric([token], received_samples)
+                lost.add_metric([token], missing)
         yield from (packets, samples, lost)
 
     def _recordings(self) -> Iterator[Metric]:
@@ -129,11 +128,11 @@ class RecorderCollector(Collector):
         samples = _counter("recording_samples_written", "samples written", "recording")
         size = _counter("recording_bytes_written", "sample bytes written", "recording")
         segments = _counter("recording_segments_written", "segments completed", "recording")
-        engine = self.running.recordings
-        for token, task in sorted(engine.tasks.items()) if engine else ():
-            samples.add_metric([token], task.stats.samples)
-            size.add_metric([token], task.stats.bytes)
-            segments.add_metric([token], task.stats.segments)
+        for token, (written, written_bytes, completed) in sorted(
+                self.running.statistics().recordings.items()):
+            samples.add_metric([token], written)
+            size.add_metric([token], written_bytes)
+            segments.add_metric([token], completed)
         yield from (samples, size, segments)
 
     def _jobs(self) -> Iterator[Metric]:
@@ -149,9 +148,7 @@ class RecorderCollector(Collector):
         yield each
         held = _gauge("job_pre_event_buffer_bytes",
                       "sample bytes a waiting event job holds for Before (RC §5.3.4)", "job")
-        engine = self.running.recordings
-        buffers = engine.pre_event if engine else None
-        for token, size in sorted(buffers.held_bytes.items()) if buffers else ():
+        for token, size in sorted(self.running.statistics().pre_event.items()):
             held.add_metric([token], size)
         yield held
 

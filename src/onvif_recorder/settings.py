@@ -66,6 +66,7 @@ class RecorderSettings:
     # Recording engine (README "Recording engine").
     segment_duration: float = 10.0  # seconds, for recordings without a Target (local storage)
     fsync_interval: float = 5.0  # seconds between fsyncs of a segment being written
+    workers: int = 0  # worker processes that receive and record (serve); 0: one per core
     disk_reserve: float = 0.05  # fraction of the file system kept free by deleting old data
     # Several media roots; none: <data dir>/media with disk_reserve (README "Configuration").
     media_roots: tuple[MediaRoot, ...] = ()

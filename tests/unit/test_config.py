@@ -39,6 +39,7 @@ CHANGES = [
     ("limits", "pre_event_max_bytes", "1048576", "limits.pre_event_max_bytes", 1048576),
     ("recording", "segment_duration", "30", "segment_duration", 30.0),
     ("recording", "fsync_interval", "1.5", "fsync_interval", 1.5),
+    ("recording", "workers", "3", "workers", 3),
     ("recording", "disk_reserve", "0.1", "disk_reserve", 0.1),
     ("uploads", "spool_max_bytes", "1073741824", "spool_max_bytes", 1 << 30),
     ("uploads", "backoff_max", "60", "upload_backoff_max", 60.0),

@@ -34,7 +34,8 @@ import logging
 from datetime import UTC, datetime
 
 from onvif_recorder.engine.storage_writer import StorageThread
-from onvif_recorder.service.events import EventBus, TrackDataDeleted
+from onvif_recorder.service.events import TrackDataDeleted
+from onvif_recorder.service.state import EventSink
 from onvif_recorder.storage.deletion import DataDeletion
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.segment_index import Location, SegmentRow
@@ -44,7 +45,7 @@ RETRY_DELAY = 5.0
 
 
 class DataDeleter:
-    def __init__(self, storage: LocalStorage, bus: EventBus | None, thread: StorageThread,
+    def __init__(self, storage: LocalStorage, bus: EventSink | None, thread: StorageThread,
                  retry_delay: float = RETRY_DELAY) -> None:
         self.storage = storage
         self.bus = bus

@@ -4,22 +4,26 @@ It reconciles after every ``StateHolder`` commit (job mode, priority, configurat
 deletion, recording changes; ``engine.reconciler``), one pass at a time:
 ``recording.plan.plans`` applies Annex A arbitration to the stored jobs, a
 ``RecordingTask`` runs for each recording with a won track, is updated when its feeds
-change and stopped (spans closed) when none is left.
+change and stopped (spans closed) when none is left: the plans go to a ``TaskRunner``,
+``engine.recording_tasks.RecordingTasks`` in this process, or the worker pool
+(``engine.workers``) that records them in worker processes.
 Receivers are connected by the receiver supervisor, which also sees the Active jobs
-(AutoConnect); this engine only subscribes to their sample queues.
+(AutoConnect); the tasks only subscribe to their sample queues.
 
 At start-up local storage is recovered first (torn segments repaired, index reconciled),
 so recording resumes after ``kill -9`` without a client doing anything. A 1 s tick lets
 the flow tracker notice tracks that stopped and runs retention. Recovery, retention,
 data deletion and every task's writes run on one ``StorageThread``
 (``engine.storage_writer``), never on the event loop; the supervisor makes its own unless
-it is given the one it shares with the upload manager.
+it is given the one it shares with the upload manager. With worker processes, recovery,
+retention and data deletion stay here, in the front end (one process owns the data on
+disk); the workers only write.
 
 Recorded data follows the configuration (RC §5.5, §5.10): every commit is compared with
 the track set before it (``storage.deletion.TrackSnapshot``); a deleted recording's task
-is stopped, and a task whose tracks were renumbered by a DeleteTrack is restarted
-(``RecordingPlan.track_ids`` follow the track order), before ``DataDeleter`` gets the
-deletion, so no segment of the deleted data is still open. At start-up, what a crash
+is stopped, and a task whose tracks were renumbered by a DeleteTrack is restarted, before
+``DataDeleter`` gets the deletion (``TaskRunner.apply`` returns only then), so no segment
+of the deleted data is still open. At start-up, what a crash
 left undeleted is found in the index and on disk and deleted then.
 """
 
@@ -32,15 +36,13 @@ import logging
 from dataclasses import dataclass, field
 
 from onvif_recorder.engine.data_deletion import DataDeleter
-from onvif_recorder.engine.pre_event import PreEventBuffers
 from onvif_recorder.engine.reconciler import CommitReconciler
-from onvif_recorder.engine.recording_task import RecordingTask, TaskSettings
-from onvif_recorder.engine.samples import SampleSource
+from onvif_recorder.engine.recording_task import TaskSettings
+from onvif_recorder.engine.recording_tasks import TaskRunner
 from onvif_recorder.engine.storage_writer import StorageThread
-from onvif_recorder.recording.flow import DEFAULT_TIMEOUT, FlowTracker
-from onvif_recorder.recording.plan import KeyMemory, RecordingPlan, plans
-from onvif_recorder.service.events import EventBus
-from onvif_recorder.service.state import StateHolder
+from onvif_recorder.recording.flow import DEFAULT_TIMEOUT
+from onvif_recorder.recording.plan import KeyMemory, plans
+from onvif_recorder.service.state import EventSink, StateHolder
 from onvif_recorder.storage.deletion import (
     DataDeletion,
     TrackSnapshot,
@@ -49,8 +51,6 @@ from onvif_recorder.storage.deletion import (
 )
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.retention import Retention
-from onvif_recorder.storage.segment_index import SegmentRow
-from onvif_recorder.storage.upload_queue import UploadSpool
 
 log = logging.getLogger(__name__)
 
@@ -65,28 +65,20 @@ class EngineSettings:
 
 
 class RecordingSupervisor:
-    def __init__(self, holder: StateHolder, storage: LocalStorage, flow: FlowTracker,
-                 source: SampleSource, settings: EngineSettings | None = None,
-                 retention: Retention | None = None,
-                 spool: UploadSpool | None = None, bus: EventBus | None = None,
+    def __init__(self, holder: StateHolder, storage: LocalStorage, runner: TaskRunner,
+                 settings: EngineSettings | None = None,
+                 retention: Retention | None = None, bus: EventSink | None = None,
                  thread: StorageThread | None = None,
-                 keys: KeyMemory | None = None,
-                 pre_event: PreEventBuffers | None = None) -> None:
+                 keys: KeyMemory | None = None) -> None:
         self.holder = holder
         self.keys = keys
-        """Generated keys kept across restarts (``engine/key_memory.py``)."""
-        self.pre_event = pre_event
-        """Pre-event buffers of waiting event jobs; their readers start from them."""
+        """Generated keys kept across restarts: a deleted recording's are forgotten."""
         self.storage = storage
-        self.flow = flow
-        self.source = source
+        self.runner = runner
         self.settings = settings or EngineSettings()
         self.retention = retention
-        self.spool = spool
-        """Upload spool of recordings with an object-storage Target (Annex B)."""
         self._owns_thread = thread is None
         self.thread = thread or StorageThread()
-        self.tasks: dict[str, RecordingTask] = {}
         self.deleter = DataDeleter(storage, bus, self.thread)
         self._tracks = TrackSnapshot(holder.state.recordings)
         self._deletions: list[DataDeletion] = []
@@ -113,8 +105,7 @@ class RecordingSupervisor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        tasks, self.tasks = list(self.tasks.values()), {}
-        await asyncio.gather(*(task.stop() for task in tasks))
+        await self.runner.stop()
         await self.deleter.stop()
         if self._owns_thread:
             self.thread.close()
@@ -131,31 +122,16 @@ class RecordingSupervisor:
         wanted = plans(self.holder.state, self.settings.segment_duration,
                        self.holder.overrides, conditions.eligible,
                        {job: w.topic for job, w in conditions.windows.items()})
-        stale = [token for token, task in self.tasks.items()
-                 if token not in wanted or _renumbered(task.plan, wanted[token])]
-        await asyncio.gather(*(self.tasks.pop(token).stop() for token in stale))
-        for token, plan in wanted.items():
-            task = self.tasks.get(token)
-            if task is None:
-                task = RecordingTask(plan, self.storage, self.flow, self.source,
-                                     self.settings.task, self.thread, self._segment_written,
-                                     self.spool, keys=self.keys,
-                                     pre_event=self.pre_event)
-                self.tasks[token] = task
-            task.update(plan)
+        await self.runner.apply(wanted)
         for deletion in deletions:  # their segments are closed now
             self.deleter.submit(deletion)
             if deletion.tracks is None and self.keys is not None:
                 self.keys.forget(deletion.recording)
 
-    def _segment_written(self, row: SegmentRow) -> None:
-        if self.retention is not None:
-            self.retention.segment_written(row)
-
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.settings.tick)
-            self.flow.refresh()
+            self.runner.tick()
             self.holder.overrides.expire()  # observers wake reconcile when one expired
             if self.retention is not None and not self.deleter.busy:
                 try:
@@ -164,7 +140,3 @@ class RecordingSupervisor:
                 except OSError:
                     log.exception("retention could not delete segments")
 
-
-def _renumbered(running: RecordingPlan, wanted: RecordingPlan) -> bool:
-    """Did a track of the running task lose its track_ID (deleted or moved)?"""
-    return any(wanted.track_id(token) != track_id for token, track_id in running.track_ids)

@@ -7,12 +7,16 @@ app starts and stops them (spans closed, TEARDOWN sent) before the store closes.
 Object-storage targets go through the upload spool (``<data dir>/spool``), drained by
 ``engine.uploads.UploadManager`` from start-up on (what a crash left is uploaded first).
 Both share one ``StorageThread`` for their blocking file and journal work.
+
+This is the engine of one process (library use, tests, ``bench/``); ``onvif-recorder
+serve`` runs the same parts in worker processes (``engine.workers.context``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sized
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 
@@ -27,6 +31,8 @@ from onvif_recorder.engine.receiver_supervisor import (
 )
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
+from onvif_recorder.engine.recording_tasks import RecordingTasks
+from onvif_recorder.engine.statistics import Statistics, collect
 from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
 from onvif_recorder.events.camera_topics import CameraTopics
@@ -50,16 +56,31 @@ from onvif_recorder.storage.upload_queue import SpoolEntry, UploadSpool
 Context = Callable[[web.Application], AsyncIterator[None]]
 
 
+class StatisticsSource(Protocol):
+    def statistics(self) -> Statistics: ...
+
+
 @dataclass(slots=True)
 class RunningEngine:
     """The engine's parts while it runs (None before start and after stop): what the
     metrics collector reads its counters from."""
 
     ingest: ReceiverSupervisor | None = None
-    recordings: RecordingSupervisor | None = None
+    tasks: RecordingTasks | None = None
     uploads: UploadManager | None = None
+    receiver_states: ReceiverStates | None = None
+    workers: StatisticsSource | None = None
+    """The worker pool, when recording happens in worker processes."""
     replay_connections: Sized = ()
     """The replay RTSP server's open connections (``engine.rtsp_server``)."""
+
+    def statistics(self) -> Statistics:
+        if self.workers is not None:
+            return self.workers.statistics()
+        tasks = self.tasks
+        receivers = [] if self.ingest is None else list(self.ingest.holder.state.receivers)
+        return collect(receivers, self.ingest, tasks,
+                       None if tasks is None else tasks.pre_event)
 
 
 def engine_media_flow() -> IngestMediaFlow:
@@ -72,19 +93,25 @@ def local_storage(settings: RecorderSettings) -> LocalStorage:
     return LocalStorage(roots, index, settings.fsync_interval)
 
 
-def upload_manager(settings: RecorderSettings, holder: StateHolder,
-                   index: SegmentIndex, thread: StorageThread | None = None) -> UploadManager:
-    """The drainers over a swept spool whose segment index rows are settled."""
+def open_spool(settings: RecorderSettings, index: SegmentIndex) -> UploadSpool:
+    """The upload spool; what it drops is forgotten by the segment index too."""
     spool = UploadSpool(settings.data_dir / "spool", settings.database_path,
                         settings.spool_max_bytes, fsync_interval=settings.fsync_interval)
-    sweep(spool)  # before any upload: reconcile_object_rows reads the repaired files
-    reconcile_object_rows(index, spool)
 
     def forget(entries: list[SpoolEntry]) -> None:
         for entry in entries:
             index.delete([entry.key], entry.storage)
 
     spool.drop_listeners.append(forget)
+    return spool
+
+
+def upload_manager(settings: RecorderSettings, holder: StateHolder,
+                   index: SegmentIndex, thread: StorageThread | None = None) -> UploadManager:
+    """The drainers over a swept spool whose segment index rows are settled."""
+    spool = open_spool(settings, index)
+    sweep(spool)  # before any upload: reconcile_object_rows reads the repaired files
+    reconcile_object_rows(index, spool)
 
     def config(token: str) -> StorageConfigurationData | None:
         found = holder.state.storage.get(token)
@@ -123,19 +150,22 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         thread = StorageThread()
         uploads = upload_manager(settings, holder, storage.index, thread)
         pre_event = PreEventBuffers(holder, ingest, settings.limits.pre_event_max_bytes)
+        keys = KeyFile(settings.data_dir / "generated-keys.json")
+        tasks = RecordingTasks(storage, tracker, ingest, thread, spool=uploads.spool,
+                               keys=keys, pre_event=pre_event)
         engine = RecordingSupervisor(
-            holder, storage, tracker, ingest, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve), uploads.spool, bus, thread,
-            KeyFile(settings.data_dir / "generated-keys.json"), pre_event)
+            holder, storage, tasks, EngineSettings(settings.segment_duration),
+            Retention(storage, bus, settings.disk_reserve), bus, thread, keys)
         await uploads.start()
         await engine.start()
         await ingest.start()
         pre_event.start()
         if running is not None:
-            running.ingest, running.recordings, running.uploads = ingest, engine, uploads
+            running.ingest, running.tasks, running.uploads = ingest, tasks, uploads
+            running.receiver_states = media.states
         yield
         if running is not None:
-            running.ingest = running.recordings = running.uploads = None
+            running.ingest, running.tasks, running.uploads = None, None, None
         await engine.stop()
         await pre_event.stop()
         await ingest.stop()

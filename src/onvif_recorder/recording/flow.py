@@ -65,6 +65,10 @@ class FlowTracker:
     def errors(self) -> Mapping[Key, str]:
         return self._errors
 
+    def active_keys(self) -> frozenset[Key]:
+        """Every key ``flowing`` answers True for."""
+        return frozenset(self._active)
+
     def receiver_state(self, receiver_token: str) -> ReceiverState:
         return ReceiverState.UNKNOWN  # the ingest supervisor answers this one
 

@@ -77,6 +77,16 @@ class SegmentOverrides:
             self._changed()
         return bool(gone)
 
+    def actives(self) -> dict[str, ActiveOverride]:
+        """Every override set (expired or not): what a worker process is sent."""
+        return dict(self._active)
+
+    def replace(self, actives: dict[str, ActiveOverride]) -> None:
+        """Take the overrides another process set (a worker's replica, ``engine.workers``);
+        observers are not told: the caller re-derives everything anyway."""
+        self._active = dict(actives)
+        self.version += 1
+
     def shown(self, recording: str) -> SegmentDurationOverride | None:
         """What GetRecordingConfiguration shows: Duration and the time remaining."""
         found = self.active(recording)

@@ -54,9 +54,6 @@ class Retention:
         self.batch = batch
         self.deleted_segments = 0
 
-    def segment_written(self, row: SegmentRow) -> None:
-        """Hook for each finished segment; the periodic ``enforce`` does the work."""
-
     def enforce(self, state: RecorderState) -> None:
         now = self.clock()
         for token, recording in state.recordings.items():

@@ -84,6 +84,8 @@ def test_kill_9_with_uploads_pending(tmp_path: Path) -> None:
         recorder.start()
         assert wait_until(lambda: journalled <= {o.key for o in s3.objects()}, 20.0)
         trc, _ = client(recorder, "recording")  # type: ignore[arg-type]
+        assert wait_until(lambda: str(trc.GetRecordingJobState(  # recording resumed: span 2
+            JobToken=job.JobToken).State) == "Active", 20.0), recorder.log_tail()
         trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Idle")
         assert wait_until(lambda: not spool_files(data) and pending(data) == 0, 20.0), \
             (spool_files(data), recorder.log_tail())

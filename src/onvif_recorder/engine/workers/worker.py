@@ -37,7 +37,7 @@ from onvif_recorder.engine.receiver_supervisor import ReceiverSupervisor
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recording_tasks import RecordingTasks
 from onvif_recorder.engine.runtime import local_storage, open_spool
-from onvif_recorder.engine.statistics import collect
+from onvif_recorder.engine.statistics import Statistics, collect
 from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.engine.workers.channel import Channel
 from onvif_recorder.engine.workers.lock import WorkerLock
@@ -190,12 +190,17 @@ class Worker:
             asyncio.get_running_loop().call_soon(self._send_flow)
 
     def _send_flow(self) -> None:
+        """With the counters: a job reported Active has samples written in /metrics."""
         self._flow_pending = False
+        self.channel.send(self._statistics())
         self.channel.send(FlowChanged(self.flow.active_keys(), dict(self.flow.errors())))
+
+    def _statistics(self) -> Statistics:
+        return collect(self.replica.holder.state.receivers, self.ingest, self.tasks,
+                       self.pre_event)
 
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(STATISTICS_INTERVAL)
             self.tasks.tick()
-            self.channel.send(collect(self.replica.holder.state.receivers, self.ingest,
-                                      self.tasks, self.pre_event))
+            self.channel.send(self._statistics())

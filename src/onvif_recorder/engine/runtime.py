@@ -31,7 +31,7 @@ from onvif_recorder.engine.receiver_supervisor import (
 )
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
-from onvif_recorder.engine.recording_tasks import RecordingTasks
+from onvif_recorder.engine.recording_tasks import RecordingTasks, TaskRunner
 from onvif_recorder.engine.statistics import Statistics, collect
 from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.engine.uploads import UploadManager, UploadSettings
@@ -132,6 +132,37 @@ def upload_settings(settings: RecorderSettings) -> UploadSettings:
                                settings.upload_progress_timeout, settings.upload_min_rate))
 
 
+@dataclass(slots=True)
+class DataSide:
+    """What owns the recorded data as a whole, in the process that keeps the
+    configuration: local storage, the storage thread, the upload drainers, the generated
+    keys, and the recording supervisor over them (recovery, retention, deletion)."""
+
+    storage: LocalStorage
+    thread: StorageThread
+    uploads: UploadManager
+    keys: KeyFile
+
+    @classmethod
+    def open(cls, settings: RecorderSettings, holder: StateHolder) -> DataSide:
+        storage = local_storage(settings)
+        thread = StorageThread()
+        return cls(storage, thread, upload_manager(settings, holder, storage.index, thread),
+                   KeyFile(settings.data_dir / "generated-keys.json"))
+
+    def supervisor(self, settings: RecorderSettings, holder: StateHolder, bus: EventBus,
+                   runner: TaskRunner) -> RecordingSupervisor:
+        return RecordingSupervisor(
+            holder, self.storage, runner, EngineSettings(settings.segment_duration),
+            Retention(self.storage, bus, settings.disk_reserve), bus, self.thread, self.keys)
+
+    async def close(self) -> None:
+        await self.uploads.stop()
+        self.thread.close()
+        self.uploads.spool.close()
+        self.storage.index.close()
+
+
 def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBus,
                    events: EngineEvents, media: IngestMediaFlow,
                    ingest_config: IngestConfig | None = None,
@@ -146,22 +177,17 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         tracker.on_change = events.media_flow_changed
         ingest = ReceiverSupervisor(holder, events, ingest_config, states=media.states)
         ingest.camera_events = CameraEvents(bus, recorded_notifications, camera_topics)
-        storage = local_storage(settings)
-        thread = StorageThread()
-        uploads = upload_manager(settings, holder, storage.index, thread)
+        data = DataSide.open(settings, holder)
         pre_event = PreEventBuffers(holder, ingest, settings.limits.pre_event_max_bytes)
-        keys = KeyFile(settings.data_dir / "generated-keys.json")
-        tasks = RecordingTasks(storage, tracker, ingest, thread, spool=uploads.spool,
-                               keys=keys, pre_event=pre_event)
-        engine = RecordingSupervisor(
-            holder, storage, tasks, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve), bus, thread, keys)
-        await uploads.start()
+        tasks = RecordingTasks(data.storage, tracker, ingest, data.thread,
+                               spool=data.uploads.spool, keys=data.keys, pre_event=pre_event)
+        engine = data.supervisor(settings, holder, bus, tasks)
+        await data.uploads.start()
         await engine.start()
         await ingest.start()
         pre_event.start()
         if running is not None:
-            running.ingest, running.tasks, running.uploads = ingest, tasks, uploads
+            running.ingest, running.tasks, running.uploads = ingest, tasks, data.uploads
             running.receiver_states = media.states
         yield
         if running is not None:
@@ -169,9 +195,6 @@ def engine_context(settings: RecorderSettings, holder: StateHolder, bus: EventBu
         await engine.stop()
         await pre_event.stop()
         await ingest.stop()
-        await uploads.stop()
-        thread.close()
-        uploads.spool.close()
-        storage.index.close()
+        await data.close()
 
     return run

@@ -17,11 +17,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from onvif_recorder.engine.key_memory import KeyFile
 from onvif_recorder.engine.receiver_supervisor import IngestMediaFlow, ReceiverStates
-from onvif_recorder.engine.recording_supervisor import EngineSettings, RecordingSupervisor
-from onvif_recorder.engine.runtime import Context, RunningEngine, local_storage, upload_manager
-from onvif_recorder.engine.storage_writer import StorageThread
+from onvif_recorder.engine.runtime import Context, DataSide, RunningEngine
 from onvif_recorder.engine.workers.lock import WorkerLock
 from onvif_recorder.engine.workers.pool import PoolPeers, WorkerPool
 from onvif_recorder.engine.workers.remote_flow import RemoteFlow
@@ -32,7 +29,6 @@ from onvif_recorder.service.events import CameraEvent, DomainEvent, EventBus
 from onvif_recorder.service.job_states import EngineEvents
 from onvif_recorder.service.state import StateHolder
 from onvif_recorder.settings import RecorderSettings
-from onvif_recorder.storage.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -67,30 +63,22 @@ def workers_context(settings: RecorderSettings, holder: StateHolder, bus: EventB
         if not WorkerLock(settings.data_dir).wait_for_old_workers():
             log.error("a recording worker of an earlier run still holds %s/workers.lock",
                       settings.data_dir)
-        storage = local_storage(settings)
-        thread = StorageThread()
-        uploads = upload_manager(settings, holder, storage.index, thread)
-        peers = PoolPeers(events, media.states, remote, publish, uploads.wake)
+        data = DataSide.open(settings, holder)
+        peers = PoolPeers(events, media.states, remote, publish, data.uploads.wake)
         pool = WorkerPool(holder, peers, lambda number: _numbered(worker, number),
                           worker_count(settings))
-        engine = RecordingSupervisor(
-            holder, storage, pool, EngineSettings(settings.segment_duration),
-            Retention(storage, bus, settings.disk_reserve), bus, thread,
-            KeyFile(settings.data_dir / "generated-keys.json"))
-        await uploads.start()
+        engine = data.supervisor(settings, holder, bus, pool)
+        await data.uploads.start()
         await pool.start()
         await engine.start()  # recovery first: the first snapshot goes out after it
         if running is not None:
-            running.uploads, running.workers = uploads, pool
+            running.uploads, running.workers = data.uploads, pool
             running.receiver_states = media.states
         yield
         if running is not None:
             running.uploads, running.workers = None, None
         await engine.stop()
-        await uploads.stop()
-        thread.close()
-        uploads.spool.close()
-        storage.index.close()
+        await data.close()
 
     return run
 

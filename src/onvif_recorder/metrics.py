@@ -90,11 +90,25 @@ class RecorderCollector(Collector):
         self.search_sessions = search_sessions
 
     def collect(self) -> Iterator[Metric]:
+        yield from self._workers()
         yield from self._receivers()
         yield from self._recordings()
         yield from self._jobs()
         yield from self._uploads()
         yield from self._events()
+
+    def _workers(self) -> Iterator[Metric]:
+        cpu = _counter("worker_cpu_seconds", "CPU seconds (user + system) of each worker "
+                       "process since it started", "worker")
+        resident = _gauge("worker_resident_memory_bytes", "resident memory of each worker "
+                          "process", "worker")
+        restarts = _counter("worker_restarts", "worker processes started again after they "
+                            "died", "worker")
+        for worker, (seconds, size, count) in sorted(self.running.statistics().workers.items()):
+            cpu.add_metric([worker], seconds)
+            resident.add_metric([worker], size)
+            restarts.add_metric([worker], count)
+        yield from (cpu, resident, restarts)
 
     def _receivers(self) -> Iterator[Metric]:
         states = self.running.receiver_states

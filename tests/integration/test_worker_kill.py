@@ -22,6 +22,7 @@ from tests.camera import Camera
 from tests.integration.helpers import auto_receiver_job, client, recording_configuration
 from tests.integration.recorder_process import RecorderProcess
 from tests.integration.recording_support import configure_receiver, decode, ffprobe, wait_until
+from tests.integration.test_operator import scrape, value
 
 pytestmark = pytest.mark.slow
 
@@ -91,6 +92,13 @@ def test_a_killed_worker_is_replaced_and_its_recording_resumes(tmp_path: Path) -
             recorder.log_tail()
         assert victim not in workers_of(recorder.process.pid)
         assert len(workers_of(recorder.process.pid)) == 2
+        metrics = scrape(recorder.url)
+        restarts = [value(metrics, "onvif_recorder_worker_restarts_total", worker=w)
+                    for w in ("0", "1")]
+        assert sorted(restarts) == [0.0, 1.0]
+        assert all(value(metrics, "onvif_recorder_worker_cpu_seconds_total", worker=w) > 0
+                   and value(metrics, "onvif_recorder_worker_resident_memory_bytes",
+                             worker=w) > 10e6 for w in ("0", "1"))
         assert wait_until(lambda: len(set(first.rglob("*.mp4")) - before) >= 2, 20.0)
         assert not [p for p in first.rglob("*.partial")
                     if time.time() - p.stat().st_mtime > 10]  # none left torn

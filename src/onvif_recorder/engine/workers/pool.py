@@ -91,6 +91,7 @@ class WorkerPool:
         self._serials = 0
         self._stopping = False
         self._backoff = [FIRST_BACKOFF] * count
+        self.restarts = [0] * count
         self._context = multiprocessing.get_context("spawn")
 
     @property
@@ -130,7 +131,11 @@ class WorkerPool:
             worker.channel.close()
 
     def statistics(self) -> Statistics:
-        return Statistics.merged(w.statistics for w in self._workers.values() if w.alive)
+        total = Statistics.merged(w.statistics for w in self._workers.values() if w.alive)
+        for number, restarts in enumerate(self.restarts):
+            cpu, resident, _ = total.workers.get(str(number), (0.0, 0, 0))
+            total.workers[str(number)] = (cpu, resident, restarts)
+        return total
 
     # --- snapshots -------------------------------------------------------------------
 
@@ -211,6 +216,7 @@ class WorkerPool:
             self._backoff[number] = FIRST_BACKOFF
         delay = self._backoff[number]
         self._backoff[number] = min(LONGEST_BACKOFF, delay * 2)
+        self.restarts[number] += 1
         log.error("recording worker %d exited (code %s) after %.0f s; restarting in %.0f s",
                   number, worker.process.exitcode, lived, delay)
         self.peers.flow.worker_lost(number)

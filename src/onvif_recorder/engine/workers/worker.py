@@ -37,7 +37,7 @@ from onvif_recorder.engine.receiver_supervisor import ReceiverSupervisor
 from onvif_recorder.engine.receiver_task import IngestConfig
 from onvif_recorder.engine.recording_tasks import RecordingTasks
 from onvif_recorder.engine.runtime import local_storage, open_spool
-from onvif_recorder.engine.statistics import Statistics, collect
+from onvif_recorder.engine.statistics import Statistics, collect, this_process
 from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.engine.workers.channel import Channel
 from onvif_recorder.engine.workers.lock import WorkerLock
@@ -196,8 +196,11 @@ class Worker:
         self.channel.send(FlowChanged(self.flow.active_keys(), dict(self.flow.errors())))
 
     def _statistics(self) -> Statistics:
-        return collect(self.replica.holder.state.receivers, self.ingest, self.tasks,
-                       self.pre_event)
+        counted = collect(self.replica.holder.state.receivers, self.ingest, self.tasks,
+                          self.pre_event)
+        cpu, resident = this_process()
+        counted.workers[str(self.args.number)] = (cpu, resident, 0)  # restarts: front end's
+        return counted
 
     async def _tick_forever(self) -> None:
         while True:

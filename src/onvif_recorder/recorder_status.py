@@ -79,6 +79,14 @@ class RootStatus:
     """What the recorder keeps there: local segments (media) or pending objects (spool)."""
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerStatus:
+    number: str
+    cpu_seconds: float
+    resident_bytes: int
+    restarts: int
+
+
 @dataclass(slots=True)
 class RecorderStatus:
     data_dir: str
@@ -88,6 +96,8 @@ class RecorderStatus:
     receivers: list[ReceiverStatus] = field(default_factory=list)
     roots: list[RootStatus] = field(default_factory=list)
     spool: list[TargetStatus] = field(default_factory=list)
+    workers: list[WorkerStatus] = field(default_factory=list)
+    """The worker processes (``--url`` only: they exist while the recorder runs)."""
 
 
 def read(data_dir: Path) -> RecorderStatus:
@@ -174,6 +184,11 @@ def _root(name: str, path: Path, used: int) -> RootStatus:
     return RootStatus(name, str(path), usage.free, usage.total, used)
 
 
+_CPU = "onvif_recorder_worker_cpu_seconds_total"
+_RSS = "onvif_recorder_worker_resident_memory_bytes"
+_RESTARTS = "onvif_recorder_worker_restarts_total"
+
+
 def ask_live(status: RecorderStatus, url: str, user: str | None = None,
              password: str | None = None, timeout: float = 5.0) -> None:
     """Fill in job and receiver states from the running recorder's ``/metrics``."""
@@ -184,12 +199,19 @@ def ask_live(status: RecorderStatus, url: str, user: str | None = None,
     with urllib.request.urlopen(request, timeout=timeout) as answer:
         text = answer.read().decode()
     states: dict[str, dict[str, str]] = {"job": {}, "receiver": {}}
+    workers: dict[str, dict[str, float]] = {}
     for family in text_string_to_metric_families(text):
         kind = family.name.removeprefix("onvif_recorder_").removesuffix("_state")
         if family.name.endswith("_state") and kind in states:
             for sample in family.samples:
                 if sample.value == 1:
                     states[kind][sample.labels[kind]] = sample.labels["state"]
+        elif family.name.startswith("onvif_recorder_worker_"):
+            for sample in family.samples:
+                workers.setdefault(sample.labels["worker"], {})[sample.name] = sample.value
+    status.workers = [WorkerStatus(number, found.get(_CPU, 0.0), int(found.get(_RSS, 0)),
+                                   int(found.get(_RESTARTS, 0)))
+                      for number, found in sorted(workers.items())]
     status.live = True
     status.jobs = [dataclasses.replace(j, state=states["job"].get(j.token, "unknown"))
                    for j in status.jobs]
@@ -219,6 +241,10 @@ def render(status: RecorderStatus, as_json: bool = False) -> str:
     lines += [f"  {root.name} {root.path}: {_size(root.used_bytes)} recorder data,"
               f" {_size(root.free_bytes)} free of {_size(root.total_bytes)}"
               for root in status.roots]
+    if status.live:
+        lines += ["", f"worker processes: {len(status.workers)}"]
+        lines += [f"  worker {w.number}: {w.cpu_seconds:.1f} s CPU, {_size(w.resident_bytes)}"
+                  f" resident, restarted {w.restarts} times" for w in status.workers]
     lines += ["", "upload spool:"]
     lines += ["  " + line for line in render_spool(status.spool).splitlines()]
     return "\n".join(lines) + "\n"

@@ -26,15 +26,16 @@ def test_the_union_of_every_worker_answers_and_changes_are_told_once() -> None:
 
 
 def test_a_dead_workers_tracks_are_errors_until_reported_again() -> None:
+    failing = ("RecordingJob_3", "Receiver_3", "VIDEO001")
     flow = RemoteFlow()
-    flow.update(0, FlowChanged(frozenset({A}), {}))
+    flow.update(0, FlowChanged(frozenset({A}), {failing: "Source lost: refused"}))
     flow.update(1, FlowChanged(frozenset({B}), {}))
     flow.worker_lost(0)
-    assert not flow.flowing(*A) and flow.errors() == {A: LOST_MESSAGE}
-    assert flow.flowing(*B)
-    flow.update(0, FlowChanged(frozenset(), {}))  # the replacement, not recording yet
-    assert flow.errors() == {A: LOST_MESSAGE}
-    flow.update(0, FlowChanged(frozenset({A}), {}))
+    assert not flow.flowing(*A) and flow.flowing(*B)
+    assert flow.errors() == {A: LOST_MESSAGE, failing: LOST_MESSAGE}
+    flow.update(0, FlowChanged(frozenset(), {failing: "Source lost: refused"}))
+    assert flow.errors() == {A: LOST_MESSAGE, failing: "Source lost: refused"}
+    flow.update(0, FlowChanged(frozenset({A}), {}))  # the replacement records A again
     assert flow.flowing(*A) and flow.errors() == {}
 
 

@@ -2,7 +2,7 @@
 
 Each worker reports which (job, source, track) keys are flowing and which have errors
 (``FlowChanged``); the union answers the service layer, as ``FlowTracker`` does in one
-process. When a worker dies, every key it had flowing turns into an error ("recording
+process. When a worker dies, every key it had flowing (or in error) turns into an error ("recording
 worker restarting", RC §5.19: the job shows Error) until a worker reports that key
 again, flowing or with an error of its own, or until ``LOST_FOR`` seconds after the
 replacement started recording (a key it never reports, e.g. a job made Idle meanwhile,
@@ -51,10 +51,9 @@ class RemoteFlow:
         self._merge()
 
     def worker_lost(self, worker: int) -> None:
-        """Its flowing keys become errors; what it last said is forgotten."""
-        for key in self._flowing.pop(worker, frozenset()):
+        """Its flowing keys and those in error become ``LOST_MESSAGE`` errors."""
+        for key in (*self._flowing.pop(worker, frozenset()), *self._errors.pop(worker, {})):
             self._lost[key] = LOST_MESSAGE
-        self._errors.pop(worker, None)
         self._merge()
 
     def replacement_started(self) -> None:

@@ -44,16 +44,20 @@ def workers_of(pid: int) -> list[int]:
     return sorted(found)
 
 
-def writer_of(pid: int, recording_dir: Path) -> int:
-    """The worker that has a file of ``recording_dir`` open."""
-    for worker in workers_of(pid):
-        for descriptor in Path(f"/proc/{worker}/fd").iterdir():
-            try:
-                target = os.readlink(descriptor)
-            except OSError:
-                continue
-            if target.startswith(str(recording_dir)):
-                return worker
+def writer_of(pid: int, recording_dir: Path, timeout: float = 10.0) -> int:
+    """The worker that has a file of ``recording_dir`` open (a segment being written;
+    between two segments none is, for a moment)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for worker in workers_of(pid):
+            for descriptor in Path(f"/proc/{worker}/fd").iterdir():
+                try:
+                    target = os.readlink(descriptor)
+                except OSError:
+                    continue
+                if target.startswith(str(recording_dir)):
+                    return worker
+        time.sleep(0.05)
     raise AssertionError(f"no worker writes {recording_dir}")
 
 

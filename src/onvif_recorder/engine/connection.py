@@ -56,7 +56,8 @@ from onvif_recorder.rtsp.events import (
 from onvif_recorder.rtsp.headers import Transport
 from onvif_recorder.rtsp.message import NEED_DATA
 from onvif_recorder.rtsp.sdp import SessionDescription
-from onvif_recorder.rtsp.session import ClientSession, State
+from onvif_recorder.rtsp.session import ClientSession
+from onvif_recorder.rtsp.session_state import State
 
 _TEARDOWN_STATES = frozenset({State.DESCRIBED, State.SETUP, State.PLAY, State.PLAYING})
 

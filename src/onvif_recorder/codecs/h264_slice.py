@@ -15,12 +15,7 @@ from dataclasses import dataclass
 
 from onvif_recorder.codecs.bits import BitReader
 from onvif_recorder.codecs.errors import BitstreamError
-from onvif_recorder.codecs.h264 import (
-    _HIGH_PROFILES,
-    NalType,
-    _skip_scaling_list,
-    nal_type,
-)
+from onvif_recorder.codecs.h264 import NalType, _read_chroma_and_scaling, nal_type
 from onvif_recorder.codecs.slice_header import NalSyntax, ParameterSets
 
 _P, _B, _I, _SP, _SI = range(5)
@@ -54,17 +49,7 @@ def _parse_sps(rbsp: bytes) -> tuple[int, _Sps]:
     profile = reader.read_bits(8)
     reader.skip_bits(16)  # constraint flags, level_idc
     sps_id = reader.read_ue()
-    chroma, separate = 1, False
-    if profile in _HIGH_PROFILES:
-        chroma = reader.read_ue()
-        separate = reader.read_flag() if chroma == 3 else False
-        reader.read_ue()  # bit_depth_luma_minus8
-        reader.read_ue()  # bit_depth_chroma_minus8
-        reader.read_flag()  # qpprime_y_zero_transform_bypass_flag
-        if reader.read_flag():  # seq_scaling_matrix_present_flag
-            for index in range(8 if chroma != 3 else 12):
-                if reader.read_flag():
-                    _skip_scaling_list(reader, 16 if index < 6 else 64)
+    chroma, separate = _read_chroma_and_scaling(reader, profile)
     log2_max_frame_num = reader.read_ue() + 4
     poc_type, log2_poc, always_zero = reader.read_ue(), 0, False
     if poc_type == 0:

@@ -286,12 +286,7 @@ def build_app(
     """The SOAP endpoints, ``/metrics`` and the web page; ``running`` is filled by the
     engine context (``engine.runtime``) when there is one, so its counters are exported
     too."""
-    authenticator = Authenticator(
-        DigestAuthenticator(REALM, services.users.lookup, secrets.token_bytes(32)),
-        UsernameTokenVerifier(
-            services.users.lookup, allow_password_text=settings.allow_password_text
-        ),
-    )
+    authenticator = _authenticator(settings, services)
     app = web.Application(client_max_size=2 * 1024 * 1024)
     manager = SubscriptionManager(services.events, PullPointLimits.from_limits(settings.limits))
     endpoints = [
@@ -311,6 +306,24 @@ def build_app(
     _add_playback(app, settings, services, sessions.media_authorizer(
         onvif_user_authorizer(authenticator, services.users.lookup, clock)))
     add_fallback(app)
+    _add_lifecycle(app, services, manager, clock)
+    return app
+
+
+def _authenticator(settings: RecorderSettings, services: Services) -> Authenticator:
+    """HTTP Digest and WS-UsernameToken against the ONVIF users."""
+    return Authenticator(
+        DigestAuthenticator(REALM, services.users.lookup, secrets.token_bytes(32)),
+        UsernameTokenVerifier(
+            services.users.lookup, allow_password_text=settings.allow_password_text
+        ),
+    )
+
+
+def _add_lifecycle(app: web.Application, services: Services, manager: SubscriptionManager,
+                   clock: Callable[[], datetime]) -> None:
+    """What runs beside the app (pull point expiry, the condition clock, the export
+    worker), and what its shutdown closes."""
     app.cleanup_ctx.append(_expiry(manager, clock))
     app.cleanup_ctx.append(_condition_clock(services))
     app.cleanup_ctx.append(_segment_exports(services))
@@ -329,7 +342,6 @@ def build_app(
         await app[PLAYBACK_SOURCES].reader.close()
 
     app.on_cleanup.append(close_store)
-    return app
 
 
 def _add_playback(app: web.Application, settings: RecorderSettings, services: Services,

@@ -57,6 +57,12 @@ class Recorded:
     def storage(self, configuration: dict[str, Any]) -> str:
         return str(self.tds.CreateStorageConfiguration(StorageConfiguration=configuration))
 
+    def storage_behind(self, proxy: StallProxy, s3: MotoS3) -> str:
+        """A storage configuration for the S3 peer that ``proxy`` stands in front of."""
+        configuration = s3.storage_configuration()
+        configuration["StorageUri"] = f"{proxy.endpoint}/recordings"
+        return self.storage(configuration)
+
     def local_storage(self, name: str) -> tuple[str, Path]:
         directory = self.root / name
         directory.mkdir()
@@ -174,9 +180,7 @@ def test_export_to_object_storage(recorded: Recorded, kind: str, tmp_path: Path)
 def test_a_store_that_fails_is_retried_then_reported_never_complete(
         recorded: Recorded) -> None:
     with MotoS3() as s3, StallProxy(s3.port) as proxy:
-        configuration = s3.storage_configuration()
-        configuration["StorageUri"] = f"{proxy.endpoint}/recordings"
-        storage = recorded.storage(configuration)
+        storage = recorded.storage_behind(proxy, s3)
         proxy.set_mode(Mode.REFUSE)
         pull = subscribe(recorded.recorder, TOPIC)
         answer = recorded.export(storage)
@@ -205,9 +209,7 @@ def test_an_unmounted_local_path_is_reported_and_not_created(recorded: Recorded)
 def test_a_store_that_comes_back_gets_the_file_on_a_retry(
         recorded: Recorded, caplog: pytest.LogCaptureFixture) -> None:
     with MotoS3() as s3, StallProxy(s3.port) as proxy:
-        configuration = s3.storage_configuration()
-        configuration["StorageUri"] = f"{proxy.endpoint}/recordings"
-        storage = recorded.storage(configuration)
+        storage = recorded.storage_behind(proxy, s3)
         proxy.set_mode(Mode.REFUSE)
         answer = recorded.export(storage, path="retry")
         assert wait_until(lambda: "(attempt 1 of 3)" in caplog.text, 10.0)
@@ -220,9 +222,7 @@ def test_a_store_that_comes_back_gets_the_file_on_a_retry(
 
 def test_stop_in_the_middle_leaves_no_file(recorded: Recorded) -> None:
     with MotoS3() as s3, StallProxy(s3.port) as proxy:
-        configuration = s3.storage_configuration()
-        configuration["StorageUri"] = f"{proxy.endpoint}/recordings"
-        storage = recorded.storage(configuration)
+        storage = recorded.storage_behind(proxy, s3)
         proxy.set_mode(Mode.SILENT)
         answer = recorded.export(storage)
         assert wait_until(lambda: recorded.state(answer.OperationToken).Progress >= 0.5, 10.0)
@@ -279,9 +279,7 @@ def test_the_export_and_verify_commands(recorded: Recorded, tmp_path: Path) -> N
 def test_delete_recording_waits_for_the_export_of_it(recorded: Recorded) -> None:
     """RC §5.21; last in this module: it deletes the recording the others export."""
     with MotoS3() as s3, StallProxy(s3.port) as proxy:
-        configuration = s3.storage_configuration()
-        configuration["StorageUri"] = f"{proxy.endpoint}/recordings"
-        storage = recorded.storage(configuration)
+        storage = recorded.storage_behind(proxy, s3)
         proxy.set_mode(Mode.SILENT)
         answer = recorded.export(storage)
         assert wait_until(lambda: recorded.state(answer.OperationToken).Progress >= 0.5, 10.0)

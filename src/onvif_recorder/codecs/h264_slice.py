@@ -2,9 +2,10 @@
 
 ISO/IEC 23001-7 §10.4 (``cbcs``) keeps every slice header in clear. Its length depends on
 the SPS and PPS the slice names, so ``SliceHeaders`` is built from a track's parameter
-sets and answers, for one slice NAL unit, how many of its bytes (NAL unit header and
-emulation-prevention bytes included) reach the end of the slice header, rounded up to a
-whole byte. Slice groups (FMO, Baseline only) and MVC slices are refused.
+sets (``slice_header.ParameterSets``, shared with ``h265_slice``) and answers, for one
+slice NAL unit, how many of its bytes (NAL unit header and emulation-prevention bytes
+included) reach the end of the slice header, rounded up to a whole byte. Slice groups
+(FMO, Baseline only) and MVC slices are refused.
 """
 
 from __future__ import annotations
@@ -12,14 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from onvif_recorder.codecs.bits import BitReader, read_prefix, unescape_rbsp
+from onvif_recorder.codecs.bits import BitReader
 from onvif_recorder.codecs.errors import BitstreamError
-from onvif_recorder.codecs.h264 import (
-    _HIGH_PROFILES,
-    NalType,
-    _skip_scaling_list,
-    nal_type,
-)
+from onvif_recorder.codecs.h264 import NalType, _read_chroma_and_scaling, nal_type
+from onvif_recorder.codecs.slice_header import NalSyntax, ParameterSets
 
 _P, _B, _I, _SP, _SI = range(5)
 
@@ -52,17 +49,7 @@ def _parse_sps(rbsp: bytes) -> tuple[int, _Sps]:
     profile = reader.read_bits(8)
     reader.skip_bits(16)  # constraint flags, level_idc
     sps_id = reader.read_ue()
-    chroma, separate = 1, False
-    if profile in _HIGH_PROFILES:
-        chroma = reader.read_ue()
-        separate = reader.read_flag() if chroma == 3 else False
-        reader.read_ue()  # bit_depth_luma_minus8
-        reader.read_ue()  # bit_depth_chroma_minus8
-        reader.read_flag()  # qpprime_y_zero_transform_bypass_flag
-        if reader.read_flag():  # seq_scaling_matrix_present_flag
-            for index in range(8 if chroma != 3 else 12):
-                if reader.read_flag():
-                    _skip_scaling_list(reader, 16 if index < 6 else 64)
+    chroma, separate = _read_chroma_and_scaling(reader, profile)
     log2_max_frame_num = reader.read_ue() + 4
     poc_type, log2_poc, always_zero = reader.read_ue(), 0, False
     if poc_type == 0:
@@ -100,39 +87,29 @@ def _parse_pps(rbsp: bytes) -> tuple[int, _Pps]:
                         deblocking, redundant)
 
 
+_SYNTAX = NalSyntax(1, nal_type, NalType.SPS, NalType.PPS, _parse_sps, _parse_pps)
+
+
 class SliceHeaders:
     """Slice header lengths for the slices of one set of parameter sets."""
 
     def __init__(self, parameter_sets: Sequence[bytes]) -> None:
-        self._sps: dict[int, _Sps] = {}
-        self._pps: dict[int, _Pps] = {}
-        for nal in parameter_sets:
-            if nal_type(nal) == NalType.SPS:
-                sps_id, sps = _parse_sps(unescape_rbsp(nal[1:]))
-                self._sps[sps_id] = sps
-            elif nal_type(nal) == NalType.PPS:
-                pps_id, pps = _parse_pps(unescape_rbsp(nal[1:]))
-                self._pps[pps_id] = pps
+        self._sets = ParameterSets(_SYNTAX, parameter_sets)
 
     def clear_size(self, nal: bytes) -> int:
         """Bytes of ``nal`` from its first byte to the end of its slice header."""
         if nal_type(nal) not in (NalType.SLICE, NalType.IDR):
             raise BitstreamError(f"NAL unit type {nal_type(nal)} is not a slice")
-        return 1 + read_prefix(
-            nal[1:], lambda reader: _read_header(reader, nal[0], self._pps, self._sps))
+        return self._sets.header_length(
+            nal, lambda reader: _read_header(reader, nal[0], self._sets))
 
 
-def _read_header(reader: BitReader, header: int, pps_table: dict[int, _Pps],
-                 sps_table: dict[int, _Sps]) -> None:
+def _read_header(reader: BitReader, header: int, sets: ParameterSets[_Sps, _Pps]) -> None:
     """slice_header() (§7.3.3), every field read, none kept beyond what later ones need."""
     idr = header & 0x1F == NalType.IDR
     reader.read_ue()  # first_mb_in_slice
     slice_type = reader.read_ue() % 5
-    pps_id = reader.read_ue()
-    pps = pps_table.get(pps_id)
-    sps = sps_table.get(pps.sps_id) if pps is not None else None
-    if pps is None or sps is None:
-        raise BitstreamError(f"slice names PPS {pps_id}, which the track does not have")
+    sps, pps = sets.for_slice(reader.read_ue())
     if sps.separate_colour_plane:
         reader.skip_bits(2)  # colour_plane_id
     reader.skip_bits(sps.log2_max_frame_num)  # frame_num

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from onvif_recorder.codecs.bits import BitReader, read_prefix, unescape_rbsp
+from onvif_recorder.codecs.bits import BitReader
 from onvif_recorder.codecs.errors import BitstreamError
 from onvif_recorder.codecs.h265 import NalType, _read_profile_tier_level, nal_type
 from onvif_recorder.codecs.h265_rps import ShortTermRps, read_short_term_rps
+from onvif_recorder.codecs.slice_header import NalSyntax, ParameterSets
 
 _B, _P, _I = range(3)
 _IDR_W_RADL, _IDR_N_LP = 19, 20
@@ -174,36 +175,27 @@ def _read_pps_extensions(reader: BitReader, transform_skip: bool) -> bool:
     return reader.read_flag()
 
 
+_SYNTAX = NalSyntax(2, nal_type, NalType.SPS, NalType.PPS, _parse_sps, _parse_pps)
+
+
 class SliceHeaders:
     """Slice segment header lengths for the slices of one set of parameter sets."""
 
     def __init__(self, parameter_sets: Sequence[bytes]) -> None:
-        self._sps: dict[int, _Sps] = {}
-        self._pps: dict[int, _Pps] = {}
-        for nal in parameter_sets:
-            if nal_type(nal) == NalType.SPS:
-                sps_id, sps = _parse_sps(unescape_rbsp(nal[2:]))
-                self._sps[sps_id] = sps
-            elif nal_type(nal) == NalType.PPS:
-                pps_id, pps = _parse_pps(unescape_rbsp(nal[2:]))
-                self._pps[pps_id] = pps
+        self._sets = ParameterSets(_SYNTAX, parameter_sets)
 
     def clear_size(self, nal: bytes) -> int:
         """Bytes of ``nal`` from its first byte to the end of its slice segment header."""
         kind = nal_type(nal)
         if kind > 31:
             raise BitstreamError(f"NAL unit type {kind} is not a slice segment")
-        return 2 + read_prefix(nal[2:], lambda reader: self._read(reader, kind))
+        return self._sets.header_length(nal, lambda reader: self._read(reader, kind))
 
     def _read(self, reader: BitReader, kind: int) -> None:
         first = reader.read_flag()
         if 16 <= kind <= 23:
             reader.skip_bits(1)  # no_output_of_prior_pics_flag
-        pps_id = reader.read_ue()
-        pps = self._pps.get(pps_id)
-        sps = self._sps.get(pps.sps_id) if pps is not None else None
-        if pps is None or sps is None:
-            raise BitstreamError(f"slice names PPS {pps_id}, which the track does not have")
+        sps, pps = self._sets.for_slice(reader.read_ue())
         dependent = False
         if not first:
             dependent = pps.dependent_slices and reader.read_flag()

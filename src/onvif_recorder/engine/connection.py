@@ -15,11 +15,12 @@ The ``ClientSession`` does all of RTSP; this class only moves bytes and time:
   is kept at ``session.next_deadline()`` (request timeouts, keep-alives);
 * for RTP/UDP a pair of datagram sockets per media (``udp``) feeds the same handler;
   unicast pairs are bound before SETUP (their ports go in the request), multicast pairs
-  join the group the server named once PLAY is answered;
+  join the group the server named once PLAY is answered (``media_paths``);
 * while playing, two more timers: RTCP receiver reports every ``rtcp_interval`` seconds
   randomised by ±50 % (RFC 3550 §6.3.5), on the interleaved RTCP channel or from the
-  media's RTCP socket to the server's RTCP port; and a watchdog that ends the connection
-  with ``MediaTimeout`` when no RTP packet came for ``media_timeout`` seconds.
+  media's RTCP socket to the server's RTCP port (``media_paths``); and a watchdog that
+  ends the connection with ``MediaTimeout`` when no RTP packet came for
+  ``media_timeout`` seconds.
 
 The connection ends exactly once (``_finish``): all timers cancelled, every socket closed,
 and ``wait_closed()`` returns the error or None. Nothing here blocks or retries; what to do
@@ -35,8 +36,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from onvif_recorder.engine.dial import dial
+from onvif_recorder.engine.media_paths import MediaPaths
 from onvif_recorder.engine.tls import TlsPolicy
-from onvif_recorder.engine.udp import UdpPair, UdpStats, bind_multicast, bind_pair
+from onvif_recorder.engine.udp import UdpPair, UdpStats
 from onvif_recorder.ingest.errors import EndedByServer, MediaTimeout, Redirect, forget_tracebacks
 from onvif_recorder.ingest.transport_plan import Delivery, endpoint
 from onvif_recorder.rtsp import errors as rtsp_errors
@@ -51,12 +53,12 @@ from onvif_recorder.rtsp.events import (
     ServerRequest,
     SessionConfig,
     SessionEvent,
-    StreamSetup,
 )
 from onvif_recorder.rtsp.headers import Transport
 from onvif_recorder.rtsp.message import NEED_DATA
 from onvif_recorder.rtsp.sdp import SessionDescription
-from onvif_recorder.rtsp.session import ClientSession, State
+from onvif_recorder.rtsp.session import ClientSession
+from onvif_recorder.rtsp.session_state import State
 
 _TEARDOWN_STATES = frozenset({State.DESCRIBED, State.SETUP, State.PLAY, State.PLAYING})
 
@@ -99,8 +101,7 @@ class RtspConnection(asyncio.Protocol):
         self._handler: MediaHandler | None = None
         self._control: asyncio.Queue[SessionEvent | BaseException] = asyncio.Queue()
         self._closed: asyncio.Future[BaseException | None] = self._loop.create_future()
-        self._pairs: dict[int, UdpPair] = {}
-        self._rtcp_routes: dict[int, int | tuple[str, int]] = {}
+        self._media = MediaPaths(self.udp_stats, config.udp_receive_buffer)
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._session_deadline: float | None = None
         self.last_rtp = 0.0
@@ -306,14 +307,13 @@ class RtspConnection(asyncio.Protocol):
 
     def _bind(self, media_index: int) -> UdpPair:
         self._check_open()
+        return self._media.bind(media_index, *self._addresses(), self._deliver)
+
+    def _addresses(self) -> tuple[str, str]:
+        """The local and the server's address of the RTSP connection."""
         assert self._transport is not None
-        local = str(self._transport.get_extra_info("sockname")[0])
-        peer = str(self._transport.get_extra_info("peername")[0])
-        pair = bind_pair(media_index, local, self._deliver, self.udp_stats,
-                         self.config.udp_receive_buffer)
-        pair.allowed.add(peer)  # before PLAY's answer is read, its first packets may be here
-        self._pairs[media_index] = pair
-        return pair
+        return (str(self._transport.get_extra_info("sockname")[0]),
+                str(self._transport.get_extra_info("peername")[0]))
 
     def _deliver(self, media_index: int, rtcp: bool, packets: list[bytes]) -> None:
         if not self.finished:
@@ -331,35 +331,9 @@ class RtspConnection(asyncio.Protocol):
             self.last_rtp = now
             handler.rtp_batch(media_index, packets, now)
 
-    def _join(self, setup: StreamSetup) -> UdpPair:
-        """Join the multicast group the server named for this media (RFC 2326 §12.39)."""
-        assert self._transport is not None
-        transport = setup.transport
-        assert transport.destination is not None and transport.port is not None
-        local = str(self._transport.get_extra_info("sockname")[0])
-        pair = bind_multicast(setup.media_index, transport.destination, transport.port, local,
-                              self._deliver, self.udp_stats, self.config.udp_receive_buffer)
-        self._pairs[setup.media_index] = pair
-        return pair
-
     def _start_playing(self, playing: Playing) -> None:
         assert self._transport is not None and self._handler is not None
-        peer = str(self._transport.get_extra_info("peername")[0])
-        for setup in playing.streams:
-            transport, pair = setup.transport, self._pairs.get(setup.media_index)
-            if transport.multicast:
-                pair = self._join(setup)
-                pair.allowed |= {transport.source or peer}
-                assert transport.destination is not None and transport.port is not None
-                self._rtcp_routes[setup.media_index] = (transport.destination,
-                                                        transport.port[1])
-            elif transport.interleaved is not None:
-                self._rtcp_routes[setup.media_index] = transport.interleaved[1]
-            elif pair is not None:
-                pair.allowed |= {peer} | ({transport.source} if transport.source else set())
-                if transport.server_port is not None:
-                    host = transport.source or peer
-                    self._rtcp_routes[setup.media_index] = (host, transport.server_port[1])
+        self._media.start(playing.streams, *self._addresses(), self._deliver)
         self._handler.on_playing(playing)
         now = self._loop.time()
         self.last_rtp = now
@@ -373,14 +347,7 @@ class RtspConnection(asyncio.Protocol):
         handler, now = self._handler, self._loop.time()
         if handler is None or self.finished:
             return
-        for media_index, route in self._rtcp_routes.items():
-            report = handler.report(media_index, now)
-            if report is None:
-                continue
-            if isinstance(route, int):
-                self.session.send_interleaved(route, report)
-            else:
-                self._pairs[media_index].send_rtcp(report, route)
+        self._media.send_reports(handler.report, now, self.session.send_interleaved)
         self._after_step()
         self._set_timer("rtcp", now + self._report_interval(), self._on_report_timer)
 
@@ -403,12 +370,9 @@ class RtspConnection(asyncio.Protocol):
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        for pair in self._pairs.values():
-            pair.close()
         # Nothing of a finished connection may point back at it (the pairs' deliver, the
         # handler): it must be freed by reference counting alone, not wait for the GC.
-        self._pairs.clear()
-        self._rtcp_routes.clear()
+        self._media.close()
         self._handler = None
         if self._transport is not None:
             self._transport.close()  # writes what is buffered (a TEARDOWN) first

@@ -2,10 +2,11 @@
 
 Theory of operation
 -------------------
-Everything that changes ``ClientSession.state`` goes through ``TRANSITIONS``, a table
-from (state, trigger) to the next state; a pair missing from it raises
-``LocalProtocolError`` for a caller trigger and ``RemoteProtocolError`` for a peer's,
-naming both the state and the trigger (h11's ``_state.py`` rule). The normal path is:
+Everything that changes ``ClientSession.state`` goes through ``TRANSITIONS`` (in
+``rtsp.session_state``), a table from (state, trigger) to the next state; a pair missing
+from it raises ``LocalProtocolError`` for a caller trigger and ``RemoteProtocolError``
+for a peer's, naming both the state and the trigger (h11's ``_state.py`` rule). The
+normal path is:
 
     IDLE --start--> OPTIONS --ok--> DESCRIBE --ok--> DESCRIBED --setup()--> SETUP
     SETUP --ok_more--> SETUP (next media) --ok--> PLAY --ok--> PLAYING
@@ -31,7 +32,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from enum import Enum
 from typing import Literal, NoReturn
 
 from onvif_recorder.rtsp import auth, headers
@@ -53,51 +53,7 @@ from onvif_recorder.rtsp.requests import (
     play_headers,
 )
 from onvif_recorder.rtsp.sdp import SessionDescription, content_base, parse_sdp
-
-
-class State(Enum):
-    IDLE = "IDLE"
-    OPTIONS = "OPTIONS"
-    DESCRIBE = "DESCRIBE"
-    DESCRIBED = "DESCRIBED"
-    SETUP = "SETUP"
-    PLAY = "PLAY"
-    PLAYING = "PLAYING"
-    TEARDOWN = "TEARDOWN"
-    CLOSED = "CLOSED"
-    REDIRECTED = "REDIRECTED"
-    ERROR = "ERROR"
-
-
-class Trigger(Enum):
-    START = "start"
-    OK = "ok"
-    OK_MORE = "ok_more"
-    REDIRECT = "redirect"
-    SETUP = "setup"
-    TEARDOWN = "teardown"
-    CLOSED = "closed"
-
-
-S, T = State, Trigger
-TRANSITIONS: dict[tuple[State, Trigger], State] = {
-    (S.IDLE, T.START): S.OPTIONS,
-    (S.OPTIONS, T.OK): S.DESCRIBE,
-    (S.OPTIONS, T.REDIRECT): S.REDIRECTED,
-    (S.DESCRIBE, T.OK): S.DESCRIBED,
-    (S.DESCRIBE, T.REDIRECT): S.REDIRECTED,
-    (S.DESCRIBED, T.SETUP): S.SETUP,
-    (S.SETUP, T.OK_MORE): S.SETUP,
-    (S.SETUP, T.OK): S.PLAY,
-    (S.PLAY, T.OK): S.PLAYING,
-    (S.DESCRIBED, T.TEARDOWN): S.CLOSED,
-    (S.SETUP, T.TEARDOWN): S.TEARDOWN,
-    (S.PLAY, T.TEARDOWN): S.TEARDOWN,
-    (S.PLAYING, T.TEARDOWN): S.TEARDOWN,
-    (S.TEARDOWN, T.CLOSED): S.CLOSED,
-}
-CALLER_TRIGGERS = frozenset({T.START, T.SETUP, T.TEARDOWN})
-TERMINAL = frozenset({S.CLOSED, S.REDIRECTED, S.ERROR})
+from onvif_recorder.rtsp.session_state import TERMINAL, State, Trigger, next_state
 
 
 class ClientSession:
@@ -135,12 +91,7 @@ class ClientSession:
     # --- the table ------------------------------------------------------------------------
 
     def _transition(self, trigger: Trigger) -> None:
-        following = TRANSITIONS.get((self.state, trigger))
-        if following is None:
-            error: type[err.ProtocolError] = (err.LocalProtocolError if trigger in CALLER_TRIGGERS
-                                          else err.RemoteProtocolError)
-            raise error(f"can't handle {trigger.value!r} in state {self.state.value}")
-        self.state = following
+        self.state = next_state(self.state, trigger)
 
     def _fail(self, error: err.ProtocolError) -> NoReturn:
         self.state = State.ERROR

@@ -76,6 +76,20 @@ def ffmpeg_framemd5(path: Path, key: bytes | None, stream: str) -> list[str]:
             if line and not line.startswith(b"#")]
 
 
+def assert_decrypts_to_clear(clear: list[Path], secret: list[Path]) -> None:
+    """Each encrypted segment's video and audio decode with the key, in PyAV and the ffmpeg
+    CLI, to the frames of its clear twin, and its video not without the key."""
+    for plain, encrypted in zip(clear, secret, strict=True):
+        for kind in ("video", "audio"):
+            expected = frame_hashes(plain, kind, None)
+            assert len(expected) > 20
+            assert frame_hashes(encrypted, kind, KEY.key) == expected
+        assert not decodes_without_key_to(encrypted, frame_hashes(plain, "video", None))
+        for stream in ("v", "a"):
+            assert ffmpeg_framemd5(encrypted, KEY.key, stream) == ffmpeg_framemd5(
+                plain, None, stream)
+
+
 def write(tmp_path: Path, name: str, tracks: list[TrackInfo], samples: list[TrackSample],
           config: SegmenterConfig) -> dict[str, list[Path]]:
     directory = tmp_path / name
@@ -98,15 +112,7 @@ def test_mp4_cenc_decrypts_to_the_clear_recording(tmp_path: Path) -> None:
                    SegmenterConfig(format=Brand.MP4, segment_duration=1.0,
                                    encryption=policy()))["mp4"]
     assert len(secret) == len(clear) == 2
-    for plain, encrypted in zip(clear, secret, strict=True):
-        for kind in ("video", "audio"):
-            expected = frame_hashes(plain, kind, None)
-            assert len(expected) > 20
-            assert frame_hashes(encrypted, kind, KEY.key) == expected
-        assert not decodes_without_key_to(encrypted, frame_hashes(plain, "video", None))
-        for stream in ("v", "a"):
-            assert ffmpeg_framemd5(encrypted, KEY.key, stream) == ffmpeg_framemd5(
-                plain, None, stream)
+    assert_decrypts_to_clear(clear, secret)
 
 
 def shaka_decrypt(source: Path, stream: str, target: Path) -> Path:

@@ -18,7 +18,8 @@ from onvif_recorder.rtp.stream import ReceivedSample, RtpStream
 from onvif_recorder.rtsp.events import Described, MediaData, MediaSelection, Playing
 from onvif_recorder.rtsp.headers import Transport
 from onvif_recorder.rtsp.message import NEED_DATA
-from onvif_recorder.rtsp.session import ClientSession, State
+from onvif_recorder.rtsp.session import ClientSession
+from onvif_recorder.rtsp.session_state import State
 from tests.unit.rtsp.fixtures import fixture
 
 pytestmark = pytest.mark.usefixtures("kernel")  # the Python and the compiled kernels

@@ -21,7 +21,8 @@ from onvif_recorder.rtsp.events import (
 )
 from onvif_recorder.rtsp.headers import Transport
 from onvif_recorder.rtsp.message import NEED_DATA, MessageParser, Request, Response
-from onvif_recorder.rtsp.session import TRANSITIONS, ClientSession, State, Trigger
+from onvif_recorder.rtsp.session import ClientSession
+from onvif_recorder.rtsp.session_state import TRANSITIONS, State, Trigger
 from tests.unit.rtsp.fixtures import fixture, with_cseq
 
 URL = "rtsp://127.0.0.1:8554/h264"

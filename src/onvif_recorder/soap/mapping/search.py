@@ -129,12 +129,21 @@ def write_media_attributes(parent: etree._Element, attributes: MediaAttributes) 
     sub(element, _tt("Until"), xs_datetime(attributes.valid_until))
 
 
+def write_result(parent: etree._Element, recording: str, track: str,
+                 time: float) -> etree._Element:
+    """A ``tt:Result`` of FindEvents, FindMetadata or FindPTZPosition: where and when it
+    was found (tt:FindEventResult, FindMetadataResult, FindPTZPositionResult); the
+    caller adds what was found."""
+    element = sub(parent, _tt("Result"))
+    sub(element, _tt("RecordingToken"), recording)
+    sub(element, _tt("TrackToken"), track)
+    sub(element, _tt("Time"), xs_datetime(time))
+    return element
+
+
 def write_event_result(parent: etree._Element, result: EventResult,
                        notification: etree._Element) -> None:
-    element = sub(parent, _tt("Result"))
-    sub(element, _tt("RecordingToken"), result.recording)
-    sub(element, _tt("TrackToken"), result.track)
-    sub(element, _tt("Time"), xs_datetime(result.time))
+    element = write_result(parent, result.recording, result.track, result.time)
     notification.tag = _tt("Event")  # a wsnt:NotificationMessageHolderType named tt:Event
     element.append(notification)
     sub(element, _tt("StartStateEvent"), xs_boolean(result.start_state))

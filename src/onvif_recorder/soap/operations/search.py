@@ -36,6 +36,7 @@ from onvif_recorder.soap.mapping.search import (
     write_event_result,
     write_information,
     write_media_attributes,
+    write_result,
     write_search_capabilities,
     write_summary,
 )
@@ -234,10 +235,7 @@ class SearchHandlers:
         results = sub(response, _tse("ResultList"))
         sub(results, qname(TT, "SearchState"), page.state.value)
         for found in page.results:
-            result = sub(results, qname(TT, "Result"))
-            sub(result, qname(TT, "RecordingToken"), found.recording)
-            sub(result, qname(TT, "TrackToken"), found.track)
-            sub(result, qname(TT, "Time"), xs_datetime(found.time))
+            write_result(results, found.recording, found.track, found.time)
         return response
 
     def end_search(self, ctx: CallContext, request: etree._Element) -> etree._Element:

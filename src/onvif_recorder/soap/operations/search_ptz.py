@@ -7,7 +7,6 @@ from __future__ import annotations
 from lxml import etree
 
 from onvif_recorder.service.search.ptz import PtzQuery
-from onvif_recorder.service.search.scope import xs_datetime
 from onvif_recorder.service.search.service import SearchService
 from onvif_recorder.soap.dispatch import CallContext
 from onvif_recorder.soap.mapping.primitives import Reader, sub
@@ -17,6 +16,7 @@ from onvif_recorder.soap.mapping.search import (
     read_optional_time,
     read_scope,
     read_time,
+    write_result,
 )
 from onvif_recorder.soap.namespaces import TSE, TT, qname
 
@@ -59,9 +59,6 @@ class PtzSearchHandlers:
         results = sub(response, qname(TSE, "ResultList"))
         sub(results, qname(TT, "SearchState"), page.state.value)
         for found in page.results:
-            result = sub(results, qname(TT, "Result"))
-            sub(result, qname(TT, "RecordingToken"), found.recording)
-            sub(result, qname(TT, "TrackToken"), found.track)
-            sub(result, qname(TT, "Time"), xs_datetime(found.time))
+            result = write_result(results, found.recording, found.track, found.time)
             write_ptz_vector(result, qname(TT, "Position"), found.position)
         return response

@@ -233,6 +233,8 @@ class Ours:
     undecodable: int = 0
     stop_seconds: float = 0.0
     active_after: float = 0.0
+    log_problems: int = 0
+    """WARNING, ERROR and CRITICAL lines in the recorder's log."""
 
     def ms_per_stream_second(self) -> float:
         return self.cpu / (self.streams * self.seconds) * 1000
@@ -315,11 +317,20 @@ def ours(camera: Camera, pool: ProcessPoolExecutor, args: argparse.Namespace, wo
     result.stop_seconds = result_stop
     result.segments, failures = check_segments(data / "media", pool)
     result.undecodable = len(failures)
+    result.log_problems = log_problems(recorder.log_path)
     for failure in failures[:10]:
         print(f"  undecodable: {failure}")
     if not args.keep:
         shutil.rmtree(data, ignore_errors=True)
     return result
+
+
+def log_problems(log: Path) -> int:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    problems = re.findall(r"^.*\b(?:WARNING|ERROR|CRITICAL)\b.*$", text, re.MULTILINE)
+    for line in problems[:5]:
+        print(f"  recorder log: {line[:200]}")
+    return len(problems)
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -353,8 +364,10 @@ def details(mine: Ours) -> str:
     return (f"  ours: {mine.cpu:.2f} CPU s in {mine.seconds:.1f} s ({mine.worker_cpu:.2f} in "
             f"workers), {mine.active_after:.0f} jobs Active at the end, RTP lost "
             f"{mine.lost_packets:.0f}, received-not-written {mine.unwritten:.0f}, tree RSS "
-            f"{mine.rss_total:.0f} MB, {len(mine.latencies)} GetRecordings, stop took "
-            f"{mine.stop_seconds:.1f} s; load average {os.getloadavg()[0]:.1f}")
+            f"{mine.rss_total:.0f} MB ({mine.rss_total / mine.streams:.1f} per stream), "
+            f"{len(mine.latencies)} GetRecordings, stop took {mine.stop_seconds:.1f} s, "
+            f"{mine.log_problems} warnings in its log; "
+            f"load average {os.getloadavg()[0]:.1f}")
 
 
 # --- main -------------------------------------------------------------------------------------

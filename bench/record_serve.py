@@ -283,7 +283,11 @@ def check_segments(media: Path, pool: ProcessPoolExecutor) -> tuple[int, list[st
 
 
 def check_segment(path: str) -> str:
-    """'' when the file demuxes to its end and its first video frame decodes; else why."""
+    """'' when the file's top-level boxes fill it exactly, it demuxes to its end and its
+    first video frame decodes; else why (PyAV alone stops quietly at a torn fragment)."""
+    torn = torn_box(Path(path))
+    if torn:
+        return f"{path}: {torn}"
     try:
         with av.open(path) as container:
             video = container.streams.video[0]
@@ -295,6 +299,26 @@ def check_segment(path: str) -> str:
                 return f"{path}: no video frame decoded"
     except (av.FFmpegError, IndexError) as error:
         return f"{path}: {error}"
+    return ""
+
+
+def torn_box(path: Path) -> str:
+    """'' when the ISO BMFF top-level boxes end exactly at the end of the file."""
+    size, offset = path.stat().st_size, 0
+    with path.open("rb") as file:
+        while offset < size:
+            file.seek(offset)
+            header = file.read(16)
+            if len(header) < 8:
+                return f"a box header cut at byte {offset}"
+            length = int.from_bytes(header[:4], "big")
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:
+                length = size - offset
+            if length < 8 or offset + length > size:
+                return f"box {header[4:8]!r} at byte {offset} runs past the end ({size})"
+            offset += length
     return ""
 
 

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-import av
 from aiohttp import ClientSession, ClientTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ (as bench/ingest.py)
@@ -51,6 +50,7 @@ from tests.integration.recorder_process import RecorderProcess
 
 from events import post
 from ingest import Phase, Window, ffmpeg, make_clip, process_cpu
+from record_files import check_segments
 from soap_latency import timed_requests
 from soap_throughput import PASSWORD, USER
 
@@ -273,53 +273,6 @@ def measure_window(recorder: RecorderProcess, camera: Camera, clients: ProcessPo
                 delta(after, before, "receiver_rtp_packets_lost_total"), unwritten,
                 rss, (rss - idle_rss) / streams, latencies, camera_cpu, busy,
                 active_after=after.get("onvif_recorder_jobs:Active", 0.0))
-
-
-def check_segments(media: Path, pool: ProcessPoolExecutor) -> tuple[int, list[str]]:
-    """Every mp4 under ``media`` demuxed to its end and its first video frame decoded."""
-    paths = sorted(str(p) for p in media.rglob("*.mp4"))
-    failures = [problem for problem in pool.map(check_segment, paths, chunksize=8) if problem]
-    return len(paths), failures
-
-
-def check_segment(path: str) -> str:
-    """'' when the file's top-level boxes fill it exactly, it demuxes to its end and its
-    first video frame decodes; else why (PyAV alone stops quietly at a torn fragment)."""
-    torn = torn_box(Path(path))
-    if torn:
-        return f"{path}: {torn}"
-    try:
-        with av.open(path) as container:
-            video = container.streams.video[0]
-            decoded = False
-            for packet in container.demux(video):
-                if not decoded and packet.size:
-                    decoded = bool(packet.decode())
-            if not decoded:
-                return f"{path}: no video frame decoded"
-    except (av.FFmpegError, IndexError) as error:
-        return f"{path}: {error}"
-    return ""
-
-
-def torn_box(path: Path) -> str:
-    """'' when the ISO BMFF top-level boxes end exactly at the end of the file."""
-    size, offset = path.stat().st_size, 0
-    with path.open("rb") as file:
-        while offset < size:
-            file.seek(offset)
-            header = file.read(16)
-            if len(header) < 8:
-                return f"a box header cut at byte {offset}"
-            length = int.from_bytes(header[:4], "big")
-            if length == 1 and len(header) == 16:
-                length = int.from_bytes(header[8:16], "big")
-            elif length == 0:
-                length = size - offset
-            if length < 8 or offset + length > size:
-                return f"box {header[4:8]!r} at byte {offset} runs past the end ({size})"
-            offset += length
-    return ""
 
 
 def ours(camera: Camera, pool: ProcessPoolExecutor, args: argparse.Namespace, work: Path,

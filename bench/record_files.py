@@ -1,9 +1,11 @@
-"""Segments read back for bench/record.py: file bytes against media bytes (container
-overhead), samples, and gaps in each file's timeline (lost samples seen in the output)."""
+"""Segments read back: for bench/record.py file bytes against media bytes (container
+overhead), samples, and gaps in each file's timeline (lost samples seen in the output);
+for bench/record_serve.py whether each segment is whole and decodable."""
 
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -72,3 +74,50 @@ def scan_files(root: Path) -> FileStats:
         media, samples, gaps = media + file_media, samples + file_samples, gaps + file_gaps
     size = sum(p.stat().st_size for p in paths)
     return FileStats(len(paths), size, media, samples, gaps)
+
+
+def check_segments(media: Path, pool: Executor) -> tuple[int, list[str]]:
+    """Every mp4 under ``media`` demuxed to its end and its first video frame decoded."""
+    paths = sorted(str(p) for p in media.rglob("*.mp4"))
+    failures = [problem for problem in pool.map(check_segment, paths, chunksize=8) if problem]
+    return len(paths), failures
+
+
+def check_segment(path: str) -> str:
+    """'' when the file's top-level boxes fill it exactly, it demuxes to its end and its
+    first video frame decodes; else why (PyAV alone stops quietly at a torn fragment)."""
+    torn = torn_box(Path(path))
+    if torn:
+        return f"{path}: {torn}"
+    try:
+        with av.open(path) as container:
+            video = container.streams.video[0]
+            decoded = False
+            for packet in container.demux(video):
+                if not decoded and packet.size:
+                    decoded = bool(packet.decode())
+            if not decoded:
+                return f"{path}: no video frame decoded"
+    except (av.FFmpegError, IndexError) as error:
+        return f"{path}: {error}"
+    return ""
+
+
+def torn_box(path: Path) -> str:
+    """'' when the ISO BMFF top-level boxes end exactly at the end of the file."""
+    size, offset = path.stat().st_size, 0
+    with path.open("rb") as file:
+        while offset < size:
+            file.seek(offset)
+            header = file.read(16)
+            if len(header) < 8:
+                return f"a box header cut at byte {offset}"
+            length = int.from_bytes(header[:4], "big")
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:
+                length = size - offset
+            if length < 8 or offset + length > size:
+                return f"box {header[4:8]!r} at byte {offset} runs past the end ({size})"
+            offset += length
+    return ""

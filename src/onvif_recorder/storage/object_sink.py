@@ -147,10 +147,11 @@ class ObjectSink:
                          intent)
 
     def _complete(self, done: _Finished) -> None:
-        """Index the finished segment, then make it ready for upload."""
+        """Index the finished segment (its search summary first, so a row Search sees
+        complete has it), then make it ready for upload."""
         if self.index is not None:
-            self.index.complete(done.key, done.end_utc, done.file.size, self.storage)
             self._keep_search_summary(done.key, done.file)
+            self.index.complete(done.key, done.end_utc, done.file.size, self.storage)
         self.spool.complete(done.journal_row, done.file, done.intent.content_type,
                             done.intent.attributes)
 

@@ -78,7 +78,7 @@ class LiveTrackParameters:
     def poll(self) -> None:
         """Publish what the spans begun since the last poll recorded."""
         recordings = self._holder.state.recordings
-        self._forget(set(recordings))
+        self._forget({(r.token, t.token) for r in recordings.values() for t in r.tracks})
         with self._lock:
             watched = self._watched | _recording_now(self._job_states.current)
             self._watched = set()
@@ -112,10 +112,8 @@ class LiveTrackParameters:
         self._published[key] = event
         self._bus.publish(event, at=_utc(start))
 
-    def _forget(self, recordings: set[str]) -> None:
-        """``Deleted`` for the tracks gone from the configuration."""
-        tracks = {(r.token, t.token) for r in self._holder.state.recordings.values()
-                  for t in r.tracks if r.token in recordings}
+    def _forget(self, tracks: set[Key]) -> None:
+        """``Deleted`` for the tracks gone from the configuration (``tracks``)."""
         gone = [key for key in self._published if key not in tracks]
         self._bus.publish(*_deleted(self._published.pop(key) for key in gone))
         for key in [key for key in self._handled if key not in tracks]:

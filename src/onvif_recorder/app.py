@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +46,7 @@ from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import EngineEvents, JobStates
 from onvif_recorder.service.jobs import JobService
 from onvif_recorder.service.keystore import KeystoreService
+from onvif_recorder.service.live_track_parameters import LiveTrackParameters
 from onvif_recorder.service.media_flow import MediaFlow, NoMediaFlow
 from onvif_recorder.service.receivers import ReceiverService
 from onvif_recorder.service.recorded_segments import RecordedSegments
@@ -120,6 +123,7 @@ class Services:
     segments: RecordedSegments  # RC 26.06 segment listing and export
     segment_exports: SegmentExports
     exports: ExportRunner  # ExportRecordedData operations (RC §5.21)
+    live_parameters: LiveTrackParameters  # Track/Video-, AudioParameters live (polled)
 
 
 def build_services(
@@ -168,6 +172,7 @@ def build_services(
         segment_exports=SegmentExports(bus, lambda token: _storage_data(holder, token),
                                        _export_settings(settings)),
         exports=ExportRunner(settings.data_dir, settings.database_path, bus),
+        live_parameters=LiveTrackParameters(holder, job_states, bus, _recorded_data(settings)),
     )
 
 
@@ -277,6 +282,33 @@ def _segment_exports(services: Services) -> Callable[[web.Application], AsyncIte
     return run
 
 
+LIVE_PARAMETERS_POLL_S = 1.0
+
+
+def _live_parameters(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context: the parameters history topics, polled from the segment index
+    (the engine may write it from other processes) off the event loop."""
+    live = services.live_parameters
+
+    async def forever() -> None:
+        while True:
+            await asyncio.sleep(LIVE_PARAMETERS_POLL_S)
+            try:
+                await asyncio.to_thread(live.poll)
+            except (sqlite3.Error, OSError):
+                logging.getLogger(__name__).exception("live track parameters: poll failed")
+
+    async def run(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        live.data.close()
+
+    return run
+
+
 def build_app(
     settings: RecorderSettings,
     services: Services,
@@ -327,6 +359,7 @@ def _add_lifecycle(app: web.Application, services: Services, manager: Subscripti
     app.cleanup_ctx.append(_expiry(manager, clock))
     app.cleanup_ctx.append(_condition_clock(services))
     app.cleanup_ctx.append(_segment_exports(services))
+    app.cleanup_ctx.append(_live_parameters(services))
 
     async def close_pull_points(_: web.Application) -> None:
         manager.close()

@@ -39,6 +39,7 @@ ELEMENT_TYPES: dict[tuple[str, str], str | None] = {
     ("tns1:RecordingConfig/RecordingJobConfiguration", "Configuration"):
         "RecordingJobConfiguration",
     ("tns1:Monitoring/AsynchronousOperationStatus", "FileProgressStatus"): "ArrayOfFileProgress",
+    ("tns1:RecordingHistory/Track/VideoParameters", "VideoRateControl"): "VideoRateControl",
     # A soapenv:Fault element, validated as the global element it is.
     ("tns1:Monitoring/AsynchronousOperationStatus", "Error"): None,
 }

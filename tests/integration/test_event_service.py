@@ -88,11 +88,11 @@ EXPECTED_TOPICS = {
     "RecordingHistory/Track/State": (
         "true", [("RecordingToken", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
         [("IsDataPresent", "xs:boolean", S)]),
-    # The optional ones; VideoRateControl (an ElementItem) is not described nor sent.
+    # The optional ones (published live too), VideoRateControl an ElementItem.
     "RecordingHistory/Track/VideoParameters": (
         "true", [("Recording", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
         [("VideoEncoding", "tt:VideoEncoding", S), ("VideoWidth", "xs:int", S),
-         ("VideoHeight", "xs:int", S)]),
+         ("VideoHeight", "xs:int", S), ("VideoRateControl", "tt:VideoRateControl", E)]),
     "RecordingHistory/Track/AudioParameters": (
         "true", [("Recording", "tt:ReferenceToken"), ("Track", "tt:ReferenceToken")],
         [("AudioEncoding", "tt:AudioEncoding", S), ("AudioSampleRate", "xs:int", S),

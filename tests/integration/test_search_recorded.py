@@ -5,7 +5,6 @@ every answer XSD-validated."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,21 +30,24 @@ def job_state(trc: Any, job: str) -> str:
     return str(trc.GetRecordingJobState(JobToken=job).State)
 
 
-def record_for(trc: Any, job: str, seconds: float, data_dir: Path) -> None:
+def stop(trc: Any, tse: Any, job: str, recording: str) -> None:
+    """Set the job Idle and wait until the recording is Stopped: Search §5.3 says Stopped
+    once the job no longer executes the recording, so its data (LatestRecording, the
+    history) is final; files and index rows may still change until then."""
+    trc.SetRecordingJobMode(JobToken=job, Mode="Idle")
+    assert wait_until(lambda: job_state(trc, job) == "Idle", 5.0)
+    assert wait_until(lambda: status(tse, recording) == "Stopped", 10.0)
+
+
+def status(tse: Any, recording: str) -> str:
+    return str(tse.GetRecordingInformation(RecordingToken=recording).RecordingStatus)
+
+
+def record_for(trc: Any, tse: Any, job: str, recording: str, seconds: float) -> None:
     trc.SetRecordingJobMode(JobToken=job, Mode="Active")
     assert wait_until(lambda: job_state(trc, job) == "Active", 10.0)
     time.sleep(seconds)
-    trc.SetRecordingJobMode(JobToken=job, Mode="Idle")
-    assert wait_until(lambda: job_state(trc, job) == "Idle", 5.0)
-    assert wait_until(lambda: not list(data_dir.rglob("*.partial")), 5.0)
-    # The index row is completed on the storage thread right after the rename.
-    assert wait_until(lambda: open_segments(data_dir) == 0, 5.0)
-
-
-def open_segments(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "recorder.sqlite3") as connection:
-        found = connection.execute("SELECT COUNT(*) FROM segments WHERE complete = 0")
-        return int(found.fetchone()[0])
+    stop(trc, tse, job, recording)
 
 
 def test_a_recording_with_a_gap_is_found_with_both_ranges(tmp_path: Path) -> None:
@@ -65,10 +67,9 @@ def test_a_recording_with_a_gap_is_found_with_both_ranges(tmp_path: Path) -> Non
         assert tse.GetRecordingInformation(RecordingToken=recording).RecordingStatus == \
             "Recording"
         time.sleep(4.0)
-        trc.SetRecordingJobMode(JobToken=job.JobToken, Mode="Idle")
-        assert wait_until(lambda: not list(data.rglob("*.partial")), 5.0)
+        stop(trc, tse, job.JobToken, recording)
         time.sleep(2.0)
-        record_for(trc, job.JobToken, 4.0, data)
+        record_for(trc, tse, job.JobToken, recording, 4.0)
 
         info = tse.GetRecordingInformation(RecordingToken=recording)
         validate_body(rec.last)
@@ -182,7 +183,7 @@ def test_events_recorded_in_a_metadata_track_are_found(tmp_path: Path) -> None:
         job = trc.CreateRecordingJob(JobConfiguration=auto_receiver_job(recording))
         configure_receiver(trv, job.JobConfiguration.Source[0].SourceToken.Token,
                            camera.url("/meta"))
-        record_for(trc, job.JobToken, 5.0, data)
+        record_for(trc, tse, job.JobToken, recording, 5.0)
         info = tse.GetRecordingInformation(RecordingToken=recording)
         assert {t.TrackToken for t in info.Track} == {"VIDEO001", "META001"}
         start, end = info.EarliestRecording.timestamp(), info.LatestRecording.timestamp()

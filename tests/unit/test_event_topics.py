@@ -65,7 +65,8 @@ SAMPLES: list[ev.DomainEvent] = [
     ev.KeyStatusChanged("Key_1", "ok", old="generating"),
     ev.RecordingHistoryState("R", True, ev.PropertyOperation.CHANGED),
     ev.TrackHistoryState("R", "T", False, ev.PropertyOperation.INITIALIZED),
-    ev.TrackVideoParameters("R", "V", "H264", 640, 360, ev.PropertyOperation.CHANGED),
+    ev.TrackVideoParameters("R", "V", "H264", 640, 360, ev.PropertyOperation.CHANGED,
+                            ev.VideoRateControl(25, 1, 1024)),
     ev.TrackAudioParameters("R", "A", "AAC", 16, 32, ev.PropertyOperation.INITIALIZED),
     AsynchronousOperationStatus(
         "Export_1", "ExportRecordedData", "http://nvr/onvif/recording_service", 0.5,

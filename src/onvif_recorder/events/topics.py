@@ -43,6 +43,7 @@ from onvif_recorder.service.events import (
     TrackDeleted,
     TrackHistoryState,
     TrackVideoParameters,
+    VideoRateControl,
 )
 
 TOPIC_NAMESPACE = "http://www.onvif.org/ver10/topics"
@@ -55,6 +56,7 @@ ElementValue = (
     | RecordingJobStateInformation
     | FileProgressStatus
     | OperationError
+    | VideoRateControl
 )
 
 
@@ -166,13 +168,13 @@ TRACK_HISTORY_STATE = Topic(
     (Item("RecordingToken", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken")),
     (Item("IsDataPresent", "xs:boolean"),))
 # The optional parameter topics name their Source items Recording and Track (§5.17 as
-# printed). VideoRateControl (an ElementItem) is not sent: the recorder knows the frame
-# rate and bitrate only as averages over a segment, not the encoder's limits.
+# printed). VideoRateControl says what was recorded (service.search.parameters).
 _PARAMETERS_SOURCE = (Item("Recording", "tt:ReferenceToken"), Item("Track", "tt:ReferenceToken"))
 TRACK_VIDEO_PARAMETERS = Topic(
     ("RecordingHistory", "Track", "VideoParameters"), True, _PARAMETERS_SOURCE,
     (Item("VideoEncoding", "tt:VideoEncoding"), Item("VideoWidth", "xs:int"),
-     Item("VideoHeight", "xs:int")))
+     Item("VideoHeight", "xs:int"),
+     Item("VideoRateControl", "tt:VideoRateControl", element=True)))
 TRACK_AUDIO_PARAMETERS = Topic(
     ("RecordingHistory", "Track", "AudioParameters"), True, _PARAMETERS_SOURCE,
     (Item("AudioEncoding", "tt:AudioEncoding"), Item("AudioSampleRate", "xs:int"),
@@ -307,15 +309,22 @@ def _message(event: DomainEvent) -> Message:
             source = (("RecordingToken", recording), ("Track", track))
             return Message(TRACK_HISTORY_STATE, source,
                            (("IsDataPresent", _boolean(present)),), operation)
-        case TrackVideoParameters(recording, track, encoding, width, height, operation):
-            data = (("VideoEncoding", encoding), ("VideoWidth", str(width)),
-                    ("VideoHeight", str(height)))
-            return Message(TRACK_VIDEO_PARAMETERS, (("Recording", recording), ("Track", track)),
-                           data, operation)
+        case TrackVideoParameters():
+            return _video_parameters_message(event)
         case TrackAudioParameters():
             return _audio_parameters_message(event)
         case _:
             return _device_message(event)
+
+
+def _video_parameters_message(event: TrackVideoParameters) -> Message:
+    source = (("Recording", event.recording_token), ("Track", event.track_token))
+    data: tuple[tuple[str, str | ElementValue], ...] = (
+        ("VideoEncoding", event.encoding), ("VideoWidth", str(event.width)),
+        ("VideoHeight", str(event.height)))
+    if event.rate_control is not None:
+        data += (("VideoRateControl", event.rate_control),)
+    return Message(TRACK_VIDEO_PARAMETERS, source, data, event.operation)
 
 
 def _audio_parameters_message(event: TrackAudioParameters) -> Message:

@@ -166,7 +166,8 @@ class SpecialDaysChanged:
 @dataclass(frozen=True, slots=True)
 class RecordingHistoryState:
     """tns1:RecordingHistory/Recording/State (Search §5.17): recording started/stopped.
-    Found by FindEvents at the recording time, not published live."""
+    Found by FindEvents at the recording time and published live
+    (``service.recording_history``)."""
 
     recording_token: str
     is_recording: bool
@@ -184,9 +185,20 @@ class TrackHistoryState:
 
 
 @dataclass(frozen=True, slots=True)
+class VideoRateControl:
+    """tt:VideoRateControl (every element required): frames per second, the encoding
+    interval and kbit/s."""
+
+    frame_rate_limit: int
+    encoding_interval: int
+    bitrate_limit: int
+
+
+@dataclass(frozen=True, slots=True)
 class TrackVideoParameters:
     """tns1:RecordingHistory/Track/VideoParameters (Search §5.17, optional): the codec
-    parameters a video track recorded from ``time`` on. Found by FindEvents only."""
+    parameters a video track recorded from a span start on (FindEvents; published live
+    when the span's first segment is finished, ``service.live_track_parameters``)."""
 
     recording_token: str
     track_token: str
@@ -194,6 +206,7 @@ class TrackVideoParameters:
     width: int
     height: int
     operation: PropertyOperation
+    rate_control: VideoRateControl | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,12 +341,14 @@ class EventBus:
     def add_property_source(self, source: PropertySource) -> None:
         self._sources.append(source)
 
-    def publish(self, *events: DomainEvent) -> None:
-        """Deliver ``events``, in order, to every subscriber that accepts them."""
+    def publish(self, *events: DomainEvent, at: datetime | None = None) -> None:
+        """Deliver ``events``, in order, to every subscriber that accepts them; their
+        UtcTime is now, or ``at`` (events about the past, e.g. the recording history,
+        carry the time they relate to: Search §5.17)."""
         woken: list[Subscriber] = []
         with self._lock:
             for event in events:
-                notification = self._stamp(event)
+                notification = self._stamp(event, at)
                 for subscriber in self._subscribers:
                     if subscriber.accepts(event):
                         subscriber._offer(notification)
@@ -371,6 +386,6 @@ class EventBus:
                 if subscriber.accepts(event):
                     subscriber._offer(self._stamp(event))
 
-    def _stamp(self, event: DomainEvent) -> Notification:
+    def _stamp(self, event: DomainEvent, at: datetime | None = None) -> Notification:
         self._sequence += 1
-        return Notification(event, self.clock(), self._sequence)
+        return Notification(event, self.clock() if at is None else at, self._sequence)

@@ -6,7 +6,8 @@ is recording while a job on it is Active or PartiallyActive, a track has data pr
 while the job that won it is Active on it. New subscriptions and synchronization points
 get ``Initialized`` for every recording and track; a change is ``Changed``; a deleted
 recording or track is ``Deleted``. FindEvents derives the same topics from what was
-recorded (``service.search.history``).
+recorded (``service.search.history``). The optional ``Track/VideoParameters`` and
+``AudioParameters`` come from what was recorded, live too: ``service.live_track_parameters``.
 """
 
 from __future__ import annotations

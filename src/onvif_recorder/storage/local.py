@@ -162,11 +162,16 @@ class LocalStorage:
         segment.file.append(data)
 
     def finish(self, segment: OpenSegment, trailer: bytes, end_utc: float) -> SegmentRow:
-        """Append the trailer, make the file durable under its key, complete the row."""
+        """Append the trailer and make the file durable under its key; returns the
+        completed row, which ``complete`` then writes to the index (``storage.sink``
+        does it after opening the span's next segment)."""
         segment.file.append(trailer)
         size = segment.file.finish()
-        self.index.complete(segment.row.key, end_utc, size)
         return _completed(segment.row, end_utc, size)
+
+    def complete(self, row: SegmentRow) -> None:
+        """Mark the finished segment ``row`` complete in the index."""
+        self.index.complete(row.key, row.end_utc, row.size)
 
     def abandon(self, segment: OpenSegment) -> None:
         """Close the file of a segment whose writer failed; recovery repairs it later.

@@ -4,7 +4,8 @@ The counterpart of ``LocalSink`` for RC Annex B targets: ``SegmentOpened`` creat
 spool file with the header and journals it as being built (B.4 key with the target
 Prefix and Postfix, B.6/B.7 content type, the attributes known already), so a crash
 can be repaired; ``FragmentWritten`` appends, ``SegmentClosed`` appends the ``mfra``,
-fsyncs, renames and completes the row with the B.9 attributes; ``SpanClosed`` journals
+fsyncs and renames, then (at the end of the batch, ``handle``) completes the row with the
+B.9 attributes; ``SpanClosed`` journals
 the empty B.5 span-end object. The drainer (``engine.uploads``) uploads them in order per span.
 Memory stays bounded by one fragment: the segment grows on disk, not in RAM.
 
@@ -39,6 +40,7 @@ from onvif_recorder.storage.segment_scan import scan_segment
 from onvif_recorder.storage.sink import track_codecs
 from onvif_recorder.storage.spans import (
     ATTRIBUTES_VERSION,
+    ObjectIntent,
     content_type,
     full_content_type,
     segment_object,
@@ -55,6 +57,17 @@ class _Span:
     file: SpoolFile | None = None
     row: int = 0
     key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    """A segment file made durable, still to be indexed and journalled as ready."""
+
+    key: str
+    end_utc: float
+    journal_row: int
+    file: FinishedFile
+    intent: ObjectIntent
 
 
 @dataclass(slots=True)
@@ -75,22 +88,30 @@ class ObjectSink:
     _tracks: dict[int, TrackInfo] = field(default_factory=dict)
 
     def handle(self, events: Iterable[Event]) -> list[SegmentRow]:
-        """Act on events in order; returns no rows (retention leaves uploads alone)."""
-        for event in events:
-            if isinstance(event, SpanOpened):
-                self._spans[event.span_id] = _Span(f"{self.recording}/{uuid.uuid4().hex}",
-                                                   event.tracks, event.timescale)
-                self._tracks.update((t.track_id, t) for t in event.tracks)
-            elif isinstance(event, SegmentOpened):
-                self._open(event)
-            elif isinstance(event, FragmentWritten):
-                file = self._spans[event.span_id].file
-                assert file is not None
-                self.spool.append(file, event.data)
-            elif isinstance(event, SegmentClosed):
-                self._close(event)
-            else:
-                self._end_span(event)
+        """Act on events in order; returns no rows (retention leaves uploads alone).
+
+        As ``LocalSink.handle``: the index rows of the segments finished are completed
+        once the batch is handled, after the row of the segment a cut opened next."""
+        done: list[_Finished] = []
+        try:
+            for event in events:
+                if isinstance(event, SpanOpened):
+                    self._spans[event.span_id] = _Span(f"{self.recording}/{uuid.uuid4().hex}",
+                                                       event.tracks, event.timescale)
+                    self._tracks.update((t.track_id, t) for t in event.tracks)
+                elif isinstance(event, SegmentOpened):
+                    self._open(event)
+                elif isinstance(event, FragmentWritten):
+                    file = self._spans[event.span_id].file
+                    assert file is not None
+                    self.spool.append(file, event.data)
+                elif isinstance(event, SegmentClosed):
+                    done.append(self._close(event))
+                else:
+                    self._end_span(event)
+        finally:
+            for finished in done:
+                self._complete(finished)
         return []
 
     def _open(self, event: SegmentOpened) -> None:
@@ -115,18 +136,24 @@ class ObjectSink:
             (self.layout.prefix, self.layout.postfix))
         self.spool.append(span.file, event.header)
 
-    def _close(self, event: SegmentClosed) -> None:
+    def _close(self, event: SegmentClosed) -> _Finished:
         span = self._spans[event.span_id]
         file, span.file = span.file, None
         assert file is not None
         self.spool.append(file, event.trailer)
-        finished = self.spool.finish_file(file)
-        if self.index is not None:
-            self.index.complete(span.key, event.end_utc, finished.size, self.storage)
-            self._keep_search_summary(span.key, finished)
         intent = segment_object(self.layout, event, self._tracks.values(), source=self.source,
                                 event_topic=self.event_topic)
-        self.spool.complete(span.row, finished, intent.content_type, intent.attributes)
+        return _Finished(span.key, event.end_utc, span.row, self.spool.finish_file(file),
+                         intent)
+
+    def _complete(self, done: _Finished) -> None:
+        """Index the finished segment (its search summary first, so a row Search sees
+        complete has it), then make it ready for upload."""
+        if self.index is not None:
+            self._keep_search_summary(done.key, done.file)
+            self.index.complete(done.key, done.end_utc, done.file.size, self.storage)
+        self.spool.complete(done.journal_row, done.file, done.intent.content_type,
+                            done.intent.attributes)
 
     def _keep_search_summary(self, key: str, finished: FinishedFile) -> None:
         """Search reads it after the object has left the spool (storage.search_summary)."""

@@ -3,10 +3,13 @@ segment index of local storage and the segment files themselves.
 
 Ranges: the segments of one span are contiguous, so a track's data in a span runs from
 the start of its first segment there to the end of its last; spans are separated by gaps
-(a job stopped, a camera lost). A span with a segment still being written is open.
+(a job stopped, a camera lost), or follow each other without one (a codec change, a span
+duration limit): those are one range, which keeps where each span began (``joined``).
+A span with a segment still being written is open.
 Facts: the sample entries and sample counts of the segment holding the asked time (else
-the nearest one), read from its file; for an object-storage segment (which leaves this
-machine once uploaded) from the summary its index row keeps (``storage.search_summary``).
+the nearest one), or of the finished segment beginning at a span start, read from its
+file; for an object-storage segment (which leaves this machine once uploaded) from the
+summary its index row keeps (``storage.search_summary``).
 Recorded metadata documents likewise.
 """
 
@@ -69,7 +72,12 @@ class SegmentIndexRecordedData:
         return found
 
     def facts(self, recording: str, at: float) -> dict[str, TrackFacts]:
-        row = self.index.finished_near(recording, at)
+        return self._facts_of(self.index.finished_near(recording, at))
+
+    def facts_from(self, recording: str, start: float) -> dict[str, TrackFacts]:
+        return self._facts_of(self.index.finished_starting(recording, start))
+
+    def _facts_of(self, row: SegmentRow | None) -> dict[str, TrackFacts]:
         if row is None:
             return {}
         try:

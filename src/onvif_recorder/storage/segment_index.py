@@ -301,6 +301,13 @@ class SegmentIndex:
         candidates = before + after
         return min(candidates, key=lambda r: _distance(r, at)) if candidates else None
 
+    def finished_starting(self, recording: str, start: float) -> SegmentRow | None:
+        """The finished segment of ``recording`` that begins exactly at ``start`` (a span
+        start as ``spans`` holds it: the same stored value), if any."""
+        found = self._select("recording = ? AND complete = 1 AND start_utc = ?", recording,
+                             start, tail="ORDER BY id LIMIT 1")
+        return found[0] if found else None
+
     def _span_rows(self, recording: str
                    ) -> list[tuple[str, tuple[str, ...], float, float, bool, int]]:
         rows = self.connection.execute(

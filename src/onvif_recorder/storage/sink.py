@@ -2,9 +2,10 @@
 
 ``SpanOpened`` remembers the span's tracks, ``SegmentOpened`` creates the ``.partial``
 file with the header, ``FragmentWritten`` appends (flushed per fragment),
-``SegmentClosed`` appends the ``mfra``, fsyncs and renames, ``SpanClosed`` writes the
-``_end`` object. ``abort`` closes open files after a writer failure; the next start-up
-(or ``LocalStorage.recover``) repairs them.
+``SegmentClosed`` appends the ``mfra``, fsyncs and renames (its index row is completed
+at the end of the batch, see ``handle``), ``SpanClosed`` writes the ``_end`` object.
+``abort`` closes open files after a writer failure; the next start-up (or
+``LocalStorage.recover``) repairs them.
 """
 
 from __future__ import annotations
@@ -46,21 +47,30 @@ class LocalSink:
     _spans: dict[int, _SpanState] = field(default_factory=dict)
 
     def handle(self, events: Iterable[Event]) -> list[SegmentRow]:
-        """Act on events in order; returns the rows of the segments they finished."""
+        """Act on events in order; returns the rows of the segments they finished.
+
+        Their index rows are completed once the whole batch is handled, so after the
+        row of the segment a cut opened next: the index never shows a span that goes
+        on without an open segment (Search would find a stop there, and call the
+        recording Stopped while it is still being written)."""
         done: list[SegmentRow] = []
-        for event in events:
-            if isinstance(event, SpanOpened):
-                self._spans[event.span_id] = _SpanState(event.tracks)
-            elif isinstance(event, SegmentOpened):
-                self._open(event)
-            elif isinstance(event, FragmentWritten):
-                segment = self._spans[event.span_id].segment
-                assert segment is not None
-                self.storage.append(segment, event.data)
-            elif isinstance(event, SegmentClosed):
-                done.append(self._close(event))
-            else:
-                self._end_span(event)
+        try:
+            for event in events:
+                if isinstance(event, SpanOpened):
+                    self._spans[event.span_id] = _SpanState(event.tracks)
+                elif isinstance(event, SegmentOpened):
+                    self._open(event)
+                elif isinstance(event, FragmentWritten):
+                    segment = self._spans[event.span_id].segment
+                    assert segment is not None
+                    self.storage.append(segment, event.data)
+                elif isinstance(event, SegmentClosed):
+                    done.append(self._close(event))
+                else:
+                    self._end_span(event)
+        finally:
+            for row in done:  # durable files, even if a later event failed
+                self.storage.complete(row)
         return done
 
     def codecs(self, tracks: Iterable[TrackInfo]) -> dict[str, str]:

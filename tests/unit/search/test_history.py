@@ -86,4 +86,10 @@ def test_filter_and_max_matches() -> None:
 
 def test_merged_joins_touching_ranges_only() -> None:
     assert merged([RecordedRange(10, 20), RecordedRange(0, 10), RecordedRange(25, 30)]) == [
-        RecordedRange(0, 20), RecordedRange(25, 30)]
+        RecordedRange(0, 20, joined=(10,)), RecordedRange(25, 30)]
+
+
+def test_merged_keeps_every_joined_start_and_the_open_end() -> None:
+    spans = [RecordedRange(0, 10), RecordedRange(10, 20), RecordedRange(20, 21, open=True)]
+    assert merged(spans) == [RecordedRange(0, 21, True, (10, 20))]
+    assert merged(spans)[0].starts == (0, 10, 20)

@@ -1,5 +1,5 @@
 """Track/VideoParameters and AudioParameters (Search §5.17) derived from the recorded
-ranges and the media facts at each range start, forward, backward and as start states."""
+ranges and the media facts at each span start, forward, backward and as start states."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from onvif_recorder.service.events import (
     PropertyOperation,
     TrackAudioParameters,
     TrackVideoParameters,
+    VideoRateControl,
 )
 from onvif_recorder.service.search.history import (
     EventQuery,
@@ -19,6 +20,7 @@ from onvif_recorder.service.search.history import (
     RecordingHistory,
     find_events,
 )
+from onvif_recorder.service.search.parameters import parameters_event
 from onvif_recorder.service.search.recorded import (
     AudioFacts,
     MetadataFacts,
@@ -116,3 +118,28 @@ def test_facts_are_read_once_per_range_start_in_the_window() -> None:
 def test_unknown_facts_give_no_event() -> None:
     history = RecordingHistory("R", ("V",), {"V": [RecordedRange(0, 50, open=True)]})
     assert find_events([history], EventQuery(0, None, True, is_parameters), 100) == []
+
+
+def test_a_span_joined_without_a_gap_has_its_own_event() -> None:
+    """A codec change starts a new span right where the last one ends: one range for
+    Track/State, but the parameters change there (and the start state after it)."""
+    facts: dict[float, dict[str, TrackFacts]] = {
+        0: {"V": Video("H264", 640, 360, 25.0)}, 30: {"V": Video("H265", 1920, 1080, 30.0)}}
+    history = RecordingHistory("R", ("V",), {"V": [RecordedRange(0, 60, joined=(30,))]},
+                               lambda moment: facts.get(moment, {}))
+    found = find_events([history], EventQuery(0, 60, False, is_parameters), 100)
+    assert rows(found) == [(0, "V", ("H264", 640, 360), False),
+                           (30, "V", ("H265", 1920, 1080), False)]
+    state = find_events([history], EventQuery(45, None, True, is_parameters), 100)
+    assert rows(state) == [(45, "V", ("H265", 1920, 1080), True)]
+
+
+@pytest.mark.parametrize(("facts", "expected"), [
+    (Video("H264", 640, 360, 24.96, 1012), VideoRateControl(25, 1, 1012)),
+    (Video("H264", 640, 360, 25.0, None), None),  # bitrate not measured
+    (Video("H264", 640, 360, 0.4, 8), None),  # less than a frame a second
+])
+def test_rate_control_says_what_was_recorded_or_nothing(
+        facts: Video, expected: VideoRateControl | None) -> None:
+    event = parameters_event("R", "V", facts, PropertyOperation.CHANGED)
+    assert isinstance(event, TrackVideoParameters) and event.rate_control == expected

@@ -28,6 +28,7 @@ from onvif_recorder.service.search.parameters import (
     governing_start,
     no_facts,
     parameters_event,
+    span_starts,
 )
 from onvif_recorder.service.search.recorded import (
     RecordedNotification,
@@ -86,7 +87,7 @@ class RecordingHistory:
     tracks: tuple[str, ...]
     ranges: dict[str, list[RecordedRange]]
     facts_at: FactsAt = no_facts
-    """Read only for range starts inside the searched window and for start states."""
+    """Read only for span starts inside the searched window and for start states."""
 
 
 def _inside(ranges: list[RecordedRange], moment: float) -> bool:
@@ -102,16 +103,16 @@ def _changes(ranges: list[RecordedRange]) -> Iterable[tuple[float, bool]]:
 
 def _parameters(history: RecordingHistory, facts: FactsAt, low: float, high: float
                 ) -> list[tuple[float, float, EventResult]]:
-    """A parameters event at every track range start in [low, high], right after the
+    """A parameters event at every span start of a track in [low, high], right after the
     track's State turns true (rank 1.2) so both directions read it naturally."""
     found: list[tuple[float, float, EventResult]] = []
     for track in history.tracks:
-        for r in history.ranges.get(track, []):
-            if not within(r.start, low, high):
+        for start in span_starts(history.ranges.get(track, [])):
+            if not within(start, low, high):
                 continue
-            event = parameters_event(history.token, track, facts(r.start).get(track), CHANGED)
+            event = parameters_event(history.token, track, facts(start).get(track), CHANGED)
             if event is not None:
-                found.append((r.start, 1.2, EventResult(history.token, track, r.start, event)))
+                found.append((start, 1.2, EventResult(history.token, track, start, event)))
     return found
 
 

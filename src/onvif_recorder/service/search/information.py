@@ -3,7 +3,8 @@ configuration and what was really recorded.
 
 Rules (§5.3.3, TS-SEARCH 2-1-4/2-1-18): a track without data has no TrackInformation;
 EarliestRecording is the earliest track DataFrom and LatestRecording the latest DataTo,
-both absent when nothing was recorded.
+both absent when nothing was recorded. RecordingStatus is ``Recording`` while a job
+writes to the recording or a segment of it is still being written.
 """
 
 from __future__ import annotations
@@ -78,7 +79,10 @@ def recording_information(recording: Recording, ranges: dict[str, list[RecordedR
             tracks.append(TrackInformation(
                 track.token, track.configuration.track_type, track.configuration.description,
                 spans[0].start, spans[-1].end))
-    if recording_now:
+    # §5.3 "Recording: the recording job is executing the recording": also while the
+    # segment a job set Idle was writing is still open, so that once a client sees
+    # Stopped, LatestRecording and the history are final.
+    if recording_now or any(r.open for spans in ranges.values() for r in spans):
         status = RecordingStatus.RECORDING
     else:
         status = RecordingStatus.STOPPED if tracks else RecordingStatus.INITIATED

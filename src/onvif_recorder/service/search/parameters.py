@@ -1,14 +1,24 @@
 """The optional history topics ``Track/VideoParameters`` and ``Track/AudioParameters``
 (Search §5.17): "sent whenever any of these properties change", derived from what was
-really recorded, like the other RecordingHistory events.
+really recorded, like the other RecordingHistory events. FindEvents finds them
+(``search.history``) and the event service publishes them live
+(``service.live_track_parameters``), both from the functions here, so both say the same.
 
-The recorder starts a new span whenever a track's codec parameters change, so a change
-can only happen where a track's range starts: one event there, with the parameters of
-the segment holding that instant. Cost: one media-facts read (two indexed look-ups for
-the segment, then its sample entries, or its index summary) per distinct range start
-inside the searched window, plus one per start state; never one per segment. The reads
-happen whatever the SearchFilter (it is applied to the built events). A range whose
-facts cannot be read (only a segment still being written) has no parameters event.
+The recorder starts a new span whenever a track's codec parameters change (or after a
+gap, or at a span duration limit), so parameters can only change where a span of the
+track starts: one event there, with what the span's first segment recorded (its sample
+entry: encoding, width, height, sample rate; its samples: frame rate, bitrate). Cost:
+one media-facts read (an indexed look-up for the segment, then its sample entries and
+counts, or its index summary) per span start inside the searched window, plus one per
+start state; never one per segment. The reads happen whatever the SearchFilter (it is
+applied to the built events). A span whose first segment is still being written has no
+parameters event yet.
+
+``VideoRateControl`` (tt:VideoRateControl, all three elements required) says what was
+recorded, not how the camera's encoder was configured, which the recorder cannot know:
+FrameRateLimit is the frame rate recorded (rounded), EncodingInterval 1 (every frame at
+that rate was recorded), BitrateLimit the average bitrate recorded; it is left out when
+either was not measured.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from onvif_recorder.service.events import (
     PropertyOperation,
     TrackAudioParameters,
     TrackVideoParameters,
+    VideoRateControl,
 )
 from onvif_recorder.service.search.recorded import (
     AudioFacts,
@@ -29,11 +40,20 @@ from onvif_recorder.service.search.recorded import (
 
 TrackParameters = TrackVideoParameters | TrackAudioParameters
 FactsAt = Callable[[float], Mapping[str, TrackFacts]]
-"""What each track of one recording recorded at an instant (``RecordedData.facts``)."""
+"""What each track of one recording recorded from a span start on
+(``RecordedData.facts_from``)."""
 
 
 def no_facts(_: float) -> Mapping[str, TrackFacts]:
     return {}
+
+
+def rate_control(facts: VideoFacts) -> VideoRateControl | None:
+    """What the recording measured, as tt:VideoRateControl (see the module docstring)."""
+    frames = round(facts.framerate)
+    if frames < 1 or not facts.bitrate_kbps:
+        return None
+    return VideoRateControl(frames, 1, facts.bitrate_kbps)
 
 
 def parameters_event(recording: str, track: str, facts: TrackFacts | None,
@@ -41,7 +61,7 @@ def parameters_event(recording: str, track: str, facts: TrackFacts | None,
     """The event that says ``facts``; None for a metadata track or unknown facts."""
     if isinstance(facts, VideoFacts):
         return TrackVideoParameters(recording, track, facts.encoding, facts.width,
-                                    facts.height, operation)
+                                    facts.height, operation, rate_control(facts))
     if isinstance(facts, AudioFacts):
         return TrackAudioParameters(recording, track, facts.encoding, facts.samplerate_khz,
                                     facts.bitrate_kbps, operation)
@@ -61,10 +81,16 @@ class CachedFacts:
         return self._seen[moment]
 
 
+def span_starts(ranges: list[RecordedRange]) -> list[float]:
+    """Where a track's spans began, in time order: where its parameters may change."""
+    return [start for r in ranges for start in r.starts]
+
+
 def governing_start(ranges: list[RecordedRange], moment: float) -> float | None:
-    """Where the parameters valid at ``moment`` were set: the start of the last range
-    begun by then (the property keeps its value across a gap), else of the first one."""
-    begun = [r.start for r in ranges if r.start <= moment]
+    """Where the parameters valid at ``moment`` were set: the last span start by then
+    (the property keeps its value across a gap), else the first one."""
+    starts = span_starts(ranges)
+    begun = [start for start in starts if start <= moment]
     if begun:
         return begun[-1]
-    return ranges[0].start if ranges else None
+    return starts[0] if starts else None

@@ -21,6 +21,14 @@ class RecordedRange:
     end: float
     open: bool = False
     """Still being written: its end is not a stop (no "data absent" event there)."""
+    joined: tuple[float, ...] = ()
+    """Where later ranges joined on without a gap began (for a track: the spans the
+    recorder started on a codec change or a span duration limit), in time order."""
+
+    @property
+    def starts(self) -> tuple[float, ...]:
+        """Its start and every joined start."""
+        return (self.start, *self.joined)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,11 @@ class RecordedData(Protocol):
         nearest one): codec, resolution, frame rate, sample rate."""
         ...
 
+    def facts_from(self, recording: str, start: float) -> dict[str, TrackFacts]:
+        """What each track recorded in the finished segment beginning at ``start`` (a
+        range or span start); empty while that segment is still being written."""
+        ...
+
     def metadata(self, recording: str, low: float, high: float) -> list[MetadataSample]:
         """The metadata documents recorded in segments overlapping [low, high]."""
         ...
@@ -106,13 +119,17 @@ def whole_ms(seconds: float) -> int:
 
 
 def merged(ranges: list[RecordedRange], tolerance: float = 0.0) -> list[RecordedRange]:
-    """Ranges sorted and joined where they touch or overlap (within ``tolerance`` s)."""
+    """Ranges sorted and joined where they touch or overlap (within ``tolerance`` s);
+    ``joined`` keeps where the later ones began."""
     result: list[RecordedRange] = []
     for current in sorted(ranges, key=lambda r: r.start):
         if result and current.start <= result[-1].end + tolerance:
             last = result[-1]
-            if current.end >= last.end:
-                result[-1] = RecordedRange(last.start, current.end, current.open)
+            starts = tuple(s for s in current.starts if s > last.start)
+            end, still_open = (current.end, current.open) if current.end >= last.end \
+                else (last.end, last.open)
+            result[-1] = RecordedRange(last.start, end, still_open,
+                                       tuple(sorted({*last.joined, *starts})))
             continue
         result.append(current)
     return result

@@ -181,7 +181,7 @@ class SearchService:
         recordings = self.holder.state.recordings
         scoped = self._scoped(scope)
         histories = [RecordingHistory(i.token, tuple(t.token for t in recordings[i.token].tracks),
-                                      ranges, partial(self.data.facts, i.token))
+                                      ranges, partial(self.data.facts_from, i.token))
                      for i, ranges in scoped]
         limit = self._limit(max_matches)
         results = find_events(histories, query, limit,

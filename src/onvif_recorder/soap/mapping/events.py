@@ -22,7 +22,7 @@ from onvif_recorder.events.topics import (
     utc_text,
 )
 from onvif_recorder.service.async_operation_events import FileProgressStatus, OperationError
-from onvif_recorder.service.events import Notification
+from onvif_recorder.service.events import Notification, VideoRateControl
 from onvif_recorder.soap.mapping.job import write_job_configuration, write_job_state
 from onvif_recorder.soap.mapping.operation_status import write_operation_item
 from onvif_recorder.soap.mapping.primitives import sub, xs_boolean
@@ -104,6 +104,11 @@ def _write_element_value(parent: etree._Element, value: ElementValue) -> None:
             write_job_state(parent, _tt("RecordingJobStateInformation"), value)
         case FileProgressStatus() | OperationError():
             write_operation_item(parent, value)
+        case VideoRateControl():
+            control = sub(parent, _tt("VideoRateControl"))
+            sub(control, _tt("FrameRateLimit"), str(value.frame_rate_limit))
+            sub(control, _tt("EncodingInterval"), str(value.encoding_interval))
+            sub(control, _tt("BitrateLimit"), str(value.bitrate_limit))
 
 
 def _write_items(parent: etree._Element, tag: str, items: DataItems) -> None:

@@ -48,6 +48,7 @@ from onvif_recorder.engine.recording_task import RecordingTask, TaskSettings
 from onvif_recorder.engine.samples import SampleQueue
 from onvif_recorder.engine.storage_writer import StorageThread
 from onvif_recorder.ingest.items import MediaSample, SessionEnded, SessionStarted, StreamInfo
+from onvif_recorder.mp4.model import TrackSample
 from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.recording.plan import Feed, RecordingPlan
 from onvif_recorder.rtp.depacketize.base import AacConfig, H264Config
@@ -55,6 +56,7 @@ from onvif_recorder.rtp.stream import ReceivedSample
 from onvif_recorder.rtp.timing import ClockSource
 from onvif_recorder.storage.local import LocalStorage
 from onvif_recorder.storage.segment_index import SegmentIndex
+from onvif_recorder.storage.sink import LocalSink
 
 FPS = 25
 AAC_FRAME = 1024
@@ -166,6 +168,26 @@ async def record(directory: Path, streams: int, samples: list[MediaSample], tick
     return used, segments
 
 
+STAGES = ("queues", "routing", "muxing", "files")
+"""Where ``--upto`` ends the path: ``queues``: readers take samples and drop them (sample
+queues, reader wakeups, this driver); ``routing``: and turn them into ``TrackSample``s
+(routing, parameter checks, ``sample_data``); ``muxing``: and mux them (``Segmenter``,
+fragment encoding, handing events to the storage thread, whose calls do nothing);
+``files``: everything (the default). Differences between stages attribute the cost."""
+
+
+def end_after(stage: str) -> None:
+    """Replace what follows ``stage`` with nothing (a benchmark-only patch)."""
+    if stage in ("queues", "routing", "muxing"):
+        LocalSink.handle = lambda sink, events: []  # type: ignore[method-assign, assignment]
+    if stage in ("queues", "routing"):
+        def count(task: RecordingTask, sample: TrackSample) -> None:
+            task.stats.samples += 1
+        RecordingTask._push = count  # type: ignore[method-assign, assignment]
+    if stage == "queues":
+        RecordingTask._sample = lambda task, feed, item: None  # type: ignore[method-assign, assignment]
+
+
 def run_round(streams: int, samples: list[MediaSample], tick: float, segment: float,
               base: str | None, profiles: tuple[cProfile.Profile, cProfile.Profile] | None
               ) -> tuple[tuple[float, float], int]:
@@ -196,7 +218,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dir", default=None, help="where the temporary directories go")
     parser.add_argument("--profile", default=None, help="write cProfile stats here")
+    parser.add_argument("--upto", choices=STAGES, default="files",
+                        help="attribution: the path ends after this stage (see STAGES)")
     args = parser.parse_args()
+    end_after(args.upto)
     samples = one_stream(args.seconds, args.video_kbit)
     # wall-clock timers (a CPU-time timer costs a system call per event and distorts
     # more): profile on a tmpfs (--dir /dev/shm) so that disk waits do not count

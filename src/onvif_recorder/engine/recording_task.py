@@ -352,7 +352,7 @@ class RecordingTask:
         """Hand ``events`` to the current sink on the storage thread, after those before."""
         if not events:
             return
-        size = sum(len(e.data) for e in events if isinstance(e, FragmentWritten))
+        size = sum(e.size for e in events if isinstance(e, FragmentWritten))
         self._writer.submit(functools.partial(self._sink.handle, events), size)
 
     def _segments_done(self, rows: Sequence[SegmentRow]) -> None:

@@ -52,7 +52,17 @@ class FragmentWritten:
     span_id: int
     extension: str
     counter: int
-    data: bytes
+    parts: tuple[bytes, ...]
+    """The fragment's bytes in order, in pieces a file writer passes to one ``writev``
+    (joining them would copy the media once more)."""
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.parts)
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.parts))
 
 
 @dataclass(frozen=True, slots=True)

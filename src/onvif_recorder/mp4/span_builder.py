@@ -329,8 +329,8 @@ class SpanBuilder:
             run = next((r for r in runs if r.track_id == self.primary), runs[0])
             utc = self._utc(span.start + run.decode_time)
             reference = ProducerReference(run.track_id, utc_to_ntp(utc), run.decode_time)
-        data = span.segment.add(runs, reference)
-        events.append(FragmentWritten(span.span_id, self.extension, span.counter, data))
+        parts = span.segment.add(runs, reference)
+        events.append(FragmentWritten(span.span_id, self.extension, span.counter, parts))
 
     def hard_cut(self, reason: SpanEndReason, events: list[Event]) -> None:
         """Close the open span now with every sample received (deactivation, breaks)."""

@@ -86,7 +86,7 @@ class ObjectSink:
             elif isinstance(event, FragmentWritten):
                 file = self._spans[event.span_id].file
                 assert file is not None
-                self.spool.append(file, event.data)
+                self.spool.append(file, event.parts)
             elif isinstance(event, SegmentClosed):
                 self._close(event)
             else:

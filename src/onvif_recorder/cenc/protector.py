@@ -87,7 +87,8 @@ class SegmentProtection:
             pairs = (video_subsamples(sample.data, track.layout)
                      if track.layout is not None else [])
             data = cipher.apply(track.key.key, iv, sample.data, pairs)
-            samples.append(replace(sample, data=data))
+            samples.append(FragmentSample(data, sample.duration, sample.sync,
+                                          sample.composition_offset))
             entries.append(SampleAuxInfo(iv, tuple(pairs)))
         self._next_iv[run.track_id] = counter
         encryption = SampleEncryption(tuple(entries), track.layout is not None)
@@ -99,8 +100,9 @@ class SegmentProtection:
         for sample in run.samples:
             iv = self.random(CBCS_IV_SIZE)
             pairs = self._cbcs_subsamples(run.track_id, track.layout, sample.data)
-            samples.append(replace(sample, data=cbcs.encrypt(
-                track.key.key, iv, sample.data, pairs, track.pattern)))
+            data = cbcs.encrypt(track.key.key, iv, sample.data, pairs, track.pattern)
+            samples.append(FragmentSample(data, sample.duration, sample.sync,
+                                          sample.composition_offset))
             entries.append(SampleAuxInfo(iv, tuple(pairs)))
         encryption = SampleEncryption(tuple(entries), track.layout is not None)
         return replace(run, samples=samples, encryption=encryption)

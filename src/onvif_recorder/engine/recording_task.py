@@ -25,9 +25,7 @@ A storage failure (``OSError``) closes the open files, reports "Storage error" o
 track and restarts the writer after a backoff delay (the torn segment is repaired first,
 on the storage thread too); what the failed writer still had queued is dropped.
 
-A recording whose plan has an object-storage ``target`` writes through ``ObjectSink``
-into the upload spool instead of ``LocalSink`` (format MP4 or CMAF as configured), or
-with StorageStrategy Local through ``LocalSink``, with Both through ``BothSink``; a
+Where the events go depends on the plan's target (``engine.recording_sink``); a
 changed target closes the spans and opens new ones in the new place. A new segment
 duration override closes the current segment at its next opportunity (RC §5.24).
 Changed Encryption entries apply from the next segment on; open ones keep their keys (B.8).
@@ -36,7 +34,6 @@ Changed Encryption entries apply from the next segment on; open ones keep their 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -45,6 +42,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from onvif_recorder.cenc.policy import EncryptionPolicy
+from onvif_recorder.engine.recording_sink import (
+    Sink,
+    abort,
+    recording_sink,
+    recover,
+    set_tokens,
+    set_topic,
+    upload_sink,
+)
 from onvif_recorder.engine.samples import SampleSource
 from onvif_recorder.engine.storage_writer import OrderedWriter, StorageThread
 from onvif_recorder.ingest.backoff import Backoff, BackoffPolicy
@@ -58,17 +64,12 @@ from onvif_recorder.recording.flow import FlowTracker
 from onvif_recorder.recording.parameter_guard import ParameterGuard, unstable_reason
 from onvif_recorder.recording.plan import Feed, KeyMemory, RecordingPlan, encryption_policy
 from onvif_recorder.recording.track_mapping import to_track_sample, track_info
-from onvif_recorder.storage.both_sink import BothSink
 from onvif_recorder.storage.local import LocalStorage
-from onvif_recorder.storage.object_sink import ObjectSink
 from onvif_recorder.storage.segment_index import SegmentRow
-from onvif_recorder.storage.sink import LocalSink
 from onvif_recorder.storage.upload_queue import UploadSpool
 
 if TYPE_CHECKING:
     from onvif_recorder.engine.pre_event import PreEventBuffers
-
-Sink = LocalSink | ObjectSink | BothSink
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +133,7 @@ class RecordingTask:
         return {track_id: token for token, track_id in self.plan.track_ids}
 
     def _new_sink(self) -> Sink:
-        target = self.plan.target
-        local = LocalSink(self.storage, self.plan.recording, self._track_tokens())
-        if target is None or self.spool is None or not target.upload:
-            return local
-        upload = ObjectSink(self.spool, self.plan.recording, target.storage, target.layout,
-                            self._track_tokens(), target.source or None,
-                            None if target.local else self.storage.index,
-                            self.plan.event_topic)
-        return BothSink(local, upload) if target.local else upload
+        return recording_sink(self.plan, self.storage, self.spool, self._track_tokens())
 
     def _retarget(self, plan: RecordingPlan) -> None:
         """Target or override changed: new spans in the new place, or a segment cut."""
@@ -160,12 +153,12 @@ class RecordingTask:
             self._segmenter.set_segment_duration(plan.segment_duration)
         if plan.track_ids != self.plan.track_ids:
             # in order with the events before it: the sink may be in use on the thread
-            self._writer.submit(functools.partial(_set_tokens, self._sink,
+            self._writer.submit(functools.partial(set_tokens, self._sink,
                                                   self._track_tokens()))
-        upload = self._sink.upload if isinstance(self._sink, BothSink) else self._sink
-        if plan.event_topic != self.plan.event_topic and isinstance(upload, ObjectSink):
+        upload = upload_sink(self._sink)
+        if plan.event_topic != self.plan.event_topic and upload is not None:
             # the next segment's attributes; the recovery box keeps the span's first
-            self._writer.submit(functools.partial(_set_topic, upload, plan.event_topic))
+            self._writer.submit(functools.partial(set_topic, upload, plan.event_topic))
         if plan.encryption != self.plan.encryption and self._segmenter:
             self._segmenter.set_encryption(self._encryption(plan))
         self._retarget(plan)
@@ -205,9 +198,15 @@ class RecordingTask:
                 for item in batch:
                     if not isinstance(item, MediaSample):
                         current = item if isinstance(item, SessionStarted) else None
-                    self._guarded(feed, item)
+                        self._guarded(feed, item)
+                        continue
+                    try:  # _guarded inlined: once per sample
+                        self._sample(feed, item)
+                    except Exception as exc:
+                        self._storage_failed(exc)
                 batch = []
-                await self._writer.backpressure()
+                if self._writer.congested:  # checked here: no await per batch otherwise
+                    await self._writer.flushed()
         finally:
             if self.pre_event is None or not self.pre_event.give_back(
                     feed.job, feed.source, queue, current):
@@ -257,8 +256,12 @@ class RecordingTask:
     def _route(self, feed: Feed, mapping: FeedSession, destination: str,
                item: MediaSample) -> None:
         rtp = item.sample
-        self._offer(feed, mapping, destination, item)
-        current = self._admitted(feed, mapping, destination)
+        current = mapping.infos.get(destination)
+        if current is None or rtp.config_changed:
+            self._offer(feed, mapping, destination, item)
+        if (current is None or current is not mapping.offered.get(destination)
+                or destination in mapping.guards):
+            current = self._admitted(feed, mapping, destination)
         if current is None:
             return
         if item.discontinuity and self._segmenter is not None:
@@ -270,10 +273,9 @@ class RecordingTask:
 
     def _offer(self, feed: Feed, mapping: FeedSession, destination: str,
                item: MediaSample) -> None:
-        """Note the track description the sample's parameter sets give, if new."""
+        """Note the track description the sample's parameter sets give, if new (called
+        before the first description and when the parameter sets changed)."""
         rtp = item.sample
-        if destination in mapping.infos and not rtp.config_changed:
-            return
         track_id = self.plan.track_id(destination)
         info = None if track_id is None else track_info(track_id, rtp.config, rtp.clock_rate)
         if info is None or info == mapping.offered.get(destination):
@@ -350,7 +352,7 @@ class RecordingTask:
         """Hand ``events`` to the current sink on the storage thread, after those before."""
         if not events:
             return
-        size = sum(len(e.data) for e in events if isinstance(e, FragmentWritten))
+        size = sum(e.size for e in events if isinstance(e, FragmentWritten))
         self._writer.submit(functools.partial(self._sink.handle, events), size)
 
     def _segments_done(self, rows: Sequence[SegmentRow]) -> None:
@@ -368,7 +370,7 @@ class RecordingTask:
     def _writer_failed(self, message: str) -> None:
         self.stats.writer_failures += 1
         self._writer.discard()
-        self._writer.submit(functools.partial(_abort, self._sink))
+        self._writer.submit(functools.partial(abort, self._sink))
         self._segmenter, self._pending, self._paused = None, [], True
         for feed, mapping in self._sessions.items():
             for destination in mapping.mapped:
@@ -384,7 +386,7 @@ class RecordingTask:
         """Repair what the failure left (on the storage thread, after the abort), then
         take samples again."""
         self._restart = None
-        self._writer.submit(functools.partial(_recover, self.storage, self.plan.recording),
+        self._writer.submit(functools.partial(recover, self.storage, self.plan.recording),
                             then=self._resumed)
 
     def _resumed(self) -> None:
@@ -392,23 +394,3 @@ class RecordingTask:
         for feed in self._sessions:
             self.flow.clear_errors((feed.job, feed.source))
 
-
-def _set_tokens(sink: Sink, tokens: dict[int, str]) -> list[SegmentRow]:
-    sink.track_tokens = tokens
-    return []
-
-
-def _set_topic(sink: ObjectSink, topic: str | None) -> list[SegmentRow]:
-    sink.event_topic = topic
-    return []
-
-
-def _abort(sink: Sink) -> list[SegmentRow]:
-    sink.abort()
-    return []
-
-
-def _recover(storage: LocalStorage, recording: str) -> list[SegmentRow]:
-    with contextlib.suppress(OSError):
-        storage.recover(recording)
-    return []

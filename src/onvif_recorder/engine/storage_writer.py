@@ -100,9 +100,14 @@ class OrderedWriter:
         if self._drainer is not None:
             await asyncio.shield(self._drainer)
 
+    @property
+    def congested(self) -> bool:
+        """More than the queue limit waits for the disk: readers wait (``flushed``)."""
+        return self._queued_bytes > self._limit
+
     async def backpressure(self) -> None:
         """Wait while more than the queue limit waits for the disk."""
-        if self._queued_bytes > self._limit:
+        if self.congested:
             await self.flushed()
 
     async def _drain(self) -> None:

@@ -1,7 +1,7 @@
 """What the segmenter emits (RC Annex B spans and segments), in the order to act on.
 
 For one span: ``SpanOpened``, then per segment ``SegmentOpened`` (its header bytes),
-``FragmentWritten``* (bytes to append, each a complete ``[prft] moof mdat``),
+``FragmentWritten``* (bytes to append, in parts, each a complete ``[prft] moof mdat``),
 ``SegmentClosed`` (trailer bytes, usually ``mfra``, and the facts B.9 attributes need),
 and finally ``SpanClosed``. Concatenating header, fragments and trailer gives the
 segment object; a consumer writing files flushes after every ``FragmentWritten``.
@@ -52,7 +52,17 @@ class FragmentWritten:
     span_id: int
     extension: str
     counter: int
-    data: bytes
+    parts: tuple[bytes, ...]
+    """The fragment's bytes in order, in pieces a file writer passes to one ``writev``
+    (joining them would copy the media once more)."""
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.parts)
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.parts))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,10 @@ offset to its ``senc`` entries (``_saio_offsets``); nothing is patched later.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from onvif_recorder.cenc.boxes import SAIO_SIZE, SENC_IV_OFFSET, SampleEncryption, saio
 from onvif_recorder.mp4.boxes import (
@@ -56,6 +58,27 @@ _TRUN_FLAGS = 0x000400
 _TRUN_COMPOSITION = 0x000800
 
 
+class RunSample(Protocol):
+    """What ``trun`` needs of a sample: a ``FragmentSample``, or any object with these
+    fields (the segmenter hands its placed samples over as they are, no copy per sample)."""
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def duration(self) -> int: ...
+
+    @property
+    def sync(self) -> bool: ...
+
+    @property
+    def composition_offset(self) -> int: ...
+
+
+def sample_flags(sample: RunSample) -> int:
+    return SYNC_SAMPLE_FLAGS if sample.sync else NON_SYNC_SAMPLE_FLAGS
+
+
 @dataclass(frozen=True, slots=True)
 class FragmentSample:
     """One sample as ``trun`` describes it; ``duration`` and offset in media timescale."""
@@ -67,7 +90,7 @@ class FragmentSample:
 
     @property
     def flags(self) -> int:
-        return SYNC_SAMPLE_FLAGS if self.sync else NON_SYNC_SAMPLE_FLAGS
+        return sample_flags(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +99,7 @@ class TrackRun:
 
     track_id: int
     decode_time: int
-    samples: Sequence[FragmentSample]
+    samples: Sequence[RunSample]
     encryption: SampleEncryption | None = None
     """Set when the samples are encrypted (ISO/IEC 23001-7): their ``senc`` entries."""
 
@@ -92,11 +115,18 @@ class ProducerReference:
 
 @dataclass(frozen=True, slots=True)
 class EncodedFragment:
-    data: bytes
+    parts: tuple[bytes, ...]
+    """The fragment's bytes in order, not joined: boxes, then every sample's data (a
+    file writer hands them to one ``writev``; ``data`` joins them)."""
+    size: int
     moof_offset: int
     """Offset of ``moof`` within ``data`` (after a ``prft``), for ``tfra``."""
     traf_numbers: dict[int, int]
     """track_ID → 1-based index of its ``traf`` in this ``moof``."""
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +135,9 @@ class _Traf:
     """``traf`` header, ``tfhd``, ``tfdt``, ``trun`` header and sample_count."""
     tail: bytes
     """``trun`` fields after data_offset."""
-    payload: bytes
+    payload: list[bytes]
+    """The samples' data, joined only once, into the whole fragment."""
+    payload_size: int
     saiz: bytes = b""
     senc: bytes = b""
 
@@ -131,17 +163,22 @@ def encode_fragment(sequence_number: int, runs: Sequence[TrackRun],
     trafs = [_traf(run) for run in runs]
     mfhd = full_box(b"mfhd", 0, 0, u32(sequence_number & U32_MAX))
     moof_size = HEADER_SIZE + len(mfhd) + sum(traf.size for traf in trafs)
-    payload_size = sum(len(traf.payload) for traf in trafs)
-    offsets = _data_offsets(moof_size, payload_size, [len(t.payload) for t in trafs])
+    payload_size = sum(traf.payload_size for traf in trafs)
+    offsets = _data_offsets(moof_size, payload_size, [t.payload_size for t in trafs])
     aux_offsets = _saio_offsets(HEADER_SIZE + len(mfhd), trafs)
-    parts = [box_header(b"moof", moof_size - HEADER_SIZE), mfhd]
+    prft = producer_reference(reference) if reference else b""
+    # Never joined here: each join copied the media once more and allocated a buffer as
+    # large as the fragment (at 4 Mbit/s most of the muxing cost, issue 11 item 3).
+    parts = [prft, box_header(b"moof", moof_size - HEADER_SIZE), mfhd]
     for traf, offset, aux in zip(trafs, offsets, aux_offsets, strict=True):
         parts += [traf.head, i32(offset), traf.tail, traf.aux(aux)]
-    parts.append(box_header(b"mdat", payload_size))
-    parts += [traf.payload for traf in trafs]
-    prft = producer_reference(reference) if reference else b""
+    mdat_header = box_header(b"mdat", payload_size)
+    parts.append(mdat_header)
+    for traf in trafs:
+        parts += traf.payload
     numbers = {run.track_id: index for index, run in enumerate(runs, start=1)}
-    return EncodedFragment(prft + b"".join(parts), len(prft), numbers)
+    size = len(prft) + moof_size + len(mdat_header) + payload_size
+    return EncodedFragment(tuple(parts), size, len(prft), numbers)
 
 
 def _data_offsets(moof_size: int, payload_size: int, sizes: Sequence[int]) -> list[int]:
@@ -173,7 +210,7 @@ def _traf(run: TrackRun) -> _Traf:
     """|traf| → |tfhd| |tfdt| |trun| for one track's run of samples."""
     samples = run.samples
     durations = [s.duration for s in samples]
-    flags = [s.flags for s in samples]
+    flags = [SYNC_SAMPLE_FLAGS if s.sync else NON_SYNC_SAMPLE_FLAGS for s in samples]
     offsets = [s.composition_offset for s in samples]
     uniform_duration = len(set(durations)) == 1
     tfhd_flags, tfhd_fields = _TFHD_DEFAULT_BASE_IS_MOOF, [u32(run.track_id)]
@@ -190,7 +227,7 @@ def _traf(run: TrackRun) -> _Traf:
     trun_flags |= _TRUN_DATA_OFFSET | _TRUN_SIZE | (0 if uniform_duration else _TRUN_DURATION)
     if any(offsets):
         trun_flags |= _TRUN_COMPOSITION
-    tail = _trun_tail(samples, trun_flags, first_flags)
+    tail = _trun_tail(samples, trun_flags, first_flags, flags)
     trun_version = 1 if any(offset < 0 for offset in offsets) else 0
     trun_size = FULL_HEADER_SIZE + 4 + 4 + len(tail)
     saiz, senc = (b"", b"") if run.encryption is None else (
@@ -199,7 +236,8 @@ def _traf(run: TrackRun) -> _Traf:
     head = (box_header(b"traf", traf_size - HEADER_SIZE) + tfhd + tfdt
             + box_header(b"trun", trun_size - HEADER_SIZE)
             + u32(trun_version << 24 | trun_flags) + u32(len(samples)))
-    return _Traf(head, tail, b"".join(s.data for s in samples), saiz, senc)
+    payload = [s.data for s in samples]
+    return _Traf(head, tail, payload, sum(map(len, payload)), saiz, senc)
 
 
 def _flag_layout(flags: Sequence[int]) -> tuple[int, int | None, int | None]:
@@ -211,18 +249,26 @@ def _flag_layout(flags: Sequence[int]) -> tuple[int, int | None, int | None]:
     return _TRUN_FLAGS, None, None
 
 
-def _trun_tail(samples: Sequence[FragmentSample], flags: int, first: int | None) -> bytes:
-    """TrackRunBox fields after data_offset (§8.8.8.2)."""
-    parts = [u32(first)] if first is not None else []
-    for sample in samples:
-        if flags & _TRUN_DURATION:
-            parts.append(u32(sample.duration))
-        parts.append(u32(len(sample.data)))
-        if flags & _TRUN_FLAGS:
-            parts.append(u32(sample.flags))
-        if flags & _TRUN_COMPOSITION:
-            parts.append(i32(sample.composition_offset))
-    return b"".join(parts)
+def _trun_tail(samples: Sequence[RunSample], flags: int, first: int | None,
+               per_sample: Sequence[int]) -> bytes:
+    """TrackRunBox fields after data_offset (§8.8.8.2), packed in one call."""
+    columns: list[Sequence[int]] = []
+    row = ""
+    if flags & _TRUN_DURATION:
+        columns.append([sample.duration for sample in samples])
+        row += "I"
+    columns.append([len(sample.data) for sample in samples])
+    row += "I"
+    if flags & _TRUN_FLAGS:
+        columns.append(per_sample)
+        row += "I"
+    if flags & _TRUN_COMPOSITION:
+        columns.append([sample.composition_offset for sample in samples])
+        row += "i"
+    values = [value for fields in zip(*columns, strict=True) for value in fields]
+    if first is not None:
+        return struct.pack(">I" + row * len(samples), first, *values)
+    return struct.pack(">" + row * len(samples), *values)
 
 
 def producer_reference(reference: ProducerReference) -> bytes:

@@ -41,8 +41,10 @@ class SegmentAssembler:
         self.entries: dict[int, list[RandomAccessEntry]] = {tid: [] for tid in track_ids}
         self.stats: dict[int, TrackStats] = {tid: TrackStats() for tid in track_ids}
 
-    def add(self, runs: Sequence[TrackRun], reference: ProducerReference | None) -> bytes:
-        """Encode one fragment and index its sync samples; returns its bytes."""
+    def add(self, runs: Sequence[TrackRun], reference: ProducerReference | None
+            ) -> tuple[bytes, ...]:
+        """Encode one fragment and index its sync samples; returns its bytes, in parts
+        (``EncodedFragment.parts``)."""
         self.sequence += 1
         if self.protection is not None:
             runs = [self.protection.protect(run) for run in runs]
@@ -56,14 +58,14 @@ class SegmentAssembler:
                 number = fragment.traf_numbers[run.track_id]
                 self.entries[run.track_id].append(
                     RandomAccessEntry(run.decode_time, moof_offset, number))
-        self.size += len(fragment.data)
-        return fragment.data
+        self.size += fragment.size
+        return fragment.parts
 
     def _count(self, run: TrackRun) -> None:
         old = self.stats[run.track_id]
         self.stats[run.track_id] = TrackStats(
             old.samples + len(run.samples),
-            old.bytes + sum(len(s.data) for s in run.samples),
+            old.bytes + sum(map(len, [s.data for s in run.samples])),
             old.duration + sum(s.duration for s in run.samples))
 
     def trailer(self, with_mfra: bool) -> bytes:

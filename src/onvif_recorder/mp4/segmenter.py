@@ -128,7 +128,8 @@ class Segmenter:
         if builder is None:
             self._builders[0].counters.unknown_track += 1
             return []
-        return self._cascade(builder, builder.push(sample))
+        events = builder.push(sample)
+        return self._cascade(builder, events) if events else events
 
     def update_track(self, track: TrackInfo) -> list[Event]:
         """Call before the sample that carries new codec parameters (new SPS, B.2)."""

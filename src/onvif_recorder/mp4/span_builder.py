@@ -35,7 +35,7 @@ from onvif_recorder.mp4.events import (
     SpanEndReason,
     SpanOpened,
 )
-from onvif_recorder.mp4.fragment import FragmentSample, ProducerReference, TrackRun
+from onvif_recorder.mp4.fragment import ProducerReference, TrackRun
 from onvif_recorder.mp4.model import TrackInfo, TrackKind, TrackSample
 from onvif_recorder.mp4.segment import SegmentAssembler, SegmentHeader
 from onvif_recorder.mp4.timeline import (
@@ -109,13 +109,16 @@ class SpanBuilder:
     def __init__(self, extension: str, tracks: Sequence[TrackInfo], limits: Limits,
                  header: HeaderFactory, span_ids: Iterator[int]) -> None:
         self.extension = extension
-        self.tracks = {track.track_id: track for track in tracks}
+        self.tracks: dict[int, TrackInfo] = {}
+        self.primary = 0
+        """The track whose samples open spans and place cuts (module docstring)."""
+        self._primary_video = False
+        self._set_tracks(tracks)
         self.limits = limits
         self._header = header
         self._span_ids = span_ids
         self.counters = Counters()
         self.state = State.WAITING
-        self.timescale = common_timescale([t.clock_rate for t in tracks])
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -130,12 +133,13 @@ class SpanBuilder:
         self._segment_request = False
         self._next_tracks: tuple[TrackInfo, ...] | None = None
 
-    @property
-    def primary(self) -> int:
-        for track in self.tracks.values():
-            if track.kind is TrackKind.VIDEO:
-                return track.track_id
-        return next(iter(self.tracks))
+    def _set_tracks(self, tracks: Sequence[TrackInfo]) -> None:
+        """Set the tracks, and what follows from them (kept, not derived per sample)."""
+        self.tracks = {track.track_id: track for track in tracks}
+        video = next((t.track_id for t in tracks if t.kind is TrackKind.VIDEO), None)
+        self.primary = video if video is not None else tracks[0].track_id
+        self._primary_video = video is not None
+        self.timescale = common_timescale([t.clock_rate for t in tracks])
 
     def _seconds(self, value: float) -> int:
         return round(value * self.timescale)
@@ -144,7 +148,8 @@ class SpanBuilder:
 
     def push(self, sample: TrackSample) -> list[Event]:
         events: list[Event] = []
-        if sample.track_id not in self.tracks:
+        track_id = sample.track_id
+        if track_id not in self.tracks:
             self.counters.unknown_track += 1
             return events
         if self.state is State.WAITING:
@@ -152,15 +157,16 @@ class SpanBuilder:
                 self.counters.skipped_before_sync += 1
                 return events
             self._open_session(sample, events)
-        if sample.track_id == self.primary and self._next_tracks and not sample.sync:
+        primary = track_id == self.primary
+        if primary and self._next_tracks and not sample.sync:
             self.hard_cut(SpanEndReason.CONFIGURATION, events)
             return events + self.push(sample)
-        timeline = self._timelines[sample.track_id]
+        timeline = self._timelines[track_id]
         time, placement = timeline.place(sample)
-        if placement is not Placement.OK and sample.track_id == self.primary:
-            self.hard_cut(SpanEndReason.DISCONTINUITY, events)
-            return events + self.push(sample)
         if placement is not Placement.OK:
+            if primary:
+                self.hard_cut(SpanEndReason.DISCONTINUITY, events)
+                return events + self.push(sample)
             timeline.reanchor()
             time, _ = timeline.place(sample)
         admitted = self._admit(timeline, time)
@@ -169,10 +175,11 @@ class SpanBuilder:
             return events
         done = timeline.push(timeline.timed(sample, admitted))
         if done is not None:
-            self._ready[sample.track_id].append(done)
-        if sample.track_id == self.primary:
+            self._ready[track_id].append(done)
+        if primary:
             self._schedule(admitted, sample.sync)
-        self._run_cuts(events, force=False)
+        if self._cuts:
+            self._run_cuts(events, force=False)
         return events
 
     def _opens(self, sample: TrackSample) -> bool:
@@ -206,11 +213,10 @@ class SpanBuilder:
         return events
 
     def _replace_tracks(self, tracks: tuple[TrackInfo, ...]) -> None:
-        self.tracks = {track.track_id: track for track in tracks}
+        self._set_tracks(tracks)
         self._ready = {tid: self._ready.get(tid, []) for tid in self.tracks}
         for timeline in self._timelines.values():
             timeline.track = self.tracks[timeline.track.track_id]
-        self.timescale = common_timescale([t.clock_rate for t in tracks])
 
     def request_span_cut(self, reason: SpanEndReason) -> None:
         if self.state is State.OPEN:
@@ -227,7 +233,7 @@ class SpanBuilder:
         scheduled, limits = self._scheduled, self.limits
         if time <= scheduled[CutKind.FRAGMENT]:
             return
-        video = self.tracks[self.primary].kind is TrackKind.VIDEO
+        video = self._primary_video
         if sync or not video:
             if self._next_tracks is not None:
                 self._queue(Cut(time, CutKind.SPAN, SpanEndReason.CONFIGURATION,
@@ -293,10 +299,8 @@ class SpanBuilder:
             ready = self._ready[track_id]
             count = len(ready) if limit is None else sum(1 for s in ready if s.time < limit)
             taken, self._ready[track_id] = ready[:count], ready[count:]
-            if taken:
-                samples = [FragmentSample(s.data, s.duration, s.sync, s.composition_offset)
-                           for s in taken]
-                runs.append(TrackRun(track_id, taken[0].time - self._span.start, samples))
+            if taken:  # a ``Timed`` is what ``trun`` needs: no copy per sample
+                runs.append(TrackRun(track_id, taken[0].time - self._span.start, taken))
         return runs
 
     def _flush_pending(self, track_id: int, limit: int | None) -> None:
@@ -325,8 +329,8 @@ class SpanBuilder:
             run = next((r for r in runs if r.track_id == self.primary), runs[0])
             utc = self._utc(span.start + run.decode_time)
             reference = ProducerReference(run.track_id, utc_to_ntp(utc), run.decode_time)
-        data = span.segment.add(runs, reference)
-        events.append(FragmentWritten(span.span_id, self.extension, span.counter, data))
+        parts = span.segment.add(runs, reference)
+        events.append(FragmentWritten(span.span_id, self.extension, span.counter, parts))
 
     def hard_cut(self, reason: SpanEndReason, events: list[Event]) -> None:
         """Close the open span now with every sample received (deactivation, breaks)."""

@@ -99,19 +99,21 @@ class TrackTimeline:
 
     def place(self, sample: TrackSample) -> tuple[int, Placement]:
         """Session time of ``sample``'s decode time and whether it fits the timeline."""
-        utc = self.decode_utc(sample)
+        rate = self.track.clock_rate
+        utc = sample.utc - (sample.pts - sample.dts) / rate  # decode_utc, inlined: per sample
         if self._anchor is None:
             time = round((utc - self.origin_utc) * self.timescale)
             self._anchor = (sample.dts, time)
             return time, Placement.OK
         dts, base = self._anchor
-        time = base + rescale(sample.dts - dts, self.track.clock_rate, self.timescale)
-        previous = self.pending.time if self.pending else self.end
-        if previous is not None and time <= previous and not self.sparse:
-            return time, Placement.BACKWARDS
-        if (previous is not None and not self.sparse
-                and time - previous > self.max_gap * self.timescale):
-            return time, Placement.GAP
+        time = base + rescale(sample.dts - dts, rate, self.timescale)
+        pending = self.pending
+        previous = pending.time if pending is not None else self.end
+        if previous is not None and not self.sparse:
+            if time <= previous:
+                return time, Placement.BACKWARDS
+            if time - previous > self.max_gap * self.timescale:
+                return time, Placement.GAP
         drift = self.origin_utc + time / self.timescale - utc
         if abs(drift) > self.max_drift:
             return time, Placement.DRIFT
@@ -122,9 +124,12 @@ class TrackTimeline:
         self._anchor = None
 
     def timed(self, sample: TrackSample, time: int) -> Timed:
-        rate = self.track.clock_rate
-        offset = rescale(sample.pts - sample.dts, rate, self.timescale)
-        duration = rescale(sample.duration, rate, self.timescale) if sample.duration else 0
+        rate, timescale = self.track.clock_rate, self.timescale
+        offset = sample.pts - sample.dts
+        if offset:
+            offset = rescale(offset, rate, timescale)
+        duration = sample.duration
+        duration = rescale(duration, rate, timescale) if duration else 0
         return Timed(time, duration, sample.sync, offset, sample.data)
 
     def push(self, timed: Timed) -> Timed | None:

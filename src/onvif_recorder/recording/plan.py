@@ -52,6 +52,11 @@ class Feed:
     tracks: tuple[JobTrack, ...]
     """The job's tracks of this source that it won."""
 
+    def __hash__(self) -> int:
+        # A dict key looked up per sample (``RecordingTask``): (job, source) tells feeds
+        # apart well enough, without hashing every JobTrack each time.
+        return hash((self.job, self.source))
+
 
 @dataclass(frozen=True, slots=True)
 class TargetPlan:

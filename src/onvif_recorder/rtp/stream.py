@@ -51,7 +51,7 @@ class ReceivedSample:
 
     @property
     def size(self) -> int:
-        return sum(len(unit) for unit in self.units)
+        return sum(map(len, self.units))  # twice per sample in every sample queue
 
 
 @dataclass(slots=True)

@@ -157,9 +157,10 @@ class LocalStorage:
             raise
         return file
 
-    def append(self, segment: OpenSegment, data: bytes) -> None:
-        """Write ``data`` through to the kernel (fsynced per ``fsync_interval``)."""
-        segment.file.append(data)
+    def append(self, segment: OpenSegment, data: bytes | tuple[bytes, ...]) -> None:
+        """Write ``data`` (whole, or a fragment's ``parts``) through to the kernel
+        (fsynced per ``fsync_interval``)."""
+        segment.file.append(*((data,) if isinstance(data, bytes) else data))
 
     def finish(self, segment: OpenSegment, trailer: bytes, end_utc: float) -> SegmentRow:
         """Append the trailer and make the file durable under its key; returns the

@@ -104,7 +104,7 @@ class ObjectSink:
                 elif isinstance(event, FragmentWritten):
                     file = self._spans[event.span_id].file
                     assert file is not None
-                    self.spool.append(file, event.data)
+                    self.spool.append(file, event.parts)
                 elif isinstance(event, SegmentClosed):
                     done.append(self._close(event))
                 else:

@@ -40,7 +40,7 @@ TEMPORARY = ".tmp"
 DEFAULT_FSYNC_INTERVAL = 5.0
 
 WriteHook = Callable[[bytes], object]
-
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 16
 
 class SegmentFile:
     """A segment growing as ``<final><suffix>``; ``finish`` makes it ``final``."""
@@ -58,14 +58,19 @@ class SegmentFile:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         self._synced_at = clock()
 
-    def append(self, data: bytes) -> None:
-        """Write ``data`` through to the kernel; fsync when the interval has passed."""
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view):]
+    def append(self, *parts: bytes) -> None:
+        """Write ``parts`` (in order: one fragment's boxes and samples, or any bytes)
+        through to the kernel in one ``writev``; fsync when the interval has passed."""
+        size = sum(map(len, parts))
+        written = os.writev(self._fd, parts) if len(parts) <= _IOV_MAX else 0
+        if written < size:  # a short write (or too many parts): the rest, in order
+            view = memoryview(b"".join(parts))[written:]
+            while view:
+                view = view[os.write(self._fd, view):]
         if self._on_write is not None:
-            self._on_write(data)
-        self.size += len(data)
+            for part in parts:
+                self._on_write(part)
+        self.size += size
         now = self._clock()
         if now - self._synced_at >= self.fsync_interval:
             os.fsync(self._fd)

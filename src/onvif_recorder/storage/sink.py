@@ -1,7 +1,7 @@
 """Segmenter events → local storage calls, for one recording (no asyncio).
 
 ``SpanOpened`` remembers the span's tracks, ``SegmentOpened`` creates the ``.partial``
-file with the header, ``FragmentWritten`` appends (flushed per fragment),
+file with the header, ``FragmentWritten`` appends (one ``writev`` per fragment),
 ``SegmentClosed`` appends the ``mfra``, fsyncs and renames (its index row is completed
 at the end of the batch, see ``handle``), ``SpanClosed`` writes the ``_end`` object.
 ``abort`` closes open files after a writer failure; the next start-up (or
@@ -63,7 +63,7 @@ class LocalSink:
                 elif isinstance(event, FragmentWritten):
                     segment = self._spans[event.span_id].segment
                     assert segment is not None
-                    self.storage.append(segment, event.data)
+                    self.storage.append(segment, event.parts)
                 elif isinstance(event, SegmentClosed):
                     done.append(self._close(event))
                 else:

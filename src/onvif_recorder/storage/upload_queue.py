@@ -127,8 +127,9 @@ class UploadSpool:
                              on_write=md5.update)
         return SpoolFile(relative, writer, md5)
 
-    def append(self, file: SpoolFile, data: bytes) -> None:
-        file.writer.append(data)
+    def append(self, file: SpoolFile, data: bytes | tuple[bytes, ...]) -> None:
+        """Write ``data`` (whole, or a fragment's ``parts``) through to the kernel."""
+        file.writer.append(*((data,) if isinstance(data, bytes) else data))
 
     def finish_file(self, file: SpoolFile) -> FinishedFile:
         """The file becomes ``<key>``, durable with its directory entry."""

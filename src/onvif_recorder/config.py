@@ -108,7 +108,8 @@ OPTIONS: tuple[Option, ...] = (
            "seconds between fsyncs of a segment being written (a power cut loses at most "
            "this much)", _at_least(0)),
     Option("recording", "workers", int, "workers",
-           "worker processes that receive and record; 0: one per CPU core", _at_least(0)),
+           "most worker processes that receive and record (each started when it gets a "
+           "recording); 0: one per CPU core", _at_least(0)),
     Option("recording", "disk_reserve", float, "disk_reserve",
            "fraction of the file system kept free by deleting the oldest segments", _fraction),
     Option("uploads", "spool_max_bytes", int, "spool_max_bytes",

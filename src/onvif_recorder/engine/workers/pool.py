@@ -12,7 +12,8 @@ file: its flowing tracks turn to Error (``RemoteFlow``), its receivers to NotCon
 and after a back-off (1 s doubling to 30 s, reset once a worker has lived a minute) a new
 process takes the same recordings, repairing what the old one left half-written first.
 Processes are started with ``spawn`` (a clean interpreter: no inherited event loop,
-threads or SQLite connections).
+threads or SQLite connections), each when placement first gives it something to record
+or connect: a recorder with three cameras on a 32-core machine runs three workers.
 """
 
 from __future__ import annotations
@@ -99,8 +100,7 @@ class WorkerPool:
         return self.shards.workers
 
     async def start(self) -> None:
-        for number in range(self.count):
-            self._spawn(number)
+        """Nothing yet: a worker is started when the first thing is placed on it."""
 
     # --- TaskRunner ----------------------------------------------------------------
 
@@ -109,6 +109,9 @@ class WorkerPool:
         each worker itself from the same state and conditions)."""
         placement = self.shards.place(self.holder.state)
         self.peers.receiver_states.retain(set(self.holder.state.receivers))
+        for number, shard in enumerate(placement.shards):
+            if number not in self._workers and (shard.recordings or shard.receivers):
+                self._spawn(number)  # kept once started, even if its shard empties
         await self._send_round(placement.shards, set(placement.moves))
         if placement.moves:
             await self._send_round(placement.shards, set())
@@ -132,9 +135,9 @@ class WorkerPool:
 
     def statistics(self) -> Statistics:
         total = Statistics.merged(w.statistics for w in self._workers.values() if w.alive)
-        for number, restarts in enumerate(self.restarts):
+        for number in self._workers:
             cpu, resident, _ = total.workers.get(str(number), (0.0, 0, 0))
-            total.workers[str(number)] = (cpu, resident, restarts)
+            total.workers[str(number)] = (cpu, resident, self.restarts[number])
         return total
 
     # --- snapshots -------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import gc
 import logging
 import os
 import ssl
@@ -242,6 +243,9 @@ def serve(args: argparse.Namespace, chosen: config.ServeConfig) -> int:
         f"http://{host}:{port}/onvif/device_service, data in {settings.data_dir}",
         flush=True,
     )
+    # Everything built so far lives as long as the process: out of the collector's sight,
+    # a full collection takes microseconds instead of ~20 ms of SOAP latency.
+    gc.freeze()
     try:
         web.run_app(app, host=host, port=port, print=None, access_log=None)
     except OSError as exc:  # a port in use, an address not on this host: say which

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import functools
+import gc
 import logging
 import multiprocessing
 import os
@@ -140,6 +141,7 @@ class Worker:
                                     spool=self.spool, pre_event=self.pre_event,
                                     keys=KeyFile(settings.data_dir / "generated-keys.json"))
         self.channel.start(self._received, self._front_end_gone)
+        gc.freeze()  # the modules and parts above live as long as the process
         await self.ingest.start()
         self.pre_event.start()
         ticker = asyncio.create_task(self._tick_forever())

@@ -113,15 +113,16 @@ class RtpStream:
                           ) -> list[ReceivedSample]:
         """Handle the packets of one read, in order: what ``receive_rtp`` on each gives.
 
-        A run of packets that only continue the fragmented NAL unit being reassembled
-        (``kernels.fragment_run``: most packets of a picture) is taken in one step, its
-        counters advanced as ``receive_rtp`` would have; every other packet goes through
-        ``receive_rtp``.
+        A run of packets that continue the fragmented NAL unit being reassembled, up to
+        and with its end fragment (``kernels.fragment_run``: most packets of a picture) is
+        taken in one step, its counters advanced as ``receive_rtp`` would have; every
+        other packet goes through ``receive_rtp``.
         """
         samples: list[ReceivedSample] = []
         index, count = 0, len(packets)
         while index < count:
-            taken = self._fragment_run(packets, index, now) if self._nal is not None else 0
+            taken = (self._fragment_run(packets, index, now, utc, samples)
+                     if self._nal is not None else 0)
             if taken:
                 index += taken
                 continue
@@ -129,7 +130,8 @@ class RtpStream:
             index += 1
         return samples
 
-    def _fragment_run(self, packets: list[bytes], index: int, now: float) -> int:
+    def _fragment_run(self, packets: list[bytes], index: int, now: float, utc: float,
+                      samples: list[ReceivedSample]) -> int:
         assert self._nal is not None
         fragment, seq = self._nal.open_fragment(), self._sequencer.next_in_order()
         if fragment is None or seq is None or self.ssrc is None or fragment[2] != seq:
@@ -139,15 +141,23 @@ class RtpStream:
         if types is not None and len(types) != 1:
             return 0
         payload_type = -1 if types is None else next(iter(types))
-        taken, octets, data = kernels.active.fragment_run(packets, index, codec, payload_type,
-                                                         self.ssrc, timestamp, seq, room)
+        taken, octets, data, end = kernels.active.fragment_run(
+            packets, index, codec, payload_type, self.ssrc, timestamp, seq, room)
         if taken:
             self.stats.packets += taken
             self.stats.octets += octets
             self._last_seen = now
             self._report.on_packets(self._arrival_unwrap.unwrap(timestamp), now, taken)
             self._sequencer.advance(taken)
-            self._nal.take_fragments(data, taken)
+            if end == kernels.END_NONE:
+                self._nal.take_fragments(data, taken)
+                return taken
+            try:
+                units = self._nal.end_fragment(data, taken, end == kernels.END_MARKER)
+            except DepacketizeError as exc:
+                self._count_dropped(exc)
+            else:
+                samples += [self._time(unit, utc) for unit in units]
         return taken
 
     def receive_rtcp(self, data: bytes, now: float) -> None:
@@ -200,10 +210,13 @@ class RtpStream:
         try:
             units = self.depacketizer.push(packet)
         except DepacketizeError as exc:
-            self.stats.dropped += 1
-            self.stats.last_error = str(exc)
+            self._count_dropped(exc)
             return []
         return [self._time(unit, utc) for unit in units]
+
+    def _count_dropped(self, exc: DepacketizeError) -> None:
+        self.stats.dropped += 1
+        self.stats.last_error = str(exc)
 
     def _time(self, unit: AccessUnit, arrival_utc: float) -> ReceivedSample:
         pts = self._unwrap.unwrap(unit.timestamp)

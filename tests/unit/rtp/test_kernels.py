@@ -125,12 +125,24 @@ def test_fragment_run_agrees(packets: list[bytes], start: int, codec: int, paylo
 
 
 @pytest.mark.usefixtures("kernel")
-def test_fragment_run_takes_continuations_only() -> None:
+def test_fragment_run_takes_continuations_up_to_the_end_fragment() -> None:
     packets = [fu_packet(10, 5, 0x05, b"ab"), fu_packet(11, 5, 0x05, b"cd"),
-               fu_packet(12, 5, 0x45, b"ef")]  # the end fragment is not taken
-    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 10, 100) == (2, 32, b"abcd")
-    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 10, 3) == (1, 16, b"ab")
-    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 11, 100) == (0, 0, b"")
+               fu_packet(12, 5, 0x45, b"ef"), fu_packet(13, 5, 0x05, b"gh")]
+    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 10, 100) == (
+        3, 48, b"abcdef", kernels.END_FRAGMENT)
+    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 10, 5) == (
+        2, 32, b"abcd", kernels.END_NONE)  # the end fragment does not fit
+    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 11, 100) == (
+        0, 0, b"", kernels.END_NONE)
+    marked = [fu_packet(10, 5, 0x05, b"ab"), fu_packet(11, 5, 0x45, b"cd", second=0xE0)]
+    assert kernels.active.fragment_run(marked, 0, 0, 96, 7, 5, 10, 100) == (
+        2, 32, b"abcd", kernels.END_MARKER)
+    early = [fu_packet(10, 5, 0x05, b"ab"), fu_packet(11, 5, 0x05, b"cd", second=0xE0)]
+    assert kernels.active.fragment_run(early, 0, 0, 96, 7, 5, 10, 100) == (
+        1, 16, b"ab", kernels.END_NONE)  # a marker before the end fragment is not taken
+    start = [fu_packet(10, 5, 0x85, b"ab")]
+    assert kernels.active.fragment_run(start, 0, 0, 96, 7, 5, 10, 100) == (
+        0, 0, b"", kernels.END_NONE)
     with pytest.raises(ValueError, match="unknown fragment codec 2"):
         kernels.active.fragment_run(packets, 0, 2, 96, 7, 5, 10, 100)
 

@@ -73,6 +73,22 @@ class NalDepacketizer(ABC):
         open fragment (no start, end or marker bit), their fragment data joined."""
         self._fragment.extend(data, count)
 
+    def end_fragment(self, data: bytes, count: int, marker: bool) -> list[AccessUnit]:
+        """``push`` of ``count`` packets that ``kernels.fragment_run`` found continue the
+        open fragment, the last one with the end bit (and ``marker``), their fragment data
+        joined: what ``push`` of the last one returns, or raises."""
+        timestamp = self._acc.timestamp
+        self._fragment.extend(data, count)
+        try:
+            self._acc.add(self._fragment.finish())
+        except LimitExceeded:
+            self._skip_oversized(marker, timestamp)
+            raise
+        if marker:
+            self._complete()
+        ready, self._ready = self._ready, []
+        return ready
+
     def _process(self, packet: RtpPacket) -> None:
         if self._skip_timestamp is not None:
             if packet.timestamp == self._skip_timestamp:
@@ -82,12 +98,15 @@ class NalDepacketizer(ABC):
         try:
             self._assemble(packet)
         except LimitExceeded:
-            # The rest of this oversized unit is useless: skip it up to its end.
-            self._fragment.reset()
-            self._acc.clear()
-            self.discarded += 1
-            self._skip_timestamp = None if packet.marker else packet.timestamp
+            self._skip_oversized(packet.marker, packet.timestamp)
             raise
+
+    def _skip_oversized(self, marker: bool, timestamp: int | None) -> None:
+        """The rest of this oversized unit is useless: skip it up to its end."""
+        self._fragment.reset()
+        self._acc.clear()
+        self.discarded += 1
+        self._skip_timestamp = None if marker else timestamp
 
     def _assemble(self, packet: RtpPacket) -> None:
         if self._acc.timestamp is not None and packet.timestamp != self._acc.timestamp:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Protocol, cast
 from onvif_recorder.rtp.kernels import pure
 
 ENVIRONMENT = "ONVIF_RECORDER_KERNELS"
+END_NONE, END_FRAGMENT, END_MARKER = pure.END_NONE, pure.END_FRAGMENT, pure.END_MARKER
+"""How a ``fragment_run`` ended (see ``pure``)."""
 
 
 class Kernels(Protocol):
@@ -31,7 +33,7 @@ class Kernels(Protocol):
 
     def fragment_run(self, packets: list[bytes], start: int, codec: int, payload_type: int,
                      ssrc: int, timestamp: int, seq: int, room: int, /
-                     ) -> tuple[int, int, bytes]: ...
+                     ) -> tuple[int, int, bytes, int]: ...
 
 
 if TYPE_CHECKING:  # mypy checks the extension's stub (_native.pyi) against the protocol

@@ -3,7 +3,7 @@
  *
  *   split_frames(buf, pos)      RTSP interleaved frames at buf[pos:] (RFC 2326 §10.12)
  *   parse_rtp(data)             the fields of one RTP packet (RFC 3550 §5.1, §5.3.1)
- *   fragment_run(...)           consecutive FU-A / H.265 FU continuation fragments
+ *   fragment_run(...)           consecutive FU-A / H.265 FU fragments up to the end one
  *
  * Sans-IO like the rest: bytes in, Python values out, no state kept here. */
 #define PY_SSIZE_T_CLEAN
@@ -126,28 +126,44 @@ static PyObject *parse_rtp(PyObject *self, PyObject *arg) {
 
 enum { CODEC_H264 = 0, CODEC_H265 = 1 };
 
+enum { END_NONE = 0, END_FRAGMENT = 1, END_MARKER = 2 };
+
 /* Offset of the fragment data in a packet that continues an open FU-A (RFC 6184 §5.8) or
- * H.265 FU (RFC 7798 §4.4.3) exactly as pure.fragment_run decides it, or -1. */
+ * H.265 FU (RFC 7798 §4.4.3) exactly as pure.fragment_run decides it, or -1; *end says
+ * whether it is the end fragment (END_FRAGMENT, END_MARKER with the marker bit). */
 static Py_ssize_t continuation(const unsigned char *d, Py_ssize_t len, int codec,
                                int payload_type, unsigned seq, uint32_t timestamp,
-                               uint32_t ssrc) {
-    if (len < 15 || d[0] != 0x80 || (d[1] & 0x80)) return -1; /* V=2, no P/X/CC, no marker */
+                               uint32_t ssrc, int *end) {
+    if (len < 15 || d[0] != 0x80) return -1; /* V=2, no P/X/CC */
     if (payload_type >= 0 && (d[1] & 0x7F) != payload_type) return -1;
     if (be16(d + 2) != seq || be32(d + 4) != timestamp || be32(d + 8) != ssrc) return -1;
     const unsigned char *p = d + 12;
     if (p[0] & 0x80) return -1;
+    unsigned fu_header;
+    Py_ssize_t offset;
     if (codec == CODEC_H264) {
         unsigned kind = p[1] & 0x1F;
-        if ((p[0] & 0x1F) != 28 || (p[1] & 0xC0) || kind == 0 || (kind >= 24 && kind <= 29))
-            return -1;
-        return 14;
+        if ((p[0] & 0x1F) != 28 || kind == 0 || (kind >= 24 && kind <= 29)) return -1;
+        fu_header = p[1];
+        offset = 14;
+    } else {
+        if (((p[0] >> 1) & 0x3F) != 49 || (p[2] & 0x3F) >= 48) return -1;
+        fu_header = p[2];
+        offset = 15;
     }
-    if (((p[0] >> 1) & 0x3F) != 49 || (p[2] & 0xC0) || (p[2] & 0x3F) >= 48) return -1;
-    return 15;
+    if (fu_header & 0x80) return -1; /* a start fragment */
+    int marker = (d[1] & 0x80) != 0;
+    if (!(fu_header & 0x40)) {
+        if (marker) return -1; /* a marker before the end */
+        *end = END_NONE;
+    } else {
+        *end = marker ? END_MARKER : END_FRAGMENT;
+    }
+    return offset;
 }
 
 /* fragment_run(packets, start, codec, payload_type, ssrc, timestamp, seq, room)
- *   -> (count, octets, data) */
+ *   -> (count, octets, data, end) */
 static PyObject *fragment_run(PyObject *self, PyObject *args) {
     PyObject *packets;
     Py_ssize_t start, room;
@@ -161,18 +177,25 @@ static PyObject *fragment_run(PyObject *self, PyObject *args) {
         return PyErr_Format(PyExc_ValueError, "unknown fragment codec %d", codec);
     Py_ssize_t n = PyList_GET_SIZE(packets), i = start < 0 ? 0 : start, total = 0, octets = 0;
     Py_ssize_t stop = i;
+    int end = END_NONE;
     seq &= 0xFFFF;
-    for (; stop < n; stop++) { /* first pass: how many, and the size */
+    while (stop < n) { /* first pass: how many, and the size */
         PyObject *item = PyList_GET_ITEM(packets, stop);
         if (!PyBytes_CheckExact(item)) break;
         const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(item);
         Py_ssize_t len = PyBytes_GET_SIZE(item);
+        int this_end = END_NONE;
         Py_ssize_t off = continuation(d, len, codec, payload_type, seq, (uint32_t)timestamp,
-                                      (uint32_t)ssrc);
+                                      (uint32_t)ssrc, &this_end);
         if (off < 0 || total + (len - off) > room) break;
         total += len - off;
         octets += len;
         seq = (seq + 1) & 0xFFFF;
+        stop++;
+        if (this_end != END_NONE) {
+            end = this_end;
+            break;
+        }
     }
     PyObject *data = PyBytes_FromStringAndSize(NULL, total);
     if (data == NULL) return NULL;
@@ -183,7 +206,7 @@ static PyObject *fragment_run(PyObject *self, PyObject *args) {
         memcpy(out, PyBytes_AS_STRING(item) + off, (size_t)len);
         out += len;
     }
-    return Py_BuildValue("(nnN)", stop - (start < 0 ? 0 : start), octets, data);
+    return Py_BuildValue("(nnNi)", stop - (start < 0 ? 0 : start), octets, data, end);
 }
 
 static PyMethodDef methods[] = {
@@ -192,7 +215,7 @@ static PyMethodDef methods[] = {
     {"parse_rtp", parse_rtp, METH_O, "parse_rtp(data): the fields of one RTP packet"},
     {"fragment_run", fragment_run, METH_VARARGS,
      "fragment_run(packets, start, codec, payload_type, ssrc, timestamp, seq, room): "
-     "(count, octets, data) of the FU continuation fragments from packets[start]"},
+     "(count, octets, data, end) of the FU fragments from packets[start] up to the end one"},
     {NULL, NULL, 0, NULL},
 };
 

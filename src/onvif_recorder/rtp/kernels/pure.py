@@ -11,14 +11,18 @@ call these through ``kernels.active``:
 * ``parse_rtp(data)``: the fields of one RTP packet (RFC 3550 §5.1, header extension
   §5.3.1) for ``RtpPacket``, or ``MalformedPacket`` with a stable message.
 * ``fragment_run(packets, start, codec, payload_type, ssrc, timestamp, seq, room)``: how
-  many packets from ``packets[start]`` on are plain continuations of an open FU-A (RFC
-  6184 §5.8, ``codec`` 0) or H.265 FU (RFC 7798 §4.4.3, ``codec`` 1) fragment: RTP
-  version 2 without padding, extension or CSRC, no marker, the payload type (any if
-  negative), SSRC and timestamp given, consecutive sequence numbers from ``seq``,
-  neither start nor end bit, a fragment type the RFCs allow, and no more than ``room``
-  bytes of fragment data in all. Returns that count, their bytes on the wire and their
-  fragment data joined. Such packets change nothing but counters and the fragment, so
-  ``RtpStream.receive_rtp_batch`` takes a run of them in one step.
+  many packets from ``packets[start]`` on continue an open FU-A (RFC 6184 §5.8, ``codec``
+  0) or H.265 FU (RFC 7798 §4.4.3, ``codec`` 1) fragment: RTP version 2 without padding,
+  extension or CSRC, the payload type (any if negative), SSRC and timestamp given,
+  consecutive sequence numbers from ``seq``, no start bit, a fragment type the RFCs
+  allow, and no more than ``room`` bytes of fragment data in all; the run ends with the
+  first packet with the end bit (taken: it completes the NAL unit), and a packet with
+  the marker bit but no end bit is not taken. Returns that count, their bytes on the
+  wire, their fragment data joined, and how the run ended: ``END_NONE`` (no end bit
+  taken), ``END_FRAGMENT`` (the last packet has the end bit), ``END_MARKER`` (the end
+  bit and the marker bit). Packets before the end change nothing but counters and the
+  fragment, so ``RtpStream.receive_rtp_batch`` takes a run of them in one step, and
+  finishes the NAL unit (and with the marker, the access unit) once for the end.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ _FRAME_HEADER = struct.Struct("!BBH")
 _BLANK = b"\r\n"
 CODEC_H264 = 0
 CODEC_H265 = 1
+END_NONE, END_FRAGMENT, END_MARKER = 0, 1, 2
+_NOT_TAKEN = -1
 
 RtpFields = tuple[int, int, int, int, bytes, bool, tuple[int, ...], tuple[int, bytes] | None,
                   int]
@@ -100,41 +106,55 @@ def _strip_padding(data: bytes | bytearray, pos: int, padded: bool) -> tuple[int
 
 
 def fragment_run(packets: list[bytes], start: int, codec: int, payload_type: int, ssrc: int,
-                 timestamp: int, seq: int, room: int) -> tuple[int, int, bytes]:
+                 timestamp: int, seq: int, room: int) -> tuple[int, int, bytes, int]:
     if codec not in (CODEC_H264, CODEC_H265):
         raise ValueError(f"unknown fragment codec {codec}")
     start = max(start, 0)
     offset = 14 if codec == CODEC_H264 else 15
     parts: list[bytes] = []
     total = octets = 0
+    end = END_NONE
     seq &= 0xFFFF
     for packet in packets[start:]:
-        if type(packet) is not bytes or not _continues(packet, codec, payload_type, seq,
-                                                       timestamp, ssrc):
+        if type(packet) is not bytes:
             break
-        if total + len(packet) - offset > room:
+        end = _continues(packet, codec, payload_type, seq, timestamp, ssrc)
+        if end == _NOT_TAKEN or total + len(packet) - offset > room:
+            end = END_NONE
             break
         parts.append(packet[offset:])
         total += len(packet) - offset
         octets += len(packet)
         seq = (seq + 1) & 0xFFFF
-    return len(parts), octets, b"".join(parts)
+        if end != END_NONE:
+            break
+    return len(parts), octets, b"".join(parts), end
 
 
 def _continues(packet: bytes, codec: int, payload_type: int, seq: int, timestamp: int,
-               ssrc: int) -> bool:
-    if len(packet) < 15 or packet[0] != 0x80 or packet[1] & 0x80:
-        return False  # not version 2 without padding, extension and CSRC; or the marker
+               ssrc: int) -> int:
+    """``END_NONE`` for a plain continuation, ``END_FRAGMENT``/``END_MARKER`` for the end
+    fragment, ``_NOT_TAKEN`` for anything else."""
+    if len(packet) < 15 or packet[0] != 0x80:
+        return _NOT_TAKEN  # not version 2 without padding, extension and CSRC
     if payload_type >= 0 and packet[1] & 0x7F != payload_type:
-        return False
+        return _NOT_TAKEN
     _, _, number, stamp, source = _HEADER.unpack_from(packet)
     if (number, stamp, source) != (seq, timestamp & 0xFFFFFFFF, ssrc & 0xFFFFFFFF):
-        return False
+        return _NOT_TAKEN
     indicator = packet[12]
     if indicator & 0x80:
-        return False
+        return _NOT_TAKEN
     if codec == CODEC_H264:
-        kind = packet[13] & 0x1F
-        return (indicator & 0x1F == 28 and not packet[13] & 0xC0 and kind != 0
-                and not 24 <= kind <= 29)
-    return (indicator >> 1) & 0x3F == 49 and not packet[14] & 0xC0 and packet[14] & 0x3F < 48
+        fu_header, kind = packet[13], packet[13] & 0x1F
+        if indicator & 0x1F != 28 or kind == 0 or 24 <= kind <= 29:
+            return _NOT_TAKEN
+    else:
+        fu_header = packet[14]
+        if (indicator >> 1) & 0x3F != 49 or fu_header & 0x3F >= 48:
+            return _NOT_TAKEN
+    if fu_header & 0x80:
+        return _NOT_TAKEN  # a start fragment
+    if not fu_header & 0x40:
+        return _NOT_TAKEN if packet[1] & 0x80 else END_NONE  # a marker before the end
+    return END_MARKER if packet[1] & 0x80 else END_FRAGMENT

@@ -132,33 +132,70 @@ class RtpStream:
 
     def _fragment_run(self, packets: list[bytes], index: int, now: float, utc: float,
                       samples: list[ReceivedSample]) -> int:
+        """Take a run of fragments from ``packets[index]`` that continues the open one or
+        opens one (``kernels.fragment_run``); how many packets it took."""
         assert self._nal is not None
-        fragment, seq = self._nal.open_fragment(), self._sequencer.next_in_order()
-        if fragment is None or seq is None or self.ssrc is None or fragment[2] != seq:
-            return 0
-        codec, timestamp, _, room = fragment
-        types = self.payload_types
-        if types is not None and len(types) != 1:
+        seq, types = self._sequencer.next_in_order(), self.payload_types
+        if seq is None or self.ssrc is None or (types is not None and len(types) != 1):
             return 0
         payload_type = -1 if types is None else next(iter(types))
-        taken, octets, data, end = kernels.active.fragment_run(
-            packets, index, codec, payload_type, self.ssrc, timestamp, seq, room)
-        if taken:
-            self.stats.packets += taken
-            self.stats.octets += octets
-            self._last_seen = now
-            self._report.on_packets(self._arrival_unwrap.unwrap(timestamp), now, taken)
-            self._sequencer.advance(taken)
-            if end == kernels.END_NONE:
-                self._nal.take_fragments(data, taken)
-                return taken
-            try:
-                units = self._nal.end_fragment(data, taken, end == kernels.END_MARKER)
-            except DepacketizeError as exc:
-                self._count_dropped(exc)
-            else:
-                samples += [self._time(unit, utc) for unit in units]
+        fragment = self._nal.open_fragment()
+        if fragment is not None and fragment[2] == seq:
+            codec, timestamp, _, room = fragment
+            run = kernels.active.fragment_run(packets, index, codec, payload_type, self.ssrc,
+                                              timestamp, seq, room)
+            if run[0]:
+                self._take_run(run, timestamp, now, utc, samples)
+                return run[0]
+        start_room = self._nal.start_room(len(packets[index]))
+        if start_room is None:
+            return 0
+        run = kernels.active.fragment_run(packets, index, self._nal.FRAGMENT_CODEC,
+                                          payload_type, self.ssrc, -1, seq, start_room)
+        return self._open_run(packets[index], seq, run, now, utc, samples) if run[0] else 0
+
+    def _open_run(self, first: bytes, seq: int, run: tuple[int, int, bytes, int], now: float,
+                  utc: float, samples: list[ReceivedSample]) -> int:
+        """``receive_rtp`` of the start fragment ``first``, then of the run after it; how
+        many packets that took."""
+        assert self._nal is not None
+        taken, octets, data, end = run
+        timestamp = int.from_bytes(first[4:8], "big")
+        self.stats.packets += 1
+        self.stats.octets += len(first)
+        self._last_seen = now
+        self._report.on_packet(self._arrival_unwrap.unwrap(timestamp), now)
+        self._sequencer.advance(1)
+        try:
+            units = self._nal.open_fragment_run(timestamp, first[12:], seq)
+        except DepacketizeError as exc:
+            self._count_dropped(exc)
+            return 1  # the start fragment was refused: the rest goes packet by packet
+        samples += [self._time(unit, utc) for unit in units]
+        if taken > 1:
+            self._take_run((taken - 1, octets - len(first), data, end), timestamp, now, utc,
+                           samples)
         return taken
+
+    def _take_run(self, run: tuple[int, int, bytes, int], timestamp: int, now: float,
+                  utc: float, samples: list[ReceivedSample]) -> None:
+        """``receive_rtp`` of packets that continue the open fragment (``fragment_run``)."""
+        assert self._nal is not None
+        taken, octets, data, end = run
+        self.stats.packets += taken
+        self.stats.octets += octets
+        self._last_seen = now
+        self._report.on_packets(self._arrival_unwrap.unwrap(timestamp), now, taken)
+        self._sequencer.advance(taken)
+        if end == kernels.END_NONE:
+            self._nal.take_fragments(data, taken)
+            return
+        try:
+            units = self._nal.end_fragment(data, taken, end == kernels.END_MARKER)
+        except DepacketizeError as exc:
+            self._count_dropped(exc)
+        else:
+            samples += [self._time(unit, utc) for unit in units]
 
     def receive_rtcp(self, data: bytes, now: float) -> None:
         """Handle one RTCP compound packet from the sender."""

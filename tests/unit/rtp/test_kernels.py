@@ -117,10 +117,10 @@ fragment_packets = st.lists(st.builds(
 
 
 @given(fragment_packets, st.integers(-1, 3), st.sampled_from([0, 1]),
-       st.sampled_from([-1, 96]), st.integers(0, 40))
+       st.sampled_from([-1, 96]), st.integers(-5, 40), st.sampled_from([5, -1]))
 def test_fragment_run_agrees(packets: list[bytes], start: int, codec: int, payload_type: int,
-                             room: int) -> None:
-    arguments = (packets, start, codec, payload_type, 7, 5, 10, room)
+                             room: int, timestamp: int) -> None:
+    arguments = (packets, start, codec, payload_type, 7, timestamp, 10, room)
     assert native().fragment_run(*arguments) == pure.fragment_run(*arguments)
 
 
@@ -145,6 +145,27 @@ def test_fragment_run_takes_continuations_up_to_the_end_fragment() -> None:
         0, 0, b"", kernels.END_NONE)
     with pytest.raises(ValueError, match="unknown fragment codec 2"):
         kernels.active.fragment_run(packets, 0, 2, 96, 7, 5, 10, 100)
+
+
+@pytest.mark.usefixtures("kernel")
+def test_fragment_run_opens_with_a_start_fragment() -> None:
+    picture = [fu_packet(10, 9, 0x85, b"ab"), fu_packet(11, 9, 0x05, b"cd"),
+               fu_packet(12, 9, 0x45, b"ef", second=0xE0)]
+    # the start fragment's data is the caller's; room counts only what follows it
+    assert kernels.active.fragment_run(picture, 0, 0, 96, 7, -1, 10, 100) == (
+        3, 48, b"cdef", kernels.END_MARKER)
+    assert kernels.active.fragment_run(picture, 0, 0, 96, 7, -1, 10, 3) == (
+        2, 32, b"cd", kernels.END_NONE)
+    assert kernels.active.fragment_run(picture, 0, 0, 96, 7, -1, 10, -1) == (
+        1, 16, b"", kernels.END_NONE)
+    assert kernels.active.fragment_run(picture, 1, 0, 96, 7, -1, 11, 100) == (
+        0, 0, b"", kernels.END_NONE)  # not a start fragment
+    for refused in (fu_packet(10, 9, 0x85, b"ab", second=0xE0), fu_packet(10, 9, 0xC5, b"ab"),
+                    fu_packet(10, 9, 0x85, b"ab", ssrc=8), fu_packet(9, 9, 0x85, b"ab")):
+        assert kernels.active.fragment_run([refused], 0, 0, 96, 7, -1, 10, 100) == (
+            0, 0, b"", kernels.END_NONE)
+    assert kernels.active.fragment_run([], 0, 0, 96, 7, -1, 10, 100) == (
+        0, 0, b"", kernels.END_NONE)
 
 
 # --- the batch path against the per-packet reference ----------------------------------------
@@ -254,6 +275,8 @@ def edited(packets: list[bytes], changes: list[tuple[str, int, int]]) -> list[by
         elif kind == "dup":
             out.insert(i, out[i])
         elif kind == "flip":
+            if not out[i]:
+                continue  # an empty packet (cut before) has no bit to flip
             data = bytearray(out[i])
             data[value % len(data)] ^= 1 << (value % 8)
             out[i] = bytes(data)

@@ -22,7 +22,11 @@ call these through ``kernels.active``:
   taken), ``END_FRAGMENT`` (the last packet has the end bit), ``END_MARKER`` (the end
   bit and the marker bit). Packets before the end change nothing but counters and the
   fragment, so ``RtpStream.receive_rtp_batch`` takes a run of them in one step, and
-  finishes the NAL unit (and with the marker, the access unit) once for the end.
+  finishes the NAL unit (and with the marker, the access unit) once for the end. A
+  negative ``timestamp`` asks for a run that opens the fragment: ``packets[start]`` must
+  then be a start fragment (start bit, neither end nor marker bit, any timestamp) and
+  the run goes on with its timestamp; it is counted and in the octets, but its fragment
+  data is not in the data (the caller reads that packet itself), nor counted in ``room``.
 """
 
 from __future__ import annotations
@@ -112,9 +116,15 @@ def fragment_run(packets: list[bytes], start: int, codec: int, payload_type: int
     start = max(start, 0)
     offset = 14 if codec == CODEC_H264 else 15
     parts: list[bytes] = []
-    total = octets = 0
+    total = octets = opened = 0
     end = END_NONE
     seq &= 0xFFFF
+    if timestamp < 0:
+        first = packets[start] if start < len(packets) else None
+        if type(first) is not bytes or not _starts(first, codec, payload_type, seq, ssrc):
+            return 0, 0, b"", END_NONE
+        timestamp = _HEADER.unpack_from(first)[3]
+        opened, octets, seq, start = 1, len(first), (seq + 1) & 0xFFFF, start + 1
     for packet in packets[start:]:
         if type(packet) is not bytes:
             break
@@ -128,33 +138,47 @@ def fragment_run(packets: list[bytes], start: int, codec: int, payload_type: int
         seq = (seq + 1) & 0xFFFF
         if end != END_NONE:
             break
-    return len(parts), octets, b"".join(parts), end
+    return opened + len(parts), octets, b"".join(parts), end
+
+
+def _fu_header(packet: bytes, codec: int, payload_type: int, seq: int, ssrc: int) -> int:
+    """The FU header of an FU-A / H.265 FU packet with a fragment type the RFCs allow, RTP
+    version 2 without padding, extension or CSRC, that payload type, number and SSRC; or
+    -1 for anything else."""
+    if len(packet) < 15 or packet[0] != 0x80:
+        return -1
+    if payload_type >= 0 and packet[1] & 0x7F != payload_type:
+        return -1
+    _, _, number, _, source = _HEADER.unpack_from(packet)
+    if number != seq or source != ssrc & 0xFFFFFFFF or packet[12] & 0x80:
+        return -1
+    indicator = packet[12]
+    if codec == CODEC_H264:
+        kind = packet[13] & 0x1F
+        if indicator & 0x1F != 28 or kind == 0 or 24 <= kind <= 29:
+            return -1
+        return packet[13]
+    if (indicator >> 1) & 0x3F != 49 or packet[14] & 0x3F >= 48:
+        return -1
+    return packet[14]
 
 
 def _continues(packet: bytes, codec: int, payload_type: int, seq: int, timestamp: int,
                ssrc: int) -> int:
     """``END_NONE`` for a plain continuation, ``END_FRAGMENT``/``END_MARKER`` for the end
     fragment, ``_NOT_TAKEN`` for anything else."""
-    if len(packet) < 15 or packet[0] != 0x80:
-        return _NOT_TAKEN  # not version 2 without padding, extension and CSRC
-    if payload_type >= 0 and packet[1] & 0x7F != payload_type:
+    fu_header = _fu_header(packet, codec, payload_type, seq, ssrc)
+    if fu_header < 0 or fu_header & 0x80:  # not a fragment, or a start fragment
         return _NOT_TAKEN
-    _, _, number, stamp, source = _HEADER.unpack_from(packet)
-    if (number, stamp, source) != (seq, timestamp & 0xFFFFFFFF, ssrc & 0xFFFFFFFF):
+    if _HEADER.unpack_from(packet)[3] != timestamp & 0xFFFFFFFF:
         return _NOT_TAKEN
-    indicator = packet[12]
-    if indicator & 0x80:
-        return _NOT_TAKEN
-    if codec == CODEC_H264:
-        fu_header, kind = packet[13], packet[13] & 0x1F
-        if indicator & 0x1F != 28 or kind == 0 or 24 <= kind <= 29:
-            return _NOT_TAKEN
-    else:
-        fu_header = packet[14]
-        if (indicator >> 1) & 0x3F != 49 or fu_header & 0x3F >= 48:
-            return _NOT_TAKEN
-    if fu_header & 0x80:
-        return _NOT_TAKEN  # a start fragment
+    marker = packet[1] & 0x80
     if not fu_header & 0x40:
-        return _NOT_TAKEN if packet[1] & 0x80 else END_NONE  # a marker before the end
-    return END_MARKER if packet[1] & 0x80 else END_FRAGMENT
+        return _NOT_TAKEN if marker else END_NONE  # a marker before the end
+    return END_MARKER if marker else END_FRAGMENT
+
+
+def _starts(packet: bytes, codec: int, payload_type: int, seq: int, ssrc: int) -> bool:
+    """A start fragment without the end and the marker bit."""
+    fu_header = _fu_header(packet, codec, payload_type, seq, ssrc)
+    return fu_header >= 0 and fu_header & 0xC0 == 0x80 and not packet[1] & 0x80

@@ -113,10 +113,11 @@ class RtpStream:
                           ) -> list[ReceivedSample]:
         """Handle the packets of one read, in order: what ``receive_rtp`` on each gives.
 
-        A run of packets that continue the fragmented NAL unit being reassembled, up to
-        and with its end fragment (``kernels.fragment_run``: most packets of a picture) is
-        taken in one step, its counters advanced as ``receive_rtp`` would have; every
-        other packet goes through ``receive_rtp``.
+        A run of fragments of one NAL unit - continuing the one being reassembled or
+        opening one with its start fragment, up to and with its end fragment
+        (``kernels.fragment_run``: most packets of a picture) - is taken in one step, its
+        counters advanced as ``receive_rtp`` would have; every other packet goes through
+        ``receive_rtp``.
         """
         samples: list[ReceivedSample] = []
         index, count = 0, len(packets)

@@ -1,7 +1,7 @@
 """The one place that chooses how the per-packet ingest work runs: compiled or Python.
 
 ``pure`` is the reference implementation of the ingest kernels (framing, RTP parse, FU
-continuation runs; see its docstring); ``_native`` is the same in C, built by ``pip
+runs; see its docstring); ``_native`` is the same in C, built by ``pip
 install .`` when a compiler is there (``setup.py``: an optional extension, a failed build
 is a warning and leaves the Python one). ``active`` is what the callers use
 (``rtsp.message``, ``rtp.packet``, ``rtp.stream``): ``_native`` when it imports, else

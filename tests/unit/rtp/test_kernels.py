@@ -308,6 +308,39 @@ def test_batches_equal_packet_by_packet(codec: int, size: int, changes: list[tup
         assert stream_state(batched) == expected_state, name
 
 
+def fu_a(nal_type: int, flags: int, body: bytes) -> bytes:
+    return bytes([0x60 | 28, flags | nal_type]) + body
+
+
+@pytest.mark.parametrize("start_size", [150, 50])
+def test_a_start_or_end_fragment_over_the_size_cap_is_refused_as_packet_by_packet(
+        start_size: int) -> None:
+    """An SEI fills most of the access unit's cap; then the start fragment (150) or the
+    finished NAL unit (3 x 50) passes it: refused and skipped the same way on both paths,
+    and the next picture comes through."""
+    stream = Stream(ssrc=0x1234, seq=65534)
+    payloads = [(b"\x06" + bytes(200), 0, False),
+                (fu_a(1, 0x80, bytes(start_size)), 0, False), (fu_a(1, 0, bytes(50)), 0, False),
+                (fu_a(1, 0x40, bytes(50)), 0, True),
+                (fu_a(5, 0x80, b"a" * 40), 3000, False), (fu_a(5, 0, b"b" * 40), 3000, False),
+                (fu_a(5, 0x40, b"c" * 40), 3000, True)]
+    packets = [bytes(stream.packet(p, ts, marker)) for p, ts, marker in payloads]
+
+    def new() -> RtpStream:
+        return RtpStream(H264Depacketizer([SPS, PPS], max_size=300), 90000,
+                         payload_types=frozenset({96}))
+    kernels.select("python")
+    reference = new()
+    expected = [s for p in packets for s in reference.receive_rtp(p, 1.0, 2e9)]
+    assert [s.pts for s in expected] == [3000] and reference.stats.dropped == 1
+    expected_state = stream_state(reference)  # once: a receiver report starts an interval
+    for name in kernels.available():
+        kernels.select(name)
+        batched = new()
+        assert batched.receive_rtp_batch(packets, 1.0, 2e9) == expected, name
+        assert stream_state(batched) == expected_state, name
+
+
 # --- selection and the fallback -------------------------------------------------------------
 
 def run_python(code: str, **environment: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from onvif_recorder.rtp import kernels
 from onvif_recorder.rtp.decode_time import DecodeTimes
+from onvif_recorder.rtp.depacketize.aac import AacDepacketizer
 from onvif_recorder.rtp.depacketize.base import AccessUnit, CodecConfig, Depacketizer
 from onvif_recorder.rtp.depacketize.nal import NalDepacketizer
 from onvif_recorder.rtp.errors import DepacketizeError, MalformedPacket
@@ -92,6 +93,7 @@ class RtpStream:
         self._decode_times = DecodeTimes(clock_rate)
         self._last_seen = 0.0
         self._nal = depacketizer if isinstance(depacketizer, NalDepacketizer) else None
+        self._aac = depacketizer if isinstance(depacketizer, AacDepacketizer) else None
 
     def receive_rtp(self, data: bytes, now: float, utc: float) -> list[ReceivedSample]:
         """Handle one RTP datagram or interleaved frame."""
@@ -120,6 +122,11 @@ class RtpStream:
         ``receive_rtp``.
         """
         samples: list[ReceivedSample] = []
+        if self._aac is not None:
+            for packet in packets:
+                if not self._single_aac_unit(packet, now, utc, samples):
+                    samples += self.receive_rtp(packet, now, utc)
+            return samples
         index, count = 0, len(packets)
         while index < count:
             taken = (self._fragment_run(packets, index, now, utc, samples)
@@ -130,6 +137,31 @@ class RtpStream:
             samples += self.receive_rtp(packets[index], now, utc)
             index += 1
         return samples
+
+    def _single_aac_unit(self, data: bytes, now: float, utc: float,
+                         samples: list[ReceivedSample]) -> bool:
+        """``receive_rtp`` of an in-order AAC packet holding one whole AU (most are), with
+        no ``RtpPacket``, no sequencer search and no AU-header loop; False, with nothing
+        changed, for any other packet."""
+        assert self._aac is not None
+        try:
+            payload_type, seq, timestamp, ssrc, payload, *_ = kernels.active.parse_rtp(data)
+        except MalformedPacket:
+            return False
+        types = self.payload_types
+        if (ssrc != self.ssrc or seq != self._sequencer.next_in_order()
+                or (types is not None and payload_type not in types)):
+            return False
+        unit = self._aac.single_unit(timestamp, payload)
+        if unit is None:
+            return False
+        self.stats.packets += 1
+        self.stats.octets += len(data)
+        self._last_seen = now
+        self._report.on_packet(self._arrival_unwrap.unwrap(timestamp), now)
+        self._sequencer.advance(1)
+        samples.append(self._time(unit, utc))
+        return True
 
     def _fragment_run(self, packets: list[bytes], index: int, now: float, utc: float,
                       samples: list[ReceivedSample]) -> int:

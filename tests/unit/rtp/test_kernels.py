@@ -30,7 +30,7 @@ from onvif_recorder.rtsp.events import Described, MediaData, MediaSelection
 from onvif_recorder.rtsp.headers import Transport
 from onvif_recorder.rtsp.message import NEED_DATA
 from onvif_recorder.rtsp.session import ClientSession
-from tests.unit.rtp.packetizers import Stream, h264_payloads
+from tests.unit.rtp.packetizers import Stream, aac_hbr_payloads, h264_payloads
 from tests.unit.rtp.test_packet import CASES
 from tests.unit.rtp.test_stream import PPS, SPS
 from tests.unit.rtsp.fixtures import fixture
@@ -299,6 +299,43 @@ def test_batches_equal_packet_by_packet(codec: int, size: int, changes: list[tup
     for name in kernels.available():
         kernels.select(name)
         batched, got, pos = new_stream(codec, window), [], 0
+        for cut in cuts * len(packets):
+            if pos >= len(packets):
+                break
+            got += batched.receive_rtp_batch(packets[pos : pos + cut], 1.0, 2e9)
+            pos += cut
+        assert got == expected, name
+        assert stream_state(batched) == expected_state, name
+
+
+def aac_packets(frames: int, mtu: int) -> list[bytes]:
+    """AAC-hbr, one AU per packet where it fits, several or fragments otherwise."""
+    stream = Stream(payload_type=97, ssrc=0x1234, seq=65530)
+    sizes = [(37 * i) % 400 + (900 if i % 7 == 3 else 0) for i in range(frames)]
+    payloads = aac_hbr_payloads([bytes([i]) * size for i, size in enumerate(sizes)], mtu)
+    return [bytes(stream.packet(p, 1024 * first, marker)) for p, first, marker in payloads]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([500, 1400]), edits, st.sampled_from([0, 8]),
+       st.lists(st.integers(1, 40), min_size=1, max_size=5))
+def test_aac_batches_equal_packet_by_packet(mtu: int, changes: list[tuple[str, int, int]],
+                                            window: int, cuts: list[int]) -> None:
+    packets = edited(aac_packets(30, mtu), changes)
+
+    def new() -> RtpStream:
+        depacketizer = create_depacketizer("MPEG4-GENERIC", 16000, {
+            "mode": "AAC-hbr", "config": "1408", "sizelength": "13", "indexlength": "3",
+            "indexdeltalength": "3"})
+        return RtpStream(depacketizer, 16000, reorder_window=window,
+                         payload_types=frozenset({97}))
+    kernels.select("python")
+    reference = new()
+    expected = [s for p in packets for s in reference.receive_rtp(p, 1.0, 2e9)]
+    expected_state = stream_state(reference)
+    for name in kernels.available():
+        kernels.select(name)
+        batched, got, pos = new(), [], 0
         for cut in cuts * len(packets):
             if pos >= len(packets):
                 break

@@ -115,6 +115,17 @@ class AacDepacketizer:
             pos += size
         return [self._unit(packet.timestamp, i, unit) for i, unit in enumerate(units)]
 
+    def single_unit(self, timestamp: int, payload: bytes) -> AccessUnit | None:
+        """``push`` of a packet whose payload is one 16-bit AU-header and that whole AU,
+        with no fragment open (what cameras send for each frame); None, with nothing
+        changed, for any other payload (``push`` it)."""
+        if (self._fragment_key is not None or self._header_bytes != 2
+                or payload[:2] != b"\x00\x10" or len(payload) < 4
+                or int.from_bytes(payload[2:4], "big") >> self.layout.index_length
+                != len(payload) - 4):
+            return None
+        return self._unit(timestamp, 0, payload[4:])
+
     def _split(self, payload: bytes) -> tuple[list[int], bytes]:
         """Parse the AU-headers and auxiliary sections; return AU sizes and the AU data."""
         if len(payload) < 2:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from onvif_recorder.rtp import kernels
 from onvif_recorder.rtp.decode_time import DecodeTimes
+from onvif_recorder.rtp.depacketize.aac import AacDepacketizer
 from onvif_recorder.rtp.depacketize.base import AccessUnit, CodecConfig, Depacketizer
 from onvif_recorder.rtp.depacketize.nal import NalDepacketizer
 from onvif_recorder.rtp.errors import DepacketizeError, MalformedPacket
@@ -92,6 +93,7 @@ class RtpStream:
         self._decode_times = DecodeTimes(clock_rate)
         self._last_seen = 0.0
         self._nal = depacketizer if isinstance(depacketizer, NalDepacketizer) else None
+        self._aac = depacketizer if isinstance(depacketizer, AacDepacketizer) else None
 
     def receive_rtp(self, data: bytes, now: float, utc: float) -> list[ReceivedSample]:
         """Handle one RTP datagram or interleaved frame."""
@@ -113,15 +115,22 @@ class RtpStream:
                           ) -> list[ReceivedSample]:
         """Handle the packets of one read, in order: what ``receive_rtp`` on each gives.
 
-        A run of packets that only continue the fragmented NAL unit being reassembled
-        (``kernels.fragment_run``: most packets of a picture) is taken in one step, its
+        A run of fragments of one NAL unit - continuing the one being reassembled or
+        opening one with its start fragment, up to and with its end fragment
+        (``kernels.fragment_run``: most packets of a picture) - is taken in one step, its
         counters advanced as ``receive_rtp`` would have; every other packet goes through
         ``receive_rtp``.
         """
         samples: list[ReceivedSample] = []
+        if self._aac is not None:
+            for packet in packets:
+                if not self._single_aac_unit(packet, now, utc, samples):
+                    samples += self.receive_rtp(packet, now, utc)
+            return samples
         index, count = 0, len(packets)
         while index < count:
-            taken = self._fragment_run(packets, index, now) if self._nal is not None else 0
+            taken = (self._fragment_run(packets, index, now, utc, samples)
+                     if self._nal is not None else 0)
             if taken:
                 index += taken
                 continue
@@ -129,26 +138,97 @@ class RtpStream:
             index += 1
         return samples
 
-    def _fragment_run(self, packets: list[bytes], index: int, now: float) -> int:
-        assert self._nal is not None
-        fragment, seq = self._nal.open_fragment(), self._sequencer.next_in_order()
-        if fragment is None or seq is None or self.ssrc is None or fragment[2] != seq:
-            return 0
-        codec, timestamp, _, room = fragment
+    def _single_aac_unit(self, data: bytes, now: float, utc: float,
+                         samples: list[ReceivedSample]) -> bool:
+        """``receive_rtp`` of an in-order AAC packet holding one whole AU (most are), with
+        no ``RtpPacket``, no sequencer search and no AU-header loop; False, with nothing
+        changed, for any other packet."""
+        assert self._aac is not None
+        try:
+            payload_type, seq, timestamp, ssrc, payload, *_ = kernels.active.parse_rtp(data)
+        except MalformedPacket:
+            return False
         types = self.payload_types
-        if types is not None and len(types) != 1:
+        if (ssrc != self.ssrc or seq != self._sequencer.next_in_order()
+                or (types is not None and payload_type not in types)):
+            return False
+        unit = self._aac.single_unit(timestamp, payload)
+        if unit is None:
+            return False
+        self.stats.packets += 1
+        self.stats.octets += len(data)
+        self._last_seen = now
+        self._report.on_packet(self._arrival_unwrap.unwrap(timestamp), now)
+        self._sequencer.advance(1)
+        samples.append(self._time(unit, utc))
+        return True
+
+    def _fragment_run(self, packets: list[bytes], index: int, now: float, utc: float,
+                      samples: list[ReceivedSample]) -> int:
+        """Take a run of fragments from ``packets[index]`` that continues the open one or
+        opens one (``kernels.fragment_run``); how many packets it took."""
+        assert self._nal is not None
+        seq, types = self._sequencer.next_in_order(), self.payload_types
+        if seq is None or self.ssrc is None or (types is not None and len(types) != 1):
             return 0
         payload_type = -1 if types is None else next(iter(types))
-        taken, octets, data = kernels.active.fragment_run(packets, index, codec, payload_type,
-                                                         self.ssrc, timestamp, seq, room)
-        if taken:
-            self.stats.packets += taken
-            self.stats.octets += octets
-            self._last_seen = now
-            self._report.on_packets(self._arrival_unwrap.unwrap(timestamp), now, taken)
-            self._sequencer.advance(taken)
-            self._nal.take_fragments(data, taken)
+        fragment = self._nal.open_fragment()
+        if fragment is not None and fragment[2] == seq:
+            codec, timestamp, _, room = fragment
+            run = kernels.active.fragment_run(packets, index, codec, payload_type, self.ssrc,
+                                              timestamp, seq, room)
+            if run[0]:
+                self._take_run(run, timestamp, now, utc, samples)
+                return run[0]
+        start_room = self._nal.start_room(len(packets[index]))
+        if start_room is None:
+            return 0
+        run = kernels.active.fragment_run(packets, index, self._nal.FRAGMENT_CODEC,
+                                          payload_type, self.ssrc, -1, seq, start_room)
+        return self._open_run(packets[index], seq, run, now, utc, samples) if run[0] else 0
+
+    def _open_run(self, first: bytes, seq: int, run: tuple[int, int, bytes, int], now: float,
+                  utc: float, samples: list[ReceivedSample]) -> int:
+        """``receive_rtp`` of the start fragment ``first``, then of the run after it; how
+        many packets that took."""
+        assert self._nal is not None
+        taken, octets, data, end = run
+        timestamp = int.from_bytes(first[4:8], "big")
+        self.stats.packets += 1
+        self.stats.octets += len(first)
+        self._last_seen = now
+        self._report.on_packet(self._arrival_unwrap.unwrap(timestamp), now)
+        self._sequencer.advance(1)
+        try:
+            units = self._nal.open_fragment_run(timestamp, first[12:], seq)
+        except DepacketizeError as exc:
+            self._count_dropped(exc)
+            return 1  # the start fragment was refused: the rest goes packet by packet
+        samples += [self._time(unit, utc) for unit in units]
+        if taken > 1:
+            self._take_run((taken - 1, octets - len(first), data, end), timestamp, now, utc,
+                           samples)
         return taken
+
+    def _take_run(self, run: tuple[int, int, bytes, int], timestamp: int, now: float,
+                  utc: float, samples: list[ReceivedSample]) -> None:
+        """``receive_rtp`` of packets that continue the open fragment (``fragment_run``)."""
+        assert self._nal is not None
+        taken, octets, data, end = run
+        self.stats.packets += taken
+        self.stats.octets += octets
+        self._last_seen = now
+        self._report.on_packets(self._arrival_unwrap.unwrap(timestamp), now, taken)
+        self._sequencer.advance(taken)
+        if end == kernels.END_NONE:
+            self._nal.take_fragments(data, taken)
+            return
+        try:
+            units = self._nal.end_fragment(data, taken, end == kernels.END_MARKER)
+        except DepacketizeError as exc:
+            self._count_dropped(exc)
+        else:
+            samples += [self._time(unit, utc) for unit in units]
 
     def receive_rtcp(self, data: bytes, now: float) -> None:
         """Handle one RTCP compound packet from the sender."""
@@ -200,10 +280,13 @@ class RtpStream:
         try:
             units = self.depacketizer.push(packet)
         except DepacketizeError as exc:
-            self.stats.dropped += 1
-            self.stats.last_error = str(exc)
+            self._count_dropped(exc)
             return []
         return [self._time(unit, utc) for unit in units]
+
+    def _count_dropped(self, exc: DepacketizeError) -> None:
+        self.stats.dropped += 1
+        self.stats.last_error = str(exc)
 
     def _time(self, unit: AccessUnit, arrival_utc: float) -> ReceivedSample:
         pts = self._unwrap.unwrap(unit.timestamp)

@@ -133,3 +133,83 @@ def test_g711_refuses_empty_and_partial_samples() -> None:
         G711Depacketizer("PCMU", 8000, 2).push(RtpPacket(0, 1, 0, 1, b"abc"))
     with pytest.raises(DepacketizeError, match=r"unsupported G\.711"):
         G711Depacketizer("G722")
+
+
+def _outcomes(depack: AacDepacketizer, payloads: list[tuple[bytes, bool]]
+              ) -> list[list[tuple[int, bytes]] | str]:
+    """What ``push`` gives for each payload in turn: units or the error raised."""
+    outcomes: list[list[tuple[int, bytes]] | str] = []
+    for seq, (payload, marker) in enumerate(payloads):
+        try:
+            units = depack.push(RtpPacket(97, seq, 1024 * seq, 7, payload, marker))
+        except RtpError as exc:
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+        else:
+            outcomes.append([(u.timestamp, u.units[0]) for u in units])
+    return outcomes
+
+
+def _fast_and_general(layout: AuHeaderLayout) -> tuple[AacDepacketizer, AacDepacketizer]:
+    fast = AacDepacketizer(bytes.fromhex("1408"), layout, max_size=3000)
+    general = AacDepacketizer(bytes.fromhex("1408"), layout, max_size=3000)
+    general._header_bytes = 0  # the bit reader for every section
+    return fast, general
+
+
+def _hbr(*sizes: int, index: int = 0, bits: int | None = None) -> bytes:
+    headers = b"".join(((size << 3) | (index if i else 0)).to_bytes(2, "big")
+                       for i, size in enumerate(sizes))
+    return (16 * len(sizes) if bits is None else bits).to_bytes(2, "big") + headers
+
+
+@pytest.mark.parametrize(("layout", "payloads"), [
+    (AuHeaderLayout(), [(_hbr(6) + b"frame1", True)]),
+    (AuHeaderLayout(), [(_hbr(3, 4, 5) + b"aaabbbbccccc", True)]),
+    (AuHeaderLayout(), [(_hbr(3, 4) + b"aaabbbbextra", True)]),  # bytes after the last AU
+    (AuHeaderLayout(), [(_hbr(2000) + bytes(700), False), (_hbr(2000) + bytes(700), False),
+                        (_hbr(2000) + bytes(600), True)]),  # one AU in three fragments
+    (AuHeaderLayout(), [(_hbr(2000) + bytes(700), False), (_hbr(1999) + bytes(700), True)]),
+    (AuHeaderLayout(), [(_hbr(4000) + bytes(10), False)]),  # over max_size
+    (AuHeaderLayout(), [(_hbr(6, bits=0) + b"frame1", True)]),  # no AU header
+    (AuHeaderLayout(), [(_hbr(6, bits=12) + b"frame1", True)]),  # 12 of 16 bits
+    (AuHeaderLayout(), [(_hbr(6, 6, bits=24) + b"frame1", True)]),  # 1.5 headers
+    (AuHeaderLayout(), [(_hbr(6, bits=40) + b"frame1", True)]),  # length beyond the packet
+    (AuHeaderLayout(), [(_hbr(6, bits=0xFFF0) + b"frame1", True)]),
+    (AuHeaderLayout(), [(_hbr(30, 5) + b"short", True)]),  # sizes beyond the payload
+    (AuHeaderLayout(), [(_hbr(1, 1, index=1) + b"ab", True)]),  # interleaved
+    (AuHeaderLayout(), [(_hbr(*[1] * 512) + bytes(512), True)]),
+    (AuHeaderLayout(), [(_hbr(*[1] * 513) + bytes(513), True)]),  # too many AUs
+    (AuHeaderLayout(), [(_hbr(*[1] * 520, index=1) + bytes(520), True)]),
+    (AuHeaderLayout(6, 2, 2), [(bytes.fromhex("0018" "0c1014") + b"aaabbbbccccc", True)]),
+    (AuHeaderLayout(6, 2, 2), [(bytes.fromhex("0010" "0c11") + b"aaabbbb", True)]),
+    (AuHeaderLayout(6, 2, 2), [(bytes.fromhex("0008" "fc") + b"x" * 63, True)]),
+    (AuHeaderLayout(6, 2, 2), [(bytes.fromhex("000c" "0c") + b"aaa", True)]),
+    (AuHeaderLayout(6, 2, 2), [(bytes.fromhex("0018" "0c") + b"aaa", True)]),
+])
+def test_fixed_size_au_headers_read_as_the_bit_reader_reads_them(
+        layout: AuHeaderLayout, payloads: list[tuple[bytes, bool]]) -> None:
+    fast, general = _fast_and_general(layout)
+    assert layout.fixed_header_bytes in (1, 2)
+    assert _outcomes(fast, payloads) == _outcomes(general, payloads)
+
+
+_SHORT_HEADERS = st.builds(lambda bits, rest: bits.to_bytes(2, "big") + rest,
+                           st.integers(0, 72), st.binary(max_size=60))
+
+
+@given(st.lists(st.tuples(st.binary(max_size=60) | _SHORT_HEADERS, st.booleans()),
+                max_size=20),
+       st.sampled_from([AuHeaderLayout(), AuHeaderLayout(6, 2, 2), AuHeaderLayout(16, 0, 0),
+                        AuHeaderLayout(5, 3, 3)]))
+def test_fixed_size_au_headers_agree_with_the_bit_reader_on_any_payload(
+        items: list[tuple[bytes, bool]], layout: AuHeaderLayout) -> None:
+    fast, general = _fast_and_general(layout)
+    assert _outcomes(fast, items) == _outcomes(general, items)
+
+
+def test_only_whole_byte_size_and_index_headers_take_the_fast_read() -> None:
+    assert AuHeaderLayout().fixed_header_bytes == 2
+    assert AuHeaderLayout(6, 2, 2).fixed_header_bytes == 1
+    assert AuHeaderLayout(13, 3, 3, 4, 4, True, 2, 8).fixed_header_bytes == 0
+    assert AuHeaderLayout(13, 3, 2).fixed_header_bytes == 0
+    assert AuHeaderLayout(12, 3, 3).fixed_header_bytes == 0

@@ -30,7 +30,7 @@ from onvif_recorder.rtsp.events import Described, MediaData, MediaSelection
 from onvif_recorder.rtsp.headers import Transport
 from onvif_recorder.rtsp.message import NEED_DATA
 from onvif_recorder.rtsp.session import ClientSession
-from tests.unit.rtp.packetizers import Stream, h264_payloads
+from tests.unit.rtp.packetizers import Stream, aac_hbr_payloads, h264_payloads
 from tests.unit.rtp.test_packet import CASES
 from tests.unit.rtp.test_stream import PPS, SPS
 from tests.unit.rtsp.fixtures import fixture
@@ -117,22 +117,55 @@ fragment_packets = st.lists(st.builds(
 
 
 @given(fragment_packets, st.integers(-1, 3), st.sampled_from([0, 1]),
-       st.sampled_from([-1, 96]), st.integers(0, 40))
+       st.sampled_from([-1, 96]), st.integers(-5, 40), st.sampled_from([5, -1]))
 def test_fragment_run_agrees(packets: list[bytes], start: int, codec: int, payload_type: int,
-                             room: int) -> None:
-    arguments = (packets, start, codec, payload_type, 7, 5, 10, room)
+                             room: int, timestamp: int) -> None:
+    arguments = (packets, start, codec, payload_type, 7, timestamp, 10, room)
     assert native().fragment_run(*arguments) == pure.fragment_run(*arguments)
 
 
 @pytest.mark.usefixtures("kernel")
-def test_fragment_run_takes_continuations_only() -> None:
+def test_fragment_run_takes_continuations_up_to_the_end_fragment() -> None:
     packets = [fu_packet(10, 5, 0x05, b"ab"), fu_packet(11, 5, 0x05, b"cd"),
-               fu_packet(12, 5, 0x45, b"ef")]  # the end fragment is not taken
-    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 10, 100) == (2, 32, b"abcd")
-    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 10, 3) == (1, 16, b"ab")
-    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 11, 100) == (0, 0, b"")
+               fu_packet(12, 5, 0x45, b"ef"), fu_packet(13, 5, 0x05, b"gh")]
+    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 10, 100) == (
+        3, 48, b"abcdef", kernels.END_FRAGMENT)
+    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 10, 5) == (
+        2, 32, b"abcd", kernels.END_NONE)  # the end fragment does not fit
+    assert kernels.active.fragment_run(packets, 0, 0, 96, 7, 5, 11, 100) == (
+        0, 0, b"", kernels.END_NONE)
+    marked = [fu_packet(10, 5, 0x05, b"ab"), fu_packet(11, 5, 0x45, b"cd", second=0xE0)]
+    assert kernels.active.fragment_run(marked, 0, 0, 96, 7, 5, 10, 100) == (
+        2, 32, b"abcd", kernels.END_MARKER)
+    early = [fu_packet(10, 5, 0x05, b"ab"), fu_packet(11, 5, 0x05, b"cd", second=0xE0)]
+    assert kernels.active.fragment_run(early, 0, 0, 96, 7, 5, 10, 100) == (
+        1, 16, b"ab", kernels.END_NONE)  # a marker before the end fragment is not taken
+    start = [fu_packet(10, 5, 0x85, b"ab")]
+    assert kernels.active.fragment_run(start, 0, 0, 96, 7, 5, 10, 100) == (
+        0, 0, b"", kernels.END_NONE)
     with pytest.raises(ValueError, match="unknown fragment codec 2"):
         kernels.active.fragment_run(packets, 0, 2, 96, 7, 5, 10, 100)
+
+
+@pytest.mark.usefixtures("kernel")
+def test_fragment_run_opens_with_a_start_fragment() -> None:
+    picture = [fu_packet(10, 9, 0x85, b"ab"), fu_packet(11, 9, 0x05, b"cd"),
+               fu_packet(12, 9, 0x45, b"ef", second=0xE0)]
+    # the start fragment's data is the caller's; room counts only what follows it
+    assert kernels.active.fragment_run(picture, 0, 0, 96, 7, -1, 10, 100) == (
+        3, 48, b"cdef", kernels.END_MARKER)
+    assert kernels.active.fragment_run(picture, 0, 0, 96, 7, -1, 10, 3) == (
+        2, 32, b"cd", kernels.END_NONE)
+    assert kernels.active.fragment_run(picture, 0, 0, 96, 7, -1, 10, -1) == (
+        1, 16, b"", kernels.END_NONE)
+    assert kernels.active.fragment_run(picture, 1, 0, 96, 7, -1, 11, 100) == (
+        0, 0, b"", kernels.END_NONE)  # not a start fragment
+    for refused in (fu_packet(10, 9, 0x85, b"ab", second=0xE0), fu_packet(10, 9, 0xC5, b"ab"),
+                    fu_packet(10, 9, 0x85, b"ab", ssrc=8), fu_packet(9, 9, 0x85, b"ab")):
+        assert kernels.active.fragment_run([refused], 0, 0, 96, 7, -1, 10, 100) == (
+            0, 0, b"", kernels.END_NONE)
+    assert kernels.active.fragment_run([], 0, 0, 96, 7, -1, 10, 100) == (
+        0, 0, b"", kernels.END_NONE)
 
 
 # --- the batch path against the per-packet reference ----------------------------------------
@@ -242,6 +275,8 @@ def edited(packets: list[bytes], changes: list[tuple[str, int, int]]) -> list[by
         elif kind == "dup":
             out.insert(i, out[i])
         elif kind == "flip":
+            if not out[i]:
+                continue  # an empty packet (cut before) has no bit to flip
             data = bytearray(out[i])
             data[value % len(data)] ^= 1 << (value % 8)
             out[i] = bytes(data)
@@ -270,6 +305,76 @@ def test_batches_equal_packet_by_packet(codec: int, size: int, changes: list[tup
             got += batched.receive_rtp_batch(packets[pos : pos + cut], 1.0, 2e9)
             pos += cut
         assert got == expected, name
+        assert stream_state(batched) == expected_state, name
+
+
+def aac_packets(frames: int, mtu: int) -> list[bytes]:
+    """AAC-hbr, one AU per packet where it fits, several or fragments otherwise."""
+    stream = Stream(payload_type=97, ssrc=0x1234, seq=65530)
+    sizes = [(37 * i) % 400 + (900 if i % 7 == 3 else 0) for i in range(frames)]
+    payloads = aac_hbr_payloads([bytes([i]) * size for i, size in enumerate(sizes)], mtu)
+    return [bytes(stream.packet(p, 1024 * first, marker)) for p, first, marker in payloads]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([500, 1400]), edits, st.sampled_from([0, 8]),
+       st.lists(st.integers(1, 40), min_size=1, max_size=5))
+def test_aac_batches_equal_packet_by_packet(mtu: int, changes: list[tuple[str, int, int]],
+                                            window: int, cuts: list[int]) -> None:
+    packets = edited(aac_packets(30, mtu), changes)
+
+    def new() -> RtpStream:
+        depacketizer = create_depacketizer("MPEG4-GENERIC", 16000, {
+            "mode": "AAC-hbr", "config": "1408", "sizelength": "13", "indexlength": "3",
+            "indexdeltalength": "3"})
+        return RtpStream(depacketizer, 16000, reorder_window=window,
+                         payload_types=frozenset({97}))
+    kernels.select("python")
+    reference = new()
+    expected = [s for p in packets for s in reference.receive_rtp(p, 1.0, 2e9)]
+    expected_state = stream_state(reference)
+    for name in kernels.available():
+        kernels.select(name)
+        batched, got, pos = new(), [], 0
+        for cut in cuts * len(packets):
+            if pos >= len(packets):
+                break
+            got += batched.receive_rtp_batch(packets[pos : pos + cut], 1.0, 2e9)
+            pos += cut
+        assert got == expected, name
+        assert stream_state(batched) == expected_state, name
+
+
+def fu_a(nal_type: int, flags: int, body: bytes) -> bytes:
+    return bytes([0x60 | 28, flags | nal_type]) + body
+
+
+@pytest.mark.parametrize("start_size", [150, 50])
+def test_a_start_or_end_fragment_over_the_size_cap_is_refused_as_packet_by_packet(
+        start_size: int) -> None:
+    """An SEI fills most of the access unit's cap; then the start fragment (150) or the
+    finished NAL unit (3 x 50) passes it: refused and skipped the same way on both paths,
+    and the next picture comes through."""
+    stream = Stream(ssrc=0x1234, seq=65534)
+    payloads = [(b"\x06" + bytes(200), 0, False),
+                (fu_a(1, 0x80, bytes(start_size)), 0, False), (fu_a(1, 0, bytes(50)), 0, False),
+                (fu_a(1, 0x40, bytes(50)), 0, True),
+                (fu_a(5, 0x80, b"a" * 40), 3000, False), (fu_a(5, 0, b"b" * 40), 3000, False),
+                (fu_a(5, 0x40, b"c" * 40), 3000, True)]
+    packets = [bytes(stream.packet(p, ts, marker)) for p, ts, marker in payloads]
+
+    def new() -> RtpStream:
+        return RtpStream(H264Depacketizer([SPS, PPS], max_size=300), 90000,
+                         payload_types=frozenset({96}))
+    kernels.select("python")
+    reference = new()
+    expected = [s for p in packets for s in reference.receive_rtp(p, 1.0, 2e9)]
+    assert [s.pts for s in expected] == [3000] and reference.stats.dropped == 1
+    expected_state = stream_state(reference)  # once: a receiver report starts an interval
+    for name in kernels.available():
+        kernels.select(name)
+        batched = new()
+        assert batched.receive_rtp_batch(packets, 1.0, 2e9) == expected, name
         assert stream_state(batched) == expected_state, name
 
 

@@ -5,10 +5,17 @@ unit: AU-size, AU-index or AU-index-delta, optional CTS/DTS deltas, RAP flag and
 state, §3.2.1), an optional auxiliary section (§3.2.2), then the access units. One AU
 may be fragmented over several packets with the same timestamp, the last one with the
 marker bit (§3.2.3). Interleaving (a non-zero AU-index-delta) is refused.
+
+AU-headers of a whole number of bytes with nothing but AU-size and AU-index(-delta) -
+AAC-hbr's 16 bits (sizelength 13, indexlength 3, §3.3.6) and AAC-lbr's 8 bits (6, 2,
+§3.3.5), what cameras send - are read a section at a time (``_fixed_sizes``); any other
+layout, and any section that fast read does not accept, go through the bit reader, which
+then gives the same sizes or the same error.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -53,6 +60,17 @@ class AuHeaderLayout:
                    number("auxiliarydatasizelength"))
 
     @property
+    def fixed_header_bytes(self) -> int:
+        """1 or 2 when every AU-header is that many whole bytes holding only AU-size and
+        AU-index (AU-index-delta of the same length); 0 otherwise."""
+        if (self.index_delta_length != self.index_length or self.cts_delta_length
+                or self.dts_delta_length or self.random_access_indication
+                or self.stream_state_indication or self.auxiliary_data_size_length):
+            return 0
+        bits = self.size_length + self.index_length
+        return bits // 8 if bits in (8, 16) else 0
+
+    @property
     def has_headers(self) -> bool:
         return any((self.size_length, self.index_length, self.index_delta_length,
                     self.cts_delta_length, self.dts_delta_length,
@@ -79,6 +97,8 @@ class AacDepacketizer:
         self._fragment_size = 0
         self._fragment_key: tuple[int, int, int] | None = None  # timestamp, AU size, next seq
         self._sent_config = False
+        self._header_bytes = self.layout.fixed_header_bytes
+        self._index_mask = (1 << self.layout.index_length) - 1
 
     def push(self, packet: RtpPacket) -> list[AccessUnit]:
         """See ``base`` for the contract."""
@@ -95,6 +115,17 @@ class AacDepacketizer:
             pos += size
         return [self._unit(packet.timestamp, i, unit) for i, unit in enumerate(units)]
 
+    def single_unit(self, timestamp: int, payload: bytes) -> AccessUnit | None:
+        """``push`` of a packet whose payload is one 16-bit AU-header and that whole AU,
+        with no fragment open (what cameras send for each frame); None, with nothing
+        changed, for any other payload (``push`` it)."""
+        if (self._fragment_key is not None or self._header_bytes != 2
+                or payload[:2] != b"\x00\x10" or len(payload) < 4
+                or int.from_bytes(payload[2:4], "big") >> self.layout.index_length
+                != len(payload) - 4):
+            return None
+        return self._unit(timestamp, 0, payload[4:])
+
     def _split(self, payload: bytes) -> tuple[list[int], bytes]:
         """Parse the AU-headers and auxiliary sections; return AU sizes and the AU data."""
         if len(payload) < 2:
@@ -103,6 +134,10 @@ class AacDepacketizer:
         header_end = 2 + (header_bits + 7) // 8
         if header_end > len(payload):
             raise DepacketizeError("AAC AU-headers section is truncated")
+        if self._header_bytes:
+            sizes = self._fixed_sizes(payload, header_bits)
+            if sizes is not None:
+                return sizes, payload[header_end:]
         try:
             sizes = self._read_headers(BitReader(payload[2:header_end]), header_bits)
             data_start = self._skip_auxiliary(payload, header_end)
@@ -111,6 +146,23 @@ class AacDepacketizer:
         if not sizes:
             raise DepacketizeError("AAC packet has no AU header")
         return sizes, payload[data_start:]
+
+    def _fixed_sizes(self, payload: bytes, header_bits: int) -> list[int] | None:
+        """The AU sizes of a section of whole fixed-size headers, none interleaved and no
+        more than ``MAX_AUS_PER_PACKET``; None for anything else, left to the bit reader
+        so that errors stay the same."""
+        width = self._header_bytes
+        count, rest = divmod(header_bits, 8 * width)
+        if rest or not 0 < count <= MAX_AUS_PER_PACKET:
+            return None
+        mask, shift = self._index_mask, self.layout.index_length
+        if width == 2:
+            headers: tuple[int, ...] | bytes = struct.unpack_from(f"!{count}H", payload, 2)
+        else:
+            headers = payload[2 : 2 + count]
+        if count > 1 and any(header & mask for header in headers[1:]):
+            return None  # interleaved: the bit reader says so
+        return [header >> shift for header in headers]
 
     def _read_headers(self, reader: BitReader, header_bits: int) -> list[int]:
         layout, sizes = self.layout, []

@@ -64,9 +64,13 @@ class H264Depacketizer(NalDepacketizer):
         if kind in _AGGREGATION_TYPES or kind == 0:
             self.invalid_fragments += 1
             raise DepacketizeError(f"FU-A carries NAL unit type {kind}")
-        header = bytes([(payload[0] & 0xE0) | kind])
-        return self._fragment_part(header, payload[2:], bool(fu_header & 0x80),
-                                   bool(fu_header & 0x40), seq)
+        if fu_header & 0x80:
+            header, data = self._start_fragment(payload)
+            return self._fragment_part(header, data, True, bool(fu_header & 0x40), seq)
+        return self._fragment_part(b"", payload[2:], False, bool(fu_header & 0x40), seq)
+
+    def _start_fragment(self, payload: bytes) -> tuple[bytes, bytes]:
+        return bytes([(payload[0] & 0xE0) | (payload[1] & 0x1F)]), payload[2:]
 
     def _is_vcl(self, nal: bytes) -> bool:
         return 1 <= nal[0] & 0x1F <= 5

@@ -35,6 +35,10 @@ class H265Depacketizer(NalDepacketizer):
             if nal is not None and len(nal) >= 2:
                 self._learn(nal)
 
+    @property
+    def _plain_start_fragments(self) -> bool:
+        return not self.donl  # RFC 7798 §4.4.3: DONL follows the FU header of a start
+
     def _unpack(self, packet: RtpPacket) -> list[bytes]:
         payload = packet.payload
         if len(payload) < 3:
@@ -65,10 +69,15 @@ class H265Depacketizer(NalDepacketizer):
         if kind >= h265.NalType.AP:
             self.invalid_fragments += 1  # RFC 7798 §4.4.3: not an AP, FU or PACI
             raise DepacketizeError(f"H.265 FU carries NAL unit type {kind}")
-        start = bool(fu_header & 0x80)
-        data = payload[3 + don :] if start else payload[3:]
-        header = bytes([(payload[0] & 0x81) | (kind << 1), payload[1]])
-        return self._fragment_part(header, data, start, bool(fu_header & 0x40), seq)
+        if fu_header & 0x80:
+            header, data = self._start_fragment(payload)
+            return self._fragment_part(header, data, True, bool(fu_header & 0x40), seq)
+        return self._fragment_part(b"", payload[3:], False, bool(fu_header & 0x40), seq)
+
+    def _start_fragment(self, payload: bytes) -> tuple[bytes, bytes]:
+        kind = payload[2] & 0x3F
+        don = 2 if self.donl else 0
+        return bytes([(payload[0] & 0x81) | (kind << 1), payload[1]]), payload[3 + don :]
 
     def _is_vcl(self, nal: bytes) -> bool:
         return (nal[0] >> 1) & 0x3F < 32

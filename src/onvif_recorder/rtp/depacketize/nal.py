@@ -68,10 +68,58 @@ class NalDepacketizer(ABC):
         assert next_seq is not None
         return self.FRAGMENT_CODEC, timestamp, next_seq, self._fragment.room
 
+    def start_room(self, packet_size: int) -> int | None:
+        """``room`` for ``kernels.fragment_run`` opening a fragment with a start fragment
+        of ``packet_size`` bytes on the wire: what ``open_fragment`` says once ``push``
+        took it; None when a run may not open here (``push`` would skip or strip it)."""
+        if self._skip_timestamp is not None or not self._plain_start_fragments:
+            return None
+        # 12 bytes of RTP header; the FU indicator and header (1 + 1 for FU-A, 2 + 1 for
+        # the H.265 FU) become the NAL unit header (1, 2 bytes): 13 bytes less in both.
+        return self._fragment.max_size - (packet_size - 13)
+
+    @property
+    def _plain_start_fragments(self) -> bool:
+        """Whether a start fragment holds only the FU headers and the data (no DONL)."""
+        return True
+
+    def open_fragment_run(self, timestamp: int, payload: bytes, seq: int) -> list[AccessUnit]:
+        """``push`` of a packet that ``kernels.fragment_run`` found is a start fragment
+        (neither end nor marker bit) where ``start_room`` allowed one: what it returns
+        (an access unit a new timestamp completes), or raises."""
+        try:
+            if self._acc.timestamp is not None and timestamp != self._acc.timestamp:
+                self._abandon_fragment()
+                self._complete()
+            self._acc.timestamp = timestamp
+            header, data = self._start_fragment(payload)
+            self._fragment_part(header, data, True, False, seq)
+        except LimitExceeded:
+            self._skip_oversized(False, timestamp)
+            raise
+        ready, self._ready = self._ready, []
+        return ready
+
     def take_fragments(self, data: bytes, count: int) -> None:
         """``push`` of ``count`` packets that ``kernels.fragment_run`` found continue the
         open fragment (no start, end or marker bit), their fragment data joined."""
         self._fragment.extend(data, count)
+
+    def end_fragment(self, data: bytes, count: int, marker: bool) -> list[AccessUnit]:
+        """``push`` of ``count`` packets that ``kernels.fragment_run`` found continue the
+        open fragment, the last one with the end bit (and ``marker``), their fragment data
+        joined: what ``push`` of the last one returns, or raises."""
+        timestamp = self._acc.timestamp
+        self._fragment.extend(data, count)
+        try:
+            self._acc.add(self._fragment.finish())
+        except LimitExceeded:
+            self._skip_oversized(marker, timestamp)
+            raise
+        if marker:
+            self._complete()
+        ready, self._ready = self._ready, []
+        return ready
 
     def _process(self, packet: RtpPacket) -> None:
         if self._skip_timestamp is not None:
@@ -82,12 +130,15 @@ class NalDepacketizer(ABC):
         try:
             self._assemble(packet)
         except LimitExceeded:
-            # The rest of this oversized unit is useless: skip it up to its end.
-            self._fragment.reset()
-            self._acc.clear()
-            self.discarded += 1
-            self._skip_timestamp = None if packet.marker else packet.timestamp
+            self._skip_oversized(packet.marker, packet.timestamp)
             raise
+
+    def _skip_oversized(self, marker: bool, timestamp: int | None) -> None:
+        """The rest of this oversized unit is useless: skip it up to its end."""
+        self._fragment.reset()
+        self._acc.clear()
+        self.discarded += 1
+        self._skip_timestamp = None if marker else timestamp
 
     def _assemble(self, packet: RtpPacket) -> None:
         if self._acc.timestamp is not None and packet.timestamp != self._acc.timestamp:
@@ -147,6 +198,10 @@ class NalDepacketizer(ABC):
         """A single NAL unit packet; it ends any fragment still open."""
         self._abandon_fragment()
         return [nal]
+
+    @abstractmethod
+    def _start_fragment(self, payload: bytes) -> tuple[bytes, bytes]:
+        """The NAL unit header and the data of a start fragment's payload."""
 
     @abstractmethod
     def _unpack(self, packet: RtpPacket) -> list[bytes]:

@@ -1,7 +1,7 @@
 """The one place that chooses how the per-packet ingest work runs: compiled or Python.
 
 ``pure`` is the reference implementation of the ingest kernels (framing, RTP parse, FU
-continuation runs; see its docstring); ``_native`` is the same in C, built by ``pip
+runs; see its docstring); ``_native`` is the same in C, built by ``pip
 install .`` when a compiler is there (``setup.py``: an optional extension, a failed build
 is a warning and leaves the Python one). ``active`` is what the callers use
 (``rtsp.message``, ``rtp.packet``, ``rtp.stream``): ``_native`` when it imports, else
@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Protocol, cast
 from onvif_recorder.rtp.kernels import pure
 
 ENVIRONMENT = "ONVIF_RECORDER_KERNELS"
+END_NONE, END_FRAGMENT, END_MARKER = pure.END_NONE, pure.END_FRAGMENT, pure.END_MARKER
+"""How a ``fragment_run`` ended (see ``pure``)."""
 
 
 class Kernels(Protocol):
@@ -31,7 +33,7 @@ class Kernels(Protocol):
 
     def fragment_run(self, packets: list[bytes], start: int, codec: int, payload_type: int,
                      ssrc: int, timestamp: int, seq: int, room: int, /
-                     ) -> tuple[int, int, bytes]: ...
+                     ) -> tuple[int, int, bytes, int]: ...
 
 
 if TYPE_CHECKING:  # mypy checks the extension's stub (_native.pyi) against the protocol

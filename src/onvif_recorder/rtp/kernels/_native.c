@@ -3,7 +3,7 @@
  *
  *   split_frames(buf, pos)      RTSP interleaved frames at buf[pos:] (RFC 2326 §10.12)
  *   parse_rtp(data)             the fields of one RTP packet (RFC 3550 §5.1, §5.3.1)
- *   fragment_run(...)           consecutive FU-A / H.265 FU continuation fragments
+ *   fragment_run(...)           consecutive FU-A / H.265 FU fragments up to the end one
  *
  * Sans-IO like the rest: bytes in, Python values out, no state kept here. */
 #define PY_SSIZE_T_CLEAN
@@ -126,64 +126,108 @@ static PyObject *parse_rtp(PyObject *self, PyObject *arg) {
 
 enum { CODEC_H264 = 0, CODEC_H265 = 1 };
 
-/* Offset of the fragment data in a packet that continues an open FU-A (RFC 6184 §5.8) or
- * H.265 FU (RFC 7798 §4.4.3) exactly as pure.fragment_run decides it, or -1. */
-static Py_ssize_t continuation(const unsigned char *d, Py_ssize_t len, int codec,
-                               int payload_type, unsigned seq, uint32_t timestamp,
-                               uint32_t ssrc) {
-    if (len < 15 || d[0] != 0x80 || (d[1] & 0x80)) return -1; /* V=2, no P/X/CC, no marker */
+enum { END_NONE = 0, END_FRAGMENT = 1, END_MARKER = 2 };
+
+/* The FU header of an FU-A (RFC 6184 §5.8) / H.265 FU (RFC 7798 §4.4.3) packet with a
+ * fragment type the RFCs allow, V=2 without P/X/CC, that payload type, number and SSRC;
+ * or -1, exactly as pure._fu_header. */
+static int fu_header(const unsigned char *d, Py_ssize_t len, int codec, int payload_type,
+                     unsigned seq, uint32_t ssrc) {
+    if (len < 15 || d[0] != 0x80) return -1;
     if (payload_type >= 0 && (d[1] & 0x7F) != payload_type) return -1;
-    if (be16(d + 2) != seq || be32(d + 4) != timestamp || be32(d + 8) != ssrc) return -1;
+    if (be16(d + 2) != seq || be32(d + 8) != ssrc) return -1;
     const unsigned char *p = d + 12;
     if (p[0] & 0x80) return -1;
     if (codec == CODEC_H264) {
         unsigned kind = p[1] & 0x1F;
-        if ((p[0] & 0x1F) != 28 || (p[1] & 0xC0) || kind == 0 || (kind >= 24 && kind <= 29))
-            return -1;
-        return 14;
+        if ((p[0] & 0x1F) != 28 || kind == 0 || (kind >= 24 && kind <= 29)) return -1;
+        return p[1];
     }
-    if (((p[0] >> 1) & 0x3F) != 49 || (p[2] & 0xC0) || (p[2] & 0x3F) >= 48) return -1;
-    return 15;
+    if (((p[0] >> 1) & 0x3F) != 49 || (p[2] & 0x3F) >= 48) return -1;
+    return p[2];
+}
+
+/* Whether a packet continues the open fragment as pure._continues decides it; *end says
+ * whether it is the end fragment (END_FRAGMENT, END_MARKER with the marker bit). */
+static int continues(const unsigned char *d, Py_ssize_t len, int codec, int payload_type,
+                     unsigned seq, uint32_t timestamp, uint32_t ssrc, int *end) {
+    int fu = fu_header(d, len, codec, payload_type, seq, ssrc);
+    if (fu < 0 || (fu & 0x80) || be32(d + 4) != timestamp) return 0;
+    int marker = (d[1] & 0x80) != 0;
+    if (!(fu & 0x40)) {
+        if (marker) return 0; /* a marker before the end */
+        *end = END_NONE;
+    } else {
+        *end = marker ? END_MARKER : END_FRAGMENT;
+    }
+    return 1;
 }
 
 /* fragment_run(packets, start, codec, payload_type, ssrc, timestamp, seq, room)
- *   -> (count, octets, data) */
+ *   -> (count, octets, data, end); a negative timestamp: the run opens the fragment. */
 static PyObject *fragment_run(PyObject *self, PyObject *args) {
     PyObject *packets;
     Py_ssize_t start, room;
     int codec, payload_type;
-    unsigned long ssrc, timestamp;
+    unsigned long ssrc;
+    long long timestamp;
     unsigned int seq;
-    if (!PyArg_ParseTuple(args, "O!niikkIn", &PyList_Type, &packets, &start, &codec,
+    if (!PyArg_ParseTuple(args, "O!niikLIn", &PyList_Type, &packets, &start, &codec,
                           &payload_type, &ssrc, &timestamp, &seq, &room))
         return NULL;
     if (codec != CODEC_H264 && codec != CODEC_H265)
         return PyErr_Format(PyExc_ValueError, "unknown fragment codec %d", codec);
     Py_ssize_t n = PyList_GET_SIZE(packets), i = start < 0 ? 0 : start, total = 0, octets = 0;
-    Py_ssize_t stop = i;
+    Py_ssize_t opened = 0, offset = codec == CODEC_H264 ? 14 : 15;
+    int end = END_NONE;
     seq &= 0xFFFF;
-    for (; stop < n; stop++) { /* first pass: how many, and the size */
+    if (timestamp < 0) {
+        PyObject *first = i < n ? PyList_GET_ITEM(packets, i) : NULL;
+        if (first == NULL || !PyBytes_CheckExact(first))
+            return Py_BuildValue("(nny#i)", (Py_ssize_t)0, (Py_ssize_t)0, "", (Py_ssize_t)0,
+                                 END_NONE);
+        const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(first);
+        Py_ssize_t len = PyBytes_GET_SIZE(first);
+        int fu = fu_header(d, len, codec, payload_type, seq, (uint32_t)ssrc);
+        if (fu < 0 || (fu & 0xC0) != 0x80 || (d[1] & 0x80))
+            return Py_BuildValue("(nny#i)", (Py_ssize_t)0, (Py_ssize_t)0, "", (Py_ssize_t)0,
+                                 END_NONE);
+        timestamp = be32(d + 4);
+        opened = 1;
+        octets = len;
+        seq = (seq + 1) & 0xFFFF;
+        i++;
+    }
+    Py_ssize_t stop = i;
+    while (stop < n) { /* first pass: how many, and the size */
         PyObject *item = PyList_GET_ITEM(packets, stop);
         if (!PyBytes_CheckExact(item)) break;
         const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(item);
         Py_ssize_t len = PyBytes_GET_SIZE(item);
-        Py_ssize_t off = continuation(d, len, codec, payload_type, seq, (uint32_t)timestamp,
-                                      (uint32_t)ssrc);
-        if (off < 0 || total + (len - off) > room) break;
-        total += len - off;
+        int this_end = END_NONE;
+        if (!continues(d, len, codec, payload_type, seq, (uint32_t)timestamp, (uint32_t)ssrc,
+                       &this_end) || total + (len - offset) > room)
+            break;
+        total += len - offset;
         octets += len;
         seq = (seq + 1) & 0xFFFF;
+        stop++;
+        if (this_end != END_NONE) {
+            end = this_end;
+            break;
+        }
     }
     PyObject *data = PyBytes_FromStringAndSize(NULL, total);
     if (data == NULL) return NULL;
     char *out = PyBytes_AS_STRING(data);
+    Py_ssize_t count = opened + (stop - i);
     for (; i < stop; i++) { /* second pass: copy */
         PyObject *item = PyList_GET_ITEM(packets, i);
-        Py_ssize_t off = codec == CODEC_H264 ? 14 : 15, len = PyBytes_GET_SIZE(item) - off;
-        memcpy(out, PyBytes_AS_STRING(item) + off, (size_t)len);
+        Py_ssize_t len = PyBytes_GET_SIZE(item) - offset;
+        memcpy(out, PyBytes_AS_STRING(item) + offset, (size_t)len);
         out += len;
     }
-    return Py_BuildValue("(nnN)", stop - (start < 0 ? 0 : start), octets, data);
+    return Py_BuildValue("(nnNi)", count, octets, data, end);
 }
 
 static PyMethodDef methods[] = {
@@ -192,7 +236,7 @@ static PyMethodDef methods[] = {
     {"parse_rtp", parse_rtp, METH_O, "parse_rtp(data): the fields of one RTP packet"},
     {"fragment_run", fragment_run, METH_VARARGS,
      "fragment_run(packets, start, codec, payload_type, ssrc, timestamp, seq, room): "
-     "(count, octets, data) of the FU continuation fragments from packets[start]"},
+     "(count, octets, data, end) of the FU fragments from packets[start] up to the end one"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -11,14 +11,22 @@ call these through ``kernels.active``:
 * ``parse_rtp(data)``: the fields of one RTP packet (RFC 3550 §5.1, header extension
   §5.3.1) for ``RtpPacket``, or ``MalformedPacket`` with a stable message.
 * ``fragment_run(packets, start, codec, payload_type, ssrc, timestamp, seq, room)``: how
-  many packets from ``packets[start]`` on are plain continuations of an open FU-A (RFC
-  6184 §5.8, ``codec`` 0) or H.265 FU (RFC 7798 §4.4.3, ``codec`` 1) fragment: RTP
-  version 2 without padding, extension or CSRC, no marker, the payload type (any if
-  negative), SSRC and timestamp given, consecutive sequence numbers from ``seq``,
-  neither start nor end bit, a fragment type the RFCs allow, and no more than ``room``
-  bytes of fragment data in all. Returns that count, their bytes on the wire and their
-  fragment data joined. Such packets change nothing but counters and the fragment, so
-  ``RtpStream.receive_rtp_batch`` takes a run of them in one step.
+  many packets from ``packets[start]`` on continue an open FU-A (RFC 6184 §5.8, ``codec``
+  0) or H.265 FU (RFC 7798 §4.4.3, ``codec`` 1) fragment: RTP version 2 without padding,
+  extension or CSRC, the payload type (any if negative), SSRC and timestamp given,
+  consecutive sequence numbers from ``seq``, no start bit, a fragment type the RFCs
+  allow, and no more than ``room`` bytes of fragment data in all; the run ends with the
+  first packet with the end bit (taken: it completes the NAL unit), and a packet with
+  the marker bit but no end bit is not taken. Returns that count, their bytes on the
+  wire, their fragment data joined, and how the run ended: ``END_NONE`` (no end bit
+  taken), ``END_FRAGMENT`` (the last packet has the end bit), ``END_MARKER`` (the end
+  bit and the marker bit). Packets before the end change nothing but counters and the
+  fragment, so ``RtpStream.receive_rtp_batch`` takes a run of them in one step, and
+  finishes the NAL unit (and with the marker, the access unit) once for the end. A
+  negative ``timestamp`` asks for a run that opens the fragment: ``packets[start]`` must
+  then be a start fragment (start bit, neither end nor marker bit, any timestamp) and
+  the run goes on with its timestamp; it is counted and in the octets, but its fragment
+  data is not in the data (the caller reads that packet itself), nor counted in ``room``.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ _FRAME_HEADER = struct.Struct("!BBH")
 _BLANK = b"\r\n"
 CODEC_H264 = 0
 CODEC_H265 = 1
+END_NONE, END_FRAGMENT, END_MARKER = 0, 1, 2
+_NOT_TAKEN = -1
 
 RtpFields = tuple[int, int, int, int, bytes, bool, tuple[int, ...], tuple[int, bytes] | None,
                   int]
@@ -100,41 +110,75 @@ def _strip_padding(data: bytes | bytearray, pos: int, padded: bool) -> tuple[int
 
 
 def fragment_run(packets: list[bytes], start: int, codec: int, payload_type: int, ssrc: int,
-                 timestamp: int, seq: int, room: int) -> tuple[int, int, bytes]:
+                 timestamp: int, seq: int, room: int) -> tuple[int, int, bytes, int]:
     if codec not in (CODEC_H264, CODEC_H265):
         raise ValueError(f"unknown fragment codec {codec}")
     start = max(start, 0)
     offset = 14 if codec == CODEC_H264 else 15
     parts: list[bytes] = []
-    total = octets = 0
+    total = octets = opened = 0
+    end = END_NONE
     seq &= 0xFFFF
+    if timestamp < 0:
+        first = packets[start] if start < len(packets) else None
+        if type(first) is not bytes or not _starts(first, codec, payload_type, seq, ssrc):
+            return 0, 0, b"", END_NONE
+        timestamp = _HEADER.unpack_from(first)[3]
+        opened, octets, seq, start = 1, len(first), (seq + 1) & 0xFFFF, start + 1
     for packet in packets[start:]:
-        if type(packet) is not bytes or not _continues(packet, codec, payload_type, seq,
-                                                       timestamp, ssrc):
+        if type(packet) is not bytes:
             break
-        if total + len(packet) - offset > room:
+        end = _continues(packet, codec, payload_type, seq, timestamp, ssrc)
+        if end == _NOT_TAKEN or total + len(packet) - offset > room:
+            end = END_NONE
             break
         parts.append(packet[offset:])
         total += len(packet) - offset
         octets += len(packet)
         seq = (seq + 1) & 0xFFFF
-    return len(parts), octets, b"".join(parts)
+        if end != END_NONE:
+            break
+    return opened + len(parts), octets, b"".join(parts), end
+
+
+def _fu_header(packet: bytes, codec: int, payload_type: int, seq: int, ssrc: int) -> int:
+    """The FU header of an FU-A / H.265 FU packet with a fragment type the RFCs allow, RTP
+    version 2 without padding, extension or CSRC, that payload type, number and SSRC; or
+    -1 for anything else."""
+    if len(packet) < 15 or packet[0] != 0x80:
+        return -1
+    if payload_type >= 0 and packet[1] & 0x7F != payload_type:
+        return -1
+    _, _, number, _, source = _HEADER.unpack_from(packet)
+    if number != seq or source != ssrc & 0xFFFFFFFF or packet[12] & 0x80:
+        return -1
+    indicator = packet[12]
+    if codec == CODEC_H264:
+        kind = packet[13] & 0x1F
+        if indicator & 0x1F != 28 or kind == 0 or 24 <= kind <= 29:
+            return -1
+        return packet[13]
+    if (indicator >> 1) & 0x3F != 49 or packet[14] & 0x3F >= 48:
+        return -1
+    return packet[14]
 
 
 def _continues(packet: bytes, codec: int, payload_type: int, seq: int, timestamp: int,
-               ssrc: int) -> bool:
-    if len(packet) < 15 or packet[0] != 0x80 or packet[1] & 0x80:
-        return False  # not version 2 without padding, extension and CSRC; or the marker
-    if payload_type >= 0 and packet[1] & 0x7F != payload_type:
-        return False
-    _, _, number, stamp, source = _HEADER.unpack_from(packet)
-    if (number, stamp, source) != (seq, timestamp & 0xFFFFFFFF, ssrc & 0xFFFFFFFF):
-        return False
-    indicator = packet[12]
-    if indicator & 0x80:
-        return False
-    if codec == CODEC_H264:
-        kind = packet[13] & 0x1F
-        return (indicator & 0x1F == 28 and not packet[13] & 0xC0 and kind != 0
-                and not 24 <= kind <= 29)
-    return (indicator >> 1) & 0x3F == 49 and not packet[14] & 0xC0 and packet[14] & 0x3F < 48
+               ssrc: int) -> int:
+    """``END_NONE`` for a plain continuation, ``END_FRAGMENT``/``END_MARKER`` for the end
+    fragment, ``_NOT_TAKEN`` for anything else."""
+    fu_header = _fu_header(packet, codec, payload_type, seq, ssrc)
+    if fu_header < 0 or fu_header & 0x80:  # not a fragment, or a start fragment
+        return _NOT_TAKEN
+    if _HEADER.unpack_from(packet)[3] != timestamp & 0xFFFFFFFF:
+        return _NOT_TAKEN
+    marker = packet[1] & 0x80
+    if not fu_header & 0x40:
+        return _NOT_TAKEN if marker else END_NONE  # a marker before the end
+    return END_MARKER if marker else END_FRAGMENT
+
+
+def _starts(packet: bytes, codec: int, payload_type: int, seq: int, ssrc: int) -> bool:
+    """A start fragment without the end and the marker bit."""
+    fu_header = _fu_header(packet, codec, payload_type, seq, ssrc)
+    return fu_header >= 0 and fu_header & 0xC0 == 0x80 and not packet[1] & 0x80

@@ -276,6 +276,7 @@ class _Connection:
             elif isinstance(action, StopPlay):
                 self._stop()
             elif isinstance(action, Close):
+                log.info("replay connection closed: %s", action.reason)
                 return False
         return True
 

@@ -32,6 +32,7 @@ from onvif_recorder.domain.job import JobState
 from onvif_recorder.domain.receiver import ReceiverState
 from onvif_recorder.domain.users import User
 from onvif_recorder.engine.runtime import RunningEngine
+from onvif_recorder.engine.statistics import Statistics
 from onvif_recorder.events.pullpoint import SubscriptionManager
 from onvif_recorder.service.events import EventBus
 from onvif_recorder.service.job_states import JobStates
@@ -90,33 +91,34 @@ class RecorderCollector(Collector):
         self.search_sessions = search_sessions
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._workers()
-        yield from self._receivers()
-        yield from self._recordings()
-        yield from self._jobs()
+        counted = self.running.statistics()  # once per scrape: it walks every task
+        yield from self._workers(counted)
+        yield from self._receivers(counted)
+        yield from self._recordings(counted)
+        yield from self._jobs(counted)
         yield from self._uploads()
         yield from self._events()
 
-    def _workers(self) -> Iterator[Metric]:
+    def _workers(self, counted: Statistics) -> Iterator[Metric]:
         cpu = _counter("worker_cpu_seconds", "CPU seconds (user + system) of each worker "
                        "process since it started", "worker")
         resident = _gauge("worker_resident_memory_bytes", "resident memory of each worker "
                           "process", "worker")
         restarts = _counter("worker_restarts", "worker processes started again after they "
                             "died", "worker")
-        for worker, (seconds, size, count) in sorted(self.running.statistics().workers.items()):
+        for worker, (seconds, size, count) in sorted(counted.workers.items()):
             cpu.add_metric([worker], seconds)
             resident.add_metric([worker], size)
             restarts.add_metric([worker], count)
         yield from (cpu, resident, restarts)
 
-    def _receivers(self) -> Iterator[Metric]:
+    def _receivers(self, counted: Statistics) -> Iterator[Metric]:
         states = self.running.receiver_states
         current = {token: states.get(token) if states else ReceiverState.NOT_CONNECTED
                    for token in self.holder.state.receivers}
-        counted = Tally(state.value for state in current.values())
+        by_state = Tally(state.value for state in current.values())
         yield _by_label(PREFIX + "receivers", "configured receivers by connection state",
-                        "state", {s.value: counted[s.value] for s in ReceiverState})
+                        "state", {s.value: by_state[s.value] for s in ReceiverState})
         each = _gauge("receiver_state", "1 for each receiver's connection state", "receiver",
                       "state")
         for token, now in current.items():
@@ -127,7 +129,7 @@ class RecorderCollector(Collector):
         samples = _counter("receiver_samples_received", "samples (access units) received")
         lost = _counter("receiver_rtp_packets_lost",
                         "RTP packets never received (sequence gaps, RFC 3550)")
-        totals = self.running.statistics().receivers
+        totals = counted.receivers
         for token in sorted(self.holder.state.receivers):
             if token in totals:
                 received, received_samples, missing = totals[token]
@@ -136,20 +138,20 @@ class RecorderCollector(Collector):
                 lost.add_metric([token], missing)
         yield from (packets, samples, lost)
 
-    def _recordings(self) -> Iterator[Metric]:
+    def _recordings(self, counted: Statistics) -> Iterator[Metric]:
         yield GaugeMetricFamily(PREFIX + "recordings", "configured recordings",
                                 value=len(self.holder.state.recordings))
         samples = _counter("recording_samples_written", "samples written", "recording")
         size = _counter("recording_bytes_written", "sample bytes written", "recording")
         segments = _counter("recording_segments_written", "segments completed", "recording")
         for token, (written, written_bytes, completed) in sorted(
-                self.running.statistics().recordings.items()):
+                counted.recordings.items()):
             samples.add_metric([token], written)
             size.add_metric([token], written_bytes)
             segments.add_metric([token], completed)
         yield from (samples, size, segments)
 
-    def _jobs(self) -> Iterator[Metric]:
+    def _jobs(self, counted: Statistics) -> Iterator[Metric]:
         current = self.job_states.current
         states = Tally(info.state.value for info in current.values())
         yield _by_label(PREFIX + "jobs", "recording jobs by state (RC §5.19)", "state",
@@ -162,7 +164,7 @@ class RecorderCollector(Collector):
         yield each
         held = _gauge("job_pre_event_buffer_bytes",
                       "sample bytes a waiting event job holds for Before (RC §5.3.4)", "job")
-        for token, size in sorted(self.running.statistics().pre_event.items()):
+        for token, size in sorted(counted.pre_event.items()):
             held.add_metric([token], size)
         yield held
 

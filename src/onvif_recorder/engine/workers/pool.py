@@ -63,7 +63,6 @@ class _Worker:
     recover: frozenset[str] = frozenset()
     """Recordings its first snapshot asks it to repair (a killed predecessor's)."""
     replacement: bool = False
-    sent: int = 0
     applied: int = 0
     progress: asyncio.Event = field(default_factory=asyncio.Event)
     statistics: Statistics = field(default_factory=Statistics)
@@ -164,7 +163,6 @@ class WorkerPool:
             conditions.active_schedules, conditions.triggered_jobs, dict(conditions.windows),
             self.holder.overrides.actives(), worker.recover))
         worker.recover = frozenset()
-        worker.sent = self._serials
         return self._serials
 
     # --- processes -----------------------------------------------------------------
